@@ -1,0 +1,3 @@
+#ifndef PPB_APP_H
+#define PPB_APP_H
+#endif

@@ -1,0 +1,74 @@
+/* backend.h - backends, servers' runtime state, and server selection.
+ *
+ * A `struct be` is the runtime side of one backend section. Worker threads
+ * select servers concurrently; the main thread (health checks, admin)
+ * writes server state. State shared across threads is atomic, so selection
+ * takes no lock: it reads each server's `usable` flag and counters.
+ *
+ * Selection is deterministic for `balance source`: the same client address
+ * maps to the same server across restarts and across two ppbridge hosts
+ * with the same configuration (the hash has no random seed).
+ */
+#ifndef PPB_BACKEND_H
+#define PPB_BACKEND_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "health.h"
+
+struct cfg_proxy;
+struct cfg_server;
+struct chk;
+
+struct srv {
+	const struct cfg_server *conf;
+	struct be *be;
+	atomic_int up;            /* health verdict: 1 UP, 0 DOWN */
+	atomic_int maint;         /* administratively disabled */
+	atomic_uint cur_conns;    /* live connections to this server */
+	atomic_ullong total_conns;
+	atomic_ullong conn_failures; /* connect errors and timeouts */
+	atomic_ullong bytes_in;   /* server -> client */
+	atomic_ullong bytes_out;  /* client -> server */
+	struct health health;     /* main thread only */
+	struct chk *chk;          /* main thread only */
+	char *last_check;         /* main thread only: last check outcome */
+};
+
+struct be_ring_point {
+	uint32_t hash;
+	int srv_index;
+};
+
+struct be {
+	const struct cfg_proxy *conf;
+	struct srv *srvs;
+	int nsrv;
+	atomic_uint rr_cursor;
+	struct be_ring_point *ring; /* hash-type consistent */
+	int nring;
+};
+
+int be_init(struct be *be, const struct cfg_proxy *conf);
+void be_destroy(struct be *be);
+
+/* Can this server take a new connection now? */
+int srv_usable(const struct srv *srv);
+
+/* Choose a server for a client. `tried` has one flag per server (may be
+ * NULL): servers already tried for this connection are skipped. Returns
+ * NULL when no server is usable. Backup servers are used only when no
+ * active server is usable. */
+struct srv *be_select(struct be *be, const struct sockaddr *client, const unsigned char *tried);
+
+/* The hash of a client address that `balance source` uses (port ignored,
+ * IPv4-mapped IPv6 hashed as IPv4). */
+uint32_t be_hash_addr(const struct sockaddr *sa);
+
+/* Record a health-check outcome from the main thread; logs every UP/DOWN
+ * transition once, with `reason`. */
+void srv_check_result(struct srv *srv, int success, const char *reason);
+
+#endif

@@ -1,0 +1,267 @@
+/* cfg.h - the configuration model and its parser.
+ *
+ * Text in HAProxy's syntax (the subset a front balancer uses) becomes a
+ * `struct cfg`: plain data, no sockets, no libevent. The parser is pure:
+ * cfg_parse_text() takes bytes and never touches the network; host names
+ * are resolved in a separate step, cfg_resolve(), so the fuzzer and the
+ * unit tests reach the parser alone.
+ *
+ * Every message the parser emits names file:line. Errors make the whole
+ * configuration invalid; warnings do not. The parser keeps going after an
+ * error so that `ppbridge -c` reports every problem at once, as HAProxy does.
+ */
+#ifndef PPB_CFG_H
+#define PPB_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Defaults applied when the configuration leaves them out (milliseconds). */
+#define CFG_DEFAULT_TIMEOUT_CONNECT 5000u
+#define CFG_DEFAULT_TIMEOUT_CLIENT 60000u
+#define CFG_DEFAULT_TIMEOUT_SERVER 60000u
+#define CFG_DEFAULT_TIMEOUT_CLIENT_HS 5000u
+#define CFG_DEFAULT_INTER 2000u
+#define CFG_DEFAULT_RISE 2
+#define CFG_DEFAULT_FALL 3
+#define CFG_DEFAULT_WEIGHT 1
+#define CFG_DEFAULT_RETRIES 3
+#define CFG_DEFAULT_MAXCONN 4096u
+#define CFG_MAX_WEIGHT 256
+#define CFG_MAX_THREADS 64
+
+enum cfg_severity {
+	CFG_SEV_ERROR = 0,
+	CFG_SEV_WARNING,
+	CFG_SEV_NOTICE,
+};
+
+/* One diagnostic: "file:line: text". */
+struct cfg_msg {
+	struct cfg_msg *next;
+	enum cfg_severity severity;
+	char *text; /* complete, already prefixed with file:line */
+};
+
+struct cfg_msgs {
+	struct cfg_msg *head;
+	struct cfg_msg **tail;
+	int errors;
+	int warnings;
+};
+
+/* Where a thing was written; `file` points into cfg-owned storage. */
+struct cfg_where {
+	const char *file;
+	int line;
+};
+
+struct cfg_addr {
+	struct sockaddr_storage ss;
+	socklen_t len; /* 0 when unset */
+};
+
+enum cfg_mode {
+	CFG_MODE_TCP = 0,
+	CFG_MODE_HTTP,
+};
+
+enum cfg_balance {
+	CFG_BALANCE_ROUNDROBIN = 0, /* HAProxy's default */
+	CFG_BALANCE_SOURCE,
+	CFG_BALANCE_LEASTCONN,
+};
+
+enum cfg_hash_type {
+	CFG_HASH_MAP_BASED = 0, /* HAProxy's default */
+	CFG_HASH_CONSISTENT,
+};
+
+enum cfg_verify {
+	CFG_VERIFY_DEFAULT = 0, /* not written: `required`, as ssl-server-verify */
+	CFG_VERIFY_REQUIRED,
+	CFG_VERIFY_NONE,
+};
+
+enum cfg_log_kind {
+	CFG_LOG_STDERR = 0, /* "stderr" */
+	CFG_LOG_STDOUT,     /* "stdout" */
+	CFG_LOG_UDP,        /* "host:port" or "udp@host:port"; port defaults to 514 */
+	CFG_LOG_UNIX,       /* "/dev/log" or any absolute path: a datagram socket */
+};
+
+enum cfg_log_format {
+	CFG_LOG_FMT_RFC3164 = 0,
+	CFG_LOG_FMT_RAW,
+};
+
+/* A `log` target. `log global` in a proxy is kept as a flag, not a target. */
+struct cfg_log {
+	struct cfg_log *next;
+	struct cfg_where where;
+	enum cfg_log_kind kind;
+	enum cfg_log_format format;
+	struct cfg_addr addr; /* UDP */
+	char *path;           /* UNIX */
+	int facility;         /* syslog facility number 0..23 (local0 = 16) */
+	int max_level;        /* 0 emerg .. 7 debug; default 7 */
+};
+
+struct cfg_bind {
+	struct cfg_bind *next;
+	struct cfg_where where;
+	char *text;           /* the address as written, for logs */
+	struct cfg_addr addr; /* "*:port" and ":port" mean IPv4 0.0.0.0 */
+	int v4v6;             /* `v4v6`: an IPv6 wildcard also takes IPv4 */
+	int v6only;           /* `v6only` */
+};
+
+/* One `http-check send hdr <name> <value>` line. */
+struct cfg_hdr {
+	struct cfg_hdr *next;
+	char *name;
+	char *value;
+};
+
+/* What an HTTP health check sends and expects (`option httpchk`,
+ * `http-check send|expect|connect`). */
+struct cfg_httpchk {
+	int enabled;        /* `option httpchk` seen */
+	char *method;       /* NULL means "GET"... HAProxy's default is OPTIONS */
+	char *uri;          /* NULL means "/" */
+	char *version;      /* NULL means "HTTP/1.0" */
+	struct cfg_hdr *hdrs;
+	int expect_status;  /* 0: any 2xx or 3xx, as HAProxy */
+	int connect_ssl;    /* `http-check connect ssl` */
+	uint16_t connect_port; /* `http-check connect port N`, 0 = unset */
+};
+
+struct cfg_server {
+	struct cfg_server *next;
+	struct cfg_where where;
+	int id;            /* 1-based position in its backend */
+	char *name;
+	char *host;        /* host part as written (name or literal) */
+	uint16_t port;
+	struct cfg_addr addr; /* filled by cfg_resolve() */
+
+	int check;         /* `check` */
+	unsigned inter_ms; /* `inter`, default CFG_DEFAULT_INTER */
+	unsigned fastinter_ms; /* 0 = same as inter */
+	unsigned downinter_ms; /* 0 = same as inter */
+	int rise;
+	int fall;
+	uint16_t check_port; /* `port N`, 0 = the server's port */
+	char *check_addr;    /* `addr X`, NULL = the server's address */
+	int weight;          /* 0..256, default 1 */
+	int backup;
+	int disabled;        /* starts in maintenance */
+	int check_ssl;       /* `check-ssl` */
+	char *check_sni;     /* `check-sni NAME` */
+	enum cfg_verify verify;
+	char *ca_file;
+	int maxconn;         /* 0 = unlimited */
+};
+
+enum cfg_cap {
+	CFG_CAP_FE = 1, /* frontend */
+	CFG_CAP_BE = 2, /* backend */
+	CFG_CAP_DEF = 4, /* a defaults section */
+};
+
+/* Boolean options (`option X` / `no option X`). */
+enum cfg_opt {
+	CFG_OPT_TCPLOG = 1u << 0,
+	CFG_OPT_HTTPLOG = 1u << 1,
+	CFG_OPT_DONTLOGNULL = 1u << 2,
+	CFG_OPT_HTTP_SERVER_CLOSE = 1u << 3,
+	CFG_OPT_REDISPATCH = 1u << 4,
+	CFG_OPT_LOG_HEALTH_CHECKS = 1u << 5,
+	CFG_OPT_TCPKA = 1u << 6,
+	CFG_OPT_CLITCPKA = 1u << 7,
+	CFG_OPT_SRVTCPKA = 1u << 8,
+};
+
+struct cfg_timeouts {
+	/* milliseconds; 0 = not set in the configuration */
+	unsigned connect, client, server, check, queue;
+	unsigned http_request, http_keep_alive, client_hs, tunnel;
+};
+
+/* A frontend, backend, listen or defaults section. */
+struct cfg_proxy {
+	struct cfg_proxy *next;
+	struct cfg_where where;
+	char *name;
+	unsigned caps; /* enum cfg_cap bits */
+	enum cfg_mode mode;
+	struct cfg_bind *binds;
+	char *default_backend;
+	struct cfg_proxy *backend; /* resolved: default_backend, or itself for listen */
+	enum cfg_balance balance;
+	enum cfg_hash_type hash_type;
+	struct cfg_server *servers;
+	int nservers;
+	struct cfg_timeouts timeout;
+	unsigned maxconn;  /* 0 = global maxconn */
+	int retries;       /* default CFG_DEFAULT_RETRIES */
+	int redispatch_interval; /* `option redispatch [N]`: default -1 = last retry */
+	unsigned options;  /* enum cfg_opt bits */
+	unsigned options_set; /* which option bits were written (for defaults) */
+	struct cfg_httpchk httpchk;
+	struct cfg_log *logs; /* own log targets */
+	int log_global;       /* `log global` */
+};
+
+struct cfg_global {
+	unsigned maxconn;
+	int nbthread;
+	int daemon;
+	char *pidfile;
+	struct cfg_log *logs;
+	unsigned hard_stop_after_ms; /* 0 = wait for ever */
+};
+
+struct cfg {
+	struct cfg_global global;
+	struct cfg_proxy *proxies; /* frontends, backends and listens, in order (no defaults) */
+	char **files;              /* file names, for cfg_where.file */
+	int nfiles;
+};
+
+/* Messages. */
+void cfg_msgs_init(struct cfg_msgs *msgs);
+void cfg_msgs_free(struct cfg_msgs *msgs);
+void cfg_msg_add(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Lifecycle. */
+struct cfg *cfg_new(void);
+void cfg_free(struct cfg *cfg);
+
+/* Parse one file's text into `cfg` (call once per -f file, in order;
+ * `defaults` do not carry over from one file to the next, as HAProxy).
+ * Returns 0 when no error was found in this text, -1 otherwise. Pure. */
+int cfg_parse_text(struct cfg *cfg, const char *file, const char *text, size_t len,
+		   struct cfg_msgs *msgs);
+
+/* After all files: resolve default_backend names, fill defaults, check
+ * cross-references and limits, warn about missing timeouts. Pure. */
+int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs);
+
+/* Resolve server host names with getaddrinfo(). Not pure. */
+int cfg_resolve(struct cfg *cfg, struct cfg_msgs *msgs);
+
+/* Convenience: read files, parse, finish, resolve. */
+int cfg_load_files(struct cfg *cfg, char *const *paths, int npaths, struct cfg_msgs *msgs);
+
+/* Lookup helpers. */
+struct cfg_proxy *cfg_find_proxy(const struct cfg *cfg, const char *name, unsigned caps);
+
+/* Effective timeouts, with defaults applied. */
+unsigned cfg_timeout_connect(const struct cfg_proxy *be);
+unsigned cfg_timeout_client(const struct cfg_proxy *fe);
+unsigned cfg_timeout_server(const struct cfg_proxy *be);
+
+#endif

@@ -1,0 +1,3 @@
+#ifndef PPB_GEN_H
+#define PPB_GEN_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef PPB_LISTENER_H
+#define PPB_LISTENER_H
+#endif

@@ -1,0 +1,29 @@
+/* log.h - daemon messages and access-log lines.
+ *
+ * Two streams: daemon messages (start, stop, server UP/DOWN, refused
+ * connections) and one access-log line per connection. Both go to stderr
+ * and to the `log` targets of `global` (and of the proxy, for access logs).
+ * Safe to call from any thread: each line leaves in one write()/send().
+ */
+#ifndef PPB_LOG_H
+#define PPB_LOG_H
+
+#include <syslog.h>
+
+struct cfg_log;
+
+/* Where daemon messages go: stderr unless quiet, plus the global targets. */
+void log_setup(int debug, int to_stderr);
+/* Replace the global targets (the list is copied; safe to free after). */
+int log_set_targets(const struct cfg_log *targets);
+void log_shutdown(void);
+
+/* A daemon message at syslog `level` (LOG_ERR ... LOG_DEBUG). */
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Access-log line: sent to `targets` (a proxy's own), or the global ones
+ * when `use_global` is set, and to stderr in debug mode. */
+void log_access(const struct cfg_log *targets, int use_global, const char *line);
+
+int log_debug_enabled(void);
+
+#endif

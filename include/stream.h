@@ -1,0 +1,3 @@
+#ifndef PPB_STREAM_H
+#define PPB_STREAM_H
+#endif

@@ -1,0 +1,3 @@
+#ifndef PPB_WORKER_H
+#define PPB_WORKER_H
+#endif

@@ -1,0 +1,2 @@
+/* app.c - placeholder */
+#include <config.h>

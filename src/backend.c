@@ -1,0 +1,2 @@
+/* backend.c - placeholder */
+#include <config.h>

@@ -1,0 +1,2 @@
+/* cfg.c - placeholder */
+#include <config.h>

@@ -1,0 +1,2 @@
+/* gen.c - placeholder */
+#include <config.h>

@@ -1,0 +1,2 @@
+/* listener.c - placeholder */
+#include <config.h>

@@ -1,0 +1,2 @@
+/* proxy_proto.c - placeholder */
+#include <config.h>

@@ -1,0 +1,2 @@
+/* stream.c - placeholder */
+#include <config.h>

@@ -1,0 +1,2 @@
+/* tls.c - placeholder */
+#include <config.h>
