@@ -1,3 +1,46 @@
+/* gen.h - a configuration generation: the parsed config plus the runtime
+ * objects built from it (frontends, backends). Reference-counted: every
+ * live stream holds the generation it started with, so a reload can swap
+ * in a new one while old connections finish on the old one.
+ */
 #ifndef PPB_GEN_H
 #define PPB_GEN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+struct cfg;
+struct cfg_proxy;
+struct be;
+
+/* Termination classes counted per frontend. */
+struct fe_counters {
+	atomic_ullong conns;      /* accepted */
+	atomic_ullong no_server;  /* refused: no usable server */
+	atomic_ullong conn_fail;  /* every server attempt failed */
+	atomic_ullong bytes_in;   /* client -> server */
+	atomic_ullong bytes_out;  /* server -> client */
+};
+
+struct fe {
+	const struct cfg_proxy *conf;
+	struct be *be;
+	struct fe_counters ctr;
+};
+
+struct gen {
+	atomic_int refs;
+	struct cfg *cfg;
+	struct be *bes;
+	int nbe;
+	struct fe *fes;
+	int nfe;
+};
+
+/* Build a generation from a finished, resolved config; takes ownership of
+ * `cfg` (freed with the generation, or at once on failure). */
+struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen);
+struct gen *gen_ref(struct gen *gen);
+void gen_unref(struct gen *gen);
+
 #endif

@@ -1,3 +1,29 @@
+/* listener.h - listening sockets of a worker and their accept callback. */
 #ifndef PPB_LISTENER_H
 #define PPB_LISTENER_H
+
+#include <stddef.h>
+
+struct cfg_bind;
+struct evconnlistener;
+struct fe;
+struct worker;
+
+struct lsn {
+	struct lsn *next;
+	struct worker *w;
+	struct fe *fe;
+	const struct cfg_bind *bind;
+	int fd;
+	struct evconnlistener *evl;
+};
+
+/* Open one socket per bind of every frontend for worker `w` (not yet
+ * accepting). Returns -1 with `err` filled on the first failure. */
+int lsn_open_all(struct worker *w, char *err, size_t errlen);
+/* Attach the sockets to w->base and start accepting. */
+int lsn_enable_all(struct worker *w);
+void lsn_pause(struct worker *w, int paused);
+void lsn_close_all(struct worker *w);
+
 #endif

@@ -1,3 +1,52 @@
+/* worker.h - worker threads: one event base each, with its own listening
+ * sockets (SO_REUSEPORT) so the kernel spreads connections across them.
+ * The main thread drives them only through wake-up events.
+ */
 #ifndef PPB_WORKER_H
 #define PPB_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+struct event;
+struct event_base;
+struct gen;
+struct lsn;
+
+enum worker_cmd {
+	WORKER_CMD_NONE = 0,
+	WORKER_CMD_SOFT_STOP, /* stop accepting, exit when idle */
+	WORKER_CMD_HARD_STOP, /* exit now */
+};
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct event_base *base;
+	struct gen *gen;      /* new streams start on this generation */
+	struct lsn *lsns;
+	struct event *wake;   /* activated by the main thread */
+	atomic_int cmd;
+	atomic_uint nconns;   /* live streams (written by this thread) */
+	unsigned maxconn;     /* this thread's share of global maxconn */
+	int paused;           /* listeners disabled: maxconn reached */
+	int stopping;
+	unsigned long long next_stream_id;
+};
+
+/* Open every bind of `gen` for `n` workers and start their threads.
+ * Returns -1 with `err` filled when a socket cannot be opened; then no
+ * thread was started. */
+int workers_start(struct gen *gen, int n, char *err, size_t errlen);
+void workers_command(enum worker_cmd cmd);
+/* Wait for every worker thread to end and free them. */
+void workers_join(void);
+unsigned workers_conns(void);
+
+/* Called by streams of worker `w` when one ends. */
+void worker_stream_done(struct worker *w);
+/* May `w` accept one more connection? Pauses its listeners when not. */
+void worker_stream_started(struct worker *w);
+
 #endif

@@ -1,2 +1,451 @@
-/* app.c - placeholder */
+/* app.c - command line, start-up, signals and shutdown.
+ *
+ * The main thread owns the control plane: configuration, health checks
+ * and signals, all on its own event base. Worker threads only move bytes.
+ */
 #include <config.h>
+
+#include "app.h"
+
+#include "backend.h"
+#include "cfg.h"
+#include "check.h"
+#include "gen.h"
+#include "log.h"
+#include "tls.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define APP_MAX_FILES 64
+/* Descriptors beyond two per connection: listeners, checks, logs, slack. */
+#define APP_FD_RESERVE 256
+
+struct app_opts {
+	char *files[APP_MAX_FILES];
+	int nfiles;
+	int check_only;
+	int debug;
+	int verbose;
+	int quiet;
+	const char *pidfile;
+};
+
+static struct {
+	struct event_base *base;
+	struct gen *gen;
+	struct event *sig_term, *sig_int, *sig_usr1, *sig_hup, *stop_poll, *hard_stop;
+	int soft_stopping;
+} app;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ppbridge -f <cfgfile|cfgdir> [-f ...] [-c] [-d] [-V] [-q] [-p <pidfile>]\n"
+		"       ppbridge -v\n"
+		"  -f  configuration file or directory (repeatable; read in order)\n"
+		"  -c  check the configuration and exit (0 valid, 1 invalid)\n"
+		"  -d  debug: foreground with debug messages and access logs on stderr\n"
+		"  -V  verbose: also print notices\n"
+		"  -q  quiet: print only errors\n"
+		"  -p  write the process id to this file\n"
+		"  -v  print the version and exit\n");
+}
+
+static int parse_args(int argc, char **argv, struct app_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt(argc, argv, "f:cdVqp:vh")) != -1) {
+		switch (c) {
+		case 'f':
+			if (o->nfiles == APP_MAX_FILES) {
+				fprintf(stderr, "ppbridge: too many -f (max %d)\n", APP_MAX_FILES);
+				return -1;
+			}
+			o->files[o->nfiles++] = optarg;
+			break;
+		case 'c':
+			o->check_only = 1;
+			break;
+		case 'd':
+			o->debug = 1;
+			break;
+		case 'V':
+			o->verbose = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'v':
+			printf("ppbridge version %s\n", PACKAGE_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ppbridge: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	if (o->nfiles == 0) {
+		fprintf(stderr, "ppbridge: no configuration file given (-f)\n");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_msgs(const struct cfg_msgs *msgs, const struct app_opts *o)
+{
+	static const char *const tags[] = {"ALERT", "WARNING", "NOTICE"};
+
+	for (const struct cfg_msg *m = msgs->head; m; m = m->next) {
+		if (m->severity == CFG_SEV_NOTICE && !o->verbose)
+			continue;
+		if (m->severity != CFG_SEV_ERROR && o->quiet)
+			continue;
+		fprintf(stderr, "[%s] %s\n", tags[m->severity], m->text);
+	}
+}
+
+/* What cfg checks cannot: that the TLS material of checks loads. */
+static int validate_tls(const struct cfg *cfg)
+{
+	int bad = 0;
+
+	for (const struct cfg_proxy *px = cfg->proxies; px; px = px->next) {
+		for (const struct cfg_server *sv = px->servers; sv; sv = sv->next) {
+			char err[512];
+			if (!sv->check || !(sv->check_ssl || px->httpchk.connect_ssl))
+				continue;
+			SSL_CTX *ctx = tls_client_ctx_new(sv->ca_file, sv->verify == CFG_VERIFY_NONE,
+							  err, sizeof(err));
+			if (!ctx) {
+				fprintf(stderr, "[ALERT] %s:%d: server '%s/%s': %s\n", sv->where.file,
+					sv->where.line, px->name, sv->name, err);
+				bad = 1;
+				continue;
+			}
+			SSL_CTX_free(ctx);
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+static struct cfg *load_config(const struct app_opts *o)
+{
+	struct cfg *cfg = cfg_new();
+	struct cfg_msgs msgs;
+	int rc;
+
+	if (!cfg) {
+		fprintf(stderr, "[ALERT] out of memory\n");
+		return NULL;
+	}
+	cfg_msgs_init(&msgs);
+	rc = cfg_load_files(cfg, (char *const *)o->files, o->nfiles, &msgs);
+	print_msgs(&msgs, o);
+	cfg_msgs_free(&msgs);
+	if (rc == 0)
+		rc = validate_tls(cfg);
+	if (rc < 0) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+static void raise_nofile(unsigned maxconn)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)maxconn * 2 + APP_FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		log_msg(LOG_WARNING,
+			"cannot raise the open-file limit to %llu for maxconn %u (now %llu): "
+			"connections beyond it will be refused",
+			(unsigned long long)want, maxconn, (unsigned long long)rl.rlim_cur);
+	}
+}
+
+/* systemd's readiness protocol without libsystemd: one datagram. */
+static void sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun,
+		     (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path)));
+	close(fd);
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		log_msg(LOG_ERR, "cannot write pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	return 0;
+}
+
+/* ---- health checks ---- */
+
+static int start_checks(struct gen *gen)
+{
+	for (int b = 0; b < gen->nbe; b++) {
+		struct be *be = &gen->bes[b];
+		for (int i = 0; i < be->nsrv; i++) {
+			struct srv *srv = &be->srvs[i];
+			char err[512];
+			if (!srv->conf->check)
+				continue;
+			srv->chk = chk_start(app.base, srv, err, sizeof(err));
+			if (!srv->chk) {
+				log_msg(LOG_ALERT, "%s:%d: server '%s/%s': cannot start checks: %s",
+					srv->conf->where.file, srv->conf->where.line, be->conf->name,
+					srv->conf->name, err);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void stop_checks(struct gen *gen)
+{
+	for (int b = 0; b < gen->nbe; b++)
+		for (int i = 0; i < gen->bes[b].nsrv; i++) {
+			struct srv *srv = &gen->bes[b].srvs[i];
+			if (srv->chk)
+				chk_stop(srv->chk);
+			srv->chk = NULL;
+		}
+}
+
+/* ---- signals ---- */
+
+static void hard_stop(const char *why)
+{
+	log_msg(LOG_NOTICE, "%s: stopping now (%u live connections closed)", why, workers_conns());
+	sd_notify_msg("STOPPING=1");
+	workers_command(WORKER_CMD_HARD_STOP);
+	event_base_loopexit(app.base, NULL);
+}
+
+static void on_stop_poll(evutil_socket_t fd, short what, void *arg)
+{
+	if (workers_conns() == 0) {
+		log_msg(LOG_NOTICE, "soft-stop: all connections finished, exiting");
+		event_base_loopexit(app.base, NULL);
+	}
+}
+
+static void on_hard_stop_timer(evutil_socket_t fd, short what, void *arg)
+{
+	hard_stop("hard-stop-after expired");
+}
+
+static void soft_stop(void)
+{
+	unsigned limit = app.gen->cfg->global.hard_stop_after_ms;
+	struct timeval poll = {0, 100 * 1000};
+
+	if (app.soft_stopping)
+		return;
+	app.soft_stopping = 1;
+	log_msg(LOG_NOTICE, "SIGUSR1: soft-stop, no new connections; %u live ones finish%s",
+		workers_conns(), limit ? " within hard-stop-after" : "");
+	sd_notify_msg("STOPPING=1");
+	workers_command(WORKER_CMD_SOFT_STOP);
+	app.stop_poll = event_new(app.base, -1, EV_PERSIST, on_stop_poll, NULL);
+	event_add(app.stop_poll, &poll);
+	if (limit) {
+		struct timeval tv = {.tv_sec = limit / 1000, .tv_usec = (limit % 1000) * 1000};
+		app.hard_stop = evtimer_new(app.base, on_hard_stop_timer, NULL);
+		evtimer_add(app.hard_stop, &tv);
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	switch (sig) {
+	case SIGTERM:
+		hard_stop("SIGTERM");
+		break;
+	case SIGINT:
+		hard_stop("SIGINT");
+		break;
+	case SIGUSR1:
+		soft_stop();
+		break;
+	case SIGHUP:
+		log_msg(LOG_WARNING, "SIGHUP: reload is not implemented yet; configuration unchanged");
+		break;
+	default:
+		break;
+	}
+}
+
+static int setup_signals(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	app.sig_term = evsignal_new(app.base, SIGTERM, on_signal, NULL);
+	app.sig_int = evsignal_new(app.base, SIGINT, on_signal, NULL);
+	app.sig_usr1 = evsignal_new(app.base, SIGUSR1, on_signal, NULL);
+	app.sig_hup = evsignal_new(app.base, SIGHUP, on_signal, NULL);
+	if (!app.sig_term || !app.sig_int || !app.sig_usr1 || !app.sig_hup)
+		return -1;
+	evsignal_add(app.sig_term, NULL);
+	evsignal_add(app.sig_int, NULL);
+	evsignal_add(app.sig_usr1, NULL);
+	evsignal_add(app.sig_hup, NULL);
+	return 0;
+}
+
+static void free_events(void)
+{
+	struct event **evs[] = {&app.sig_term, &app.sig_int,   &app.sig_usr1,
+				&app.sig_hup,  &app.stop_poll, &app.hard_stop};
+
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i])
+			event_free(*evs[i]);
+		*evs[i] = NULL;
+	}
+}
+
+/* ---- start and run ---- */
+
+static int run(struct cfg *cfg, const struct app_opts *o)
+{
+	char err[512];
+	int rc = 1;
+	int nbthread = cfg->global.nbthread > 0 ? cfg->global.nbthread : 1;
+	const char *pidfile = o->pidfile ? o->pidfile : cfg->global.pidfile;
+
+	if (cfg->global.daemon && getenv("INVOCATION_ID"))
+		log_msg(LOG_NOTICE, "'daemon' ignored: running under systemd in the foreground");
+	raise_nofile(cfg->global.maxconn ? cfg->global.maxconn : CFG_DEFAULT_MAXCONN);
+	log_set_targets(cfg->global.logs);
+	app.gen = gen_new(cfg, err, sizeof(err));
+	if (!app.gen) {
+		log_msg(LOG_ALERT, "%s", err);
+		return 1;
+	}
+	app.base = event_base_new();
+	if (!app.base || setup_signals() < 0) {
+		log_msg(LOG_ALERT, "cannot set up the main event loop");
+		goto out;
+	}
+	if (workers_start(app.gen, nbthread, err, sizeof(err)) < 0) {
+		log_msg(LOG_ALERT, "%s", err);
+		workers_command(WORKER_CMD_HARD_STOP);
+		workers_join();
+		goto out;
+	}
+	if (start_checks(app.gen) < 0) {
+		workers_command(WORKER_CMD_HARD_STOP);
+		workers_join();
+		goto out;
+	}
+	if (pidfile)
+		write_pidfile(pidfile);
+	log_msg(LOG_NOTICE, "ppbridge %s started: pid %d, %d thread%s, %d frontend%s",
+		PACKAGE_VERSION, (int)getpid(), nbthread, nbthread > 1 ? "s" : "", app.gen->nfe,
+		app.gen->nfe == 1 ? "" : "s");
+	sd_notify_msg("READY=1\nSTATUS=serving");
+	event_base_dispatch(app.base);
+	workers_command(WORKER_CMD_HARD_STOP);
+	workers_join();
+	stop_checks(app.gen);
+	if (pidfile)
+		unlink(pidfile);
+	rc = 0;
+out:
+	free_events();
+	if (app.base)
+		event_base_free(app.base);
+	app.base = NULL;
+	gen_unref(app.gen);
+	app.gen = NULL;
+	return rc;
+}
+
+int app_main(int argc, char **argv)
+{
+	struct app_opts o;
+	struct cfg *cfg;
+	int rc;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 1;
+	log_setup(o.debug, 1);
+	cfg = load_config(&o);
+	if (o.check_only) {
+		if (!cfg) {
+			fprintf(stderr, "[ALERT] Fatal errors found in configuration.\n");
+			return 1;
+		}
+		cfg_free(cfg);
+		printf("Configuration file is valid\n");
+		return 0;
+	}
+	if (!cfg) {
+		log_msg(LOG_ALERT, "Fatal errors found in configuration.");
+		return 1;
+	}
+	if (evthread_use_pthreads() != 0) {
+		log_msg(LOG_ALERT, "libevent has no pthreads support");
+		cfg_free(cfg);
+		return 1;
+	}
+	rc = run(cfg, &o);
+	log_shutdown();
+	libevent_global_shutdown();
+	return rc;
+}

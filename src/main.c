@@ -1,2 +1,9 @@
+/* main.c - ppbridge's entry point; everything else lives in the library. */
 #include <config.h>
-int main(void) { return 0; }
+
+#include "app.h"
+
+int main(int argc, char **argv)
+{
+	return app_main(argc, argv);
+}

@@ -1,2 +1,162 @@
-/* worker.c - placeholder */
+/* worker.c - worker threads, each running its own event base. */
 #include <config.h>
+
+#include "worker.h"
+
+#include "cfg.h"
+#include "gen.h"
+#include "listener.h"
+#include "log.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct worker *workers;
+static int nworkers;
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	int cmd = atomic_exchange(&w->cmd, WORKER_CMD_NONE);
+
+	if (cmd == WORKER_CMD_HARD_STOP) {
+		event_base_loopbreak(w->base);
+		return;
+	}
+	if (cmd == WORKER_CMD_SOFT_STOP && !w->stopping) {
+		w->stopping = 1;
+		lsn_close_all(w);
+		if (atomic_load(&w->nconns) == 0)
+			event_base_loopbreak(w->base);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxconn, char *err,
+		       size_t errlen)
+{
+	w->id = id;
+	w->gen = gen_ref(gen);
+	w->maxconn = maxconn;
+	w->base = event_base_new();
+	if (!w->base) {
+		snprintf(err, errlen, "cannot create an event base");
+		return -1;
+	}
+	w->wake = event_new(w->base, -1, 0, on_wake, w);
+	if (!w->wake) {
+		snprintf(err, errlen, "cannot create an event");
+		return -1;
+	}
+	if (lsn_open_all(w, err, errlen) < 0)
+		return -1;
+	if (lsn_enable_all(w) < 0) {
+		snprintf(err, errlen, "cannot attach listeners");
+		return -1;
+	}
+	return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+	lsn_close_all(w);
+	if (w->wake)
+		event_free(w->wake);
+	if (w->base)
+		event_base_free(w->base);
+	gen_unref(w->gen);
+}
+
+int workers_start(struct gen *gen, int n, char *err, size_t errlen)
+{
+	unsigned maxconn = gen->cfg->global.maxconn ? gen->cfg->global.maxconn : CFG_DEFAULT_MAXCONN;
+	unsigned share = (maxconn + (unsigned)n - 1) / (unsigned)n;
+
+	workers = calloc((size_t)n, sizeof(*workers));
+	if (!workers) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	nworkers = n;
+	for (int i = 0; i < n; i++) {
+		if (worker_init(&workers[i], i, gen, share, err, errlen) < 0) {
+			for (int j = 0; j <= i; j++)
+				worker_free(&workers[j]);
+			free(workers);
+			workers = NULL;
+			nworkers = 0;
+			return -1;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+			snprintf(err, errlen, "cannot start worker thread %d", i);
+			/* Threads already running are stopped by the caller's hard stop. */
+			nworkers = i;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void workers_command(enum worker_cmd cmd)
+{
+	for (int i = 0; i < nworkers; i++) {
+		atomic_store(&workers[i].cmd, cmd);
+		event_active(workers[i].wake, EV_READ, 0);
+	}
+}
+
+void workers_join(void)
+{
+	for (int i = 0; i < nworkers; i++)
+		pthread_join(workers[i].thread, NULL);
+	for (int i = 0; i < nworkers; i++)
+		worker_free(&workers[i]);
+	free(workers);
+	workers = NULL;
+	nworkers = 0;
+}
+
+unsigned workers_conns(void)
+{
+	unsigned total = 0;
+
+	for (int i = 0; i < nworkers; i++)
+		total += atomic_load(&workers[i].nconns);
+	return total;
+}
+
+void worker_stream_started(struct worker *w)
+{
+	unsigned now = atomic_fetch_add(&w->nconns, 1) + 1;
+
+	if (!w->paused && now >= w->maxconn) {
+		w->paused = 1;
+		lsn_pause(w, 1);
+		log_msg(LOG_WARNING, "thread %d: maxconn share %u reached, pausing accepts", w->id,
+			w->maxconn);
+	}
+}
+
+void worker_stream_done(struct worker *w)
+{
+	unsigned now = atomic_fetch_sub(&w->nconns, 1) - 1;
+
+	if (w->paused && now < w->maxconn) {
+		w->paused = 0;
+		lsn_pause(w, 0);
+	}
+	if (w->stopping && now == 0)
+		event_base_loopbreak(w->base);
+}

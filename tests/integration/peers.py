@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Stand-in peers for ppbridge's integration tests and demo (loopback only).
+
+Servers (run until killed):
+  peers.py ident  --listen ADDR:PORT --name NAME
+      TCP: greets each connection with "NAME <client-ip>:<client-port>\\n",
+      then echoes every byte back; half-close is echoed as half-close.
+  peers.py http   --listen ADDR:PORT --name NAME [--status N] [--cert PEM --key PEM]
+      HTTP/1.x: answers every request with status N (default 200) and the
+      body "NAME <client-ip>\\n"; keeps the connection alive when asked.
+      With --cert/--key it serves HTTPS.
+
+Clients (exit 0 on success, print one line per connection):
+  peers.py probe  --connect ADDR:PORT [--src IP] [--count N] [--payload BYTES]
+      Connects N times (optionally from source IP), reads the greeting,
+      sends the payload and checks it is echoed back intact; prints the
+      greeting's NAME and client address per connection.
+  peers.py bulk   --connect ADDR:PORT --bytes N
+      Sends N random bytes, half-closes, reads the echo until EOF and
+      checks its SHA-256; prints the server name and the digest.
+  peers.py hold   --connect ADDR:PORT --seconds S
+      Keeps one connection open for S seconds, exchanging a line every
+      0.2 s; exit 0 if every exchange succeeded.
+"""
+import argparse
+import hashlib
+import os
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import time
+
+
+def split_addr(text):
+    if text.startswith("["):
+        host, _, port = text[1:].partition("]:")
+    else:
+        host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, addr, handler, name, status, tls=None):
+        self.address_family = family_of(addr[0])
+        self.name = name
+        self.status = status
+        self.tls = tls
+        super().__init__(addr, handler)
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        if self.tls:
+            sock.settimeout(5)
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def handle_error(self, request, client_address):
+        pass  # a client that went away is not worth a traceback
+
+
+class IdentHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        sock = self.request
+        peer = self.client_address
+        sock.sendall(("%s %s:%d\n" % (self.server.name, peer[0], peer[1])).encode())
+        while True:
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                try:
+                    sock.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            sock.sendall(data)
+
+
+class HttpHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        if self.server.tls:
+            try:
+                self.request.do_handshake()
+            except (OSError, ssl.SSLError):
+                return
+        while True:
+            line = self.rfile.readline(65536)
+            if not line:
+                return
+            version = line.split()[-1].decode() if line.split() else "HTTP/1.0"
+            keep = version == "HTTP/1.1"
+            while True:
+                h = self.rfile.readline(65536)
+                if h in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = h.decode("latin-1").partition(":")
+                if name.strip().lower() == "connection":
+                    keep = value.strip().lower() == "keep-alive" or (
+                        keep and value.strip().lower() != "close")
+            body = ("%s %s\n" % (self.server.name, self.client_address[0])).encode()
+            head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: %s\r\n\r\n" % (
+                self.server.status, len(body), "keep-alive" if keep else "close")
+            self.wfile.write(head.encode() + body)
+            self.wfile.flush()
+            if not keep:
+                return
+
+
+def serve(args, handler):
+    host, port = split_addr(args.listen)
+    tls = None
+    if getattr(args, "cert", None):
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.cert, args.key)
+    srv = Server((host, port), handler, args.name, args.status, tls)
+    srv.serve_forever()
+
+
+def connect(addr, src=None, timeout=5.0):
+    host, port = split_addr(addr)
+    sock = socket.socket(family_of(host), socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    if src:
+        sock.bind((src, 0))
+    sock.connect((host, port))
+    return sock
+
+
+def read_line(sock):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            raise IOError("connection closed before the greeting (got %r)" % buf)
+        buf += chunk
+    return buf.decode().strip()
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise IOError("short read: %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def probe(args):
+    payload = args.payload.encode()
+    failures = 0
+    for _ in range(args.count):
+        try:
+            sock = connect(args.connect, args.src)
+            greeting = read_line(sock)
+            sock.sendall(payload)
+            echo = recv_exact(sock, len(payload))
+            sock.close()
+            if echo != payload:
+                raise IOError("echo mismatch")
+            print(greeting)
+        except (OSError, IOError) as exc:
+            failures += 1
+            print("FAIL %s" % exc)
+    sys.stdout.flush()
+    return 1 if failures else 0
+
+
+def bulk(args):
+    data = os.urandom(args.bytes)
+    want = hashlib.sha256(data).hexdigest()
+    sock = connect(args.connect, timeout=30)
+    greeting = read_line(sock)
+
+    def sender():
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+
+    thread = threading.Thread(target=sender)
+    thread.start()
+    got = hashlib.sha256()
+    total = 0
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        got.update(chunk)
+        total += len(chunk)
+    thread.join()
+    sock.close()
+    ok = got.hexdigest() == want and total == args.bytes
+    print("%s %d %s %s" % (greeting.split()[0], total, got.hexdigest(), "OK" if ok else "BAD"))
+    return 0 if ok else 1
+
+
+def hold(args):
+    sock = connect(args.connect)
+    read_line(sock)
+    end = time.time() + args.seconds
+    n = 0
+    while time.time() < end:
+        msg = ("ping %d\n" % n).encode()
+        sock.sendall(msg)
+        if recv_exact(sock, len(msg)) != msg:
+            print("FAIL echo mismatch")
+            return 1
+        n += 1
+        time.sleep(0.2)
+    sock.close()
+    print("held %d exchanges" % n)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("ident", "http"):
+        p = sub.add_parser(name)
+        p.add_argument("--listen", required=True)
+        p.add_argument("--name", default=name)
+        p.add_argument("--status", type=int, default=200)
+        p.add_argument("--cert")
+        p.add_argument("--key")
+    p = sub.add_parser("probe")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--src")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--payload", default="hello through ppbridge\n")
+    p = sub.add_parser("bulk")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--bytes", type=int, default=1 << 20)
+    p = sub.add_parser("hold")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--seconds", type=float, default=2.0)
+    args = ap.parse_args()
+    if args.cmd == "ident":
+        serve(args, IdentHandler)
+    elif args.cmd == "http":
+        serve(args, HttpHandler)
+    elif args.cmd == "probe":
+        sys.exit(probe(args))
+    elif args.cmd == "bulk":
+        sys.exit(bulk(args))
+    elif args.cmd == "hold":
+        sys.exit(hold(args))
+
+
+if __name__ == "__main__":
+    main()
