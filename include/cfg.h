@@ -30,6 +30,9 @@
 #define CFG_DEFAULT_MAXCONN 4096u
 #define CFG_MAX_WEIGHT 256
 #define CFG_MAX_THREADS 64
+#define CFG_DEFAULT_LOG_LEN 1024
+#define CFG_MAX_LINE 65536 /* longest configuration line, in bytes */
+#define CFG_MAX_WORDS 64   /* most words on one line */
 
 enum cfg_severity {
 	CFG_SEV_ERROR = 0,
@@ -78,6 +81,15 @@ enum cfg_hash_type {
 	CFG_HASH_CONSISTENT,
 };
 
+/* `hash-type <method> [<function> [avalanche]]`. */
+enum cfg_hash_fn {
+	CFG_HASH_FN_SDBM = 0, /* HAProxy's default */
+	CFG_HASH_FN_DJB2,
+	CFG_HASH_FN_WT6,
+	CFG_HASH_FN_CRC32,
+	CFG_HASH_FN_NONE,
+};
+
 enum cfg_verify {
 	CFG_VERIFY_DEFAULT = 0, /* not written: `required`, as ssl-server-verify */
 	CFG_VERIFY_REQUIRED,
@@ -106,6 +118,8 @@ struct cfg_log {
 	char *path;           /* UNIX */
 	int facility;         /* syslog facility number 0..23 (local0 = 16) */
 	int max_level;        /* 0 emerg .. 7 debug; default 7 */
+	int min_level;        /* 0 emerg .. 7 debug; default 0 */
+	int maxlen;           /* `len N`: 80..65535, default CFG_DEFAULT_LOG_LEN */
 };
 
 struct cfg_bind {
@@ -115,6 +129,7 @@ struct cfg_bind {
 	struct cfg_addr addr; /* "*:port" and ":port" mean IPv4 0.0.0.0 */
 	int v4v6;             /* `v4v6`: an IPv6 wildcard also takes IPv4 */
 	int v6only;           /* `v6only` */
+	char *name;           /* `name X`, NULL when not given */
 };
 
 /* One `http-check send hdr <name> <value>` line. */
@@ -135,6 +150,7 @@ struct cfg_httpchk {
 	int expect_status;  /* 0: any 2xx or 3xx, as HAProxy */
 	int connect_ssl;    /* `http-check connect ssl` */
 	uint16_t connect_port; /* `http-check connect port N`, 0 = unset */
+	char *connect_sni;  /* `http-check connect sni X`, NULL = unset */
 };
 
 struct cfg_server {
@@ -187,6 +203,7 @@ struct cfg_timeouts {
 	/* milliseconds; 0 = not set in the configuration */
 	unsigned connect, client, server, check, queue;
 	unsigned http_request, http_keep_alive, client_hs, tunnel;
+	unsigned client_fin, server_fin;
 };
 
 /* A frontend, backend, listen or defaults section. */
@@ -196,11 +213,16 @@ struct cfg_proxy {
 	char *name;
 	unsigned caps; /* enum cfg_cap bits */
 	enum cfg_mode mode;
+	struct cfg_where mode_where; /* the `mode` line (maybe in defaults); line 0 = never written */
 	struct cfg_bind *binds;
 	char *default_backend;
+	struct cfg_where default_backend_where;
 	struct cfg_proxy *backend; /* resolved: default_backend, or itself for listen */
 	enum cfg_balance balance;
 	enum cfg_hash_type hash_type;
+	enum cfg_hash_fn hash_fn;
+	int hash_avalanche;
+	struct cfg_server defsrv; /* `default-server` settings new servers start from */
 	struct cfg_server *servers;
 	int nservers;
 	struct cfg_timeouts timeout;
@@ -215,12 +237,14 @@ struct cfg_proxy {
 };
 
 struct cfg_global {
-	unsigned maxconn;
-	int nbthread;
+	unsigned maxconn;  /* cfg_finish() fills CFG_DEFAULT_MAXCONN when not written */
+	int nbthread;      /* 0 = not written: the daemon picks */
 	int daemon;
 	char *pidfile;
 	struct cfg_log *logs;
 	unsigned hard_stop_after_ms; /* 0 = wait for ever */
+	int log_send_hostname;       /* accepted; the log module may use it */
+	unsigned tune_bufsize;       /* 0 = not set */
 };
 
 struct cfg {
@@ -228,6 +252,7 @@ struct cfg {
 	struct cfg_proxy *proxies; /* frontends, backends and listens, in order (no defaults) */
 	char **files;              /* file names, for cfg_where.file */
 	int nfiles;
+	struct cfg_proxy *defaults; /* every defaults section, kept for `from <name>` */
 };
 
 /* Messages. */
@@ -235,6 +260,26 @@ void cfg_msgs_init(struct cfg_msgs *msgs);
 void cfg_msgs_free(struct cfg_msgs *msgs);
 void cfg_msg_add(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The tokenizer, alone: one line (without its '\n') becomes words, with
+ * HAProxy's quoting, escaping, `#` comments and "${VAR}" expansion inside
+ * double quotes. `words` must be zeroed before its first use; it can be
+ * reused from line to line and is released by cfg_words_free(). Returns
+ * 0 (words->n may be 0 for a blank line) or -1 with `*err` set to a static
+ * message. Pure except for getenv(). */
+struct cfg_words {
+	char *buf;   /* the words, NUL-separated */
+	size_t cap;
+	int n;
+	char *w[CFG_MAX_WORDS + 1]; /* w[n] is NULL */
+};
+int cfg_tokenize(const char *line, size_t len, struct cfg_words *words, const char **err);
+void cfg_words_free(struct cfg_words *words);
+
+/* HAProxy time format: a decimal number with an optional unit among us,
+ * ms, s, m, h, d (none = ms). Microseconds round up to whole milliseconds.
+ * Values above INT_MAX ms (about 24.8 days) are refused, as HAProxy. */
+int cfg_parse_time(const char *text, unsigned *ms, const char **err);
 
 /* Lifecycle. */
 struct cfg *cfg_new(void);

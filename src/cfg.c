@@ -1,2 +1,2425 @@
-/* cfg.c - placeholder */
+/* cfg.c - HAProxy-syntax configuration: tokenizer, parser and checks.
+ *
+ * Layout: messages and small helpers; the tokenizer; value parsers (time,
+ * integers, log targets); proxy/server lifecycle and defaults inheritance;
+ * the global keyword table; the proxy keyword tables (keywords, options,
+ * timeouts, server options, http-check); the section/line driver;
+ * cfg_finish() checks; cfg_resolve() and cfg_load_files(), the only parts
+ * that touch the outside world.
+ *
+ * Every keyword is found in a table saying in which sections it is valid,
+ * so "wrong section" and "unknown keyword" come out the same way for all.
+ * Keywords we know but do not implement yet are in the tables too, with the
+ * issue that will bring them: a config is never half-understood silently.
+ */
 #include <config.h>
+
+#include "cfg.h"
+#include "net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Allocation: running out of memory while reading a configuration is not
+ * something we can report usefully, so it ends the process. */
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = strdup(s);
+	if (!p)
+		abort();
+	return p;
+}
+
+/* Replace an owned string. */
+static void set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = xstrdup(src);
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages */
+
+void cfg_msgs_init(struct cfg_msgs *msgs)
+{
+	msgs->head = NULL;
+	msgs->tail = &msgs->head;
+	msgs->errors = 0;
+	msgs->warnings = 0;
+}
+
+void cfg_msgs_free(struct cfg_msgs *msgs)
+{
+	struct cfg_msg *m = msgs->head;
+
+	while (m) {
+		struct cfg_msg *next = m->next;
+		free(m->text);
+		free(m);
+		m = next;
+	}
+	cfg_msgs_init(msgs);
+}
+
+void cfg_msg_add(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
+                 const char *fmt, ...)
+{
+	char prefix[512] = "";
+	struct cfg_msg *m;
+	va_list ap;
+	int blen;
+	size_t plen;
+
+	if (where && where->file)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", where->file, where->line);
+	plen = strlen(prefix);
+	va_start(ap, fmt);
+	blen = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (blen < 0)
+		blen = 0;
+	m = xcalloc(1, sizeof(*m));
+	m->severity = sev;
+	m->text = xcalloc(1, plen + (size_t)blen + 1);
+	memcpy(m->text, prefix, plen);
+	va_start(ap, fmt);
+	vsnprintf(m->text + plen, (size_t)blen + 1, fmt, ap);
+	va_end(ap);
+	*msgs->tail = m;
+	msgs->tail = &m->next;
+	if (sev == CFG_SEV_ERROR)
+		msgs->errors++;
+	else if (sev == CFG_SEV_WARNING)
+		msgs->warnings++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tokenizer */
+
+/* Output of the tokenizer under construction: bytes and word offsets (the
+ * buffer moves while it grows, so pointers are set only at the end). */
+struct tok {
+	struct cfg_words *words;
+	size_t len;
+	size_t start[CFG_MAX_WORDS];
+	int in_word; /* a word has started (even an empty "" one) */
+};
+
+static int tok_put(struct tok *t, char c)
+{
+	struct cfg_words *w = t->words;
+
+	/* Expansion could make a line grow without bound: keep the limit. */
+	if (t->len + 1 > CFG_MAX_LINE + CFG_MAX_WORDS)
+		return -1;
+	if (t->len + 1 > w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		char *p = realloc(w->buf, cap);
+		if (!p)
+			abort();
+		w->buf = p;
+		w->cap = cap;
+	}
+	w->buf[t->len++] = c;
+	return 0;
+}
+
+static int tok_begin_word(struct tok *t, const char **err)
+{
+	if (t->in_word)
+		return 0;
+	if (t->words->n >= CFG_MAX_WORDS) {
+		*err = "too many words on the line (max 64)";
+		return -1;
+	}
+	t->start[t->words->n++] = t->len;
+	t->in_word = 1;
+	return 0;
+}
+
+static int tok_end_word(struct tok *t, const char **err)
+{
+	if (!t->in_word)
+		return 0;
+	t->in_word = 0;
+	if (tok_put(t, '\0') < 0) {
+		*err = "line too long after expansion (max 64 KiB)";
+		return -1;
+	}
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One backslash sequence at line[*i] (the backslash). Known escapes give
+ * their character; others keep the backslash, as HAProxy does, so regexes
+ * like `\.` survive. `\$` is an escape only inside double quotes. */
+static int tok_escape(struct tok *t, const char *line, size_t len, size_t *i, int dquote,
+                      const char **err)
+{
+	char c = *i + 1 < len ? line[*i + 1] : '\0';
+	int out;
+
+	switch (c) {
+	case ' ':
+	case '#':
+	case '\\':
+	case '\'':
+	case '"':
+		out = c;
+		break;
+	case 'r':
+		out = '\r';
+		break;
+	case 'n':
+		out = '\n';
+		break;
+	case 't':
+		out = '\t';
+		break;
+	case '$':
+		if (!dquote)
+			goto literal;
+		out = '$';
+		break;
+	case 'x': {
+		int hi = *i + 2 < len ? hexval(line[*i + 2]) : -1;
+		int lo = *i + 3 < len ? hexval(line[*i + 3]) : -1;
+		if (hi < 0 || lo < 0) {
+			*err = "invalid '\\x' escape: two hexadecimal digits expected";
+			return -1;
+		}
+		out = hi * 16 + lo;
+		if (out == 0) {
+			*err = "'\\x00' is not allowed";
+			return -1;
+		}
+		if (tok_put(t, (char)out) < 0)
+			goto toolong;
+		*i += 4;
+		return 0;
+	}
+	default:
+		goto literal;
+	}
+	if (tok_put(t, (char)out) < 0)
+		goto toolong;
+	*i += 2;
+	return 0;
+literal:
+	if (tok_put(t, '\\') < 0)
+		goto toolong;
+	*i += 1;
+	return 0;
+toolong:
+	*err = "line too long after expansion (max 64 KiB)";
+	return -1;
+}
+
+static int is_var_start(char c)
+{
+	return isalpha((unsigned char)c) || c == '_';
+}
+
+/* "$NAME" or "${NAME}" inside double quotes; an unset variable expands to
+ * nothing. */
+static int tok_env(struct tok *t, const char *line, size_t len, size_t *i, const char **err)
+{
+	char name[256];
+	size_t p = *i + 1, n = 0;
+	int brace = 0;
+	const char *value;
+
+	if (p < len && line[p] == '{') {
+		brace = 1;
+		p++;
+	}
+	if (p >= len || !is_var_start(line[p])) {
+		*err = "invalid environment variable name after '$' (use \\$ for a dollar)";
+		return -1;
+	}
+	while (p < len && (isalnum((unsigned char)line[p]) || line[p] == '_')) {
+		if (n + 1 >= sizeof(name)) {
+			*err = "environment variable name too long";
+			return -1;
+		}
+		name[n++] = line[p++];
+	}
+	name[n] = '\0';
+	if (brace) {
+		if (p >= len || line[p] != '}') {
+			*err = "missing '}' after '${' (default values are not supported)";
+			return -1;
+		}
+		p++;
+	}
+	*i = p;
+	value = getenv(name);
+	for (; value && *value; value++) {
+		if (tok_put(t, *value) < 0) {
+			*err = "line too long after expansion (max 64 KiB)";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int tok_run(struct tok *t, const char *line, size_t len, const char **err)
+{
+	int squote = 0, dquote = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		char c = line[i];
+
+		if (c == '\0') {
+			*err = "NUL character in line";
+			return -1;
+		}
+		if (squote) {
+			if (c == '\'')
+				squote = 0;
+			else if (tok_put(t, c) < 0)
+				goto toolong;
+			i++;
+			continue;
+		}
+		if (!dquote && is_blank(c)) {
+			if (tok_end_word(t, err) < 0)
+				return -1;
+			i++;
+			continue;
+		}
+		if (!dquote && c == '#')
+			break;
+		if (tok_begin_word(t, err) < 0)
+			return -1;
+		if (c == '\\') {
+			if (tok_escape(t, line, len, &i, dquote, err) < 0)
+				return -1;
+		} else if (c == '"') {
+			dquote = !dquote;
+			i++;
+		} else if (c == '\'' && !dquote) {
+			squote = 1;
+			i++;
+		} else if (c == '$' && dquote) {
+			if (tok_env(t, line, len, &i, err) < 0)
+				return -1;
+		} else {
+			if (tok_put(t, c) < 0)
+				goto toolong;
+			i++;
+		}
+	}
+	if (squote || dquote) {
+		*err = squote ? "unterminated single quote" : "unterminated double quote";
+		return -1;
+	}
+	return tok_end_word(t, err);
+toolong:
+	*err = "line too long after expansion (max 64 KiB)";
+	return -1;
+}
+
+int cfg_tokenize(const char *line, size_t len, struct cfg_words *words, const char **err)
+{
+	struct tok t = {.words = words};
+
+	words->n = 0;
+	words->w[0] = NULL;
+	if (len > CFG_MAX_LINE) {
+		*err = "line too long (max 64 KiB)";
+		return -1;
+	}
+	if (tok_run(&t, line, len, err) < 0) {
+		words->n = 0;
+		words->w[0] = NULL;
+		return -1;
+	}
+	for (int k = 0; k < words->n; k++)
+		words->w[k] = words->buf + t.start[k];
+	words->w[words->n] = NULL;
+	return 0;
+}
+
+void cfg_words_free(struct cfg_words *words)
+{
+	free(words->buf);
+	memset(words, 0, sizeof(*words));
+}
+
+/* ------------------------------------------------------------------ */
+/* Value parsers */
+
+int cfg_parse_time(const char *text, unsigned *ms, const char **err)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long mul, div;
+	} units[] = {
+	    {"", 1, 1},      {"us", 1, 1000},   {"ms", 1, 1},       {"s", 1000, 1},
+	    {"m", 60000, 1}, {"h", 3600000, 1}, {"d", 86400000, 1},
+	};
+	unsigned long long v = 0;
+	const char *p = text;
+
+	if (!isdigit((unsigned char)*p)) {
+		*err = "expects a time: a number with an optional unit (us, ms, s, m, h, d)";
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (unsigned long long)(*p - '0');
+		if (v > (unsigned long long)INT_MAX * 1000ull) {
+			*err = "time value too large (max 2147483647 ms, about 24.8 days)";
+			return -1;
+		}
+	}
+	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+		if (strcmp(p, units[k].unit) != 0)
+			continue;
+		/* Round microseconds up so that a non-zero time stays non-zero. */
+		v = (v * units[k].mul + units[k].div - 1) / units[k].div;
+		if (v > INT_MAX) {
+			*err = "time value too large (max 2147483647 ms, about 24.8 days)";
+			return -1;
+		}
+		*ms = (unsigned)v;
+		return 0;
+	}
+	*err = "unknown time unit (expected us, ms, s, m, h or d)";
+	return -1;
+}
+
+/* A decimal integer in [min, max]: no sign other than a leading '-', no
+ * spaces, no trailing garbage. */
+static int parse_long(const char *text, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!*text || isspace((unsigned char)*text) || *text == '+')
+		return -1;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const char *const facility_names[] = {
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
+    "uucp",   "cron",   "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+};
+
+static const char *const level_names[] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+static int name_index(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* Name of a proxy, backend or server: what HAProxy accepts. */
+static int valid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.:", *s))
+			return 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parser state */
+
+enum sec {
+	SEC_NONE = 0,
+	SEC_GLOBAL,
+	SEC_PROXY,
+	SEC_SKIP, /* a section we do not support: its lines are not parsed */
+};
+
+struct pstate {
+	struct cfg *cfg;
+	struct cfg_msgs *msgs;
+	struct cfg_where where;
+	enum sec sec;
+	struct cfg_proxy *cur;      /* the section being filled */
+	int cur_orphan;             /* `cur` is not linked anywhere (bad header) */
+	int cur_hc_own;             /* `cur` wrote its own http-check rules */
+	struct cfg_proxy *defaults; /* the last defaults section of this file */
+};
+
+#define ERR(ps, ...) cfg_msg_add((ps)->msgs, CFG_SEV_ERROR, &(ps)->where, __VA_ARGS__)
+#define WARN(ps, ...) cfg_msg_add((ps)->msgs, CFG_SEV_WARNING, &(ps)->where, __VA_ARGS__)
+#define NOTICE(ps, ...) cfg_msg_add((ps)->msgs, CFG_SEV_NOTICE, &(ps)->where, __VA_ARGS__)
+
+static const char *sec_name(unsigned caps)
+{
+	if (caps & CFG_CAP_DEF)
+		return "defaults";
+	if ((caps & (CFG_CAP_FE | CFG_CAP_BE)) == (CFG_CAP_FE | CFG_CAP_BE))
+		return "listen";
+	return caps & CFG_CAP_FE ? "frontend" : "backend";
+}
+
+/* ------------------------------------------------------------------ */
+/* Log targets (global and proxies) */
+
+static void log_free_list(struct cfg_log *l)
+{
+	while (l) {
+		struct cfg_log *next = l->next;
+		free(l->path);
+		free(l);
+		l = next;
+	}
+}
+
+static struct cfg_log *log_copy_list(const struct cfg_log *src)
+{
+	struct cfg_log *head = NULL, **tail = &head;
+
+	for (; src; src = src->next) {
+		struct cfg_log *l = xcalloc(1, sizeof(*l));
+		*l = *src;
+		l->next = NULL;
+		l->path = xstrdup(src->path);
+		*tail = l;
+		tail = &l->next;
+	}
+	return head;
+}
+
+/* "1.2.3.4", "1.2.3.4:514", "[::1]:514", "::1", "udp@..." */
+static int log_udp_addr(const char *text, struct cfg_addr *addr, const char **err)
+{
+	char host[256];
+	uint16_t port = 514;
+	const char *colon = strrchr(text, ':');
+
+	if (net_parse_ip(text, &addr->ss, &addr->len) == 0) {
+		net_set_port((struct sockaddr *)&addr->ss, port);
+		return 0;
+	}
+	if (colon && colon[1] == '\0') {
+		/* "1.2.3.4:" or "[::1]:": the port is optional */
+		size_t n = (size_t)(colon - text);
+		if (n >= sizeof(host)) {
+			*err = "address too long";
+			return -1;
+		}
+		memcpy(host, text, n);
+		host[n] = '\0';
+		if (host[0] == '[' && n >= 2 && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			memmove(host, host + 1, n - 1);
+		}
+	} else if (net_split_host_port(text, host, sizeof(host), &port, err) < 0) {
+		return -1;
+	}
+	if (net_parse_ip(host, &addr->ss, &addr->len) < 0) {
+		*err = "a UDP log target must be a literal IP address (names are not resolved)";
+		return -1;
+	}
+	if (port == 0) {
+		*err = "log port must not be 0";
+		return -1;
+	}
+	net_set_port((struct sockaddr *)&addr->ss, port);
+	return 0;
+}
+
+static int log_target(const char *text, struct cfg_log *l, const char **err)
+{
+	if (!strcmp(text, "stdout") || !strcmp(text, "fd@1")) {
+		l->kind = CFG_LOG_STDOUT;
+		return 0;
+	}
+	if (!strcmp(text, "stderr") || !strcmp(text, "fd@2")) {
+		l->kind = CFG_LOG_STDERR;
+		return 0;
+	}
+	if (!strncmp(text, "unix@", 5))
+		text += 5;
+	if (text[0] == '/') {
+		l->kind = CFG_LOG_UNIX;
+		l->path = xstrdup(text);
+		return 0;
+	}
+	if (!strncmp(text, "udp@", 4))
+		text += 4;
+	else if (strchr(text, '@')) {
+		*err = "unsupported log target type (expected stdout, stderr, /path, "
+		       "udp@host:port or host:port)";
+		return -1;
+	}
+	l->kind = CFG_LOG_UDP;
+	return log_udp_addr(text, &l->addr, err);
+}
+
+/* `log <target> [len N] [format F] <facility> [<max level> [<min level>]]`.
+ * `log global` is handled by the caller. */
+static int parse_log(struct pstate *ps, int argc, char **argv, struct cfg_log **list)
+{
+	struct cfg_log *l;
+	const char *err = NULL;
+	int i = 2;
+	long v;
+
+	if (argc < 2) {
+		ERR(ps, "'log' expects <target> [len N] [format rfc3164|raw] <facility> "
+		        "[<level> [<minlevel>]]");
+		return -1;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->where = ps->where;
+	l->max_level = 7;
+	l->maxlen = CFG_DEFAULT_LOG_LEN;
+	if (log_target(argv[1], l, &err) < 0) {
+		ERR(ps, "'log %s': %s", argv[1], err);
+		goto fail;
+	}
+	for (; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "len")) {
+			if (parse_long(argv[i + 1], 80, 65535, &v) < 0) {
+				ERR(ps, "'log': 'len' expects 80..65535, got '%s'", argv[i + 1]);
+				goto fail;
+			}
+			l->maxlen = (int)v;
+		} else if (!strcmp(argv[i], "format")) {
+			if (!strcmp(argv[i + 1], "rfc3164")) {
+				l->format = CFG_LOG_FMT_RFC3164;
+			} else if (!strcmp(argv[i + 1], "raw")) {
+				l->format = CFG_LOG_FMT_RAW;
+			} else {
+				ERR(ps, "'log': format '%s' is not supported (rfc3164 or raw)",
+				    argv[i + 1]);
+				goto fail;
+			}
+		} else if (!strcmp(argv[i], "sample")) {
+			ERR(ps, "'log': 'sample' is not supported");
+			goto fail;
+		} else {
+			break;
+		}
+	}
+	if (i >= argc) {
+		ERR(ps, "'log %s': missing <facility>", argv[1]);
+		goto fail;
+	}
+	l->facility = name_index(facility_names, 24, argv[i]);
+	if (l->facility < 0) {
+		ERR(ps, "'log %s': unknown facility '%s'", argv[1], argv[i]);
+		goto fail;
+	}
+	if (++i < argc) {
+		l->max_level = name_index(level_names, 8, argv[i]);
+		if (l->max_level < 0) {
+			ERR(ps, "'log %s': unknown level '%s'", argv[1], argv[i]);
+			goto fail;
+		}
+	}
+	if (++i < argc) {
+		l->min_level = name_index(level_names, 8, argv[i]);
+		if (l->min_level < 0) {
+			ERR(ps, "'log %s': unknown level '%s'", argv[1], argv[i]);
+			goto fail;
+		}
+	}
+	if (++i < argc) {
+		ERR(ps, "'log %s': unexpected word '%s'", argv[1], argv[i]);
+		goto fail;
+	}
+	while (*list)
+		list = &(*list)->next;
+	*list = l;
+	return 0;
+fail:
+	log_free_list(l);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Global section */
+
+/* "N" in [min, max] for keyword argv[0]. */
+static int kw_number(struct pstate *ps, int argc, char **argv, long min, long max, long *out)
+{
+	if (argc != 2 || parse_long(argv[1], min, max, out) < 0) {
+		ERR(ps, "'%s' expects an integer between %ld and %ld%s%s%s", argv[0], min, max,
+		    argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int kw_time(struct pstate *ps, const char *kw, int argc, char **argv, int idx, unsigned *out)
+{
+	const char *err;
+
+	if (idx >= argc) {
+		ERR(ps, "'%s' expects a time", kw);
+		return -1;
+	}
+	if (cfg_parse_time(argv[idx], out, &err) < 0) {
+		ERR(ps, "'%s': %s, got '%s'", kw, err, argv[idx]);
+		return -1;
+	}
+	if (idx + 1 < argc) {
+		ERR(ps, "'%s': unexpected word '%s'", kw, argv[idx + 1]);
+		return -1;
+	}
+	return 0;
+}
+
+static int g_maxconn(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (kw_number(ps, argc, argv, 1, INT_MAX, &v) < 0)
+		return -1;
+	ps->cfg->global.maxconn = (unsigned)v;
+	return 0;
+}
+
+static int g_nbthread(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (kw_number(ps, argc, argv, 1, CFG_MAX_THREADS, &v) < 0)
+		return -1;
+	ps->cfg->global.nbthread = (int)v;
+	return 0;
+}
+
+static int g_daemon(struct pstate *ps, int argc, char **argv)
+{
+	ps->cfg->global.daemon = 1;
+	NOTICE(ps, "daemon: ignored, ppbridge always runs in the foreground (use systemd or &)");
+	return 0;
+}
+
+static int g_pidfile(struct pstate *ps, int argc, char **argv)
+{
+	if (argc != 2 || !*argv[1]) {
+		ERR(ps, "'pidfile' expects a path");
+		return -1;
+	}
+	set_str(&ps->cfg->global.pidfile, argv[1]);
+	return 0;
+}
+
+static int g_log(struct pstate *ps, int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "global")) {
+		ERR(ps, "'log global' is only valid in a proxy section");
+		return -1;
+	}
+	return parse_log(ps, argc, argv, &ps->cfg->global.logs);
+}
+
+static int g_hard_stop_after(struct pstate *ps, int argc, char **argv)
+{
+	return kw_time(ps, argv[0], argc, argv, 1, &ps->cfg->global.hard_stop_after_ms);
+}
+
+static int g_log_send_hostname(struct pstate *ps, int argc, char **argv)
+{
+	ps->cfg->global.log_send_hostname = 1;
+	NOTICE(ps, "log-send-hostname: accepted");
+	return 0;
+}
+
+static int g_bufsize(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (kw_number(ps, argc, argv, 1024, 1L << 30, &v) < 0)
+		return -1;
+	ps->cfg->global.tune_bufsize = (unsigned)v;
+	return 0;
+}
+
+/* Known, not implemented yet: the message says which issue brings it. */
+struct later {
+	const char *kw;
+	const char *why;
+};
+
+static const struct later global_later[] = {
+    {"user", "not supported yet (issue #6 operations)"},
+    {"group", "not supported yet (issue #6 operations)"},
+    {"uid", "not supported yet (issue #6 operations)"},
+    {"gid", "not supported yet (issue #6 operations)"},
+    {"stats", "not supported yet (admin socket, issue #6 operations)"},
+    {"chroot", "not supported yet (issue #6 operations)"},
+    {"ca-base", "not supported yet (issue #5 TLS)"},
+    {"crt-base", "not supported yet (issue #5 TLS)"},
+    {NULL, NULL},
+};
+
+struct global_kw {
+	const char *kw;
+	int (*fn)(struct pstate *ps, int argc, char **argv);
+};
+
+static const struct global_kw global_kws[] = {
+    {"maxconn", g_maxconn},
+    {"nbthread", g_nbthread},
+    {"daemon", g_daemon},
+    {"pidfile", g_pidfile},
+    {"log", g_log},
+    {"hard-stop-after", g_hard_stop_after},
+    {"log-send-hostname", g_log_send_hostname},
+    {"tune.bufsize", g_bufsize},
+    {NULL, NULL},
+};
+
+static const struct later *find_later(const struct later *t, const char *kw)
+{
+	for (; t->kw; t++)
+		if (!strcmp(t->kw, kw))
+			return t;
+	return NULL;
+}
+
+static void parse_global_line(struct pstate *ps, int argc, char **argv)
+{
+	const struct later *l = find_later(global_later, argv[0]);
+
+	if (l) {
+		ERR(ps, "'%s' %s", argv[0], l->why);
+		return;
+	}
+	for (const struct global_kw *k = global_kws; k->kw; k++) {
+		if (!strcmp(k->kw, argv[0])) {
+			k->fn(ps, argc, argv);
+			return;
+		}
+	}
+	ERR(ps, "unknown keyword '%s' in 'global' section", argv[0]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Proxies and servers: lifecycle and inheritance */
+
+static void server_init_defaults(struct cfg_server *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->inter_ms = CFG_DEFAULT_INTER;
+	s->rise = CFG_DEFAULT_RISE;
+	s->fall = CFG_DEFAULT_FALL;
+	s->weight = CFG_DEFAULT_WEIGHT;
+}
+
+static void server_free_fields(struct cfg_server *s)
+{
+	free(s->name);
+	free(s->host);
+	free(s->check_addr);
+	free(s->check_sni);
+	free(s->ca_file);
+}
+
+/* Copy settings (not identity) from a default-server template. */
+static void server_copy_settings(struct cfg_server *dst, const struct cfg_server *src)
+{
+	*dst = *src;
+	dst->next = NULL;
+	dst->name = NULL;
+	dst->host = NULL;
+	dst->check_addr = xstrdup(src->check_addr);
+	dst->check_sni = xstrdup(src->check_sni);
+	dst->ca_file = xstrdup(src->ca_file);
+}
+
+static void hdrs_free(struct cfg_hdr *h)
+{
+	while (h) {
+		struct cfg_hdr *next = h->next;
+		free(h->name);
+		free(h->value);
+		free(h);
+		h = next;
+	}
+}
+
+static void httpchk_clear_rules(struct cfg_httpchk *c)
+{
+	free(c->method);
+	free(c->uri);
+	free(c->version);
+	free(c->connect_sni);
+	hdrs_free(c->hdrs);
+	c->method = c->uri = c->version = c->connect_sni = NULL;
+	c->hdrs = NULL;
+	c->expect_status = 0;
+	c->connect_ssl = 0;
+	c->connect_port = 0;
+}
+
+static void httpchk_copy(struct cfg_httpchk *dst, const struct cfg_httpchk *src)
+{
+	struct cfg_hdr **tail = &dst->hdrs;
+
+	*dst = *src;
+	dst->method = xstrdup(src->method);
+	dst->uri = xstrdup(src->uri);
+	dst->version = xstrdup(src->version);
+	dst->connect_sni = xstrdup(src->connect_sni);
+	dst->hdrs = NULL;
+	for (const struct cfg_hdr *h = src->hdrs; h; h = h->next) {
+		struct cfg_hdr *n = xcalloc(1, sizeof(*n));
+		n->name = xstrdup(h->name);
+		n->value = xstrdup(h->value);
+		*tail = n;
+		tail = &n->next;
+	}
+}
+
+static void proxy_free(struct cfg_proxy *p)
+{
+	struct cfg_bind *b = p->binds;
+	struct cfg_server *s = p->servers;
+
+	while (b) {
+		struct cfg_bind *next = b->next;
+		free(b->text);
+		free(b->name);
+		free(b);
+		b = next;
+	}
+	while (s) {
+		struct cfg_server *next = s->next;
+		server_free_fields(s);
+		free(s);
+		s = next;
+	}
+	server_free_fields(&p->defsrv);
+	httpchk_clear_rules(&p->httpchk);
+	log_free_list(p->logs);
+	free(p->default_backend);
+	free(p->name);
+	free(p);
+}
+
+/* What a proxy starts with when no defaults section precedes it. */
+static struct cfg_proxy *proxy_new_builtin(void)
+{
+	struct cfg_proxy *p = xcalloc(1, sizeof(*p));
+
+	p->mode = CFG_MODE_TCP;
+	p->balance = CFG_BALANCE_ROUNDROBIN;
+	p->retries = CFG_DEFAULT_RETRIES;
+	p->redispatch_interval = -1;
+	server_init_defaults(&p->defsrv);
+	return p;
+}
+
+/* A proxy copies every setting of its defaults section (HAProxy copies
+ * the whole defaults proxy, then the section overrides what it writes).
+ * Binds and servers are not settings a defaults section can hold. */
+static void proxy_inherit(struct cfg_proxy *p, const struct cfg_proxy *def)
+{
+	p->mode = def->mode;
+	p->mode_where = def->mode_where;
+	if (def->default_backend && (p->caps & (CFG_CAP_FE | CFG_CAP_DEF))) {
+		p->default_backend = xstrdup(def->default_backend);
+		p->default_backend_where = def->default_backend_where;
+	}
+	p->balance = def->balance;
+	p->hash_type = def->hash_type;
+	p->hash_fn = def->hash_fn;
+	p->hash_avalanche = def->hash_avalanche;
+	server_free_fields(&p->defsrv);
+	server_copy_settings(&p->defsrv, &def->defsrv);
+	p->timeout = def->timeout;
+	p->maxconn = def->maxconn;
+	p->retries = def->retries;
+	p->redispatch_interval = def->redispatch_interval;
+	p->options = def->options;
+	p->options_set = def->options_set;
+	httpchk_clear_rules(&p->httpchk);
+	httpchk_copy(&p->httpchk, &def->httpchk);
+	log_free_list(p->logs);
+	p->logs = log_copy_list(def->logs);
+	p->log_global = def->log_global;
+}
+
+struct cfg_proxy *cfg_find_proxy(const struct cfg *cfg, const char *name, unsigned caps)
+{
+	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next)
+		if ((p->caps & caps) && !strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+static struct cfg_proxy *find_defaults(const struct cfg *cfg, const char *name)
+{
+	struct cfg_proxy *found = NULL;
+
+	/* The list is in declaration order: the last one of a name wins. */
+	for (struct cfg_proxy *p = cfg->defaults; p; p = p->next)
+		if (p->name && !strcmp(p->name, name))
+			found = p;
+	return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Proxy keywords */
+
+#define CAP_DEF CFG_CAP_DEF
+#define CAP_FE CFG_CAP_FE
+#define CAP_BE CFG_CAP_BE
+#define CAP_ALL (CFG_CAP_DEF | CFG_CAP_FE | CFG_CAP_BE)
+
+/* Is a keyword allowed in a `caps` section? A listen has both sides. */
+static int caps_allow(unsigned allowed, unsigned caps)
+{
+	if (caps & CFG_CAP_DEF)
+		return (allowed & CFG_CAP_DEF) != 0;
+	return (allowed & caps & (CFG_CAP_FE | CFG_CAP_BE)) != 0;
+}
+
+static const char *caps_list(unsigned allowed)
+{
+	static const char *const lists[8] = {
+	    "",
+	    "frontend, listen",
+	    "backend, listen",
+	    "frontend, backend, listen",
+	    "defaults",
+	    "defaults, frontend, listen",
+	    "defaults, backend, listen",
+	    "defaults, frontend, backend, listen",
+	};
+	return lists[allowed & 7];
+}
+
+/* Report a keyword used in the wrong kind of section. */
+static int check_caps(struct pstate *ps, const char *kw, unsigned allowed)
+{
+	if (caps_allow(allowed, ps->cur->caps))
+		return 0;
+	ERR(ps, "'%s' is not allowed in '%s' section (only in %s)", kw, sec_name(ps->cur->caps),
+	    caps_list(allowed));
+	return -1;
+}
+
+static int kw_bind_option(struct pstate *ps, struct cfg_bind *b, int argc, char **argv, int *i)
+{
+	static const struct later later[] = {
+	    {"ssl", "is not supported yet (TLS termination, issue #5)"},
+	    {"crt", "is not supported yet (TLS termination, issue #5)"},
+	    {"crt-list", "is not supported yet (TLS termination, issue #5)"},
+	    {"alpn", "is not supported yet (TLS termination, issue #5)"},
+	    {"ca-file", "is not supported yet (TLS termination, issue #5)"},
+	    {"verify", "is not supported yet (TLS termination, issue #5)"},
+	    {"ciphers", "is not supported yet (TLS termination, issue #5)"},
+	    {"ssl-min-ver", "is not supported yet (TLS termination, issue #5)"},
+	    {"accept-proxy", "is not supported yet (PROXY protocol, issue #3)"},
+	    {NULL, NULL},
+	};
+	const char *opt = argv[*i];
+	const struct later *l = find_later(later, opt);
+
+	if (l) {
+		ERR(ps, "'%s' on bind %s", opt, l->why);
+		return -1;
+	}
+	if (!strcmp(opt, "v4v6")) {
+		b->v4v6 = 1;
+	} else if (!strcmp(opt, "v6only")) {
+		b->v6only = 1;
+	} else if (!strcmp(opt, "name")) {
+		if (*i + 1 >= argc) {
+			ERR(ps, "'bind %s': 'name' expects a value", argv[1]);
+			return -1;
+		}
+		set_str(&b->name, argv[++*i]);
+	} else {
+		ERR(ps, "'bind %s': unknown option '%s'", argv[1], opt);
+		return -1;
+	}
+	return 0;
+}
+
+static int kw_bind(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_bind *b, **tail;
+	const char *err = NULL;
+
+	if (argc < 2) {
+		ERR(ps, "'bind' expects <address>:<port>");
+		return -1;
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->where = ps->where;
+	b->text = xstrdup(argv[1]);
+	if (strchr(argv[1], ',')) {
+		ERR(ps, "'bind %s': address lists are not supported, write one bind per address",
+		    argv[1]);
+		goto fail;
+	}
+	if (net_parse_bind(argv[1], &b->addr.ss, &b->addr.len, &err) < 0) {
+		ERR(ps, "'bind %s': %s", argv[1], err);
+		goto fail;
+	}
+	for (int i = 2; i < argc; i++)
+		if (kw_bind_option(ps, b, argc, argv, &i) < 0)
+			goto fail;
+	for (tail = &ps->cur->binds; *tail; tail = &(*tail)->next)
+		;
+	*tail = b;
+	return 0;
+fail:
+	free(b->text);
+	free(b->name);
+	free(b);
+	return -1;
+}
+
+static int kw_mode(struct pstate *ps, int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "tcp")) {
+		ps->cur->mode = CFG_MODE_TCP;
+	} else if (argc == 2 && !strcmp(argv[1], "http")) {
+		ps->cur->mode = CFG_MODE_HTTP;
+	} else {
+		ERR(ps, "'mode' expects 'tcp' or 'http'%s",
+		    argc == 2 && !strcmp(argv[1], "health") ? " ('health' is not supported)" : "");
+		return -1;
+	}
+	ps->cur->mode_where = ps->where;
+	return 0;
+}
+
+static int kw_default_backend(struct pstate *ps, int argc, char **argv)
+{
+	if (argc != 2 || !valid_name(argv[1])) {
+		ERR(ps, "'default_backend' expects one backend name");
+		return -1;
+	}
+	set_str(&ps->cur->default_backend, argv[1]);
+	ps->cur->default_backend_where = ps->where;
+	return 0;
+}
+
+static int kw_balance(struct pstate *ps, int argc, char **argv)
+{
+	static const char *const names[] = {"roundrobin", "source", "leastconn"};
+	int i = argc >= 2 ? name_index(names, 3, argv[1]) : -1;
+
+	if (i < 0 || argc != 2) {
+		ERR(ps,
+		    "'balance'%s%s%s: supported algorithms are roundrobin, source and "
+		    "leastconn",
+		    argc >= 2 ? " '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
+		return -1;
+	}
+	ps->cur->balance = (enum cfg_balance)i;
+	return 0;
+}
+
+static int kw_hash_type(struct pstate *ps, int argc, char **argv)
+{
+	static const char *const fns[] = {"sdbm", "djb2", "wt6", "crc32", "none"};
+	struct cfg_proxy *p = ps->cur;
+	int fn = CFG_HASH_FN_SDBM, aval = 0;
+
+	if (argc < 2 || argc > 4) {
+		ERR(ps, "'hash-type' expects map-based|consistent [<function> [avalanche]]");
+		return -1;
+	}
+	if (argc >= 3 && (fn = name_index(fns, 5, argv[2])) < 0) {
+		ERR(ps, "'hash-type': unknown hash function '%s' (sdbm, djb2, wt6, crc32, none)",
+		    argv[2]);
+		return -1;
+	}
+	if (argc == 4) {
+		if (strcmp(argv[3], "avalanche") != 0) {
+			ERR(ps, "'hash-type': unknown modifier '%s' (avalanche)", argv[3]);
+			return -1;
+		}
+		aval = 1;
+	}
+	if (!strcmp(argv[1], "map-based")) {
+		p->hash_type = CFG_HASH_MAP_BASED;
+	} else if (!strcmp(argv[1], "consistent")) {
+		p->hash_type = CFG_HASH_CONSISTENT;
+	} else {
+		ERR(ps, "'hash-type': unknown method '%s' (map-based or consistent)", argv[1]);
+		return -1;
+	}
+	p->hash_fn = (enum cfg_hash_fn)fn;
+	p->hash_avalanche = aval;
+	return 0;
+}
+
+/* ---- server options ---- */
+
+struct srv_ctx {
+	struct pstate *ps;
+	struct cfg_server *srv;
+	const char *what; /* "server 'x'" or "default-server" */
+};
+
+static int so_number(struct srv_ctx *c, const char *opt, const char *arg, long min, long max,
+                     long *out)
+{
+	if (parse_long(arg, min, max, out) < 0) {
+		ERR(c->ps, "%s: '%s' expects an integer between %ld and %ld, got '%s'", c->what,
+		    opt, min, max, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int so_time(struct srv_ctx *c, const char *opt, const char *arg, unsigned *out)
+{
+	const char *err;
+
+	if (cfg_parse_time(arg, out, &err) < 0) {
+		ERR(c->ps, "%s: '%s': %s, got '%s'", c->what, opt, err, arg);
+		return -1;
+	}
+	if (*out == 0) {
+		ERR(c->ps, "%s: '%s' must be greater than 0", c->what, opt);
+		return -1;
+	}
+	return 0;
+}
+
+static int so_check(struct srv_ctx *c, const char *arg)
+{
+	c->srv->check = 1;
+	return 0;
+}
+
+static int so_inter(struct srv_ctx *c, const char *arg)
+{
+	return so_time(c, "inter", arg, &c->srv->inter_ms);
+}
+
+static int so_fastinter(struct srv_ctx *c, const char *arg)
+{
+	return so_time(c, "fastinter", arg, &c->srv->fastinter_ms);
+}
+
+static int so_downinter(struct srv_ctx *c, const char *arg)
+{
+	return so_time(c, "downinter", arg, &c->srv->downinter_ms);
+}
+
+static int so_rise(struct srv_ctx *c, const char *arg)
+{
+	long v;
+
+	if (so_number(c, "rise", arg, 1, 1000000, &v) < 0)
+		return -1;
+	c->srv->rise = (int)v;
+	return 0;
+}
+
+static int so_fall(struct srv_ctx *c, const char *arg)
+{
+	long v;
+
+	if (so_number(c, "fall", arg, 1, 1000000, &v) < 0)
+		return -1;
+	c->srv->fall = (int)v;
+	return 0;
+}
+
+static int so_port(struct srv_ctx *c, const char *arg)
+{
+	if (net_parse_port(arg, &c->srv->check_port) < 0 || c->srv->check_port == 0) {
+		ERR(c->ps, "%s: 'port' expects 1..65535, got '%s'", c->what, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int so_addr(struct srv_ctx *c, const char *arg)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (net_parse_ip(arg, &ss, &len) < 0) {
+		ERR(c->ps, "%s: 'addr' expects a literal IP address, got '%s'", c->what, arg);
+		return -1;
+	}
+	set_str(&c->srv->check_addr, arg);
+	return 0;
+}
+
+static int so_weight(struct srv_ctx *c, const char *arg)
+{
+	long v;
+
+	if (so_number(c, "weight", arg, 0, CFG_MAX_WEIGHT, &v) < 0)
+		return -1;
+	c->srv->weight = (int)v;
+	return 0;
+}
+
+static int so_backup(struct srv_ctx *c, const char *arg)
+{
+	c->srv->backup = 1;
+	return 0;
+}
+
+static int so_disabled(struct srv_ctx *c, const char *arg)
+{
+	c->srv->disabled = 1;
+	return 0;
+}
+
+static int so_check_ssl(struct srv_ctx *c, const char *arg)
+{
+	c->srv->check_ssl = 1;
+	return 0;
+}
+
+static int so_check_sni(struct srv_ctx *c, const char *arg)
+{
+	set_str(&c->srv->check_sni, arg);
+	return 0;
+}
+
+static int so_verify(struct srv_ctx *c, const char *arg)
+{
+	if (!strcmp(arg, "none")) {
+		c->srv->verify = CFG_VERIFY_NONE;
+	} else if (!strcmp(arg, "required")) {
+		c->srv->verify = CFG_VERIFY_REQUIRED;
+	} else {
+		ERR(c->ps, "%s: 'verify' expects 'none' or 'required', got '%s'", c->what, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int so_ca_file(struct srv_ctx *c, const char *arg)
+{
+	set_str(&c->srv->ca_file, arg);
+	return 0;
+}
+
+static int so_maxconn(struct srv_ctx *c, const char *arg)
+{
+	long v;
+
+	if (so_number(c, "maxconn", arg, 0, INT_MAX, &v) < 0)
+		return -1;
+	c->srv->maxconn = (int)v;
+	return 0;
+}
+
+struct srv_opt {
+	const char *name;
+	int has_arg;
+	int (*fn)(struct srv_ctx *c, const char *arg);
+	const char *later; /* not supported yet: the issue that brings it */
+};
+
+#define TLS_LATER "is not supported yet (issue #5 TLS re-encryption)"
+#define PROXY_LATER "is not supported yet (issue #3 PROXY protocol)"
+
+static const struct srv_opt srv_opts[] = {
+    {"check", 0, so_check, NULL},
+    {"inter", 1, so_inter, NULL},
+    {"fastinter", 1, so_fastinter, NULL},
+    {"downinter", 1, so_downinter, NULL},
+    {"rise", 1, so_rise, NULL},
+    {"fall", 1, so_fall, NULL},
+    {"port", 1, so_port, NULL},
+    {"addr", 1, so_addr, NULL},
+    {"weight", 1, so_weight, NULL},
+    {"backup", 0, so_backup, NULL},
+    {"disabled", 0, so_disabled, NULL},
+    {"check-ssl", 0, so_check_ssl, NULL},
+    {"check-sni", 1, so_check_sni, NULL},
+    {"verify", 1, so_verify, NULL},
+    {"ca-file", 1, so_ca_file, NULL},
+    {"maxconn", 1, so_maxconn, NULL},
+    {"ssl", 0, NULL, TLS_LATER},
+    {"sni", 1, NULL, TLS_LATER},
+    {"verifyhost", 1, NULL, TLS_LATER},
+    {"crt", 1, NULL, TLS_LATER},
+    {"send-proxy", 0, NULL, PROXY_LATER},
+    {"send-proxy-v2", 0, NULL, PROXY_LATER},
+    {"send-proxy-v2-ssl", 0, NULL, PROXY_LATER},
+    {"send-proxy-v2-ssl-cn", 0, NULL, PROXY_LATER},
+    {"proxy-v2-options", 1, NULL, PROXY_LATER},
+    {"check-send-proxy", 0, NULL, PROXY_LATER},
+    {NULL, 0, NULL, NULL},
+};
+
+/* Options after `server <name> <addr>` or `default-server`. Stops at the
+ * first problem: the rest of the line would be read out of step. */
+static int parse_srv_opts(struct srv_ctx *c, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		const struct srv_opt *o = srv_opts;
+
+		while (o->name && strcmp(o->name, argv[i]) != 0)
+			o++;
+		if (!o->name) {
+			ERR(c->ps, "%s: unknown option '%s'", c->what, argv[i]);
+			return -1;
+		}
+		if (o->later) {
+			ERR(c->ps, "%s: '%s' %s", c->what, o->name, o->later);
+			return -1;
+		}
+		if (o->has_arg && i + 1 >= argc) {
+			ERR(c->ps, "%s: '%s' expects a value", c->what, o->name);
+			return -1;
+		}
+		if (o->fn(c, o->has_arg ? argv[i + 1] : NULL) < 0)
+			return -1;
+		i += o->has_arg;
+	}
+	return 0;
+}
+
+/* "host:port" of a server; the port is mandatory with us. */
+static int server_address(struct pstate *ps, struct cfg_server *s, const char *text)
+{
+	char host[256];
+	const char *err = NULL;
+
+	if (text[0] != '[' && !strchr(text, ':')) {
+		ERR(ps,
+		    "server '%s': address '%s' has no port: ppbridge requires '<host>:<port>' "
+		    "(it does not reuse the client's destination port as HAProxy does)",
+		    s->name, text);
+		return -1;
+	}
+	if (net_split_host_port(text, host, sizeof(host), &s->port, &err) < 0) {
+		ERR(ps, "server '%s': address '%s': %s", s->name, text, err);
+		return -1;
+	}
+	if (!host[0] || !strcmp(host, "*")) {
+		ERR(ps, "server '%s': address '%s' has no host", s->name, text);
+		return -1;
+	}
+	if (s->port == 0) {
+		ERR(ps,
+		    "server '%s': address '%s': port 0 is not supported, ppbridge requires "
+		    "an explicit port",
+		    s->name, text);
+		return -1;
+	}
+	s->host = xstrdup(host);
+	return 0;
+}
+
+static int kw_server(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_server *s, **tail;
+	char what[300];
+	struct srv_ctx c = {.ps = ps};
+
+	if (argc < 3) {
+		ERR(ps, "'server' expects <name> <host>:<port> [options]");
+		return -1;
+	}
+	if (!valid_name(argv[1])) {
+		ERR(ps, "'server': invalid name '%s' (letters, digits, '-', '_', '.', ':')",
+		    argv[1]);
+		return -1;
+	}
+	s = xcalloc(1, sizeof(*s));
+	server_copy_settings(s, &ps->cur->defsrv);
+	s->where = ps->where;
+	s->name = xstrdup(argv[1]);
+	snprintf(what, sizeof(what), "server '%s'", s->name);
+	c.srv = s;
+	c.what = what;
+	if (server_address(ps, s, argv[2]) < 0 || parse_srv_opts(&c, argc - 3, argv + 3) < 0)
+		goto fail;
+	for (tail = &ps->cur->servers; *tail; tail = &(*tail)->next) {
+		if (!strcmp((*tail)->name, s->name)) {
+			ERR(ps, "server '%s': name already used in %s '%s' (%s:%d)", s->name,
+			    sec_name(ps->cur->caps), ps->cur->name, (*tail)->where.file,
+			    (*tail)->where.line);
+			goto fail;
+		}
+	}
+	*tail = s;
+	return 0;
+fail:
+	server_free_fields(s);
+	free(s);
+	return -1;
+}
+
+static int kw_default_server(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_server tmp;
+	struct srv_ctx c = {.ps = ps, .srv = &tmp, .what = "default-server"};
+
+	/* Work on a copy so that a bad line leaves the template untouched. */
+	server_copy_settings(&tmp, &ps->cur->defsrv);
+	if (parse_srv_opts(&c, argc - 1, argv + 1) < 0) {
+		server_free_fields(&tmp);
+		return -1;
+	}
+	server_free_fields(&ps->cur->defsrv);
+	ps->cur->defsrv = tmp;
+	return 0;
+}
+
+/* ---- timeouts ---- */
+
+struct timeout_kw {
+	const char *name;
+	unsigned caps;
+	size_t off;
+};
+
+#define TO(f) offsetof(struct cfg_timeouts, f)
+
+static const struct timeout_kw timeout_kws[] = {
+    {"connect", CAP_DEF | CAP_BE, TO(connect)},
+    {"client", CAP_DEF | CAP_FE, TO(client)},
+    {"server", CAP_DEF | CAP_BE, TO(server)},
+    {"check", CAP_DEF | CAP_BE, TO(check)},
+    {"queue", CAP_DEF | CAP_BE, TO(queue)},
+    {"http-request", CAP_ALL, TO(http_request)},
+    {"http-keep-alive", CAP_ALL, TO(http_keep_alive)},
+    {"client-hs", CAP_DEF | CAP_FE, TO(client_hs)},
+    {"tunnel", CAP_DEF | CAP_BE, TO(tunnel)},
+    {"client-fin", CAP_DEF | CAP_FE, TO(client_fin)},
+    {"server-fin", CAP_DEF | CAP_BE, TO(server_fin)},
+    {NULL, 0, 0},
+};
+
+static int kw_timeout(struct pstate *ps, int argc, char **argv)
+{
+	const struct timeout_kw *t = timeout_kws;
+	char kw[64];
+	unsigned v;
+
+	if (argc < 2) {
+		ERR(ps, "'timeout' expects <name> <time>");
+		return -1;
+	}
+	while (t->name && strcmp(t->name, argv[1]) != 0)
+		t++;
+	if (!t->name) {
+		ERR(ps, "unknown keyword 'timeout %s' in '%s' section", argv[1],
+		    sec_name(ps->cur->caps));
+		return -1;
+	}
+	snprintf(kw, sizeof(kw), "timeout %s", t->name);
+	if (check_caps(ps, kw, t->caps) < 0 || kw_time(ps, kw, argc, argv, 2, &v) < 0)
+		return -1;
+	*(unsigned *)(void *)((char *)&ps->cur->timeout + t->off) = v;
+	return 0;
+}
+
+/* ---- misc numbers ---- */
+
+static int kw_maxconn(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (kw_number(ps, argc, argv, 0, INT_MAX, &v) < 0)
+		return -1;
+	ps->cur->maxconn = (unsigned)v;
+	return 0;
+}
+
+static int kw_retries(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (kw_number(ps, argc, argv, 0, 100, &v) < 0)
+		return -1;
+	ps->cur->retries = (int)v;
+	return 0;
+}
+
+/* ---- option / no option ---- */
+
+static int opt_redispatch(struct pstate *ps, int argc, char **argv)
+{
+	long v = -1;
+
+	if (argc > 3 || (argc == 3 && parse_long(argv[2], -1000, 1000, &v) < 0)) {
+		ERR(ps, "'option redispatch' expects an optional interval (an integer), got '%s'",
+		    argv[2]);
+		return -1;
+	}
+	ps->cur->redispatch_interval = (int)v;
+	return 0;
+}
+
+/* The first http-check rule of a section replaces the inherited ones
+ * (HAProxy does not merge a proxy's check rules with its defaults'). */
+static void hc_own(struct pstate *ps)
+{
+	if (ps->cur_hc_own)
+		return;
+	ps->cur_hc_own = 1;
+	httpchk_clear_rules(&ps->cur->httpchk);
+}
+
+static int opt_httpchk(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_httpchk *c = &ps->cur->httpchk;
+
+	if (argc > 5) {
+		ERR(ps, "'option httpchk' expects [<method> <uri> [<version>]] or [<uri>]");
+		return -1;
+	}
+	hc_own(ps);
+	c->enabled = 1;
+	if (argc == 3) {
+		set_str(&c->uri, argv[2]); /* the old form: option httpchk <uri> */
+	} else if (argc >= 4) {
+		set_str(&c->method, argv[2]);
+		set_str(&c->uri, argv[3]);
+		if (argc == 5)
+			set_str(&c->version, argv[4]);
+	}
+	return 0;
+}
+
+struct opt_kw {
+	const char *name;
+	unsigned caps;
+	unsigned bit; /* a plain boolean when `fn` is NULL */
+	int (*fn)(struct pstate *ps, int argc, char **argv);
+	const char *later;
+};
+
+#define L7_LATER "is not supported yet (L7 HTTP path, issue #4)"
+
+static const struct opt_kw opt_kws[] = {
+    {"tcplog", CAP_DEF | CAP_FE, CFG_OPT_TCPLOG, NULL, NULL},
+    {"httplog", CAP_DEF | CAP_FE, CFG_OPT_HTTPLOG, NULL, NULL},
+    {"dontlognull", CAP_DEF | CAP_FE, CFG_OPT_DONTLOGNULL, NULL, NULL},
+    {"http-server-close", CAP_ALL, CFG_OPT_HTTP_SERVER_CLOSE, NULL, NULL},
+    {"redispatch", CAP_DEF | CAP_BE, CFG_OPT_REDISPATCH, opt_redispatch, NULL},
+    {"log-health-checks", CAP_DEF | CAP_BE, CFG_OPT_LOG_HEALTH_CHECKS, NULL, NULL},
+    {"tcpka", CAP_ALL, CFG_OPT_TCPKA, NULL, NULL},
+    {"clitcpka", CAP_DEF | CAP_FE, CFG_OPT_CLITCPKA, NULL, NULL},
+    {"srvtcpka", CAP_DEF | CAP_BE, CFG_OPT_SRVTCPKA, NULL, NULL},
+    {"httpchk", CAP_DEF | CAP_BE, 0, opt_httpchk, NULL},
+    {"forwardfor", CAP_ALL, 0, NULL, L7_LATER},
+    {"originalto", CAP_ALL, 0, NULL, L7_LATER},
+    {"httpclose", CAP_ALL, 0, NULL, L7_LATER},
+    {"http-keep-alive", CAP_ALL, 0, NULL, L7_LATER},
+    {"http-buffer-request", CAP_ALL, 0, NULL, L7_LATER},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static const struct opt_kw *find_opt(struct pstate *ps, const char *name, char *kw, size_t kwlen)
+{
+	const struct opt_kw *o = opt_kws;
+
+	while (o->name && strcmp(o->name, name) != 0)
+		o++;
+	if (!o->name) {
+		ERR(ps, "unknown option '%s' in '%s' section", name, sec_name(ps->cur->caps));
+		return NULL;
+	}
+	snprintf(kw, kwlen, "option %s", o->name);
+	if (o->later) {
+		ERR(ps, "'%s' %s", kw, o->later);
+		return NULL;
+	}
+	if (check_caps(ps, kw, o->caps) < 0)
+		return NULL;
+	return o;
+}
+
+static void set_option(struct cfg_proxy *p, unsigned bit, int on)
+{
+	/* tcplog and httplog choose one log format: the last one wins. */
+	if (on && (bit & (CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG)))
+		p->options &= ~(unsigned)(CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG);
+	if (on)
+		p->options |= bit;
+	else
+		p->options &= ~bit;
+	p->options_set |= bit;
+}
+
+static int kw_option(struct pstate *ps, int argc, char **argv)
+{
+	const struct opt_kw *o;
+	char kw[80];
+
+	if (argc < 2) {
+		ERR(ps, "'option' expects an option name");
+		return -1;
+	}
+	o = find_opt(ps, argv[1], kw, sizeof(kw));
+	if (!o)
+		return -1;
+	if (o->fn) {
+		if (o->fn(ps, argc, argv) < 0)
+			return -1;
+	} else if (argc > 2) {
+		ERR(ps, "'%s' takes no value, got '%s'", kw, argv[2]);
+		return -1;
+	}
+	if (o->bit)
+		set_option(ps->cur, o->bit, 1);
+	return 0;
+}
+
+static int kw_no(struct pstate *ps, int argc, char **argv)
+{
+	const struct opt_kw *o;
+	char kw[80];
+
+	if (argc == 2 && !strcmp(argv[1], "log")) {
+		log_free_list(ps->cur->logs);
+		ps->cur->logs = NULL;
+		ps->cur->log_global = 0;
+		return 0;
+	}
+	if (argc != 3 || strcmp(argv[1], "option") != 0) {
+		ERR(ps, "'no' expects 'option <name>' or 'log'");
+		return -1;
+	}
+	o = find_opt(ps, argv[2], kw, sizeof(kw));
+	if (!o)
+		return -1;
+	if (!o->bit) {
+		ERR(ps, "'no %s': only boolean options can be negated", kw);
+		return -1;
+	}
+	set_option(ps->cur, o->bit, 0);
+	return 0;
+}
+
+/* ---- http-check ---- */
+
+static int hc_connect(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_httpchk *c = &ps->cur->httpchk;
+	uint16_t port;
+
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i];
+		if (!strcmp(o, "ssl")) {
+			c->connect_ssl = 1;
+		} else if (!strcmp(o, "port") && i + 1 < argc) {
+			if (net_parse_port(argv[++i], &port) < 0 || port == 0) {
+				ERR(ps, "'http-check connect': 'port' expects 1..65535, got '%s'",
+				    argv[i]);
+				return -1;
+			}
+			c->connect_port = port;
+		} else if (!strcmp(o, "sni") && i + 1 < argc) {
+			set_str(&c->connect_sni, argv[++i]);
+		} else if (!strncmp(o, "send-proxy", 10)) {
+			ERR(ps, "'http-check connect': '%s' %s", o, PROXY_LATER);
+			return -1;
+		} else if (!strcmp(o, "port") || !strcmp(o, "sni")) {
+			ERR(ps, "'http-check connect': '%s' expects a value", o);
+			return -1;
+		} else {
+			ERR(ps, "'http-check connect': '%s' is not supported (port, ssl, sni)", o);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int hc_send(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_httpchk *c = &ps->cur->httpchk;
+	struct cfg_hdr **tail = &c->hdrs;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i];
+		int need = !strcmp(o, "hdr") ? 2 : 1;
+		if (strcmp(o, "meth") && strcmp(o, "uri") && strcmp(o, "ver") && strcmp(o, "hdr")) {
+			ERR(ps, "'http-check send': '%s' is not supported (meth, uri, ver, hdr)",
+			    o);
+			return -1;
+		}
+		if (i + need >= argc) {
+			ERR(ps, "'http-check send': '%s' expects %s", o,
+			    need == 2 ? "<name> <value>" : "a value");
+			return -1;
+		}
+		if (!strcmp(o, "meth")) {
+			set_str(&c->method, argv[i + 1]);
+		} else if (!strcmp(o, "uri")) {
+			set_str(&c->uri, argv[i + 1]);
+		} else if (!strcmp(o, "ver")) {
+			set_str(&c->version, argv[i + 1]);
+		} else {
+			struct cfg_hdr *h = xcalloc(1, sizeof(*h));
+			h->name = xstrdup(argv[i + 1]);
+			h->value = xstrdup(argv[i + 2]);
+			*tail = h;
+			tail = &h->next;
+		}
+		i += need;
+	}
+	return 0;
+}
+
+static int hc_expect(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (argc != 4 || strcmp(argv[2], "status") != 0) {
+		ERR(ps, "'http-check expect': only 'status <code>' is supported yet");
+		return -1;
+	}
+	if (parse_long(argv[3], 100, 599, &v) < 0) {
+		ERR(ps, "'http-check expect status' expects a code 100..599, got '%s'", argv[3]);
+		return -1;
+	}
+	ps->cur->httpchk.expect_status = (int)v;
+	return 0;
+}
+
+static int kw_http_check(struct pstate *ps, int argc, char **argv)
+{
+	if (argc < 2) {
+		ERR(ps, "'http-check' expects connect, send or expect");
+		return -1;
+	}
+	hc_own(ps);
+	if (!strcmp(argv[1], "connect"))
+		return hc_connect(ps, argc, argv);
+	if (!strcmp(argv[1], "send"))
+		return hc_send(ps, argc, argv);
+	if (!strcmp(argv[1], "expect"))
+		return hc_expect(ps, argc, argv);
+	ERR(ps, "'http-check %s' is not supported (connect, send, expect)", argv[1]);
+	return -1;
+}
+
+static int kw_log(struct pstate *ps, int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "global")) {
+		if (argc > 2) {
+			ERR(ps, "'log global' takes no value");
+			return -1;
+		}
+		ps->cur->log_global = 1;
+		return 0;
+	}
+	return parse_log(ps, argc, argv, &ps->cur->logs);
+}
+
+struct proxy_kw {
+	const char *kw;
+	unsigned caps;
+	int (*fn)(struct pstate *ps, int argc, char **argv);
+};
+
+static const struct proxy_kw proxy_kws[] = {
+    {"bind", CAP_FE, kw_bind},
+    {"mode", CAP_ALL, kw_mode},
+    {"default_backend", CAP_DEF | CAP_FE, kw_default_backend},
+    {"balance", CAP_DEF | CAP_BE, kw_balance},
+    {"hash-type", CAP_DEF | CAP_BE, kw_hash_type},
+    {"server", CAP_BE, kw_server},
+    {"default-server", CAP_DEF | CAP_BE, kw_default_server},
+    {"timeout", CAP_ALL, kw_timeout},
+    {"maxconn", CAP_DEF | CAP_FE, kw_maxconn},
+    {"retries", CAP_DEF | CAP_BE, kw_retries},
+    {"option", CAP_ALL, kw_option},
+    {"no", CAP_ALL, kw_no},
+    {"http-check", CAP_DEF | CAP_BE, kw_http_check},
+    {"log", CAP_ALL, kw_log},
+    {NULL, 0, NULL},
+};
+
+static const struct later proxy_later[] = {
+    {"use_backend", "is not supported yet (content switching, issue #4 L7 HTTP path)"},
+    {"reqidel", L7_LATER},
+    {"reqdel", L7_LATER},
+    {"reqirep", L7_LATER},
+    {"reqrep", L7_LATER},
+    {"http-request", L7_LATER},
+    {"http-response", L7_LATER},
+    {"acl", "is not supported yet (issue #4 L7 HTTP path)"},
+    {"tcp-request", "is not supported yet (issue #3 PROXY protocol)"},
+    {"client-ip", "is not supported yet (migration toggle, issue #7)"},
+    {"stats", "is not supported yet (issue #6 operations)"},
+    {NULL, NULL},
+};
+
+static void parse_proxy_line(struct pstate *ps, int argc, char **argv)
+{
+	const struct later *l = find_later(proxy_later, argv[0]);
+
+	if (l) {
+		ERR(ps, "'%s' %s", argv[0], l->why);
+		return;
+	}
+	for (const struct proxy_kw *k = proxy_kws; k->kw; k++) {
+		if (strcmp(k->kw, argv[0]) != 0)
+			continue;
+		if (check_caps(ps, k->kw, k->caps) == 0)
+			k->fn(ps, argc, argv);
+		return;
+	}
+	ERR(ps, "unknown keyword '%s' in '%s' section", argv[0], sec_name(ps->cur->caps));
+}
+
+/* ------------------------------------------------------------------ */
+/* Sections */
+
+static void end_section(struct pstate *ps)
+{
+	if (ps->cur && ps->cur_orphan)
+		proxy_free(ps->cur);
+	ps->cur = NULL;
+	ps->cur_orphan = 0;
+	ps->cur_hc_own = 0;
+}
+
+static void link_proxy(struct cfg_proxy **list, struct cfg_proxy *p)
+{
+	while (*list)
+		list = &(*list)->next;
+	*list = p;
+}
+
+/* Same name and a shared capability: HAProxy refuses it. */
+static int check_duplicate(struct pstate *ps, const char *name, unsigned caps)
+{
+	struct cfg_proxy *other;
+
+	if (caps & CFG_CAP_DEF) {
+		other = find_defaults(ps->cfg, name);
+		if (other)
+			WARN(ps,
+			     "defaults section '%s' has the same name as another one (%s:%d); "
+			     "'from %s' now means this one",
+			     name, other->where.file, other->where.line, name);
+		return 0;
+	}
+	other = cfg_find_proxy(ps->cfg, name, caps);
+	if (!other)
+		return 0;
+	ERR(ps, "%s '%s' has the same name as %s '%s' declared at %s:%d", sec_name(caps), name,
+	    sec_name(other->caps), other->name, other->where.file, other->where.line);
+	return -1;
+}
+
+/* `frontend|backend|listen <name> [from <defaults>]`, `defaults [<name>]
+ * [from <defaults>]`. On a bad header the section is still parsed (into
+ * an orphan proxy) so that its lines get checked too. */
+static void begin_proxy(struct pstate *ps, unsigned caps, int argc, char **argv)
+{
+	struct cfg_proxy *p = proxy_new_builtin(), *from = ps->defaults;
+	const char *name = NULL, *from_name = NULL;
+	int bad = 0, i = 1;
+
+	p->caps = caps;
+	p->where = ps->where;
+	ps->cur = p;
+	if (i < argc && strcmp(argv[i], "from") != 0)
+		name = argv[i++];
+	if (i < argc && !strcmp(argv[i], "from")) {
+		if (i + 1 >= argc) {
+			ERR(ps, "'%s': 'from' expects a defaults section name", argv[0]);
+			bad = 1;
+		} else {
+			from_name = argv[i + 1];
+		}
+		i += 2;
+	}
+	if (!bad && i < argc) {
+		ERR(ps, "'%s': unexpected word '%s'", argv[0], argv[i]);
+		bad = 1;
+	}
+	if (!name && !(caps & CFG_CAP_DEF)) {
+		ERR(ps, "'%s' expects a name", argv[0]);
+		bad = 1;
+	} else if (name && !valid_name(name)) {
+		ERR(ps, "%s name '%s' is invalid (letters, digits, '-', '_', '.', ':')", argv[0],
+		    name);
+		bad = 1;
+	}
+	if (from_name) {
+		from = find_defaults(ps->cfg, from_name);
+		if (!from) {
+			ERR(ps, "'%s': defaults section '%s' not found", argv[0], from_name);
+			bad = 1;
+		}
+	} else if (caps & CFG_CAP_DEF) {
+		from = NULL; /* a new defaults section starts from scratch */
+	}
+	if (from)
+		proxy_inherit(p, from);
+	p->name = xstrdup(name ? name : "");
+	if (!bad && name && check_duplicate(ps, name, caps) < 0)
+		bad = 1;
+	if (bad) {
+		ps->cur_orphan = 1;
+		return;
+	}
+	if (caps & CFG_CAP_DEF) {
+		link_proxy(&ps->cfg->defaults, p);
+		ps->defaults = p;
+	} else {
+		link_proxy(&ps->cfg->proxies, p);
+	}
+}
+
+static const char *const skipped_sections[] = {
+    "resolvers", "peers",   "userlist",       "program",  "cache",     "http-errors",
+    "ring",      "mailers", "dynamic-update", "fcgi-app", "crt-store", "traces",
+};
+
+/* Returns 1 when the line opened a section. */
+static int parse_section(struct pstate *ps, int argc, char **argv)
+{
+	static const struct {
+		const char *kw;
+		unsigned caps;
+	} px[] = {
+	    {"defaults", CFG_CAP_DEF},
+	    {"frontend", CFG_CAP_FE},
+	    {"backend", CFG_CAP_BE},
+	    {"listen", CFG_CAP_FE | CFG_CAP_BE},
+	};
+
+	if (!strcmp(argv[0], "global")) {
+		end_section(ps);
+		ps->sec = SEC_GLOBAL;
+		if (argc > 1)
+			ERR(ps, "'global' takes no name, got '%s'", argv[1]);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(px) / sizeof(px[0]); i++) {
+		if (!strcmp(argv[0], px[i].kw)) {
+			end_section(ps);
+			ps->sec = SEC_PROXY;
+			begin_proxy(ps, px[i].caps, argc, argv);
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(skipped_sections) / sizeof(skipped_sections[0]); i++) {
+		if (!strcmp(argv[0], skipped_sections[i])) {
+			end_section(ps);
+			ps->sec = SEC_SKIP;
+			ERR(ps, "'%s' sections are not supported", argv[0]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void parse_words(struct pstate *ps, int argc, char **argv)
+{
+	if (parse_section(ps, argc, argv))
+		return;
+	switch (ps->sec) {
+	case SEC_NONE:
+		ERR(ps,
+		    "'%s' found before any section (global, defaults, frontend, backend, "
+		    "listen)",
+		    argv[0]);
+		break;
+	case SEC_GLOBAL:
+		parse_global_line(ps, argc, argv);
+		break;
+	case SEC_PROXY:
+		parse_proxy_line(ps, argc, argv);
+		break;
+	case SEC_SKIP:
+		break;
+	}
+}
+
+static const char *remember_file(struct cfg *cfg, const char *file)
+{
+	char **files;
+
+	for (int i = 0; i < cfg->nfiles; i++)
+		if (!strcmp(cfg->files[i], file))
+			return cfg->files[i];
+	files = realloc(cfg->files, sizeof(*files) * (size_t)(cfg->nfiles + 1));
+	if (!files)
+		abort();
+	cfg->files = files;
+	files[cfg->nfiles] = xstrdup(file);
+	return files[cfg->nfiles++];
+}
+
+int cfg_parse_text(struct cfg *cfg, const char *file, const char *text, size_t len,
+                   struct cfg_msgs *msgs)
+{
+	struct pstate ps = {.cfg = cfg, .msgs = msgs};
+	struct cfg_words words;
+	int errors = msgs->errors;
+	size_t pos = 0;
+
+	memset(&words, 0, sizeof(words));
+	ps.where.file = remember_file(cfg, file ? file : "(config)");
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+		const char *err = NULL;
+
+		pos += n + (nl ? 1 : 0);
+		ps.where.line++;
+		if (n > 0 && line[n - 1] == '\r')
+			n--; /* CRLF */
+		if (cfg_tokenize(line, n, &words, &err) < 0) {
+			ERR(&ps, "%s", err);
+			continue;
+		}
+		if (words.n > 0)
+			parse_words(&ps, words.n, words.w);
+	}
+	end_section(&ps);
+	cfg_words_free(&words);
+	return msgs->errors > errors ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifecycle */
+
+struct cfg *cfg_new(void)
+{
+	return xcalloc(1, sizeof(struct cfg));
+}
+
+static void proxy_free_list(struct cfg_proxy *p)
+{
+	while (p) {
+		struct cfg_proxy *next = p->next;
+		proxy_free(p);
+		p = next;
+	}
+}
+
+void cfg_free(struct cfg *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->global.pidfile);
+	log_free_list(cfg->global.logs);
+	proxy_free_list(cfg->proxies);
+	proxy_free_list(cfg->defaults);
+	for (int i = 0; i < cfg->nfiles; i++)
+		free(cfg->files[i]);
+	free(cfg->files);
+	free(cfg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Final checks */
+
+unsigned cfg_timeout_connect(const struct cfg_proxy *be)
+{
+	return be->timeout.connect ? be->timeout.connect : CFG_DEFAULT_TIMEOUT_CONNECT;
+}
+
+unsigned cfg_timeout_client(const struct cfg_proxy *fe)
+{
+	return fe->timeout.client ? fe->timeout.client : CFG_DEFAULT_TIMEOUT_CLIENT;
+}
+
+unsigned cfg_timeout_server(const struct cfg_proxy *be)
+{
+	return be->timeout.server ? be->timeout.server : CFG_DEFAULT_TIMEOUT_SERVER;
+}
+
+/* "5s", "1500ms": how a filled-in default is shown. */
+static void fmt_ms(char *buf, size_t len, unsigned ms)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%us", ms / 1000);
+	else
+		snprintf(buf, len, "%ums", ms);
+}
+
+static void add_missing(char *buf, size_t len, const char *name, unsigned ms)
+{
+	char t[32];
+	size_t used = strlen(buf);
+
+	fmt_ms(t, sizeof(t), ms);
+	snprintf(buf + used, len - used, "%s'timeout %s %s'", used ? ", " : "", name, t);
+}
+
+/* Fill the timeouts the proxy needs and does not have; warn like HAProxy. */
+static void finish_timeouts(struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	char list[256] = "";
+
+	if ((p->caps & CFG_CAP_BE) && !p->timeout.connect) {
+		p->timeout.connect = CFG_DEFAULT_TIMEOUT_CONNECT;
+		add_missing(list, sizeof(list), "connect", p->timeout.connect);
+	}
+	if ((p->caps & CFG_CAP_FE) && !p->timeout.client) {
+		p->timeout.client = CFG_DEFAULT_TIMEOUT_CLIENT;
+		add_missing(list, sizeof(list), "client", p->timeout.client);
+	}
+	if ((p->caps & CFG_CAP_BE) && !p->timeout.server) {
+		p->timeout.server = CFG_DEFAULT_TIMEOUT_SERVER;
+		add_missing(list, sizeof(list), "server", p->timeout.server);
+	}
+	if ((p->caps & CFG_CAP_FE) && !p->timeout.client_hs)
+		p->timeout.client_hs = CFG_DEFAULT_TIMEOUT_CLIENT_HS;
+	if (list[0])
+		cfg_msg_add(msgs, CFG_SEV_WARNING, NULL,
+		            "proxy '%s' (%s:%d): missing timeouts for %s; ppbridge uses %s",
+		            p->name, p->where.file, p->where.line, sec_name(p->caps), list);
+}
+
+static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	struct cfg_proxy *be;
+
+	if (!p->binds)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
+		            "%s '%s' has no 'bind' line: it will not accept connections",
+		            sec_name(p->caps), p->name);
+	if (p->default_backend) {
+		be = cfg_find_proxy(cfg, p->default_backend, CFG_CAP_BE);
+		if (!be) {
+			cfg_msg_add(msgs, CFG_SEV_ERROR, &p->default_backend_where,
+			            "%s '%s': default_backend '%s' not found", sec_name(p->caps),
+			            p->name, p->default_backend);
+			return;
+		}
+	} else if (p->caps & CFG_CAP_BE) {
+		be = p; /* a listen is its own backend */
+	} else {
+		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
+		            "frontend '%s' has no default_backend (and use_backend is not "
+		            "supported yet)",
+		            p->name);
+		return;
+	}
+	p->backend = be;
+	if (be->mode != p->mode)
+		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
+		            "%s '%s' in mode %s cannot use backend '%s' in mode %s",
+		            sec_name(p->caps), p->name, p->mode == CFG_MODE_HTTP ? "http" : "tcp",
+		            be->name, be->mode == CFG_MODE_HTTP ? "http" : "tcp");
+}
+
+static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	int id = 0;
+
+	for (struct cfg_server *s = p->servers; s; s = s->next)
+		s->id = ++id;
+	p->nservers = id;
+	if (!id)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where, "%s '%s' has no server",
+		            sec_name(p->caps), p->name);
+}
+
+static void finish_binds(struct cfg *cfg, struct cfg_msgs *msgs)
+{
+	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next) {
+		for (struct cfg_bind *b = p->binds; b; b = b->next) {
+			/* Compare with every earlier bind; configs are small. */
+			for (struct cfg_proxy *q = cfg->proxies; q; q = q->next) {
+				for (struct cfg_bind *c = q->binds; c && c != b; c = c->next) {
+					if (!net_addr_equal((struct sockaddr *)&b->addr.ss,
+					                    (struct sockaddr *)&c->addr.ss))
+						continue;
+					cfg_msg_add(msgs, CFG_SEV_ERROR, &b->where,
+					            "bind '%s' uses the same address as bind '%s' "
+					            "of %s '%s' (%s:%d)",
+					            b->text, c->text, sec_name(q->caps), q->name,
+					            c->where.file, c->where.line);
+					goto next_bind;
+				}
+				if (q == p)
+					break;
+			}
+		next_bind:;
+		}
+	}
+}
+
+int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
+{
+	int errors = msgs->errors, nfe = 0;
+
+	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next) {
+		if (p->mode == CFG_MODE_HTTP)
+			cfg_msg_add(
+			    msgs, CFG_SEV_ERROR, p->mode_where.line ? &p->mode_where : &p->where,
+			    "%s '%s': mode http is not supported yet (L7 HTTP path, issue #4)",
+			    sec_name(p->caps), p->name);
+		if (p->caps & CFG_CAP_BE)
+			finish_backend(p, msgs);
+	}
+	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next) {
+		if (p->caps & CFG_CAP_FE) {
+			nfe++;
+			finish_frontend(cfg, p, msgs);
+		}
+		finish_timeouts(p, msgs);
+	}
+	if (!nfe)
+		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "no frontend/listen defined");
+	finish_binds(cfg, msgs);
+	if (!cfg->global.maxconn)
+		cfg->global.maxconn = CFG_DEFAULT_MAXCONN;
+	return msgs->errors > errors ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The parts that touch the world: DNS and files */
+
+static int resolve_server(struct cfg_server *s, struct cfg_msgs *msgs)
+{
+	struct addrinfo hints, *res = NULL;
+	int rc;
+
+	if (net_parse_ip(s->host, &s->addr.ss, &s->addr.len) == 0) {
+		net_set_port((struct sockaddr *)&s->addr.ss, s->port);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(s->host, NULL, &hints, &res);
+	if (rc != 0 || !res) {
+		cfg_msg_add(msgs, CFG_SEV_ERROR, &s->where,
+		            "server '%s': cannot resolve host '%s': %s", s->name, s->host,
+		            rc ? gai_strerror(rc) : "no address");
+		if (res)
+			freeaddrinfo(res);
+		return -1;
+	}
+	/* The first answer, in the resolver's preferred order (RFC 6724). */
+	memset(&s->addr.ss, 0, sizeof(s->addr.ss));
+	memcpy(&s->addr.ss, res->ai_addr, res->ai_addrlen);
+	s->addr.len = (socklen_t)res->ai_addrlen;
+	net_set_port((struct sockaddr *)&s->addr.ss, s->port);
+	freeaddrinfo(res);
+	return 0;
+}
+
+int cfg_resolve(struct cfg *cfg, struct cfg_msgs *msgs)
+{
+	int rc = 0;
+
+	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next)
+		for (struct cfg_server *s = p->servers; s; s = s->next)
+			if (resolve_server(s, msgs) < 0)
+				rc = -1;
+	return rc;
+}
+
+static char *read_file(const char *path, size_t *len, struct cfg_msgs *msgs)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f) {
+		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "%s: cannot open: %s", path,
+		            strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			char *p = realloc(buf, cap);
+			if (!p)
+				abort();
+			buf = p;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "%s: cannot read: %s", path,
+		            strerror(errno ? errno : EIO));
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+int cfg_load_files(struct cfg *cfg, char *const *paths, int npaths, struct cfg_msgs *msgs)
+{
+	int errors = msgs->errors;
+
+	for (int i = 0; i < npaths; i++) {
+		size_t len = 0;
+		char *text = read_file(paths[i], &len, msgs);
+		if (!text)
+			continue;
+		cfg_parse_text(cfg, paths[i], text, len, msgs);
+		free(text);
+	}
+	/* Cross-checks run even after parse errors, so that `-c` reports
+	 * everything; DNS only for a configuration that could be used. */
+	cfg_finish(cfg, msgs);
+	if (msgs->errors == errors)
+		cfg_resolve(cfg, msgs);
+	return msgs->errors > errors ? -1 : 0;
+}

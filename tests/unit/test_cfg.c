@@ -1,2 +1,1779 @@
+/* test_cfg.c - the configuration tokenizer, parser and checks. */
 #include <config.h>
-int main(void) { return 0; }
+
+#include "cfg.h"
+#include "net.h"
+
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+static struct cfg_words W;
+
+static int tok(const char *line, const char **err)
+{
+	const char *e = NULL;
+	int rc = cfg_tokenize(line, strlen(line), &W, &e);
+
+	if (err)
+		*err = e;
+	return rc;
+}
+
+/* Tokenize and compare with the expected words (NULL-terminated). */
+static void tok_eq(const char *line, const char *const *expect)
+{
+	const char *err = NULL;
+	int n = 0;
+
+	ck_assert_msg(tok(line, &err) == 0, "tokenize '%s': %s", line, err);
+	while (expect[n])
+		n++;
+	ck_assert_msg(W.n == n, "'%s': %d words, expected %d", line, W.n, n);
+	for (int i = 0; i < n; i++)
+		ck_assert_str_eq(W.w[i], expect[i]);
+	ck_assert_ptr_null(W.w[n]);
+}
+
+#define TOK(line, ...)                                                                             \
+	do {                                                                                       \
+		static const char *const e_[] = {__VA_ARGS__, NULL};                               \
+		tok_eq(line, e_);                                                                  \
+	} while (0)
+
+static void tok_err(const char *line, const char *substr)
+{
+	const char *err = NULL;
+
+	ck_assert_msg(tok(line, &err) < 0, "'%s' should fail", line);
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, substr), "'%s': error '%s' lacks '%s'", line, err, substr);
+	ck_assert_int_eq(W.n, 0);
+}
+
+static void tok_teardown(void)
+{
+	cfg_words_free(&W);
+}
+
+static struct cfg_msgs M;
+
+static void msgs_setup(void)
+{
+	cfg_msgs_init(&M);
+}
+
+static void msgs_teardown(void)
+{
+	cfg_msgs_free(&M);
+}
+
+static void dump(void)
+{
+	for (struct cfg_msg *m = M.head; m; m = m->next)
+		fprintf(stderr, "  [%d] %s\n", m->severity, m->text);
+}
+
+/* Parse `text` as "t.cfg" (no finish). */
+static struct cfg *parse(const char *text)
+{
+	struct cfg *cfg = cfg_new();
+
+	cfg_parse_text(cfg, "t.cfg", text, strlen(text), &M);
+	return cfg;
+}
+
+static struct cfg *parse_ok(const char *text)
+{
+	struct cfg *cfg = parse(text);
+
+	if (M.errors)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	return cfg;
+}
+
+static struct cfg *parse_finish(const char *text)
+{
+	struct cfg *cfg = parse(text);
+
+	cfg_finish(cfg, &M);
+	return cfg;
+}
+
+static const struct cfg_msg *nth_msg(enum cfg_severity sev, int n)
+{
+	for (struct cfg_msg *m = M.head; m; m = m->next)
+		if (m->severity == sev && n-- == 0)
+			return m;
+	return NULL;
+}
+
+static int has_msg(enum cfg_severity sev, const char *substr)
+{
+	for (struct cfg_msg *m = M.head; m; m = m->next)
+		if (m->severity == sev && strstr(m->text, substr))
+			return 1;
+	return 0;
+}
+
+/* Exactly one error, at t.cfg:<line>, containing `substr`. */
+static void expect_one_error(int line, const char *substr)
+{
+	char prefix[32];
+	const struct cfg_msg *m = nth_msg(CFG_SEV_ERROR, 0);
+
+	if (M.errors != 1)
+		dump();
+	ck_assert_int_eq(M.errors, 1);
+	ck_assert_ptr_nonnull(m);
+	snprintf(prefix, sizeof(prefix), "t.cfg:%d: ", line);
+	ck_assert_msg(strncmp(m->text, prefix, strlen(prefix)) == 0, "'%s' should start with '%s'",
+	              m->text, prefix);
+	ck_assert_msg(strstr(m->text, substr), "'%s' lacks '%s'", m->text, substr);
+}
+
+/* Parse only; one error on `line` mentioning `substr`. */
+static void parse_err(const char *text, int line, const char *substr)
+{
+	struct cfg *cfg;
+
+	cfg_msgs_free(&M);
+	cfg = parse(text);
+	expect_one_error(line, substr);
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+}
+
+/* Parse + finish; one error on `line` mentioning `substr`. */
+static void finish_err(const char *text, int line, const char *substr)
+{
+	struct cfg *cfg;
+
+	cfg_msgs_free(&M);
+	cfg = parse_finish(text);
+	expect_one_error(line, substr);
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+}
+
+#define FE "frontend fe\n bind 127.0.0.1:8080\n default_backend be\n"
+#define BE "backend be\n server s1 127.0.0.1:80\n"
+
+/* ------------------------------------------------------------------ */
+/* Tokenizer */
+
+START_TEST(tok_words)
+{
+	TOK("  bind   *:80\tv4v6  ", "bind", "*:80", "v4v6");
+	TOK("a\rb\fc\vd", "a", "b", "c", "d");
+	ck_assert_int_eq(tok("", NULL), 0);
+	ck_assert_int_eq(W.n, 0);
+	ck_assert_int_eq(tok("   \t ", NULL), 0);
+	ck_assert_int_eq(W.n, 0);
+}
+END_TEST
+
+START_TEST(tok_comments)
+{
+	TOK("foo # bar baz", "foo");
+	TOK("foo#bar", "foo");
+	ck_assert_int_eq(tok("# only a comment", NULL), 0);
+	ck_assert_int_eq(W.n, 0);
+	TOK("a \\#b", "a", "#b");
+	TOK("\"a#b\" 'c#d'", "a#b", "c#d");
+}
+END_TEST
+
+START_TEST(tok_escapes)
+{
+	TOK("a\\ b", "a b");
+	TOK("\\\\", "\\");
+	TOK("\\'x\\'", "'x'");
+	TOK("\\\"x\\\"", "\"x\"");
+	TOK("\\r\\n\\t", "\r\n\t");
+	TOK("\\x41\\x7a", "Az");
+	TOK("\\x4A", "J");
+	/* Not an escape: the backslash stays, as HAProxy (regexes). */
+	TOK("^X-Forwarded-For:.*\\.", "^X-Forwarded-For:.*\\.");
+	TOK("\\$HOME", "\\$HOME");
+	TOK("end\\", "end\\");
+	tok_err("\\x4", "hexadecimal");
+	tok_err("\\xZZ", "hexadecimal");
+	tok_err("\\x00", "\\x00");
+}
+END_TEST
+
+START_TEST(tok_quotes)
+{
+	TOK("\"a b\"", "a b");
+	TOK("x\"a b\"'c d'e", "xa bc de");
+	TOK("\"it's\"", "it's");
+	TOK("\"a\\\"b\"", "a\"b");
+	TOK("\"tab\\there\"", "tab\there");
+	TOK("'a\\nb $X ${Y} \"'", "a\\nb $X ${Y} \"");
+	TOK("\"\" ''", "", "");
+	TOK("a \"\" b", "a", "", "b");
+	TOK("\"\\$x\"", "$x");
+}
+END_TEST
+
+START_TEST(tok_env)
+{
+	setenv("PPB_T", "val", 1);
+	setenv("PPB_SP", "a b", 1);
+	unsetenv("PPB_UNSET");
+	TOK("\"${PPB_T}\"", "val");
+	TOK("\"$PPB_T:80\"", "val:80");
+	TOK("\"${PPB_T}:${PPB_T}\"", "val:val");
+	TOK("x\"${PPB_SP}\"y", "xa by");
+	TOK("\"${PPB_UNSET}\"", "");
+	TOK("a \"$PPB_UNSET\" b", "a", "", "b");
+	/* Only inside double quotes. */
+	TOK("${PPB_T}", "${PPB_T}");
+	TOK("'${PPB_T}'", "${PPB_T}");
+	tok_err("\"${1A}\"", "variable name");
+	tok_err("\"$\"", "variable name");
+	tok_err("\"${PPB_T\"", "missing '}'");
+	tok_err("\"${PPB_T-def}\"", "missing '}'");
+}
+END_TEST
+
+START_TEST(tok_errors)
+{
+	tok_err("bind \"abc", "unterminated double quote");
+	tok_err("bind 'abc", "unterminated single quote");
+	tok_err("a \"b' c", "unterminated double quote");
+	{
+		const char *err = NULL;
+		ck_assert_int_eq(cfg_tokenize("a\0b", 3, &W, &err), -1);
+		ck_assert_str_eq(err, "NUL character in line");
+	}
+}
+END_TEST
+
+START_TEST(tok_limits)
+{
+	char *line = malloc(CFG_MAX_LINE + 2);
+	const char *err = NULL;
+	char buf[64 * 3 + 8] = "";
+
+	memset(line, 'a', CFG_MAX_LINE + 1);
+	ck_assert_int_eq(cfg_tokenize(line, CFG_MAX_LINE, &W, &err), 0);
+	ck_assert_int_eq(W.n, 1);
+	ck_assert_uint_eq(strlen(W.w[0]), CFG_MAX_LINE);
+	ck_assert_int_eq(cfg_tokenize(line, CFG_MAX_LINE + 1, &W, &err), -1);
+	ck_assert_str_eq(err, "line too long (max 64 KiB)");
+	free(line);
+
+	for (int i = 0; i < 64; i++)
+		strcat(buf, "w ");
+	ck_assert_int_eq(tok(buf, NULL), 0);
+	ck_assert_int_eq(W.n, 64);
+	strcat(buf, "x");
+	tok_err(buf, "too many words");
+	/* A 65th word that is a comment is fine. */
+	buf[strlen(buf) - 1] = '#';
+	ck_assert_int_eq(tok(buf, NULL), 0);
+}
+END_TEST
+
+START_TEST(tok_expansion_limit)
+{
+	size_t big = 40000;
+	char *val = malloc(big + 1);
+
+	memset(val, 'v', big);
+	val[big] = '\0';
+	setenv("PPB_BIG", val, 1);
+	free(val);
+	ck_assert_int_eq(tok("\"$PPB_BIG\"", NULL), 0);
+	ck_assert_uint_eq(strlen(W.w[0]), big);
+	tok_err("\"$PPB_BIG$PPB_BIG\"", "too long after expansion");
+	unsetenv("PPB_BIG");
+}
+END_TEST
+
+START_TEST(tok_in_parser)
+{
+	struct cfg *cfg;
+
+	parse_err("global\n maxconn \"10\n", 2, "unterminated double quote");
+	cfg = parse_ok("global\r\n maxconn 10\r\n  pidfile \"/run/a b.pid\"  # c\r\n");
+	ck_assert_uint_eq(cfg->global.maxconn, 10);
+	ck_assert_str_eq(cfg->global.pidfile, "/run/a b.pid");
+	cfg_free(cfg);
+	setenv("PPB_PID", "/run/x.pid", 1);
+	cfg = parse_ok("global\n pidfile \"${PPB_PID}\"");
+	ck_assert_str_eq(cfg->global.pidfile, "/run/x.pid");
+	cfg_free(cfg);
+	/* A line over 64 KiB is an error; the next line is still read. */
+	{
+		size_t n = CFG_MAX_LINE + 100;
+		char *text = malloc(n + 64);
+		memcpy(text, "global\n", 7);
+		memset(text + 7, 'a', n);
+		strcpy(text + 7 + n, "\n maxconn x\n");
+		cfg = parse(text);
+		ck_assert_int_eq(M.errors, 2);
+		ck_assert_str_eq(nth_msg(CFG_SEV_ERROR, 0)->text,
+		                 "t.cfg:2: line too long (max 64 KiB)");
+		ck_assert(!strncmp(nth_msg(CFG_SEV_ERROR, 1)->text, "t.cfg:3: ", 9));
+		cfg_free(cfg);
+		free(text);
+		cfg_msgs_free(&M);
+	}
+	/* No trailing newline, blank and comment lines counted. */
+	parse_err("\n# c\n\nglobal\n\n nbthread 0", 6, "'nbthread'");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Time */
+
+START_TEST(time_units)
+{
+	static const struct {
+		const char *text;
+		unsigned ms;
+	} ok[] = {
+	    {"0", 0},      {"250", 250},    {"250ms", 250},       {"5s", 5000},
+	    {"1m", 60000}, {"2h", 7200000}, {"1d", 86400000},     {"1500us", 2},
+	    {"1us", 1},    {"1000us", 1},   {"24d", 2073600000u}, {"2147483647", 2147483647u},
+	};
+	static const char *const bad[] = {
+	    "",     "s",    "-1",   "+1",  "1x",         "1 s",
+	    "1S",   "1sec", "1.5s", "25d", "2147483648", "99999999999999999999999",
+	    "1msx", "0x10",
+	};
+	const char *err;
+	unsigned v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(cfg_parse_time(ok[i].text, &v, &err) == 0, "%s", ok[i].text);
+		ck_assert_uint_eq(v, ok[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		ck_assert_msg(cfg_parse_time(bad[i], &v, &err) < 0, "'%s' should fail", bad[i]);
+		ck_assert_ptr_nonnull(err);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Messages */
+
+START_TEST(msg_format)
+{
+	struct cfg_where w = {"f.cfg", 12};
+
+	cfg_msg_add(&M, CFG_SEV_ERROR, &w, "bad %s %d", "thing", 3);
+	cfg_msg_add(&M, CFG_SEV_WARNING, NULL, "plain");
+	cfg_msg_add(&M, CFG_SEV_NOTICE, &w, "note");
+	ck_assert_int_eq(M.errors, 1);
+	ck_assert_int_eq(M.warnings, 1);
+	ck_assert_str_eq(M.head->text, "f.cfg:12: bad thing 3");
+	ck_assert_str_eq(M.head->next->text, "plain");
+	ck_assert_int_eq(M.head->next->severity, CFG_SEV_WARNING);
+	ck_assert_str_eq(M.head->next->next->text, "f.cfg:12: note");
+	ck_assert_ptr_eq(*M.tail, NULL);
+	cfg_msgs_free(&M);
+	ck_assert_ptr_null(M.head);
+	ck_assert_int_eq(M.errors, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Global */
+
+START_TEST(global_keywords)
+{
+	struct cfg *cfg = parse_ok("global\n"
+	                           " maxconn 4000\n"
+	                           " nbthread 4\n"
+	                           " daemon\n"
+	                           " pidfile /var/run/haproxy.pid\n"
+	                           " hard-stop-after 30s\n"
+	                           " log-send-hostname\n"
+	                           " tune.bufsize 32768\n"
+	                           " log 127.0.0.1 local2\n"
+	                           " log stdout format raw daemon info\n"
+	                           " log stderr len 4096 local0 warning err\n"
+	                           " log /dev/log user\n"
+	                           " log udp@[::1]:1514 local7 debug\n"
+	                           " log 10.0.0.1:515 kern\n"
+	                           " log ::1 local1\n"
+	                           " log \"127.0.0.2:\" local3\n");
+	struct cfg_log *l = cfg->global.logs;
+	struct sockaddr_in *sin;
+	char buf[NET_ADDRSTRLEN];
+
+	ck_assert_uint_eq(cfg->global.maxconn, 4000);
+	ck_assert_int_eq(cfg->global.nbthread, 4);
+	ck_assert_int_eq(cfg->global.daemon, 1);
+	ck_assert_str_eq(cfg->global.pidfile, "/var/run/haproxy.pid");
+	ck_assert_uint_eq(cfg->global.hard_stop_after_ms, 30000);
+	ck_assert_int_eq(cfg->global.log_send_hostname, 1);
+	ck_assert_uint_eq(cfg->global.tune_bufsize, 32768);
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:4: daemon: ignored, ppbridge always runs in the "
+	                                  "foreground (use systemd or &)"));
+
+	ck_assert_int_eq(l->kind, CFG_LOG_UDP);
+	sin = (struct sockaddr_in *)&l->addr.ss;
+	ck_assert_int_eq(sin->sin_family, AF_INET);
+	ck_assert_int_eq(ntohs(sin->sin_port), 514);
+	ck_assert_int_eq(l->facility, 18); /* local2 */
+	ck_assert_int_eq(l->max_level, 7);
+	ck_assert_int_eq(l->maxlen, CFG_DEFAULT_LOG_LEN);
+	ck_assert_int_eq(l->format, CFG_LOG_FMT_RFC3164);
+	ck_assert_int_eq(l->where.line, 9);
+	l = l->next;
+	ck_assert_int_eq(l->kind, CFG_LOG_STDOUT);
+	ck_assert_int_eq(l->format, CFG_LOG_FMT_RAW);
+	ck_assert_int_eq(l->facility, 3);
+	ck_assert_int_eq(l->max_level, 6);
+	l = l->next;
+	ck_assert_int_eq(l->kind, CFG_LOG_STDERR);
+	ck_assert_int_eq(l->maxlen, 4096);
+	ck_assert_int_eq(l->facility, 16);
+	ck_assert_int_eq(l->max_level, 4);
+	ck_assert_int_eq(l->min_level, 3);
+	l = l->next;
+	ck_assert_int_eq(l->kind, CFG_LOG_UNIX);
+	ck_assert_str_eq(l->path, "/dev/log");
+	ck_assert_int_eq(l->facility, 1);
+	l = l->next;
+	ck_assert_int_eq(l->kind, CFG_LOG_UDP);
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&l->addr.ss, buf, sizeof(buf)),
+	                 "[::1]:1514");
+	ck_assert_int_eq(l->facility, 23);
+	l = l->next;
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&l->addr.ss, buf, sizeof(buf)),
+	                 "10.0.0.1:515");
+	ck_assert_int_eq(l->facility, 0);
+	l = l->next;
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&l->addr.ss, buf, sizeof(buf)),
+	                 "[::1]:514");
+	l = l->next;
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&l->addr.ss, buf, sizeof(buf)),
+	                 "127.0.0.2:514");
+	ck_assert_ptr_null(l->next);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(global_errors)
+{
+	parse_err("global\n maxconn\n", 2, "'maxconn' expects an integer");
+	parse_err("global\n maxconn 0\n", 2, "'maxconn'");
+	parse_err("global\n maxconn 12x\n", 2, "got '12x'");
+	parse_err("global\n nbthread 65\n", 2, "between 1 and 64");
+	parse_err("global\n nbthread -1\n", 2, "'nbthread'");
+	parse_err("global\n pidfile\n", 2, "'pidfile' expects a path");
+	parse_err("global\n\n hard-stop-after 5x\n", 3, "'hard-stop-after'");
+	parse_err("global\n user haproxy\n", 2, "'user' not supported yet (issue #6 operations)");
+	parse_err("global\n group haproxy\n", 2, "'group' not supported yet (issue #6 operations)");
+	parse_err("global\n stats socket /run/a.sock\n", 2, "'stats' not supported yet");
+	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported yet");
+	parse_err("global\n ca-base /etc/ssl\n", 2, "'ca-base' not supported yet");
+	parse_err("global\n crt-base /etc/ssl\n", 2, "'crt-base' not supported yet");
+	parse_err("global\n tune.bufsize 10\n", 2, "'tune.bufsize'");
+	parse_err("global\n nbproc 2\n", 2, "unknown keyword 'nbproc' in 'global' section");
+	parse_err("global foo\n", 1, "'global' takes no name");
+	parse_err("global\n log\n", 2, "'log' expects");
+	parse_err("global\n log global\n", 2, "only valid in a proxy");
+	parse_err("global\n log 127.0.0.1\n", 2, "missing <facility>");
+	parse_err("global\n log 127.0.0.1 local9\n", 2, "unknown facility 'local9'");
+	parse_err("global\n log 127.0.0.1 local0 loud\n", 2, "unknown level 'loud'");
+	parse_err("global\n log 127.0.0.1 local0 info err x\n", 2, "unexpected word 'x'");
+	parse_err("global\n log 127.0.0.1 len 10 local0\n", 2, "'len' expects 80..65535");
+	parse_err("global\n log 127.0.0.1 format rfc5424 local0\n", 2,
+	          "format 'rfc5424' is not supported");
+	parse_err("global\n log syslog.example.com:514 local0\n", 2, "literal IP address");
+	parse_err("global\n log tcp@127.0.0.1:514 local0\n", 2, "unsupported log target");
+	parse_err("global\n log 127.0.0.1:99999 local0\n", 2, "invalid port");
+	parse_err("global\n log 127.0.0.1 sample 1:2 local0\n", 2, "'sample' is not supported");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Sections */
+
+START_TEST(section_errors)
+{
+	parse_err("maxconn 10\nglobal\n", 1, "'maxconn' found before any section");
+	parse_err("frontend\n", 1, "'frontend' expects a name");
+	parse_err("backend a/b\n", 1, "backend name 'a/b' is invalid");
+	parse_err("frontend a b\n", 1, "unexpected word 'b'");
+	parse_err("frontend a from\n", 1, "'from' expects a defaults section name");
+	parse_err("frontend a from nope\n", 1, "defaults section 'nope' not found");
+	parse_err("frontend a\nbackend b\nfrontend a\n", 3,
+	          "frontend 'a' has the same name as frontend 'a' declared at t.cfg:1");
+	parse_err("listen a\nbackend a\n", 2, "backend 'a' has the same name as listen 'a'");
+	parse_err("backend a\nlisten a\n", 2, "listen 'a' has the same name as backend 'a'");
+	parse_err("resolvers dns\n nameserver x 1.1.1.1:53\n", 1,
+	          "'resolvers' sections are not supported");
+	parse_err("frontend fe\n foo bar\n", 2, "unknown keyword 'foo' in 'frontend' section");
+	parse_err("backend be\n foo bar\n", 2, "unknown keyword 'foo' in 'backend' section");
+	parse_err("listen li\n foo\n", 2, "unknown keyword 'foo' in 'listen' section");
+	parse_err("defaults\n foo\n", 2, "unknown keyword 'foo' in 'defaults' section");
+}
+END_TEST
+
+START_TEST(section_names)
+{
+	struct cfg *cfg = parse_ok("frontend a\nbackend a\nlisten b.c:d_e-f\ndefaults x\n"
+	                           "defaults x\n");
+
+	ck_assert_ptr_nonnull(cfg_find_proxy(cfg, "a", CFG_CAP_FE));
+	ck_assert_ptr_nonnull(cfg_find_proxy(cfg, "a", CFG_CAP_BE));
+	ck_assert_ptr_ne(cfg_find_proxy(cfg, "a", CFG_CAP_FE),
+	                 cfg_find_proxy(cfg, "a", CFG_CAP_BE));
+	ck_assert_int_eq(cfg_find_proxy(cfg, "b.c:d_e-f", CFG_CAP_BE)->caps,
+	                 CFG_CAP_FE | CFG_CAP_BE);
+	ck_assert_ptr_null(cfg_find_proxy(cfg, "x", CFG_CAP_FE | CFG_CAP_BE));
+	ck_assert_ptr_null(cfg_find_proxy(cfg, "zz", CFG_CAP_FE | CFG_CAP_BE));
+	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:5: defaults section 'x' has the same name"));
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(bad_header_still_checks_body)
+{
+	/* The section with a bad header is not kept, but its lines are read. */
+	struct cfg *cfg = parse("frontend bad/name\n bind 1.2.3.4:80\n foo\n");
+
+	ck_assert_int_eq(M.errors, 2);
+	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:3: unknown keyword 'foo'"));
+	ck_assert_ptr_null(cfg->proxies);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(keeps_going)
+{
+	struct cfg *cfg = parse("global\n nbthread 0\n maxconn x\n bogus\nfrontend f\n mode udp\n");
+
+	ck_assert_int_eq(M.errors, 4);
+	ck_assert_str_eq(nth_msg(CFG_SEV_ERROR, 0)->text,
+	                 "t.cfg:2: 'nbthread' expects an integer between 1 and 64, got '0'");
+	ck_assert(!strncmp(nth_msg(CFG_SEV_ERROR, 1)->text, "t.cfg:3: ", 9));
+	ck_assert(!strncmp(nth_msg(CFG_SEV_ERROR, 2)->text, "t.cfg:4: ", 9));
+	ck_assert(!strncmp(nth_msg(CFG_SEV_ERROR, 3)->text, "t.cfg:6: ", 9));
+	cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Proxy keywords */
+
+START_TEST(bind_ok)
+{
+	struct cfg *cfg = parse_ok("frontend fe\n"
+	                           " bind *:80\n"
+	                           " bind :81 name plain\n"
+	                           " bind [::]:443 v4v6\n"
+	                           " bind ::1:444 v6only\n"
+	                           " bind 10.1.2.3:8443\n");
+	struct cfg_bind *b = cfg->proxies->binds;
+	char buf[NET_ADDRSTRLEN];
+
+	ck_assert_str_eq(b->text, "*:80");
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&b->addr.ss, buf, sizeof(buf)),
+	                 "0.0.0.0:80");
+	ck_assert_int_eq(b->where.line, 2);
+	b = b->next;
+	ck_assert_str_eq(b->name, "plain");
+	ck_assert_int_eq(net_get_port((struct sockaddr *)&b->addr.ss), 81);
+	b = b->next;
+	ck_assert_int_eq(b->v4v6, 1);
+	ck_assert_int_eq(b->addr.ss.ss_family, AF_INET6);
+	b = b->next;
+	ck_assert_int_eq(b->v6only, 1);
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&b->addr.ss, buf, sizeof(buf)),
+	                 "[::1]:444");
+	b = b->next;
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&b->addr.ss, buf, sizeof(buf)),
+	                 "10.1.2.3:8443");
+	ck_assert_ptr_null(b->next);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(bind_errors)
+{
+	parse_err("frontend fe\n bind\n", 2, "'bind' expects");
+	parse_err("frontend fe\n bind 1.2.3.4\n", 2, "'bind 1.2.3.4'");
+	parse_err("frontend fe\n bind host.example:80\n", 2, "literal");
+	parse_err("frontend fe\n bind *:0\n", 2, "port");
+	parse_err("frontend fe\n bind *:80,*:81\n", 2, "address lists are not supported");
+	parse_err("frontend fe\n bind *:443 ssl crt /a.pem\n", 2,
+	          "'ssl' on bind is not supported yet (TLS termination, issue #5)");
+	parse_err("frontend fe\n bind *:443 crt /a.pem\n", 2, "'crt' on bind is not supported yet");
+	parse_err("frontend fe\n bind *:443 alpn h2\n", 2, "'alpn' on bind is not supported yet");
+	parse_err("frontend fe\n bind *:443 accept-proxy\n", 2,
+	          "'accept-proxy' on bind is not supported yet (PROXY protocol, issue #3)");
+	parse_err("frontend fe\n bind *:443 transparent\n", 2, "unknown option 'transparent'");
+	parse_err("frontend fe\n bind *:443 name\n", 2, "'name' expects a value");
+	parse_err("backend be\n bind *:443\n", 2,
+	          "'bind' is not allowed in 'backend' section (only in frontend, listen)");
+	parse_err("defaults\n bind *:443\n", 2, "'bind' is not allowed in 'defaults' section");
+}
+END_TEST
+
+START_TEST(proxy_keywords)
+{
+	struct cfg *cfg = parse_ok("frontend fe\n"
+	                           " mode tcp\n"
+	                           " maxconn 1000\n"
+	                           " default_backend be\n"
+	                           " timeout client 30s\n"
+	                           " timeout client-fin 1s\n"
+	                           " timeout client-hs 2s\n"
+	                           " timeout http-request 3s\n"
+	                           " timeout http-keep-alive 4s\n"
+	                           " option tcplog\n"
+	                           " option dontlognull\n"
+	                           " option clitcpka\n"
+	                           " log global\n"
+	                           " log 127.0.0.1:514 local0\n"
+	                           "backend be\n"
+	                           " balance source\n"
+	                           " hash-type consistent djb2 avalanche\n"
+	                           " retries 5\n"
+	                           " option redispatch 2\n"
+	                           " option srvtcpka\n"
+	                           " option tcpka\n"
+	                           " option http-server-close\n"
+	                           " option log-health-checks\n"
+	                           " timeout connect 1s\n"
+	                           " timeout server 2m\n"
+	                           " timeout check 500\n"
+	                           " timeout queue 10s\n"
+	                           " timeout tunnel 1h\n"
+	                           " timeout server-fin 3s\n"
+	                           " server s1 10.0.0.1:80\n"
+	                           "backend lc\n"
+	                           " balance leastconn\n"
+	                           " hash-type map-based\n"
+	                           "backend rr\n"
+	                           " balance roundrobin\n"
+	                           " option redispatch\n");
+	struct cfg_proxy *fe = cfg_find_proxy(cfg, "fe", CFG_CAP_FE);
+	struct cfg_proxy *be = cfg_find_proxy(cfg, "be", CFG_CAP_BE);
+	struct cfg_proxy *lc = cfg_find_proxy(cfg, "lc", CFG_CAP_BE);
+	struct cfg_proxy *rr = cfg_find_proxy(cfg, "rr", CFG_CAP_BE);
+
+	ck_assert_int_eq(fe->caps, CFG_CAP_FE);
+	ck_assert_int_eq(fe->where.line, 1);
+	ck_assert_int_eq(fe->mode, CFG_MODE_TCP);
+	ck_assert_int_eq(fe->mode_where.line, 2);
+	ck_assert_uint_eq(fe->maxconn, 1000);
+	ck_assert_str_eq(fe->default_backend, "be");
+	ck_assert_int_eq(fe->default_backend_where.line, 4);
+	ck_assert_uint_eq(fe->timeout.client, 30000);
+	ck_assert_uint_eq(fe->timeout.client_fin, 1000);
+	ck_assert_uint_eq(fe->timeout.client_hs, 2000);
+	ck_assert_uint_eq(fe->timeout.http_request, 3000);
+	ck_assert_uint_eq(fe->timeout.http_keep_alive, 4000);
+	ck_assert_uint_eq(fe->options, CFG_OPT_TCPLOG | CFG_OPT_DONTLOGNULL | CFG_OPT_CLITCPKA);
+	ck_assert_int_eq(fe->log_global, 1);
+	ck_assert_ptr_nonnull(fe->logs);
+	ck_assert_int_eq(fe->logs->facility, 16);
+
+	ck_assert_int_eq(be->balance, CFG_BALANCE_SOURCE);
+	ck_assert_int_eq(be->hash_type, CFG_HASH_CONSISTENT);
+	ck_assert_int_eq(be->hash_fn, CFG_HASH_FN_DJB2);
+	ck_assert_int_eq(be->hash_avalanche, 1);
+	ck_assert_int_eq(be->retries, 5);
+	ck_assert_int_eq(be->redispatch_interval, 2);
+	ck_assert_uint_eq(be->options, CFG_OPT_REDISPATCH | CFG_OPT_SRVTCPKA | CFG_OPT_TCPKA |
+	                                   CFG_OPT_HTTP_SERVER_CLOSE | CFG_OPT_LOG_HEALTH_CHECKS);
+	ck_assert_uint_eq(be->timeout.connect, 1000);
+	ck_assert_uint_eq(be->timeout.server, 120000);
+	ck_assert_uint_eq(be->timeout.check, 500);
+	ck_assert_uint_eq(be->timeout.queue, 10000);
+	ck_assert_uint_eq(be->timeout.tunnel, 3600000);
+	ck_assert_uint_eq(be->timeout.server_fin, 3000);
+	ck_assert_int_eq(be->log_global, 0);
+
+	ck_assert_int_eq(lc->balance, CFG_BALANCE_LEASTCONN);
+	ck_assert_int_eq(lc->hash_type, CFG_HASH_MAP_BASED);
+	ck_assert_int_eq(lc->retries, CFG_DEFAULT_RETRIES);
+	ck_assert_int_eq(lc->redispatch_interval, -1);
+	ck_assert_int_eq(rr->balance, CFG_BALANCE_ROUNDROBIN);
+	ck_assert_int_eq(rr->redispatch_interval, -1);
+	ck_assert_uint_eq(rr->options, CFG_OPT_REDISPATCH);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(builtin_values)
+{
+	struct cfg *cfg = parse_ok("backend be\n server s 1.2.3.4:80\n");
+	struct cfg_proxy *be = cfg->proxies;
+	struct cfg_server *s = be->servers;
+
+	ck_assert_int_eq(be->mode, CFG_MODE_TCP);
+	ck_assert_int_eq(be->mode_where.line, 0);
+	ck_assert_int_eq(be->balance, CFG_BALANCE_ROUNDROBIN);
+	ck_assert_int_eq(be->retries, CFG_DEFAULT_RETRIES);
+	ck_assert_uint_eq(be->options, 0);
+	ck_assert_int_eq(s->check, 0);
+	ck_assert_uint_eq(s->inter_ms, CFG_DEFAULT_INTER);
+	ck_assert_int_eq(s->rise, CFG_DEFAULT_RISE);
+	ck_assert_int_eq(s->fall, CFG_DEFAULT_FALL);
+	ck_assert_int_eq(s->weight, CFG_DEFAULT_WEIGHT);
+	ck_assert_int_eq(s->verify, CFG_VERIFY_DEFAULT);
+	ck_assert_int_eq(s->maxconn, 0);
+	ck_assert_ptr_null(s->ca_file);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(log_options)
+{
+	struct cfg *cfg = parse_ok("defaults\n log global\n log 127.0.0.1 local0\n"
+	                           "frontend a\n option httplog\n option tcplog\n"
+	                           "frontend b\n no log\n"
+	                           "frontend c\n log stdout local1\n");
+	struct cfg_proxy *a = cfg_find_proxy(cfg, "a", CFG_CAP_FE);
+	struct cfg_proxy *b = cfg_find_proxy(cfg, "b", CFG_CAP_FE);
+	struct cfg_proxy *c = cfg_find_proxy(cfg, "c", CFG_CAP_FE);
+
+	ck_assert_int_eq(a->log_global, 1);
+	ck_assert_int_eq(a->logs->facility, 16);
+	/* tcplog and httplog: the last one wins */
+	ck_assert_uint_eq(a->options, CFG_OPT_TCPLOG);
+	ck_assert_int_eq(b->log_global, 0);
+	ck_assert_ptr_null(b->logs);
+	ck_assert_int_eq(c->log_global, 1);
+	ck_assert_int_eq(c->logs->facility, 16);
+	ck_assert_int_eq(c->logs->next->kind, CFG_LOG_STDOUT);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(proxy_errors)
+{
+	parse_err("frontend fe\n mode udp\n", 2, "'mode' expects 'tcp' or 'http'");
+	parse_err("frontend fe\n mode health\n", 2, "'health' is not supported");
+	parse_err("frontend fe\n mode\n", 2, "'mode' expects");
+	parse_err("frontend fe\n default_backend\n", 2, "'default_backend' expects");
+	parse_err("frontend fe\n default_backend a b\n", 2, "'default_backend' expects");
+	parse_err("backend be\n default_backend x\n", 2,
+	          "'default_backend' is not allowed in 'backend' section");
+	parse_err("frontend fe\n use_backend be if x\n", 2, "'use_backend' is not supported yet");
+	parse_err("backend be\n balance uri\n", 2, "'balance' 'uri': supported algorithms are");
+	parse_err("backend be\n balance static-rr\n", 2, "supported algorithms");
+	parse_err("backend be\n balance\n", 2, "'balance': supported algorithms");
+	parse_err("frontend fe\n balance source\n", 2,
+	          "'balance' is not allowed in 'frontend' section (only in defaults, backend, "
+	          "listen)");
+	parse_err("backend be\n hash-type foo\n", 2, "unknown method 'foo'");
+	parse_err("backend be\n hash-type consistent md5\n", 2, "unknown hash function 'md5'");
+	parse_err("backend be\n hash-type consistent sdbm xyz\n", 2, "unknown modifier 'xyz'");
+	parse_err("backend be\n hash-type\n", 2, "'hash-type' expects");
+	parse_err("backend be\n maxconn 10\n", 2, "'maxconn' is not allowed in 'backend'");
+	parse_err("frontend fe\n maxconn -1\n", 2, "'maxconn' expects an integer");
+	parse_err("backend be\n retries many\n", 2, "'retries' expects an integer");
+	parse_err("frontend fe\n retries 3\n", 2, "'retries' is not allowed in 'frontend'");
+	parse_err("backend be\n option redispatch x\n", 2, "'option redispatch' expects");
+	parse_err("backend be\n option tcpka 1\n", 2, "'option tcpka' takes no value");
+	parse_err("backend be\n option bogus\n", 2, "unknown option 'bogus' in 'backend' section");
+	parse_err("backend be\n option\n", 2, "'option' expects");
+	parse_err("frontend fe\n option redispatch\n", 2,
+	          "'option redispatch' is not allowed in 'frontend' section");
+	parse_err("backend be\n option clitcpka\n", 2, "'option clitcpka' is not allowed");
+	parse_err("frontend fe\n option srvtcpka\n", 2, "'option srvtcpka' is not allowed");
+	parse_err("backend be\n option dontlognull\n", 2, "'option dontlognull' is not allowed");
+	parse_err("frontend fe\n option httpchk\n", 2, "'option httpchk' is not allowed");
+	parse_err("frontend fe\n option forwardfor except 127.0.0.0/8\n", 2,
+	          "'option forwardfor' is not supported yet (L7 HTTP path, issue #4)");
+	parse_err("frontend fe\n no option forwardfor\n", 2,
+	          "'option forwardfor' is not supported");
+	parse_err("frontend fe\n reqidel ^X-Forwarded-For:.*\n", 2,
+	          "'reqidel' is not supported yet (L7 HTTP path, issue #4)");
+	parse_err("frontend fe\n http-request del-header X-Forwarded-For\n", 2,
+	          "'http-request' is not supported yet (L7 HTTP path, issue #4)");
+	parse_err("frontend fe\n tcp-request connection reject\n", 2,
+	          "'tcp-request' is not supported yet (issue #3 PROXY protocol)");
+	parse_err("frontend fe\n client-ip proxy-v2\n", 2,
+	          "'client-ip' is not supported yet (migration toggle, issue #7)");
+	parse_err("listen st\n stats enable\n", 2, "'stats' is not supported yet (issue #6");
+	parse_err("frontend fe\n no option\n", 2, "'no' expects");
+	parse_err("frontend fe\n no foo\n", 2, "'no' expects");
+	parse_err("backend be\n no option httpchk\n", 2, "only boolean options can be negated");
+	parse_err("backend be\n no option bogus\n", 2, "unknown option 'bogus'");
+	parse_err("frontend fe\n log global x\n", 2, "'log global' takes no value");
+	parse_err("frontend fe\n log 127.0.0.1\n", 2, "missing <facility>");
+}
+END_TEST
+
+START_TEST(timeout_errors)
+{
+	parse_err("frontend fe\n timeout\n", 2, "'timeout' expects");
+	parse_err("frontend fe\n timeout client\n", 2, "'timeout client' expects a time");
+	parse_err("frontend fe\n timeout client 5x\n", 2, "'timeout client': unknown time unit");
+	parse_err("frontend fe\n timeout client 99999d\n", 2, "too large");
+	parse_err("frontend fe\n timeout client 5s 6s\n", 2, "unexpected word '6s'");
+	parse_err("frontend fe\n timeout bogus 5s\n", 2,
+	          "unknown keyword 'timeout bogus' in 'frontend' section");
+	parse_err("frontend fe\n timeout server 5s\n", 2,
+	          "'timeout server' is not allowed in 'frontend' section");
+	parse_err("frontend fe\n timeout connect 5s\n", 2, "'timeout connect' is not allowed");
+	parse_err("backend be\n timeout client 5s\n", 2, "'timeout client' is not allowed");
+	parse_err("backend be\n timeout client-fin 5s\n", 2, "'timeout client-fin' is not allowed");
+	parse_err("frontend fe\n timeout tunnel 5s\n", 2, "'timeout tunnel' is not allowed");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Servers */
+
+START_TEST(server_options)
+{
+	struct cfg *cfg = parse_ok("backend be\n"
+	                           " server a 10.0.0.1:6443 check inter 10s fastinter 1s "
+	                           "downinter 5s rise 3 fall 2 port 1936 addr 10.0.0.9 weight 256 "
+	                           "backup disabled check-ssl check-sni api.example verify none "
+	                           "ca-file /etc/ca.pem maxconn 100\n"
+	                           " server b node-b.example:443 verify required weight 0\n"
+	                           " server c [fd00::1]:80\n");
+	struct cfg_server *s = cfg->proxies->servers;
+
+	ck_assert_str_eq(s->name, "a");
+	ck_assert_str_eq(s->host, "10.0.0.1");
+	ck_assert_uint_eq(s->port, 6443);
+	ck_assert_int_eq(s->where.line, 2);
+	ck_assert_int_eq(s->check, 1);
+	ck_assert_uint_eq(s->inter_ms, 10000);
+	ck_assert_uint_eq(s->fastinter_ms, 1000);
+	ck_assert_uint_eq(s->downinter_ms, 5000);
+	ck_assert_int_eq(s->rise, 3);
+	ck_assert_int_eq(s->fall, 2);
+	ck_assert_uint_eq(s->check_port, 1936);
+	ck_assert_str_eq(s->check_addr, "10.0.0.9");
+	ck_assert_int_eq(s->weight, 256);
+	ck_assert_int_eq(s->backup, 1);
+	ck_assert_int_eq(s->disabled, 1);
+	ck_assert_int_eq(s->check_ssl, 1);
+	ck_assert_str_eq(s->check_sni, "api.example");
+	ck_assert_int_eq(s->verify, CFG_VERIFY_NONE);
+	ck_assert_str_eq(s->ca_file, "/etc/ca.pem");
+	ck_assert_int_eq(s->maxconn, 100);
+	ck_assert_uint_eq(s->addr.len, 0); /* not resolved yet */
+	s = s->next;
+	ck_assert_str_eq(s->host, "node-b.example");
+	ck_assert_uint_eq(s->port, 443);
+	ck_assert_int_eq(s->verify, CFG_VERIFY_REQUIRED);
+	ck_assert_int_eq(s->weight, 0);
+	ck_assert_int_eq(s->check, 0);
+	s = s->next;
+	ck_assert_str_eq(s->host, "fd00::1");
+	ck_assert_uint_eq(s->port, 80);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(server_errors)
+{
+	parse_err("backend be\n server\n", 2, "'server' expects");
+	parse_err("backend be\n server a\n", 2, "'server' expects");
+	parse_err("backend be\n server a/b 1.2.3.4:80\n", 2, "invalid name 'a/b'");
+	parse_err("backend be\n server a 1.2.3.4\n", 2,
+	          "server 'a': address '1.2.3.4' has no port: ppbridge requires");
+	parse_err("backend be\n server a host.example\n", 2, "has no port");
+	parse_err("backend be\n server a 1.2.3.4:0\n", 2, "port 0 is not supported");
+	parse_err("backend be\n server a 1.2.3.4:+1\n", 2, "invalid port");
+	parse_err("backend be\n server a :80\n", 2, "has no host");
+	parse_err("backend be\n server a [::1\n", 2, "missing ']'");
+	parse_err("backend be\n server a 1.2.3.4:80 bogus\n", 2,
+	          "server 'a': unknown option 'bogus'");
+	parse_err("backend be\n server a 1.2.3.4:80 inter\n", 2, "'inter' expects a value");
+	parse_err("backend be\n server a 1.2.3.4:80 inter 0\n", 2,
+	          "'inter' must be greater than 0");
+	parse_err("backend be\n server a 1.2.3.4:80 inter 2x\n", 2, "'inter': unknown time unit");
+	parse_err("backend be\n server a 1.2.3.4:80 fastinter x\n", 2, "'fastinter'");
+	parse_err("backend be\n server a 1.2.3.4:80 downinter x\n", 2, "'downinter'");
+	parse_err("backend be\n server a 1.2.3.4:80 rise 0\n", 2, "'rise' expects an integer");
+	parse_err("backend be\n server a 1.2.3.4:80 fall x\n", 2, "'fall' expects an integer");
+	parse_err("backend be\n server a 1.2.3.4:80 weight 257\n", 2,
+	          "'weight' expects an integer between 0 and 256, got '257'");
+	parse_err("backend be\n server a 1.2.3.4:80 port 0\n", 2, "'port' expects 1..65535");
+	parse_err("backend be\n server a 1.2.3.4:80 addr host.example\n", 2,
+	          "'addr' expects a literal IP address");
+	parse_err("backend be\n server a 1.2.3.4:80 verify maybe\n", 2,
+	          "'verify' expects 'none' or 'required'");
+	parse_err("backend be\n server a 1.2.3.4:80 maxconn -1\n", 2, "'maxconn' expects");
+	parse_err("backend be\n server a 1.2.3.4:80\n server a 1.2.3.5:80\n", 3,
+	          "server 'a': name already used in backend 'be' (t.cfg:2)");
+	parse_err("frontend fe\n server a 1.2.3.4:80\n", 2,
+	          "'server' is not allowed in 'frontend' section");
+	parse_err("defaults\n server a 1.2.3.4:80\n", 2, "'server' is not allowed in 'defaults'");
+}
+END_TEST
+
+START_TEST(server_later)
+{
+	static const char *const tls[] = {"ssl", "sni ssl_fc_sni", "verifyhost x", "crt a.pem"};
+	static const char *const pp[] = {
+	    "send-proxy",           "send-proxy-v2",           "send-proxy-v2-ssl",
+	    "send-proxy-v2-ssl-cn", "proxy-v2-options crc32c", "check-send-proxy",
+	};
+	char text[256], expect[160], opt[40];
+
+	for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
+		snprintf(text, sizeof(text), "backend be\n server a 1.2.3.4:443 check %s\n",
+		         tls[i]);
+		sscanf(tls[i], "%39s", opt);
+		snprintf(expect, sizeof(expect),
+		         "server 'a': '%s' is not supported yet (issue #5 TLS re-encryption)", opt);
+		parse_err(text, 2, expect);
+	}
+	for (size_t i = 0; i < sizeof(pp) / sizeof(pp[0]); i++) {
+		snprintf(text, sizeof(text), "backend be\n server a 1.2.3.4:443 %s\n", pp[i]);
+		sscanf(pp[i], "%39s", opt);
+		snprintf(expect, sizeof(expect),
+		         "server 'a': '%s' is not supported yet (issue #3 PROXY protocol)", opt);
+		parse_err(text, 2, expect);
+	}
+	parse_err("backend be\n default-server send-proxy\n", 2,
+	          "default-server: 'send-proxy' is not supported yet (issue #3 PROXY protocol)");
+}
+END_TEST
+
+START_TEST(default_server)
+{
+	struct cfg *cfg =
+	    parse_ok("defaults\n"
+	             " default-server inter 3s rise 5 check-sni d.example ca-file /d\n"
+	             "backend be\n"
+	             " server a 1.2.3.4:80\n"
+	             " default-server fall 7 check ca-file /b\n"
+	             " server b 1.2.3.5:80 inter 1s\n");
+	struct cfg_server *a = cfg->proxies->servers, *b = a->next;
+
+	ck_assert_uint_eq(a->inter_ms, 3000);
+	ck_assert_int_eq(a->rise, 5);
+	ck_assert_int_eq(a->fall, CFG_DEFAULT_FALL);
+	ck_assert_int_eq(a->check, 0);
+	ck_assert_str_eq(a->check_sni, "d.example");
+	ck_assert_str_eq(a->ca_file, "/d");
+	ck_assert_uint_eq(b->inter_ms, 1000);
+	ck_assert_int_eq(b->rise, 5);
+	ck_assert_int_eq(b->fall, 7);
+	ck_assert_int_eq(b->check, 1);
+	ck_assert_str_eq(b->ca_file, "/b");
+	ck_assert_str_eq(b->check_sni, "d.example");
+	cfg_free(cfg);
+	/* A bad default-server line leaves the template as it was. */
+	cfg_msgs_free(&M);
+	cfg = parse("backend be\n default-server rise 4 fall 0\n server a 1.2.3.4:80\n");
+	expect_one_error(2, "default-server: 'fall'");
+	ck_assert_int_eq(cfg->proxies->servers->rise, CFG_DEFAULT_RISE);
+	cfg_free(cfg);
+	parse_err("frontend fe\n default-server check\n", 2,
+	          "'default-server' is not allowed in 'frontend' section");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Health checks */
+
+START_TEST(httpchk_forms)
+{
+	struct cfg *cfg =
+	    parse_ok("backend a\n option httpchk\n"
+	             "backend b\n option httpchk /health\n"
+	             "backend c\n option httpchk GET /readyz\n"
+	             "backend d\n option httpchk GET /readyz HTTP/1.1\n"
+	             "backend e\n option httpchk\n http-check connect port 1936 ssl "
+	             "sni h.example\n http-check send meth HEAD uri /ok ver HTTP/1.1 hdr "
+	             "Host h.example hdr X-A \"b c\"\n http-check expect status 204\n");
+	struct cfg_httpchk *c;
+
+	c = &cfg_find_proxy(cfg, "a", CFG_CAP_BE)->httpchk;
+	ck_assert_int_eq(c->enabled, 1);
+	ck_assert_ptr_null(c->method);
+	ck_assert_ptr_null(c->uri);
+	ck_assert_ptr_null(c->version);
+	ck_assert_int_eq(c->expect_status, 0);
+	c = &cfg_find_proxy(cfg, "b", CFG_CAP_BE)->httpchk;
+	ck_assert_ptr_null(c->method);
+	ck_assert_str_eq(c->uri, "/health");
+	c = &cfg_find_proxy(cfg, "c", CFG_CAP_BE)->httpchk;
+	ck_assert_str_eq(c->method, "GET");
+	ck_assert_str_eq(c->uri, "/readyz");
+	ck_assert_ptr_null(c->version);
+	c = &cfg_find_proxy(cfg, "d", CFG_CAP_BE)->httpchk;
+	ck_assert_str_eq(c->version, "HTTP/1.1");
+	c = &cfg_find_proxy(cfg, "e", CFG_CAP_BE)->httpchk;
+	ck_assert_int_eq(c->enabled, 1);
+	ck_assert_uint_eq(c->connect_port, 1936);
+	ck_assert_int_eq(c->connect_ssl, 1);
+	ck_assert_str_eq(c->connect_sni, "h.example");
+	ck_assert_str_eq(c->method, "HEAD");
+	ck_assert_str_eq(c->uri, "/ok");
+	ck_assert_str_eq(c->version, "HTTP/1.1");
+	ck_assert_str_eq(c->hdrs->name, "Host");
+	ck_assert_str_eq(c->hdrs->value, "h.example");
+	ck_assert_str_eq(c->hdrs->next->name, "X-A");
+	ck_assert_str_eq(c->hdrs->next->value, "b c");
+	ck_assert_ptr_null(c->hdrs->next->next);
+	ck_assert_int_eq(c->expect_status, 204);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(httpchk_errors)
+{
+	parse_err("backend be\n option httpchk A B C D\n", 2, "'option httpchk' expects");
+	parse_err("backend be\n http-check\n", 2, "'http-check' expects");
+	parse_err("backend be\n http-check disable-on-404\n", 2,
+	          "'http-check disable-on-404' is not supported");
+	parse_err("backend be\n http-check connect port\n", 2, "'port' expects a value");
+	parse_err("backend be\n http-check connect port 0\n", 2, "'port' expects 1..65535");
+	parse_err("backend be\n http-check connect sni\n", 2, "'sni' expects a value");
+	parse_err("backend be\n http-check connect send-proxy\n", 2,
+	          "'send-proxy' is not supported yet (issue #3 PROXY protocol)");
+	parse_err("backend be\n http-check connect alpn h2\n", 2, "'alpn' is not supported");
+	parse_err("backend be\n http-check send body x\n", 2, "'body' is not supported");
+	parse_err("backend be\n http-check send meth\n", 2, "'meth' expects a value");
+	parse_err("backend be\n http-check send hdr X\n", 2, "'hdr' expects <name> <value>");
+	parse_err("backend be\n http-check expect string ok\n", 2,
+	          "only 'status <code>' is supported");
+	parse_err("backend be\n http-check expect ! status 500\n", 2, "only 'status <code>'");
+	parse_err("backend be\n http-check expect rstatus ^2\n", 2, "only 'status <code>'");
+	parse_err("backend be\n http-check expect status 99\n", 2, "code 100..599");
+	parse_err("frontend fe\n http-check expect status 200\n", 2,
+	          "'http-check' is not allowed in 'frontend' section");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* defaults inheritance */
+
+START_TEST(defaults_inherit)
+{
+	struct cfg *cfg = parse_ok("defaults\n"
+	                           " mode http\n"
+	                           " balance source\n"
+	                           " hash-type consistent\n"
+	                           " retries 7\n"
+	                           " maxconn 500\n"
+	                           " option redispatch 3\n"
+	                           " option dontlognull\n"
+	                           " option tcpka\n"
+	                           " option httpchk GET /h\n"
+	                           " http-check expect status 200\n"
+	                           " log global\n"
+	                           " timeout connect 1s\n"
+	                           " timeout client 2s\n"
+	                           " timeout server 3s\n"
+	                           " default_backend be\n"
+	                           "frontend fe\n"
+	                           " mode tcp\n"
+	                           " no option dontlognull\n"
+	                           "backend be\n"
+	                           " timeout server 9s\n"
+	                           " no option tcpka\n"
+	                           " option httpchk\n");
+	struct cfg_proxy *fe = cfg_find_proxy(cfg, "fe", CFG_CAP_FE);
+	struct cfg_proxy *be = cfg_find_proxy(cfg, "be", CFG_CAP_BE);
+
+	ck_assert_int_eq(fe->mode, CFG_MODE_TCP);
+	ck_assert_int_eq(fe->mode_where.line, 18);
+	ck_assert_int_eq(be->mode, CFG_MODE_HTTP);
+	ck_assert_int_eq(be->mode_where.line, 2);
+	ck_assert_str_eq(fe->default_backend, "be");
+	ck_assert_int_eq(fe->default_backend_where.line, 16);
+	ck_assert_ptr_null(be->default_backend);
+	ck_assert_uint_eq(fe->maxconn, 500);
+	ck_assert_uint_eq(fe->options, CFG_OPT_REDISPATCH | CFG_OPT_TCPKA);
+	ck_assert_uint_eq(be->options, CFG_OPT_REDISPATCH | CFG_OPT_DONTLOGNULL);
+	ck_assert_int_eq(be->balance, CFG_BALANCE_SOURCE);
+	ck_assert_int_eq(be->hash_type, CFG_HASH_CONSISTENT);
+	ck_assert_int_eq(be->retries, 7);
+	ck_assert_int_eq(be->redispatch_interval, 3);
+	ck_assert_int_eq(fe->log_global, 1);
+	ck_assert_int_eq(be->log_global, 1);
+	ck_assert_uint_eq(fe->timeout.client, 2000);
+	ck_assert_uint_eq(be->timeout.connect, 1000);
+	ck_assert_uint_eq(be->timeout.server, 9000);
+	/* The backend's own `option httpchk` replaces the inherited rules. */
+	ck_assert_int_eq(be->httpchk.enabled, 1);
+	ck_assert_ptr_null(be->httpchk.uri);
+	ck_assert_int_eq(be->httpchk.expect_status, 0);
+	/* ... while a frontend keeps a (meaningless) copy of them. */
+	ck_assert_str_eq(fe->httpchk.uri, "/h");
+	ck_assert_int_eq(fe->httpchk.expect_status, 200);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(defaults_httpchk_kept)
+{
+	struct cfg *cfg = parse_ok("defaults\n option httpchk GET /h\n http-check send hdr A b\n"
+	                           "backend a\n"
+	                           "backend b\n http-check expect status 200\n");
+	struct cfg_proxy *a = cfg_find_proxy(cfg, "a", CFG_CAP_BE);
+	struct cfg_proxy *b = cfg_find_proxy(cfg, "b", CFG_CAP_BE);
+
+	ck_assert_int_eq(a->httpchk.enabled, 1);
+	ck_assert_str_eq(a->httpchk.method, "GET");
+	ck_assert_str_eq(a->httpchk.hdrs->value, "b");
+	ck_assert_int_eq(b->httpchk.enabled, 1);
+	ck_assert_ptr_null(b->httpchk.method);
+	ck_assert_ptr_null(b->httpchk.hdrs);
+	ck_assert_int_eq(b->httpchk.expect_status, 200);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(defaults_reset)
+{
+	struct cfg *cfg = parse_ok("defaults\n mode http\n option redispatch\n timeout client 5s\n"
+	                           " log global\n"
+	                           "frontend a\n"
+	                           "defaults\n retries 1\n"
+	                           "frontend b\n"
+	                           "backend c\n");
+	struct cfg_proxy *a = cfg_find_proxy(cfg, "a", CFG_CAP_FE);
+	struct cfg_proxy *b = cfg_find_proxy(cfg, "b", CFG_CAP_FE);
+	struct cfg_proxy *c = cfg_find_proxy(cfg, "c", CFG_CAP_BE);
+
+	ck_assert_int_eq(a->mode, CFG_MODE_HTTP);
+	ck_assert_uint_eq(a->timeout.client, 5000);
+	ck_assert_int_eq(b->mode, CFG_MODE_TCP);
+	ck_assert_uint_eq(b->options, 0);
+	ck_assert_uint_eq(b->timeout.client, 0);
+	ck_assert_int_eq(b->log_global, 0);
+	ck_assert_int_eq(c->retries, 1);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(defaults_named_from)
+{
+	struct cfg *cfg = parse_ok("defaults web\n mode http\n timeout client 7s\n"
+	                           "defaults tcp\n mode tcp\n timeout client 8s\n"
+	                           "defaults tcp2 from tcp\n retries 9\n"
+	                           "frontend a from web\n"
+	                           "frontend b\n"
+	                           "backend c from tcp2\n"
+	                           "defaults from web\n"
+	                           "frontend d\n");
+	struct cfg_proxy *a = cfg_find_proxy(cfg, "a", CFG_CAP_FE);
+	struct cfg_proxy *b = cfg_find_proxy(cfg, "b", CFG_CAP_FE);
+	struct cfg_proxy *c = cfg_find_proxy(cfg, "c", CFG_CAP_BE);
+	struct cfg_proxy *d = cfg_find_proxy(cfg, "d", CFG_CAP_FE);
+
+	ck_assert_int_eq(a->mode, CFG_MODE_HTTP);
+	ck_assert_uint_eq(a->timeout.client, 7000);
+	/* Without `from`: the most recent defaults section. */
+	ck_assert_int_eq(b->mode, CFG_MODE_TCP);
+	ck_assert_uint_eq(b->timeout.client, 8000);
+	ck_assert_int_eq(c->retries, 9);
+	ck_assert_int_eq(c->mode, CFG_MODE_TCP);
+	ck_assert_int_eq(d->mode, CFG_MODE_HTTP);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(defaults_per_file)
+{
+	struct cfg *cfg = cfg_new();
+	const char *one = "defaults\n mode http\n timeout client 3s\nfrontend a\n";
+	const char *two = "frontend b\n bind *:9\n default_backend be\n" BE;
+
+	ck_assert_int_eq(cfg_parse_text(cfg, "one.cfg", one, strlen(one), &M), 0);
+	ck_assert_int_eq(cfg_parse_text(cfg, "two.cfg", two, strlen(two), &M), 0);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "a", CFG_CAP_FE)->mode, CFG_MODE_HTTP);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "b", CFG_CAP_FE)->mode, CFG_MODE_TCP);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "b", CFG_CAP_FE)->timeout.client, 0);
+	ck_assert_str_eq(cfg_find_proxy(cfg, "b", CFG_CAP_FE)->where.file, "two.cfg");
+	ck_assert_int_eq(cfg->nfiles, 2);
+	cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* cfg_finish */
+
+START_TEST(finish_ok)
+{
+	struct cfg *cfg = parse_finish("global\n maxconn 100\n"
+	                               "defaults\n timeout connect 1s\n timeout client 2s\n"
+	                               " timeout server 3s\n" FE BE
+	                               "listen li\n bind 127.0.0.1:9000\n server x 1.2.3.4:1\n"
+	                               " server y 1.2.3.4:2\n server z 1.2.3.4:3\n");
+	struct cfg_proxy *fe = cfg_find_proxy(cfg, "fe", CFG_CAP_FE);
+	struct cfg_proxy *be = cfg_find_proxy(cfg, "be", CFG_CAP_BE);
+	struct cfg_proxy *li = cfg_find_proxy(cfg, "li", CFG_CAP_FE);
+
+	if (M.errors || M.warnings)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(M.warnings, 0);
+	ck_assert_ptr_eq(fe->backend, be);
+	ck_assert_ptr_eq(li->backend, li);
+	ck_assert_ptr_null(be->backend);
+	ck_assert_int_eq(be->nservers, 1);
+	ck_assert_int_eq(be->servers->id, 1);
+	ck_assert_int_eq(li->nservers, 3);
+	ck_assert_int_eq(li->servers->next->next->id, 3);
+	ck_assert_uint_eq(cfg->global.maxconn, 100);
+	ck_assert_uint_eq(fe->timeout.client_hs, CFG_DEFAULT_TIMEOUT_CLIENT_HS);
+	ck_assert_uint_eq(cfg_timeout_connect(be), 1000);
+	ck_assert_uint_eq(cfg_timeout_server(be), 3000);
+	ck_assert_uint_eq(cfg_timeout_client(fe), 2000);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(finish_missing_timeouts)
+{
+	struct cfg *cfg = parse_finish(FE BE "listen li\n bind :9\n timeout client 1s\n"
+	                                     " server s 1.2.3.4:5\n");
+	struct cfg_proxy *fe = cfg_find_proxy(cfg, "fe", CFG_CAP_FE);
+	struct cfg_proxy *be = cfg_find_proxy(cfg, "be", CFG_CAP_BE);
+
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(M.warnings, 3);
+	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 0)->text,
+	                 "proxy 'fe' (t.cfg:1): missing timeouts for frontend; ppbridge uses "
+	                 "'timeout client 60s'");
+	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 1)->text,
+	                 "proxy 'be' (t.cfg:4): missing timeouts for backend; ppbridge uses "
+	                 "'timeout connect 5s', 'timeout server 60s'");
+	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 2)->text,
+	                 "proxy 'li' (t.cfg:6): missing timeouts for listen; ppbridge uses "
+	                 "'timeout connect 5s', 'timeout server 60s'");
+	ck_assert_uint_eq(fe->timeout.client, CFG_DEFAULT_TIMEOUT_CLIENT);
+	ck_assert_uint_eq(be->timeout.connect, CFG_DEFAULT_TIMEOUT_CONNECT);
+	ck_assert_uint_eq(be->timeout.server, CFG_DEFAULT_TIMEOUT_SERVER);
+	ck_assert_uint_eq(cfg->global.maxconn, CFG_DEFAULT_MAXCONN);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(finish_errors)
+{
+	finish_err(FE "backend other\n", 3, "frontend 'fe': default_backend 'be' not found");
+	finish_err("frontend fe\n bind :1\n" BE, 1,
+	           "frontend 'fe' has no default_backend (and use_backend is not supported yet)");
+	finish_err(FE BE "frontend f2\n bind 127.0.0.1:8080\n default_backend be\n", 7,
+	           "bind '127.0.0.1:8080' uses the same address as bind '127.0.0.1:8080' of "
+	           "frontend 'fe' (t.cfg:2)");
+	finish_err("listen a\n bind :80\n bind *:80\n server s 1.2.3.4:80\n", 3,
+	           "uses the same address");
+	finish_err("listen li\n bind :1\n mode http\n server s 1.2.3.4:80\n", 3,
+	           "listen 'li': mode http is not supported yet (L7 HTTP path, issue #4)");
+}
+END_TEST
+
+START_TEST(finish_no_frontend)
+{
+	struct cfg *cfg = parse_finish(BE);
+
+	ck_assert_int_eq(M.errors, 1);
+	ck_assert_str_eq(nth_msg(CFG_SEV_ERROR, 0)->text, "no frontend/listen defined");
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(finish_mode_mismatch)
+{
+	struct cfg *cfg =
+	    parse_finish("frontend fe\n bind :1\n mode http\n default_backend be\n" BE);
+
+	ck_assert_int_eq(M.errors, 2);
+	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:3: frontend 'fe': mode http is not supported yet"));
+	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:1: frontend 'fe' in mode http cannot use backend "
+	                                 "'be' in mode tcp"));
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(finish_warnings)
+{
+	struct cfg *cfg = parse_finish("defaults\n timeout client 1s\n timeout connect 1s\n"
+	                               " timeout server 1s\n"
+	                               "frontend fe\n default_backend be\nbackend be\n");
+
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:5: frontend 'fe' has no 'bind' line"));
+	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:7: backend 'be' has no server"));
+	ck_assert_int_eq(cfg_find_proxy(cfg, "be", CFG_CAP_BE)->nservers, 0);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(finish_defaults_http_overridden)
+{
+	/* mode http in defaults is fine when every proxy says tcp */
+	struct cfg *cfg = parse_finish("defaults\n mode http\nfrontend fe\n mode tcp\n"
+	                               " bind :1\n default_backend be\n"
+	                               "backend be\n mode tcp\n server s 1.2.3.4:5\n");
+
+	ck_assert_int_eq(M.errors, 0);
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+	cfg = parse_finish("defaults\n mode http\nfrontend fe\n mode tcp\n bind :1\n"
+	                   " default_backend be\nbackend be\n server s 1.2.3.4:5\n");
+	ck_assert_int_eq(M.errors, 2);
+	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:2: backend 'be': mode http is not supported yet"));
+	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:3: frontend 'fe' in mode tcp cannot use backend "
+	                                 "'be' in mode http"));
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(finish_listen_default_backend)
+{
+	struct cfg *cfg = parse_finish("listen li\n bind :1\n default_backend be\n" BE);
+
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_ptr_eq(cfg->proxies->backend, cfg_find_proxy(cfg, "be", CFG_CAP_BE));
+	ck_assert(has_msg(CFG_SEV_WARNING, "listen 'li' has no server"));
+	cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Real configurations */
+
+/* /work/shared/seed/haproxy-ocp.cfg with its placeholders filled. */
+static const char seed_cfg[] = "frontend fe-ocp-api-servers\n"
+                               "    bind 127.0.0.1:6443\n"
+                               "    default_backend be-ocp-api-servers\n"
+                               "    mode tcp\n"
+                               "\n"
+                               "backend be-ocp-api-servers\n"
+                               "    balance source\n"
+                               "    mode tcp\n"
+                               "    server master1 127.0.0.11:6443 check\n"
+                               "    server master2 127.0.0.12:6443 check\n"
+                               "    server master3 127.0.0.13:6443 check\n"
+                               "\n"
+                               "frontend fe-oauth-route\n"
+                               "    bind 127.0.0.2:443\n"
+                               "    default_backend be-oauth-route\n"
+                               "    mode tcp\n"
+                               "\n"
+                               "backend be-oauth-route\n"
+                               "    balance source\n"
+                               "    mode tcp\n"
+                               "    server infra1 127.0.0.21:443 check\n"
+                               "    server infra2 127.0.0.22:443 check\n"
+                               "    server infra3 127.0.0.23:443 check\n"
+                               "\n"
+                               "frontend fe-route-http\n"
+                               "    bind 127.0.0.3:80\n"
+                               "    default_backend be-route-http\n"
+                               "    mode http\n"
+                               "    option forwardfor except 127.0.0.0/8\n"
+                               "    reqidel ^X-Forwarded-For:.*\n"
+                               "\n"
+                               "backend be-route-http\n"
+                               "    balance source\n"
+                               "    mode http\n"
+                               "    server infra1 127.0.0.21:80 check\n"
+                               "    server infra2 127.0.0.22:80 check\n"
+                               "    server infra3 127.0.0.23:80 check\n"
+                               "\n"
+                               "frontend fe-route-https\n"
+                               "    bind 127.0.0.3:443 ssl crt cert.pem\n"
+                               "    default_backend be-route-https\n"
+                               "    mode http\n"
+                               "    option forwardfor except 127.0.0.0/8\n"
+                               "    reqidel ^X-Forwarded-For:.*\n"
+                               "\n"
+                               "backend be-route-https\n"
+                               "    balance source\n"
+                               "    mode http\n"
+                               "    server infra1 127.0.0.21:443 check ssl ca-file cert.pem\n"
+                               "    server infra2 127.0.0.22:443 check ssl ca-file cert.pem\n"
+                               "    server infra3 127.0.0.23:443 check ssl ca-file cert.pem\n";
+
+START_TEST(seed_config)
+{
+	static const char *const expect[] = {
+	    "t.cfg:29: 'option forwardfor' is not supported yet (L7 HTTP path, issue #4)",
+	    "t.cfg:30: 'reqidel' is not supported yet (L7 HTTP path, issue #4)",
+	    "t.cfg:40: 'ssl' on bind is not supported yet (TLS termination, issue #5)",
+	    "t.cfg:43: 'option forwardfor' is not supported yet (L7 HTTP path, issue #4)",
+	    "t.cfg:44: 'reqidel' is not supported yet (L7 HTTP path, issue #4)",
+	    "t.cfg:49: server 'infra1': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
+	    "t.cfg:50: server 'infra2': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
+	    "t.cfg:51: server 'infra3': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
+	    "t.cfg:28: frontend 'fe-route-http': mode http is not supported yet (L7 HTTP path, "
+	    "issue #4)",
+	    "t.cfg:34: backend 'be-route-http': mode http is not supported yet (L7 HTTP path, "
+	    "issue #4)",
+	    "t.cfg:42: frontend 'fe-route-https': mode http is not supported yet (L7 HTTP path, "
+	    "issue #4)",
+	    "t.cfg:48: backend 'be-route-https': mode http is not supported yet (L7 HTTP path, "
+	    "issue #4)",
+	};
+	size_t n = sizeof(expect) / sizeof(expect[0]);
+	struct cfg *cfg = parse_finish(seed_cfg);
+	size_t i = 0;
+
+	if ((size_t)M.errors != n)
+		dump();
+	ck_assert_int_eq(M.errors, (int)n);
+	for (const struct cfg_msg *m = M.head; m; m = m->next) {
+		if (m->severity != CFG_SEV_ERROR)
+			continue;
+		ck_assert_str_eq(m->text, expect[i]);
+		i++;
+	}
+	/* The TCP part is intact. */
+	ck_assert_int_eq(cfg_find_proxy(cfg, "be-ocp-api-servers", CFG_CAP_BE)->nservers, 3);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "be-oauth-route", CFG_CAP_BE)->balance,
+	                 CFG_BALANCE_SOURCE);
+	cfg_free(cfg);
+}
+END_TEST
+
+/* OpenShift's documented user-managed load balancer configuration. */
+static const char ocp_cfg[] =
+    "global\n"
+    "  log         127.0.0.1 local2\n"
+    "  pidfile     /var/run/haproxy.pid\n"
+    "  maxconn     4000\n"
+    "  daemon\n"
+    "defaults\n"
+    "  mode                    http\n"
+    "  log                     global\n"
+    "  option                  dontlognull\n"
+    "  option http-server-close\n"
+    "  option                  redispatch\n"
+    "  retries                 3\n"
+    "  timeout http-request    10s\n"
+    "  timeout queue           1m\n"
+    "  timeout connect         10s\n"
+    "  timeout client          1m\n"
+    "  timeout server          1m\n"
+    "  timeout http-keep-alive 10s\n"
+    "  timeout check           10s\n"
+    "  maxconn                 3000\n"
+    "listen api-server-6443 \n"
+    "  bind *:6443\n"
+    "  mode tcp\n"
+    "  option  httpchk GET /readyz HTTP/1.0\n"
+    "  option  log-health-checks\n"
+    "  balance roundrobin\n"
+    "  server bootstrap bootstrap.ocp4.example.com:6443 verify none check check-ssl inter "
+    "10s fall 2 rise 3 backup \n"
+    "  server master0 master0.ocp4.example.com:6443 weight 1 verify none check check-ssl "
+    "inter 10s fall 2 rise 3\n"
+    "  server master1 master1.ocp4.example.com:6443 weight 1 verify none check check-ssl "
+    "inter 10s fall 2 rise 3\n"
+    "listen machine-config-server-22623 \n"
+    "  bind *:22623\n"
+    "  mode tcp\n"
+    "  server bootstrap bootstrap.ocp4.example.com:22623 check inter 1s backup \n"
+    "  server master0 master0.ocp4.example.com:22623 check inter 1s\n"
+    "listen ingress-router-443 \n"
+    "  bind *:443\n"
+    "  mode tcp\n"
+    "  balance source\n"
+    "  server compute0 compute0.ocp4.example.com:443 check inter 1s\n"
+    "  server compute1 compute1.ocp4.example.com:443 check inter 1s\n"
+    "listen ingress-router-80 \n"
+    "  bind *:80\n"
+    "  mode tcp\n"
+    "  balance source\n"
+    "  server compute0 compute0.ocp4.example.com:80 check inter 1s\n"
+    "  server compute1 compute1.ocp4.example.com:80 check inter 1s\n";
+
+START_TEST(openshift_config)
+{
+	struct cfg *cfg = parse_finish(ocp_cfg);
+	struct cfg_proxy *api = cfg_find_proxy(cfg, "api-server-6443", CFG_CAP_FE);
+	struct cfg_proxy *mcs = cfg_find_proxy(cfg, "machine-config-server-22623", CFG_CAP_FE);
+	struct cfg_proxy *r443 = cfg_find_proxy(cfg, "ingress-router-443", CFG_CAP_FE);
+	struct cfg_server *s;
+
+	if (M.errors || M.warnings)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(M.warnings, 0);
+	ck_assert_uint_eq(cfg->global.maxconn, 4000);
+	ck_assert_str_eq(cfg->global.pidfile, "/var/run/haproxy.pid");
+	ck_assert_int_eq(cfg->global.logs->facility, 18);
+	ck_assert_int_eq(api->mode, CFG_MODE_TCP);
+	ck_assert_int_eq(api->balance, CFG_BALANCE_ROUNDROBIN);
+	ck_assert_ptr_eq(api->backend, api);
+	ck_assert_int_eq(api->httpchk.enabled, 1);
+	ck_assert_str_eq(api->httpchk.method, "GET");
+	ck_assert_str_eq(api->httpchk.uri, "/readyz");
+	ck_assert_str_eq(api->httpchk.version, "HTTP/1.0");
+	ck_assert_uint_eq(api->options, CFG_OPT_DONTLOGNULL | CFG_OPT_HTTP_SERVER_CLOSE |
+	                                    CFG_OPT_REDISPATCH | CFG_OPT_LOG_HEALTH_CHECKS);
+	ck_assert_int_eq(api->retries, 3);
+	ck_assert_uint_eq(api->maxconn, 3000);
+	ck_assert_uint_eq(api->timeout.connect, 10000);
+	ck_assert_uint_eq(api->timeout.queue, 60000);
+	ck_assert_uint_eq(api->timeout.check, 10000);
+	ck_assert_int_eq(api->log_global, 1);
+	ck_assert_int_eq(api->nservers, 3);
+	s = api->servers;
+	ck_assert_str_eq(s->host, "bootstrap.ocp4.example.com");
+	ck_assert_int_eq(s->verify, CFG_VERIFY_NONE);
+	ck_assert_int_eq(s->check, 1);
+	ck_assert_int_eq(s->check_ssl, 1);
+	ck_assert_uint_eq(s->inter_ms, 10000);
+	ck_assert_int_eq(s->fall, 2);
+	ck_assert_int_eq(s->rise, 3);
+	ck_assert_int_eq(s->backup, 1);
+	ck_assert_int_eq(s->next->backup, 0);
+	ck_assert_int_eq(s->next->weight, 1);
+	ck_assert_uint_eq(mcs->servers->inter_ms, 1000);
+	ck_assert_int_eq(mcs->servers->backup, 1);
+	ck_assert_int_eq(mcs->httpchk.enabled, 0);
+	ck_assert_int_eq(r443->balance, CFG_BALANCE_SOURCE);
+	ck_assert_int_eq(r443->nservers, 2);
+	ck_assert(has_msg(CFG_SEV_NOTICE, "daemon: ignored"));
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(openshift_config_new_checks)
+{
+	static const char text[] =
+	    "defaults\n"
+	    "  mode http\n"
+	    "  timeout connect 10s\n timeout client 1m\n timeout server 1m\n"
+	    "listen api-server-6443\n"
+	    "  bind *:6443\n"
+	    "  mode tcp\n"
+	    "  option  httpchk\n"
+	    "  http-check connect\n"
+	    "  http-check send meth GET uri /readyz\n"
+	    "  http-check expect status 200\n"
+	    "  option  log-health-checks\n"
+	    "  balance roundrobin\n"
+	    "  server bootstrap bootstrap.ocp4.example.com:6443 verify none check check-ssl "
+	    "inter 10s fall 2 rise 3 backup\n"
+	    "  server master0 master0.ocp4.example.com:6443 weight 1 verify none check "
+	    "check-ssl inter 10s fall 2 rise 3\n";
+	struct cfg *cfg = parse_finish(text);
+	struct cfg_httpchk *c = &cfg->proxies->httpchk;
+
+	if (M.errors)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(c->enabled, 1);
+	ck_assert_str_eq(c->method, "GET");
+	ck_assert_str_eq(c->uri, "/readyz");
+	ck_assert_ptr_null(c->version);
+	ck_assert_int_eq(c->expect_status, 200);
+	ck_assert_uint_eq(c->connect_port, 0);
+	ck_assert_int_eq(c->connect_ssl, 0);
+	cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Resolve and files */
+
+START_TEST(resolve_literals_and_localhost)
+{
+	struct cfg *cfg = parse_finish("listen li\n bind :1\n server a 192.0.2.1:80\n"
+	                               " server b [2001:db8::1]:443\n server c localhost:8080\n");
+	struct cfg_server *s = cfg->proxies->servers;
+	char buf[NET_ADDRSTRLEN];
+
+	ck_assert_int_eq(cfg_resolve(cfg, &M), 0);
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&s->addr.ss, buf, sizeof(buf)),
+	                 "192.0.2.1:80");
+	ck_assert_uint_eq(s->addr.len, sizeof(struct sockaddr_in));
+	s = s->next;
+	ck_assert_str_eq(net_format_addr((struct sockaddr *)&s->addr.ss, buf, sizeof(buf)),
+	                 "[2001:db8::1]:443");
+	s = s->next;
+	ck_assert(s->addr.len > 0);
+	ck_assert_int_eq(net_get_port((struct sockaddr *)&s->addr.ss), 8080);
+	net_format_ip((struct sockaddr *)&s->addr.ss, buf, sizeof(buf));
+	ck_assert_msg(!strcmp(buf, "127.0.0.1") || !strcmp(buf, "::1"), "localhost is %s", buf);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(resolve_failure)
+{
+	struct cfg *cfg = parse_finish("listen li\n bind :1\n server a 192.0.2.1:80\n"
+	                               " server nope no-such-host.invalid:80\n");
+	const char *prefix = "t.cfg:4: server 'nope': cannot resolve host 'no-such-host.invalid': ";
+
+	ck_assert_int_eq(cfg_resolve(cfg, &M), -1);
+	ck_assert_int_eq(M.errors, 1);
+	ck_assert_msg(!strncmp(nth_msg(CFG_SEV_ERROR, 0)->text, prefix, strlen(prefix)), "%s",
+	              nth_msg(CFG_SEV_ERROR, 0)->text);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(load_files)
+{
+	char path[] = "/tmp/test_cfg_XXXXXX";
+	int fd = mkstemp(path);
+	const char *text = "listen li\n bind 127.0.0.1:1\n timeout client 1s\n"
+	                   " timeout connect 1s\n timeout server 1s\n server a 127.0.0.1:2\n";
+	char *paths[2] = {path, NULL};
+	struct cfg *cfg = cfg_new();
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	ck_assert_int_eq(cfg_load_files(cfg, paths, 1, &M), 0);
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_str_eq(cfg->proxies->where.file, path);
+	ck_assert_uint_gt(cfg->proxies->servers->addr.len, 0);
+	cfg_free(cfg);
+
+	cfg = cfg_new();
+	paths[1] = "/nonexistent/ppbridge.cfg";
+	ck_assert_int_eq(cfg_load_files(cfg, paths, 2, &M), -1);
+	ck_assert(has_msg(CFG_SEV_ERROR, "/nonexistent/ppbridge.cfg: cannot open: No such file"));
+	cfg_free(cfg);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(free_null)
+{
+	cfg_free(NULL);
+	cfg_words_free(&W);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+
+static Suite *cfg_suite(void)
+{
+	Suite *s = suite_create("cfg");
+	TCase *tc;
+
+	tc = tcase_create("tokenizer");
+	tcase_add_checked_fixture(tc, NULL, tok_teardown);
+	tcase_add_test(tc, tok_words);
+	tcase_add_test(tc, tok_comments);
+	tcase_add_test(tc, tok_escapes);
+	tcase_add_test(tc, tok_quotes);
+	tcase_add_test(tc, tok_env);
+	tcase_add_test(tc, tok_errors);
+	tcase_add_test(tc, tok_limits);
+	tcase_add_test(tc, tok_expansion_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("time");
+	tcase_add_test(tc, time_units);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("messages");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, msg_format);
+	tcase_add_test(tc, free_null);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sections");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, tok_in_parser);
+	tcase_add_test(tc, section_errors);
+	tcase_add_test(tc, section_names);
+	tcase_add_test(tc, bad_header_still_checks_body);
+	tcase_add_test(tc, keeps_going);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("global");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, global_keywords);
+	tcase_add_test(tc, global_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("proxy");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, bind_ok);
+	tcase_add_test(tc, bind_errors);
+	tcase_add_test(tc, proxy_keywords);
+	tcase_add_test(tc, builtin_values);
+	tcase_add_test(tc, log_options);
+	tcase_add_test(tc, proxy_errors);
+	tcase_add_test(tc, timeout_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("server");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, server_options);
+	tcase_add_test(tc, server_errors);
+	tcase_add_test(tc, server_later);
+	tcase_add_test(tc, default_server);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("httpchk");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, httpchk_forms);
+	tcase_add_test(tc, httpchk_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("defaults");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, defaults_inherit);
+	tcase_add_test(tc, defaults_httpchk_kept);
+	tcase_add_test(tc, defaults_reset);
+	tcase_add_test(tc, defaults_named_from);
+	tcase_add_test(tc, defaults_per_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("finish");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, finish_ok);
+	tcase_add_test(tc, finish_missing_timeouts);
+	tcase_add_test(tc, finish_errors);
+	tcase_add_test(tc, finish_no_frontend);
+	tcase_add_test(tc, finish_mode_mismatch);
+	tcase_add_test(tc, finish_warnings);
+	tcase_add_test(tc, finish_defaults_http_overridden);
+	tcase_add_test(tc, finish_listen_default_backend);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("real");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, seed_config);
+	tcase_add_test(tc, openshift_config);
+	tcase_add_test(tc, openshift_config_new_checks);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("resolve");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, resolve_literals_and_localhost);
+	tcase_add_test(tc, resolve_failure);
+	tcase_add_test(tc, load_files);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(cfg_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
