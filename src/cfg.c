@@ -2230,7 +2230,9 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 {
 	struct cfg_proxy *be;
 
-	if (!p->binds)
+	/* After errors a rejected bind or server line would make these two
+	 * warnings fire as echoes of the error: say them only on clean input. */
+	if (!p->binds && msgs->errors == 0)
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
 		            "%s '%s' has no 'bind' line: it will not accept connections",
 		            sec_name(p->caps), p->name);
@@ -2266,7 +2268,7 @@ static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
 	for (struct cfg_server *s = p->servers; s; s = s->next)
 		s->id = ++id;
 	p->nservers = id;
-	if (!id)
+	if (!id && msgs->errors == 0)
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where, "%s '%s' has no server",
 		            sec_name(p->caps), p->name);
 }
