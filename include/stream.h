@@ -18,4 +18,7 @@ struct worker;
 void strm_accept(struct worker *w, struct fe *fe, int fd, const struct sockaddr *peer,
 		 socklen_t peerlen);
 
+/* Close every live stream of a worker (hard stop), logging each one. */
+void strm_kill_all(struct worker *w);
+
 #endif

@@ -13,6 +13,7 @@ struct event;
 struct event_base;
 struct gen;
 struct lsn;
+struct stream;
 
 enum worker_cmd {
 	WORKER_CMD_NONE = 0,
@@ -26,6 +27,7 @@ struct worker {
 	struct event_base *base;
 	struct gen *gen;      /* new streams start on this generation */
 	struct lsn *lsns;
+	struct stream *streams; /* live streams, owned by stream.c */
 	struct event *wake;   /* activated by the main thread */
 	atomic_int cmd;
 	atomic_uint nconns;   /* live streams (written by this thread) */

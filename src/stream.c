@@ -72,6 +72,8 @@ struct strm_side {
 };
 
 struct stream {
+	struct stream *next; /* in w->streams */
+	struct stream *prev;
 	unsigned long long id;
 	struct worker *w;
 	struct gen *gen;
@@ -525,6 +527,12 @@ static void strm_close(struct stream *s)
 		event_free(s->timer);
 	free(s->tried);
 	struct worker *w = s->w;
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		w->streams = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
 	gen_unref(s->gen);
 	free(s);
 	worker_stream_done(w);
@@ -541,6 +549,10 @@ void strm_accept(struct worker *w, struct fe *fe, int fd, const struct sockaddr 
 		return;
 	}
 	worker_stream_started(w);
+	s->next = w->streams;
+	if (s->next)
+		s->next->prev = s;
+	w->streams = s;
 	s->id = ((unsigned long long)w->id << 48) | ++w->next_stream_id;
 	s->w = w;
 	s->gen = gen_ref(w->gen);
@@ -573,4 +585,12 @@ void strm_accept(struct worker *w, struct fe *fe, int fd, const struct sockaddr 
 	arm_timer(s);
 	s->path = STRM_PATH_RELAY;
 	strm_connect_next(s);
+}
+
+void strm_kill_all(struct worker *w)
+{
+	while (w->streams) {
+		set_term(w->streams, 'K', w->streams->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
+		strm_close(w->streams);
+	}
 }

@@ -7,6 +7,7 @@
 #include "gen.h"
 #include "listener.h"
 #include "log.h"
+#include "stream.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -23,6 +24,9 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	int cmd = atomic_exchange(&w->cmd, WORKER_CMD_NONE);
 
 	if (cmd == WORKER_CMD_HARD_STOP) {
+		w->stopping = 1;
+		lsn_close_all(w);
+		strm_kill_all(w);
 		event_base_loopbreak(w->base);
 		return;
 	}
