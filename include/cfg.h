@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct acl;
+struct acl_cond;
+
 /* Defaults applied when the configuration leaves them out (milliseconds). */
 #define CFG_DEFAULT_TIMEOUT_CONNECT 5000u
 #define CFG_DEFAULT_TIMEOUT_CLIENT 60000u
@@ -130,6 +133,7 @@ struct cfg_bind {
 	int v4v6;             /* `v4v6`: an IPv6 wildcard also takes IPv4 */
 	int v6only;           /* `v6only` */
 	char *name;           /* `name X`, NULL when not given */
+	int accept_proxy;     /* `accept-proxy`: every connection starts with a PROXY header */
 };
 
 /* One `http-check send hdr <name> <value>` line. */
@@ -151,6 +155,12 @@ struct cfg_httpchk {
 	int connect_ssl;    /* `http-check connect ssl` */
 	uint16_t connect_port; /* `http-check connect port N`, 0 = unset */
 	char *connect_sni;  /* `http-check connect sni X`, NULL = unset */
+};
+
+enum cfg_send_proxy {
+	CFG_SEND_PROXY_NONE = 0,
+	CFG_SEND_PROXY_V1,
+	CFG_SEND_PROXY_V2,
 };
 
 struct cfg_server {
@@ -178,6 +188,10 @@ struct cfg_server {
 	enum cfg_verify verify;
 	char *ca_file;
 	int maxconn;         /* 0 = unlimited */
+
+	enum cfg_send_proxy send_proxy; /* `send-proxy`, `send-proxy-v2[-ssl[-cn]]` */
+	unsigned pp2_options;           /* PP_V2_F_* bits (proxy_proto.h) */
+	int check_send_proxy;           /* `check-send-proxy` */
 };
 
 enum cfg_cap {
@@ -204,6 +218,21 @@ struct cfg_timeouts {
 	unsigned connect, client, server, check, queue;
 	unsigned http_request, http_keep_alive, client_hs, tunnel;
 	unsigned client_fin, server_fin;
+};
+
+enum cfg_tcp_action {
+	CFG_TCP_ACCEPT = 0,
+	CFG_TCP_REJECT,
+	CFG_TCP_EXPECT_PROXY, /* `expect-proxy layer4` */
+};
+
+/* `tcp-request connection <action> [if|unless <condition>]`: evaluated at
+ * accept, in order, against the real socket addresses. */
+struct cfg_tcp_rule {
+	struct cfg_tcp_rule *next;
+	struct cfg_where where;
+	enum cfg_tcp_action action;
+	struct acl_cond *cond; /* NULL: always */
 };
 
 /* A frontend, backend, listen or defaults section. */
@@ -234,6 +263,8 @@ struct cfg_proxy {
 	struct cfg_httpchk httpchk;
 	struct cfg_log *logs; /* own log targets */
 	int log_global;       /* `log global` */
+	struct acl *acls;     /* `acl` declarations (not inherited from defaults) */
+	struct cfg_tcp_rule *tcp_conn_rules; /* `tcp-request connection`, in order */
 };
 
 struct cfg_global {
@@ -245,6 +276,7 @@ struct cfg_global {
 	unsigned hard_stop_after_ms; /* 0 = wait for ever */
 	int log_send_hostname;       /* accepted; the log module may use it */
 	unsigned tune_bufsize;       /* 0 = not set */
+	unsigned pp_max_header;      /* `tune.pp-max-header`: largest PROXY header accepted */
 };
 
 struct cfg {

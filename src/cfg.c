@@ -15,6 +15,9 @@
 #include <config.h>
 
 #include "cfg.h"
+
+#include "acl.h"
+#include "proxy_proto.h"
 #include "net.h"
 
 #include <ctype.h>
@@ -784,6 +787,17 @@ static int g_bufsize(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+/* ppbridge's own: the largest PROXY header `accept-proxy` waits for. */
+static int g_pp_max_header(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (kw_number(ps, argc, argv, PP_V1_MAX_LEN + 1, PP_V2_MAX_LEN, &v) < 0)
+		return -1;
+	ps->cfg->global.pp_max_header = (unsigned)v;
+	return 0;
+}
+
 /* Known, not implemented yet: the message says which issue brings it. */
 struct later {
 	const char *kw;
@@ -816,6 +830,7 @@ static const struct global_kw global_kws[] = {
     {"hard-stop-after", g_hard_stop_after},
     {"log-send-hostname", g_log_send_hostname},
     {"tune.bufsize", g_bufsize},
+    {"tune.pp-max-header", g_pp_max_header},
     {NULL, NULL},
 };
 
@@ -941,6 +956,13 @@ static void proxy_free(struct cfg_proxy *p)
 	}
 	server_free_fields(&p->defsrv);
 	httpchk_clear_rules(&p->httpchk);
+	while (p->tcp_conn_rules) {
+		struct cfg_tcp_rule *next = p->tcp_conn_rules->next;
+		acl_cond_free(p->tcp_conn_rules->cond);
+		free(p->tcp_conn_rules);
+		p->tcp_conn_rules = next;
+	}
+	acl_list_free(p->acls);
 	log_free_list(p->logs);
 	free(p->default_backend);
 	free(p->name);
@@ -1061,7 +1083,6 @@ static int kw_bind_option(struct pstate *ps, struct cfg_bind *b, int argc, char 
 	    {"verify", "is not supported yet (TLS termination, issue #5)"},
 	    {"ciphers", "is not supported yet (TLS termination, issue #5)"},
 	    {"ssl-min-ver", "is not supported yet (TLS termination, issue #5)"},
-	    {"accept-proxy", "is not supported yet (PROXY protocol, issue #3)"},
 	    {NULL, NULL},
 	};
 	const char *opt = argv[*i];
@@ -1071,7 +1092,9 @@ static int kw_bind_option(struct pstate *ps, struct cfg_bind *b, int argc, char 
 		ERR(ps, "'%s' on bind %s", opt, l->why);
 		return -1;
 	}
-	if (!strcmp(opt, "v4v6")) {
+	if (!strcmp(opt, "accept-proxy")) {
+		b->accept_proxy = 1;
+	} else if (!strcmp(opt, "v4v6")) {
 		b->v4v6 = 1;
 	} else if (!strcmp(opt, "v6only")) {
 		b->v6only = 1;
@@ -1350,6 +1373,78 @@ static int so_ca_file(struct srv_ctx *c, const char *arg)
 	return 0;
 }
 
+static int so_send_proxy(struct srv_ctx *c, const char *arg)
+{
+	c->srv->send_proxy = CFG_SEND_PROXY_V1;
+	return 0;
+}
+
+static int so_send_proxy_v2(struct srv_ctx *c, const char *arg)
+{
+	c->srv->send_proxy = CFG_SEND_PROXY_V2;
+	return 0;
+}
+
+/* HAProxy: send-proxy-v2-ssl = send-proxy-v2 + the SSL TLV; -cn adds the
+ * client certificate's CN to it. */
+static int so_send_proxy_v2_ssl(struct srv_ctx *c, const char *arg)
+{
+	c->srv->send_proxy = CFG_SEND_PROXY_V2;
+	c->srv->pp2_options |= PP_V2_F_SSL;
+	return 0;
+}
+
+static int so_send_proxy_v2_ssl_cn(struct srv_ctx *c, const char *arg)
+{
+	c->srv->send_proxy = CFG_SEND_PROXY_V2;
+	c->srv->pp2_options |= PP_V2_F_SSL | PP_V2_F_SSL_CN;
+	return 0;
+}
+
+static int so_proxy_v2_options(struct srv_ctx *c, const char *arg)
+{
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} names[] = {
+	    {"ssl", PP_V2_F_SSL},
+	    {"cert-cn", PP_V2_F_SSL | PP_V2_F_SSL_CN},
+	    {"ssl-cipher", PP_V2_F_SSL | PP_V2_F_SSL_CIPHER},
+	    {"cert-sig", PP_V2_F_SSL | PP_V2_F_SSL_SIG_ALG},
+	    {"cert-key", PP_V2_F_SSL | PP_V2_F_SSL_KEY_ALG},
+	    {"authority", PP_V2_F_AUTHORITY},
+	    {"crc32c", PP_V2_F_CRC32C},
+	    {"unique-id", PP_V2_F_UNIQUE_ID},
+	};
+	const char *p = arg;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		size_t i;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == len && !strncmp(names[i].name, p, len))
+				break;
+		if (i == sizeof(names) / sizeof(names[0])) {
+			ERR(c->ps,
+			    "%s: 'proxy-v2-options': unknown option '%.*s' (expected ssl, cert-cn, "
+			    "ssl-cipher, cert-sig, cert-key, authority, crc32c, unique-id)",
+			    c->what, (int)len, p);
+			return -1;
+		}
+		c->srv->pp2_options |= names[i].flag;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static int so_check_send_proxy(struct srv_ctx *c, const char *arg)
+{
+	c->srv->check_send_proxy = 1;
+	return 0;
+}
+
 static int so_maxconn(struct srv_ctx *c, const char *arg)
 {
 	long v;
@@ -1368,7 +1463,6 @@ struct srv_opt {
 };
 
 #define TLS_LATER "is not supported yet (issue #5 TLS re-encryption)"
-#define PROXY_LATER "is not supported yet (issue #3 PROXY protocol)"
 
 static const struct srv_opt srv_opts[] = {
     {"check", 0, so_check, NULL},
@@ -1391,12 +1485,12 @@ static const struct srv_opt srv_opts[] = {
     {"sni", 1, NULL, TLS_LATER},
     {"verifyhost", 1, NULL, TLS_LATER},
     {"crt", 1, NULL, TLS_LATER},
-    {"send-proxy", 0, NULL, PROXY_LATER},
-    {"send-proxy-v2", 0, NULL, PROXY_LATER},
-    {"send-proxy-v2-ssl", 0, NULL, PROXY_LATER},
-    {"send-proxy-v2-ssl-cn", 0, NULL, PROXY_LATER},
-    {"proxy-v2-options", 1, NULL, PROXY_LATER},
-    {"check-send-proxy", 0, NULL, PROXY_LATER},
+    {"send-proxy", 0, so_send_proxy, NULL},
+    {"send-proxy-v2", 0, so_send_proxy_v2, NULL},
+    {"send-proxy-v2-ssl", 0, so_send_proxy_v2_ssl, NULL},
+    {"send-proxy-v2-ssl-cn", 0, so_send_proxy_v2_ssl_cn, NULL},
+    {"proxy-v2-options", 1, so_proxy_v2_options, NULL},
+    {"check-send-proxy", 0, so_check_send_proxy, NULL},
     {NULL, 0, NULL, NULL},
 };
 
@@ -1765,7 +1859,8 @@ static int hc_connect(struct pstate *ps, int argc, char **argv)
 		} else if (!strcmp(o, "sni") && i + 1 < argc) {
 			set_str(&c->connect_sni, argv[++i]);
 		} else if (!strncmp(o, "send-proxy", 10)) {
-			ERR(ps, "'http-check connect': '%s' %s", o, PROXY_LATER);
+			ERR(ps, "'http-check connect': '%s' is not supported: use 'check-send-proxy' "
+				"on the server line", o);
 			return -1;
 		} else if (!strcmp(o, "port") || !strcmp(o, "sni")) {
 			ERR(ps, "'http-check connect': '%s' expects a value", o);
@@ -1862,6 +1957,72 @@ static int kw_log(struct pstate *ps, int argc, char **argv)
 	return parse_log(ps, argc, argv, &ps->cur->logs);
 }
 
+static int kw_acl(struct pstate *ps, int argc, char **argv)
+{
+	char err[256];
+
+	if (argc < 3) {
+		ERR(ps, "'acl' expects <name> <fetch> [<pattern>...]");
+		return -1;
+	}
+	if (acl_declare(&ps->cur->acls, argv[1], argv + 2, argc - 2, err, sizeof(err)) < 0) {
+		ERR(ps, "acl '%s': %s", argv[1], err);
+		return -1;
+	}
+	return 0;
+}
+
+/* `tcp-request connection accept|reject|expect-proxy layer4 [if|unless ...]`;
+ * the content-inspection forms arrive with the migration toggle (#7). */
+static int kw_tcp_request(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_tcp_rule *rule, **tail;
+	char err[256];
+	int next = 3;
+	enum cfg_tcp_action action;
+
+	if (argc >= 2 && (!strcmp(argv[1], "content") || !strcmp(argv[1], "inspect-delay"))) {
+		ERR(ps, "'tcp-request %s' is not supported yet (SNI inspection, issue #7)", argv[1]);
+		return -1;
+	}
+	if (argc < 3 || strcmp(argv[1], "connection") != 0) {
+		ERR(ps, "'tcp-request' expects 'connection <action> [if|unless <condition>]'");
+		return -1;
+	}
+	if (!strcmp(argv[2], "accept")) {
+		action = CFG_TCP_ACCEPT;
+	} else if (!strcmp(argv[2], "reject")) {
+		action = CFG_TCP_REJECT;
+	} else if (!strcmp(argv[2], "expect-proxy")) {
+		if (argc < 4 || strcmp(argv[3], "layer4") != 0) {
+			ERR(ps, "'tcp-request connection expect-proxy' expects 'layer4'");
+			return -1;
+		}
+		action = CFG_TCP_EXPECT_PROXY;
+		next = 4;
+	} else {
+		ERR(ps, "'tcp-request connection': unsupported action '%s' (supported: accept, "
+			"reject, expect-proxy layer4)",
+		    argv[2]);
+		return -1;
+	}
+	rule = xcalloc(1, sizeof(*rule));
+	rule->where = ps->where;
+	rule->action = action;
+	if (next < argc) {
+		rule->cond = acl_cond_parse(argv + next, argc - next, ps->cur->acls, err, sizeof(err));
+		if (!rule->cond) {
+			ERR(ps, "'tcp-request connection %s': %s", argv[2], err);
+			free(rule);
+			return -1;
+		}
+	}
+	for (tail = &ps->cur->tcp_conn_rules; *tail; tail = &(*tail)->next)
+		;
+	*tail = rule;
+	return 0;
+}
+
 struct proxy_kw {
 	const char *kw;
 	unsigned caps;
@@ -1883,6 +2044,8 @@ static const struct proxy_kw proxy_kws[] = {
     {"no", CAP_ALL, kw_no},
     {"http-check", CAP_DEF | CAP_BE, kw_http_check},
     {"log", CAP_ALL, kw_log},
+    {"acl", CAP_FE | CAP_BE, kw_acl},
+    {"tcp-request", CAP_FE, kw_tcp_request},
     {NULL, 0, NULL},
 };
 
@@ -1894,8 +2057,6 @@ static const struct later proxy_later[] = {
     {"reqrep", L7_LATER},
     {"http-request", L7_LATER},
     {"http-response", L7_LATER},
-    {"acl", "is not supported yet (issue #4 L7 HTTP path)"},
-    {"tcp-request", "is not supported yet (issue #3 PROXY protocol)"},
     {"client-ip", "is not supported yet (migration toggle, issue #7)"},
     {"stats", "is not supported yet (issue #6 operations)"},
     {NULL, NULL},

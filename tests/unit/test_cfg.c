@@ -2,6 +2,8 @@
 #include <config.h>
 
 #include "cfg.h"
+#include "acl.h"
+#include "proxy_proto.h"
 #include "net.h"
 
 #include <check.h>
@@ -618,8 +620,6 @@ START_TEST(bind_errors)
 	          "'ssl' on bind is not supported yet (TLS termination, issue #5)");
 	parse_err("frontend fe\n bind *:443 crt /a.pem\n", 2, "'crt' on bind is not supported yet");
 	parse_err("frontend fe\n bind *:443 alpn h2\n", 2, "'alpn' on bind is not supported yet");
-	parse_err("frontend fe\n bind *:443 accept-proxy\n", 2,
-	          "'accept-proxy' on bind is not supported yet (PROXY protocol, issue #3)");
 	parse_err("frontend fe\n bind *:443 transparent\n", 2, "unknown option 'transparent'");
 	parse_err("frontend fe\n bind *:443 name\n", 2, "'name' expects a value");
 	parse_err("backend be\n bind *:443\n", 2,
@@ -803,8 +803,8 @@ START_TEST(proxy_errors)
 	          "'reqidel' is not supported yet (L7 HTTP path, issue #4)");
 	parse_err("frontend fe\n http-request del-header X-Forwarded-For\n", 2,
 	          "'http-request' is not supported yet (L7 HTTP path, issue #4)");
-	parse_err("frontend fe\n tcp-request connection reject\n", 2,
-	          "'tcp-request' is not supported yet (issue #3 PROXY protocol)");
+	parse_err("frontend fe\n tcp-request content accept\n", 2,
+	          "'tcp-request content' is not supported yet (SNI inspection, issue #7)");
 	parse_err("frontend fe\n client-ip proxy-v2\n", 2,
 	          "'client-ip' is not supported yet (migration toggle, issue #7)");
 	parse_err("listen st\n stats enable\n", 2, "'stats' is not supported yet (issue #6");
@@ -924,10 +924,6 @@ END_TEST
 START_TEST(server_later)
 {
 	static const char *const tls[] = {"ssl", "sni ssl_fc_sni", "verifyhost x", "crt a.pem"};
-	static const char *const pp[] = {
-	    "send-proxy",           "send-proxy-v2",           "send-proxy-v2-ssl",
-	    "send-proxy-v2-ssl-cn", "proxy-v2-options crc32c", "check-send-proxy",
-	};
 	char text[256], expect[160], opt[40];
 
 	for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
@@ -938,15 +934,85 @@ START_TEST(server_later)
 		         "server 'a': '%s' is not supported yet (issue #5 TLS re-encryption)", opt);
 		parse_err(text, 2, expect);
 	}
-	for (size_t i = 0; i < sizeof(pp) / sizeof(pp[0]); i++) {
-		snprintf(text, sizeof(text), "backend be\n server a 1.2.3.4:443 %s\n", pp[i]);
-		sscanf(pp[i], "%39s", opt);
-		snprintf(expect, sizeof(expect),
-		         "server 'a': '%s' is not supported yet (issue #3 PROXY protocol)", opt);
-		parse_err(text, 2, expect);
-	}
-	parse_err("backend be\n default-server send-proxy\n", 2,
-	          "default-server: 'send-proxy' is not supported yet (issue #3 PROXY protocol)");
+}
+END_TEST
+
+START_TEST(proxy_protocol_keywords)
+{
+	struct cfg *cfg = parse_ok("frontend fe\n"
+	                           " bind 127.0.0.1:80 accept-proxy\n"
+	                           " bind 127.0.0.1:81\n"
+	                           " acl lb src 10.0.0.0/8\n"
+	                           " acl lb src ::1\n"
+	                           " tcp-request connection reject if !lb !{ src 127.0.0.1 }\n"
+	                           " tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }\n"
+	                           " tcp-request connection accept unless lb\n"
+	                           " default_backend be\n"
+	                           "backend be\n"
+	                           " default-server send-proxy-v2\n"
+	                           " server a 1.2.3.4:80 send-proxy check-send-proxy\n"
+	                           " server b 1.2.3.4:81 proxy-v2-options crc32c,unique-id,authority\n"
+	                           " server c 1.2.3.4:82 send-proxy-v2-ssl-cn\n"
+	                           " server d 1.2.3.4:83 send-proxy-v2-ssl proxy-v2-options cert-key\n");
+	const struct cfg_proxy *fe = cfg->proxies, *be = fe->next;
+	const struct cfg_tcp_rule *r = fe->tcp_conn_rules;
+	const struct cfg_server *sv = be->servers;
+
+	ck_assert_int_eq(fe->binds->accept_proxy, 1);
+	ck_assert_int_eq(fe->binds->next->accept_proxy, 0);
+	ck_assert_ptr_nonnull(fe->acls);
+	ck_assert_int_eq(r->action, CFG_TCP_REJECT);
+	ck_assert_ptr_nonnull(r->cond);
+	ck_assert_int_eq(r->where.line, 6);
+	r = r->next;
+	ck_assert_int_eq(r->action, CFG_TCP_EXPECT_PROXY);
+	r = r->next;
+	ck_assert_int_eq(r->action, CFG_TCP_ACCEPT);
+	ck_assert_int_eq(r->cond->unless, 1);
+	ck_assert_ptr_null(r->next);
+	ck_assert_int_eq(sv->send_proxy, CFG_SEND_PROXY_V1);
+	ck_assert_int_eq(sv->check_send_proxy, 1);
+	sv = sv->next;
+	ck_assert_int_eq(sv->send_proxy, CFG_SEND_PROXY_V2); /* from default-server */
+	ck_assert_uint_eq(sv->pp2_options, PP_V2_F_CRC32C | PP_V2_F_UNIQUE_ID | PP_V2_F_AUTHORITY);
+	sv = sv->next;
+	ck_assert_uint_eq(sv->pp2_options, PP_V2_F_SSL | PP_V2_F_SSL_CN);
+	sv = sv->next;
+	ck_assert_uint_eq(sv->pp2_options, PP_V2_F_SSL | PP_V2_F_SSL_KEY_ALG);
+	cfg_free(cfg);
+
+	cfg = parse_ok("global\n tune.pp-max-header 16384\n");
+	ck_assert_uint_eq(cfg->global.pp_max_header, 16384);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(proxy_protocol_errors)
+{
+	parse_err("backend be\n server a 1.2.3.4:80 proxy-v2-options crc32c,bogus\n", 2,
+	          "unknown option 'bogus'");
+	parse_err("backend be\n server a 1.2.3.4:80 proxy-v2-options\n", 2, "expects");
+	parse_err("frontend fe\n tcp-request connection reject if { src 10.0.0.0/33 }\n", 2,
+	          "invalid address or network '10.0.0.0/33'");
+	parse_err("frontend fe\n tcp-request connection reject if { src 10.0.0.0/8\n", 2,
+	          "missing '}'");
+	parse_err("frontend fe\n tcp-request connection reject if nope\n", 2, "unknown ACL 'nope'");
+	parse_err("frontend fe\n tcp-request connection reject if\n", 2, "missing condition");
+	parse_err("frontend fe\n tcp-request connection reject when x\n", 2,
+	          "expected 'if' or 'unless'");
+	parse_err("frontend fe\n tcp-request connection expect-proxy\n", 2, "expects 'layer4'");
+	parse_err("frontend fe\n tcp-request connection set-src src\n", 2,
+	          "unsupported action 'set-src'");
+	parse_err("frontend fe\n tcp-request connection reject if { req.ssl_sni -i a }\n", 2,
+	          "unsupported fetch 'req.ssl_sni'");
+	parse_err("frontend fe\n acl x src\n", 2, "needs at least one address");
+	parse_err("frontend fe\n acl x\n", 2, "'acl' expects");
+	parse_err("frontend fe\n acl x src -f /nonexistent/ppb.lst\n", 2,
+	          "cannot read pattern file '/nonexistent/ppb.lst'");
+	parse_err("frontend fe\n acl x$ src 1.2.3.4\n", 2, "invalid character '$'");
+	parse_err("backend be\n tcp-request connection reject\n", 2,
+	          "'tcp-request' is not allowed in 'backend' section");
+	parse_err("global\n tune.pp-max-header 10\n", 2, "tune.pp-max-header");
 }
 END_TEST
 
@@ -1043,7 +1109,7 @@ START_TEST(httpchk_errors)
 	parse_err("backend be\n http-check connect port 0\n", 2, "'port' expects 1..65535");
 	parse_err("backend be\n http-check connect sni\n", 2, "'sni' expects a value");
 	parse_err("backend be\n http-check connect send-proxy\n", 2,
-	          "'send-proxy' is not supported yet (issue #3 PROXY protocol)");
+	          "'send-proxy' is not supported: use 'check-send-proxy'");
 	parse_err("backend be\n http-check connect alpn h2\n", 2, "'alpn' is not supported");
 	parse_err("backend be\n http-check send body x\n", 2, "'body' is not supported");
 	parse_err("backend be\n http-check send meth\n", 2, "'meth' expects a value");
@@ -1720,6 +1786,8 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, server_options);
 	tcase_add_test(tc, server_errors);
 	tcase_add_test(tc, server_later);
+	tcase_add_test(tc, proxy_protocol_keywords);
+	tcase_add_test(tc, proxy_protocol_errors);
 	tcase_add_test(tc, default_server);
 	suite_add_tcase(s, tc);
 
