@@ -147,7 +147,7 @@ struct cfg_hdr {
  * `http-check send|expect|connect`). */
 struct cfg_httpchk {
 	int enabled;        /* `option httpchk` seen */
-	char *method;       /* NULL means "GET"... HAProxy's default is OPTIONS */
+	char *method;       /* NULL means "OPTIONS", HAProxy's default */
 	char *uri;          /* NULL means "/" */
 	char *version;      /* NULL means "HTTP/1.0" */
 	struct cfg_hdr *hdrs;
@@ -211,6 +211,7 @@ enum cfg_opt {
 	CFG_OPT_TCPKA = 1u << 6,
 	CFG_OPT_CLITCPKA = 1u << 7,
 	CFG_OPT_SRVTCPKA = 1u << 8,
+	CFG_OPT_ALLBACKUPS = 1u << 9, /* spread over all backups, not the first one */
 };
 
 struct cfg_timeouts {

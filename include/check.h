@@ -15,6 +15,7 @@
 #define PPB_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct event_base;
@@ -67,5 +68,14 @@ unsigned chk_interval(const struct cfg_server *srv, const struct health *h);
  * "the connect deadline keeps running"). */
 void chk_timeouts(const struct cfg_proxy *be, const struct cfg_server *srv, unsigned *connect_ms,
                   unsigned *after_ms);
+
+/* 0 when the checks of `srv` are plain, else the PROXY version (1 or 2)
+ * they start with: with `check-send-proxy`, or with `send-proxy*` when the
+ * check goes to the data port (no `port`/`addr`). (pure) */
+int chk_sends_proxy(const struct cfg_server *srv);
+/* The header a check sends on connected socket `fd`: v2 LOCAL (with the
+ * server's crc32c/ssl options), or a real v1 line from the socket's own
+ * addresses. Returns its length or a negative value. */
+int chk_build_proxy_header(const struct cfg_server *srv, int fd, uint8_t *buf, size_t len);
 
 #endif

@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "proxy_proto.h"
+
 struct cfg;
 struct cfg_proxy;
 struct be;
@@ -20,6 +22,13 @@ struct fe_counters {
 	atomic_ullong conn_fail;  /* every server attempt failed */
 	atomic_ullong bytes_in;   /* client -> server */
 	atomic_ullong bytes_out;  /* server -> client */
+	atomic_ullong rejected;   /* refused by `tcp-request connection reject` */
+	/* PROXY header failures on accept: the codec's classes, plus a client
+	 * that stayed silent (timeout) or closed before a full header. */
+	atomic_ullong pp_errors[PP_ERR_COUNT];
+	atomic_ullong pp_timeout;
+	atomic_ullong pp_closed;
+	atomic_ullong pp_accepted;
 };
 
 struct fe {

@@ -11,11 +11,11 @@
 
 #include <sys/socket.h>
 
-struct fe;
+struct lsn;
 struct worker;
 
 /* Take over an accepted client socket. */
-void strm_accept(struct worker *w, struct fe *fe, int fd, const struct sockaddr *peer,
+void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockaddr *peer,
 		 socklen_t peerlen);
 
 /* Close every live stream of a worker (hard stop), logging each one. */

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "gen.h"
 #include "log.h"
+#include "proxy_proto.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -140,6 +141,15 @@ static int validate_tls(const struct cfg *cfg)
 			char err[512];
 			if (!sv->check || !(sv->check_ssl || px->httpchk.connect_ssl))
 				continue;
+			if (sv->verify != CFG_VERIFY_NONE && !sv->ca_file) {
+				/* As HAProxy 2.6: no silent trust in the system store. */
+				fprintf(stderr,
+					"[ALERT] %s:%d: server '%s/%s': verify required needs a ca-file "
+					"(or set verify none)\n",
+					sv->where.file, sv->where.line, px->name, sv->name);
+				bad = 1;
+				continue;
+			}
 			SSL_CTX *ctx = tls_client_ctx_new(sv->ca_file, sv->verify == CFG_VERIFY_NONE,
 							  err, sizeof(err));
 			if (!ctx) {
@@ -152,6 +162,27 @@ static int validate_tls(const struct cfg *cfg)
 		}
 	}
 	return bad ? -1 : 0;
+}
+
+/* A PROXY v2 header bigger than one TCP segment is randomly refused by
+ * HAProxy 2.6 (it peeks once); the encoder refuses to build one. */
+static void warn_pp_size(const struct cfg *cfg, const struct app_opts *o)
+{
+	for (const struct cfg_proxy *px = cfg->proxies; px && !o->quiet; px = px->next) {
+		for (const struct cfg_server *sv = px->servers; sv; sv = sv->next) {
+			size_t worst;
+			if (sv->send_proxy != CFG_SEND_PROXY_V2)
+				continue;
+			worst = pp_v2_worst_case_size(sv->pp2_options, 0);
+			if (worst <= PP_SEND_MAX)
+				continue;
+			fprintf(stderr,
+				"[WARNING] %s:%d: server '%s/%s': proxy-v2-options can make a %zu-byte "
+				"PROXY header, more than the %d bytes HAProxy 2.6 reads at once; a "
+				"connection whose header would exceed it is closed\n",
+				sv->where.file, sv->where.line, px->name, sv->name, worst, PP_SEND_MAX);
+		}
+	}
 }
 
 static struct cfg *load_config(const struct app_opts *o)
@@ -170,6 +201,8 @@ static struct cfg *load_config(const struct app_opts *o)
 	cfg_msgs_free(&msgs);
 	if (rc == 0)
 		rc = validate_tls(cfg);
+	if (rc == 0)
+		warn_pp_size(cfg, o);
 	if (rc < 0) {
 		cfg_free(cfg);
 		return NULL;

@@ -235,13 +235,25 @@ static struct srv *pick_tier(struct be *be, int backup_tier, const struct sockad
 	}
 }
 
+/* As HAProxy: without `option allbackups` only the first usable backup
+ * (in configuration order) takes over. */
+static struct srv *first_backup(struct be *be, const unsigned char *tried)
+{
+	for (int i = 0; i < be->nsrv; i++)
+		if (eligible(&be->srvs[i], 1, tried, i))
+			return &be->srvs[i];
+	return NULL;
+}
+
 struct srv *be_select(struct be *be, const struct sockaddr *client, const unsigned char *tried)
 {
 	struct srv *srv = pick_tier(be, 0, client, tried);
 
-	if (!srv)
-		srv = pick_tier(be, 1, client, tried);
-	return srv;
+	if (srv)
+		return srv;
+	if (be->conf->options & CFG_OPT_ALLBACKUPS)
+		return pick_tier(be, 1, client, tried);
+	return first_backup(be, tried);
 }
 
 static void count_usable(const struct be *be, int *active, int *backup)

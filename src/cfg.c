@@ -1747,6 +1747,7 @@ static const struct opt_kw opt_kws[] = {
     {"tcpka", CAP_ALL, CFG_OPT_TCPKA, NULL, NULL},
     {"clitcpka", CAP_DEF | CAP_FE, CFG_OPT_CLITCPKA, NULL, NULL},
     {"srvtcpka", CAP_DEF | CAP_BE, CFG_OPT_SRVTCPKA, NULL, NULL},
+    {"allbackups", CAP_DEF | CAP_BE, CFG_OPT_ALLBACKUPS, NULL, NULL},
     {"httpchk", CAP_DEF | CAP_BE, 0, opt_httpchk, NULL},
     {"forwardfor", CAP_ALL, 0, NULL, L7_LATER},
     {"originalto", CAP_ALL, 0, NULL, L7_LATER},

@@ -15,6 +15,8 @@
 
 #include "check.h"
 
+#include "proxy_proto.h"
+
 #include "backend.h"
 #include "cfg.h"
 #include "health.h"
@@ -77,6 +79,38 @@ struct chk {
 };
 
 /* ---- pure parts ---- */
+
+int chk_sends_proxy(const struct cfg_server *srv)
+{
+	int version = srv->send_proxy == CFG_SEND_PROXY_V2 ? 2 : 1;
+
+	if (srv->check_send_proxy)
+		return version;
+	/* As HAProxy: checks carry the server's PROXY setting unless they go
+	 * elsewhere (`port`/`addr`), like a router's plain :1936 readiness. */
+	if (srv->send_proxy != CFG_SEND_PROXY_NONE && !srv->check_port && !srv->check_addr)
+		return version;
+	return 0;
+}
+
+int chk_build_proxy_header(const struct cfg_server *srv, int fd, uint8_t *buf, size_t len)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t llen = sizeof(local), plen = sizeof(peer);
+
+	if (chk_sends_proxy(srv) == 2) {
+		/* LOCAL, as HAProxy's checks: the receiver keeps the real
+		 * addresses; only the TLVs that make sense without a client. */
+		struct pp_v2_send snd = {.local = true,
+					 .flags = srv->pp2_options & (PP_V2_F_CRC32C | PP_V2_F_SSL)};
+		return pp_encode_v2(buf, len, &snd);
+	}
+	/* v1 has no LOCAL: a real line from the check socket, never UNKNOWN. */
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+		return -1;
+	return pp_encode_v1(buf, len, (struct sockaddr *)&local, (struct sockaddr *)&peer);
+}
 
 static int has_crlf(const char *s)
 {
@@ -460,8 +494,27 @@ static void start_tls(struct chk *chk)
 	bufferevent_enable(chk->bev, EV_READ);
 }
 
+/* The PROXY header goes out in clear, in one send() on the fresh socket,
+ * before the TLS handshake or the HTTP request (a few dozen bytes always
+ * fit in an empty socket buffer). */
+static int send_proxy(struct chk *chk)
+{
+	uint8_t hdr[PP_SEND_MAX];
+	int fd = bufferevent_getfd(chk->bev);
+	int n = chk_build_proxy_header(chk->conf, fd, hdr, sizeof(hdr));
+
+	if (n < 0)
+		return -1;
+	return send(fd, hdr, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
 static void on_connected(struct chk *chk)
 {
+	if (chk->phase == CHK_PHASE_CONNECTING && chk_sends_proxy(chk->conf) && send_proxy(chk) < 0) {
+		finishf(chk, 0, "Layer4 connection problem: cannot send the PROXY header: %s",
+			strerror(errno));
+		return;
+	}
 	if (chk->phase == CHK_PHASE_CONNECTING && chk->ssl_ctx) {
 		start_tls(chk);
 		return;

@@ -24,7 +24,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 {
 	struct lsn *l = arg;
 
-	strm_accept(l->w, l->fe, fd, peer, (socklen_t)peerlen);
+	strm_accept(l->w, l, fd, peer, (socklen_t)peerlen);
 }
 
 static void on_accept_error(struct evconnlistener *evl, void *arg)
@@ -46,7 +46,7 @@ int lsn_open_all(struct worker *w, char *err, size_t errlen)
 		for (const struct cfg_bind *b = fe->conf->binds; b; b = b->next) {
 			char why[160];
 			int fd = net_listen((const struct sockaddr *)&b->addr.ss, b->addr.len, 1,
-					    b->v6only || !b->v4v6, LISTEN_BACKLOG, why, sizeof(why));
+					    b->v6only, LISTEN_BACKLOG, why, sizeof(why));
 			if (fd < 0) {
 				snprintf(err, errlen, "%s:%d: frontend '%s': cannot bind %s: %s",
 					 b->where.file, b->where.line, fe->conf->name, b->text, why);

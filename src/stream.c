@@ -1,9 +1,16 @@
 /* stream.c - one client <-> server session: an explicit state machine.
  *
- *   INIT --select--> CONNECTING --connected--> ESTABLISHED --> CLOSED
- *                       |  ^
- *                       +--+ connect failed, retry (client bytes stay
- *                            buffered on our side, so nothing is lost)
+ *   INIT [--> PROXY_WAIT] --select--> CONNECTING --connected--> ESTABLISHED --> CLOSED
+ *                                       |  ^
+ *                                       +--+ connect failed, retry (client
+ *                                            bytes stay buffered on our side,
+ *                                            so nothing is lost)
+ *
+ * PROXY_WAIT reads an inbound PROXY header on the raw socket before
+ * anything else (when the bind has accept-proxy or an expect-proxy rule
+ * matched); its source becomes the client everywhere after. A server with
+ * send-proxy* gets our header in clear as the first bytes of its
+ * connection, before anything of the client's.
  *
  * In ESTABLISHED bytes move between the two bufferevents without copies
  * (evbuffer_add_buffer). Backpressure: when the peer's output holds more
@@ -21,11 +28,14 @@
 
 #include "stream.h"
 
+#include "acl.h"
 #include "backend.h"
 #include "cfg.h"
 #include "gen.h"
+#include "listener.h"
 #include "log.h"
 #include "net.h"
+#include "proxy_proto.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -46,12 +56,14 @@
 
 enum strm_state {
 	STRM_ST_INIT = 0,
+	STRM_ST_PROXY_WAIT,
 	STRM_ST_CONNECTING,
 	STRM_ST_ESTABLISHED,
 	STRM_ST_CLOSED,
 };
 
-static const char *const strm_state_names[] = {"INIT", "CONNECTING", "ESTABLISHED", "CLOSED"};
+static const char *const strm_state_names[] = {"INIT", "PROXY_WAIT", "CONNECTING", "ESTABLISHED",
+						"CLOSED"};
 
 /* How the client's bytes reach the server. Decided after the server is
  * chosen; today only RELAY exists (L4 passthrough, strategy `none`). */
@@ -84,8 +96,13 @@ struct stream {
 	enum strm_path path;
 	struct strm_side cli;
 	struct strm_side srvs;
-	struct sockaddr_storage cli_addr;
+	struct sockaddr_storage cli_addr; /* the client: socket peer, or PROXY source */
 	socklen_t cli_addrlen;
+	struct sockaddr_storage dst_addr; /* what it connected to (or PROXY dest.) */
+	int have_dst;
+	int expect_proxy;  /* a PROXY header must come first */
+	struct pp_bytes up_unique_id; /* from the inbound header, forwarded (owned) */
+	struct pp_bytes up_authority;
 	struct timeval t_accept;
 	struct timespec mono_accept;
 	long connect_ms;   /* time to connect the last attempt, -1 none */
@@ -99,6 +116,8 @@ struct stream {
 
 static void strm_close(struct stream *s);
 static void strm_connect_next(struct stream *s);
+static void proxy_read(struct stream *s);
+
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
@@ -117,8 +136,12 @@ static void strm_set_state(struct stream *s, enum strm_state next)
 	int ok;
 
 	switch (next) {
+	case STRM_ST_PROXY_WAIT:
+		ok = s->state == STRM_ST_INIT;
+		break;
 	case STRM_ST_CONNECTING:
-		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_CONNECTING;
+		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
+		     s->state == STRM_ST_CONNECTING;
 		break;
 	case STRM_ST_ESTABLISHED:
 		ok = s->state == STRM_ST_CONNECTING;
@@ -310,6 +333,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct stream *s = arg;
 	struct strm_side *side = side_of(s, bev);
 
+	if (s->state == STRM_ST_PROXY_WAIT) {
+		proxy_read(s);
+		return;
+	}
 	/* Before ESTABLISHED the client's bytes wait in its input buffer,
 	 * bounded by its read watermark; they are counted when moved. */
 	if (s->state != STRM_ST_ESTABLISHED)
@@ -400,7 +427,7 @@ static int want_redispatch(const struct stream *s)
 	if (n > 0)
 		return retry % n == 0;
 	if (n == 0)
-		n = -1;
+		return 0; /* `option redispatch 0`: never, as HAProxy */
 	return retry >= bc->retries + 1 + n;
 }
 
@@ -422,6 +449,15 @@ static void set_nodelay(int fd)
 	int one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* `option tcpka|clitcpka|srvtcpka`: kernel keep-alive probes on that side. */
+static void set_keepalive(int fd, unsigned options, unsigned side_opt)
+{
+	int one = 1;
+
+	if (options & (CFG_OPT_TCPKA | side_opt))
+		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
 static void strm_connect_next(struct stream *s)
@@ -463,14 +499,22 @@ static void strm_connect_next(struct stream *s)
 	}
 }
 
+static int send_proxy_header(struct stream *s);
+
 static void on_connected(struct stream *s)
 {
 	int fd = bufferevent_getfd(s->srvs.bev);
 
 	set_nodelay(fd);
+	set_keepalive(fd, s->be->conf->options, CFG_OPT_SRVTCPKA);
 	s->connect_ms = ms_since(&s->mono_accept);
 	bufferevent_set_timeouts(s->srvs.bev, NULL, NULL);
 	strm_set_state(s, STRM_ST_ESTABLISHED);
+	if (s->srv->conf->send_proxy != CFG_SEND_PROXY_NONE && send_proxy_header(s) < 0) {
+		set_term(s, 'P', 'C');
+		strm_close(s);
+		return;
+	}
 	bufferevent_enable(s->srvs.bev, EV_READ | EV_WRITE);
 	/* What the client sent while we connected goes first. */
 	pump(s, &s->cli);
@@ -482,11 +526,17 @@ static void on_connected(struct stream *s)
 	}
 }
 
+static void proxy_failed(struct stream *s, short what);
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct stream *s = arg;
 	struct strm_side *side = side_of(s, bev);
 
+	if (s->state == STRM_ST_PROXY_WAIT) {
+		proxy_failed(s, what);
+		return;
+	}
 	if (side == &s->srvs && s->state == STRM_ST_CONNECTING) {
 		if (what & BEV_EVENT_CONNECTED) {
 			on_connected(s);
@@ -526,6 +576,8 @@ static void strm_close(struct stream *s)
 	if (s->timer)
 		event_free(s->timer);
 	free(s->tried);
+	free((void *)s->up_unique_id.ptr);
+	free((void *)s->up_authority.ptr);
 	struct worker *w = s->w;
 	if (s->prev)
 		s->prev->next = s->next;
@@ -538,10 +590,206 @@ static void strm_close(struct stream *s)
 	worker_stream_done(w);
 }
 
-void strm_accept(struct worker *w, struct fe *fe, int fd, const struct sockaddr *peer,
+/* ---- inbound PROXY header ---- */
+
+/* As HAProxy: a refused or broken client connection is reset, not closed
+ * gracefully, so the sender sees at once that nothing was accepted. */
+static void reset_on_close(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+static void log_refusal(struct stream *s, const char *why)
+{
+	char peer[NET_ADDRSTRLEN];
+
+	net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
+	log_msg(LOG_NOTICE, "frontend %s: closing connection from %s: %s", s->fe->conf->name, peer,
+		why);
+}
+
+static void proxy_refuse(struct stream *s, enum pp_error err)
+{
+	char why[96];
+
+	atomic_fetch_add(&s->fe->ctr.pp_errors[err], 1);
+	snprintf(why, sizeof(why), "invalid PROXY header (%s)", pp_strerror(err));
+	log_refusal(s, why);
+	reset_on_close(bufferevent_getfd(s->cli.bev));
+	set_term(s, 'P', 'R');
+	strm_close(s);
+}
+
+static void proxy_failed(struct stream *s, short what)
+{
+	if (what & BEV_EVENT_TIMEOUT) {
+		atomic_fetch_add(&s->fe->ctr.pp_timeout, 1);
+		log_refusal(s, "timeout while waiting for the PROXY header (timeout client-hs)");
+		reset_on_close(bufferevent_getfd(s->cli.bev));
+		set_term(s, 'c', 'R');
+	} else {
+		atomic_fetch_add(&s->fe->ctr.pp_closed, 1);
+		log_refusal(s, "closed before a complete PROXY header (truncated)");
+		set_term(s, 'C', 'R');
+	}
+	strm_close(s);
+}
+
+static struct pp_bytes dup_bytes(struct pp_bytes b)
+{
+	struct pp_bytes copy = {NULL, 0};
+	uint8_t *p;
+
+	if (!b.ptr || !(p = malloc(b.len ? b.len : 1)))
+		return copy;
+	memcpy(p, b.ptr, b.len);
+	copy.ptr = p;
+	copy.len = b.len;
+	return copy;
+}
+
+/* The header's addresses replace the socket's, unless it carries none
+ * (LOCAL, UNKNOWN, UNSPEC); the TLVs we forward are copied out of the
+ * input buffer before it is drained. */
+static void proxy_adopt(struct stream *s, const struct pp_header *h)
+{
+	if (!h->use_real_addrs) {
+		memcpy(&s->cli_addr, &h->src, sizeof(s->cli_addr));
+		s->cli_addrlen = net_sockaddr_len((const struct sockaddr *)&h->src);
+		net_unmap_v4(&s->cli_addr);
+		memcpy(&s->dst_addr, &h->dst, sizeof(s->dst_addr));
+		s->have_dst = 1;
+	}
+	s->up_unique_id = dup_bytes(h->tlv.unique_id);
+	s->up_authority = dup_bytes(h->tlv.authority);
+}
+
+static void proxy_read(struct stream *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->cli.bev);
+	unsigned max = s->gen->cfg->global.pp_max_header;
+	size_t look = evbuffer_get_length(in);
+	struct pp_decode_opts opts = {.max_header = max ? max : PP_DEFAULT_MAX_HEADER};
+	struct pp_header h;
+	size_t consumed = 0;
+	enum pp_error err = PP_ERR_NONE;
+	const uint8_t *bytes;
+
+	if (look > opts.max_header)
+		look = opts.max_header;
+	bytes = evbuffer_pullup(in, (ev_ssize_t)look);
+	switch (pp_decode(bytes, look, &opts, &h, &consumed, &err)) {
+	case PP_NEED_MORE:
+		if (look >= opts.max_header)
+			proxy_refuse(s, PP_ERR_TOO_LARGE);
+		return;
+	case PP_ERROR:
+		proxy_refuse(s, err);
+		return;
+	case PP_OK:
+		break;
+	}
+	proxy_adopt(s, &h);
+	evbuffer_drain(in, consumed);
+	bufferevent_set_timeouts(s->cli.bev, NULL, NULL);
+	atomic_fetch_add(&s->fe->ctr.pp_accepted, 1);
+	if (log_debug_enabled()) {
+		char peer[NET_ADDRSTRLEN];
+		net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
+		log_msg(LOG_DEBUG, "stream %llu: PROXY v%d %s, client %s", s->id, h.version,
+			h.use_real_addrs ? "without addresses" : "accepted", peer);
+	}
+	strm_connect_next(s);
+}
+
+/* HAProxy's `tcp-request connection` rules, in order, on the real socket
+ * addresses. Returns the rule that rejected the connection, or NULL. */
+static const struct cfg_tcp_rule *apply_conn_rules(struct stream *s, const struct cfg_bind *bind)
+{
+	struct acl_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr};
+
+	s->expect_proxy = bind->accept_proxy;
+	for (const struct cfg_tcp_rule *r = s->fe->conf->tcp_conn_rules; r; r = r->next) {
+		if (!acl_cond_eval(r->cond, &ctx))
+			continue;
+		if (r->action == CFG_TCP_ACCEPT)
+			return NULL;
+		if (r->action == CFG_TCP_REJECT)
+			return r;
+		s->expect_proxy = 1; /* expect-proxy layer4: not final */
+	}
+	return NULL;
+}
+
+/* ---- outbound PROXY header ---- */
+
+/* Where the client connected: the inbound header's destination, or our
+ * own socket's address (asked only when a header needs it). */
+static const struct sockaddr *frontend_addr(struct stream *s)
+{
+	if (!s->have_dst) {
+		socklen_t len = sizeof(s->dst_addr);
+		if (getsockname(bufferevent_getfd(s->cli.bev), (struct sockaddr *)&s->dst_addr,
+				&len) != 0)
+			return NULL;
+		s->have_dst = 1;
+	}
+	return (const struct sockaddr *)&s->dst_addr;
+}
+
+/* A UNIQUE_ID when the upstream header brought none: unique per process
+ * (pid, accept time, stream id), 32 hex digits. */
+static struct pp_bytes make_unique_id(struct stream *s, char *buf, size_t len)
+{
+	struct pp_bytes b;
+
+	snprintf(buf, len, "%08X%08lX%016llX", (unsigned)getpid(),
+		 (unsigned long)(s->t_accept.tv_sec ^ s->t_accept.tv_usec), s->id);
+	b.ptr = (const uint8_t *)buf;
+	b.len = strlen(buf);
+	return b;
+}
+
+static int send_proxy_header(struct stream *s)
+{
+	const struct cfg_server *sc = s->srv->conf;
+	const struct sockaddr *src = (const struct sockaddr *)&s->cli_addr;
+	const struct sockaddr *dst = frontend_addr(s);
+	uint8_t hdr[PP_SEND_MAX];
+	char uid[40];
+	int n;
+
+	if (sc->send_proxy == CFG_SEND_PROXY_V1) {
+		n = pp_encode_v1(hdr, sizeof(hdr), src, dst);
+	} else {
+		struct pp_v2_send snd = {.src = src, .dst = dst, .flags = sc->pp2_options};
+		snd.unique_id = s->up_unique_id.ptr ? s->up_unique_id
+						    : make_unique_id(s, uid, sizeof(uid));
+		snd.authority = s->up_authority;
+		snd.ssl = NULL; /* not terminated here: the SSL TLV says client=0 */
+		n = pp_encode_v2(hdr, sizeof(hdr), &snd);
+	}
+	if (n < 0) {
+		log_msg(LOG_ERR, "%s/%s: cannot build the PROXY header for stream %llu (%s)",
+			s->be->conf->name, sc->name, s->id,
+			n == PP_ENC_TOO_LARGE ? "larger than 512 bytes" : "invalid value");
+		return -1;
+	}
+	/* First in the output buffer: it leaves in the first write, alone
+	 * or ahead of the client's bytes, never split by them. */
+	return bufferevent_write(s->srvs.bev, hdr, (size_t)n);
+}
+
+/* ---- lifecycle ---- */
+
+void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockaddr *peer,
 		 socklen_t peerlen)
 {
+	struct fe *fe = lsn->fe;
 	struct stream *s = calloc(1, sizeof(*s));
+	const struct cfg_tcp_rule *reject;
 
 	if (!s) {
 		log_msg(LOG_ERR, "frontend %s: out of memory, refusing a connection", fe->conf->name);
@@ -566,8 +814,22 @@ void strm_accept(struct worker *w, struct fe *fe, int fd, const struct sockaddr 
 	gettimeofday(&s->t_accept, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &s->mono_accept);
 	atomic_fetch_add(&fe->ctr.conns, 1);
-	set_nodelay(fd);
 
+	reject = apply_conn_rules(s, lsn->bind);
+	if (reject) {
+		char why[160];
+		atomic_fetch_add(&fe->ctr.rejected, 1);
+		snprintf(why, sizeof(why), "rejected by 'tcp-request connection reject' at %s:%d",
+			 reject->where.file, reject->where.line);
+		log_refusal(s, why);
+		reset_on_close(fd);
+		close(fd);
+		set_term(s, 'P', 'R');
+		strm_close(s);
+		return;
+	}
+	set_nodelay(fd);
+	set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
 	s->cli.bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->timer = evtimer_new(w->base, on_tick, s);
 	if (!s->cli.bev || !s->timer) {
@@ -584,6 +846,14 @@ void strm_accept(struct worker *w, struct fe *fe, int fd, const struct sockaddr 
 	s->tick_ms = tick_for(s);
 	arm_timer(s);
 	s->path = STRM_PATH_RELAY;
+	if (s->expect_proxy) {
+		unsigned ms = s->fe->conf->timeout.client_hs ? s->fe->conf->timeout.client_hs
+							      : CFG_DEFAULT_TIMEOUT_CLIENT_HS;
+		struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+		strm_set_state(s, STRM_ST_PROXY_WAIT);
+		bufferevent_set_timeouts(s->cli.bev, &tv, NULL);
+		return;
+	}
 	strm_connect_next(s);
 }
 

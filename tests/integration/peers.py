@@ -18,6 +18,10 @@ Clients (exit 0 on success, print one line per connection):
   peers.py bulk   --connect ADDR:PORT --bytes N
       Sends N random bytes, half-closes, reads the echo until EOF and
       checks its SHA-256; prints the server name and the digest.
+  peers.py raw    --connect ADDR:PORT [--src IP] [--pause S] PART...
+      Sends each PART (Python string escapes allowed: \\r\\n, \\x00) with a
+      pause between parts, then prints everything received until EOF (or
+      "RESET" when the peer reset, "TIMEOUT" after 3 s of silence).
   peers.py hold   --connect ADDR:PORT --seconds S
       Keeps one connection open for S seconds, exchanging a line every
       0.2 s; exit 0 if every exchange succeeded.
@@ -203,6 +207,34 @@ def bulk(args):
     return 0 if ok else 1
 
 
+def raw(args):
+    sock = connect(args.connect, args.src)
+    got = b""
+    end = ""
+    try:
+        for i, part in enumerate(args.parts):
+            if i and args.pause:
+                time.sleep(args.pause)
+            sock.sendall(part.encode("latin-1").decode("unicode_escape").encode("latin-1"))
+        sock.settimeout(3)
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                end = "" if got else "CLOSED"
+                break
+            got += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        end = "RESET"
+    except socket.timeout:
+        end = "TIMEOUT"
+    text = got.decode("latin-1")
+    if text:
+        print(text, end="" if text.endswith("\n") else "\n")
+    if end:
+        print(end)
+    return 0
+
+
 def hold(args):
     sock = connect(args.connect)
     read_line(sock)
@@ -239,6 +271,11 @@ def main():
     p = sub.add_parser("bulk")
     p.add_argument("--connect", required=True)
     p.add_argument("--bytes", type=int, default=1 << 20)
+    p = sub.add_parser("raw")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--src")
+    p.add_argument("--pause", type=float, default=0.0)
+    p.add_argument("parts", nargs="+")
     p = sub.add_parser("hold")
     p.add_argument("--connect", required=True)
     p.add_argument("--seconds", type=float, default=2.0)
@@ -251,6 +288,8 @@ def main():
         sys.exit(probe(args))
     elif args.cmd == "bulk":
         sys.exit(bulk(args))
+    elif args.cmd == "raw":
+        sys.exit(raw(args))
     elif args.cmd == "hold":
         sys.exit(hold(args))
 

@@ -196,6 +196,35 @@ START_TEST(test_backup_only_when_no_active)
 }
 END_TEST
 
+START_TEST(test_first_backup_unless_allbackups)
+{
+	struct fixture f;
+	int backup[4] = {0, 1, 1, 1};
+	int seen[4] = {0, 0, 0, 0};
+
+	setup(&f, CFG_BALANCE_SOURCE, CFG_HASH_MAP_BASED, 4, NULL, backup);
+	atomic_store(&f.be.srvs[0].up, 0);
+	for (unsigned i = 0; i < 200; i++) {
+		struct sockaddr_storage a = addr_n(i);
+		ck_assert_int_eq(index_of(&f, be_select(&f.be, (struct sockaddr *)&a, NULL)), 1);
+	}
+	atomic_store(&f.be.srvs[1].up, 0);
+	struct sockaddr_storage one = addr_n(7);
+	ck_assert_int_eq(index_of(&f, be_select(&f.be, (struct sockaddr *)&one, NULL)), 2);
+	atomic_store(&f.be.srvs[1].up, 1);
+	f.px.options |= CFG_OPT_ALLBACKUPS;
+	for (unsigned i = 0; i < 300; i++) {
+		struct sockaddr_storage a = addr_n(i * 13u);
+		seen[index_of(&f, be_select(&f.be, (struct sockaddr *)&a, NULL))]++;
+	}
+	ck_assert_int_eq(seen[0], 0);
+	ck_assert_int_gt(seen[1], 50);
+	ck_assert_int_gt(seen[2], 50);
+	ck_assert_int_gt(seen[3], 50);
+	be_destroy(&f.be);
+}
+END_TEST
+
 START_TEST(test_tried_skipped)
 {
 	struct fixture f;
@@ -306,6 +335,7 @@ int main(void)
 	tcase_add_test(tc, test_down_server_skipped);
 	tcase_add_test(tc, test_backup_only_when_no_active);
 	tcase_add_test(tc, test_tried_skipped);
+	tcase_add_test(tc, test_first_backup_unless_allbackups);
 	tcase_add_test(tc, test_consistent_moves_only_lost_clients);
 	tcase_add_test(tc, test_leastconn);
 	tcase_add_test(tc, test_server_maxconn);
