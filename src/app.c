@@ -12,6 +12,7 @@
 #include "check.h"
 #include "gen.h"
 #include "log.h"
+#include "ppdump.h"
 #include "proxy_proto.h"
 #include "tls.h"
 #include "worker.h"
@@ -56,6 +57,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: ppbridge -f <cfgfile|cfgdir> [-f ...] [-c] [-d] [-V] [-q] [-p <pidfile>]\n"
 		"       ppbridge -v\n"
+		"       ppbridge pp-dump [-n COUNT] ADDR:PORT   (print received PROXY headers)\n"
 		"  -f  configuration file or directory (repeatable; read in order)\n"
 		"  -c  check the configuration and exit (0 valid, 1 invalid)\n"
 		"  -d  debug: foreground with debug messages and access logs on stderr\n"
@@ -455,6 +457,8 @@ int app_main(int argc, char **argv)
 	struct cfg *cfg;
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "pp-dump") == 0)
+		return ppdump_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) < 0)
 		return 1;
 	log_setup(o.debug, 1);

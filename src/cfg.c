@@ -21,6 +21,7 @@
 #include "net.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ------------------------------------------------------------------ */
 /* Allocation: running out of memory while reading a configuration is not
@@ -2568,17 +2570,57 @@ static char *read_file(const char *path, size_t *len, struct cfg_msgs *msgs)
 	return buf;
 }
 
+static void load_one(struct cfg *cfg, const char *path, struct cfg_msgs *msgs)
+{
+	size_t len = 0;
+	char *text = read_file(path, &len, msgs);
+
+	if (!text)
+		return;
+	cfg_parse_text(cfg, path, text, len, msgs);
+	free(text);
+}
+
+static int is_cfg_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".cfg") == 0;
+}
+
+/* As HAProxy: a directory given to -f contributes its *.cfg files in
+ * alphabetical order. */
+static void load_dir(struct cfg *cfg, const char *dir, struct cfg_msgs *msgs)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, is_cfg_name, alphasort);
+
+	if (n < 0) {
+		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "cannot read directory '%s': %s", dir,
+			    strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(dir) + strlen(names[i]->d_name) + 2;
+		char *path = xcalloc(1, len);
+		snprintf(path, len, "%s/%s", dir, names[i]->d_name);
+		load_one(cfg, path, msgs);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+}
+
 int cfg_load_files(struct cfg *cfg, char *const *paths, int npaths, struct cfg_msgs *msgs)
 {
 	int errors = msgs->errors;
 
 	for (int i = 0; i < npaths; i++) {
-		size_t len = 0;
-		char *text = read_file(paths[i], &len, msgs);
-		if (!text)
-			continue;
-		cfg_parse_text(cfg, paths[i], text, len, msgs);
-		free(text);
+		struct stat st;
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			load_dir(cfg, paths[i], msgs);
+		else
+			load_one(cfg, paths[i], msgs);
 	}
 	/* Cross-checks run even after parse errors, so that `-c` reports
 	 * everything; DNS only for a configuration that could be used. */

@@ -18,6 +18,8 @@ PV2=$(free_port)  # ppbridge: no accept-proxy, send-proxy-v2 to the router
 PX=$(free_port)   # ppbridge: expect-proxy layer4 rules
 PXH=$(free_port)  # HAProxy: the same expect-proxy rules, for comparison
 PE=$(free_port)   # echo server behind both
+PD=$(free_port)   # ppbridge pp-dump
+PHD=$(free_port)  # HAProxy sending to pp-dump
 
 cat >"$T_DIR/router.cfg" <<CFG
 defaults
@@ -49,6 +51,10 @@ listen front
 listen front6
     bind [::1]:$PH6
     server ppb6 [::1]:$PA6 send-proxy check inter 200
+listen to-dump
+    bind 127.0.0.1:$PHD
+    unique-id-format %{+X}o\ %ci:%cp
+    server dump 127.0.0.1:$PD send-proxy-v2 proxy-v2-options crc32c,unique-id,ssl
 listen expect
     bind 127.0.0.1:$PXH
     tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }
@@ -167,6 +173,18 @@ grep -q '^PROXY TCP4 1.2.3.4' "$T_DIR/expect-untrusted-header-is-payload.txt" ||
 	fail "an untrusted header should be plain payload"
 probe_both trusted-without-header 127.0.0.1 'hello\n'
 ok "expect-proxy layer4: identical to HAProxy 2.6 on 4 cases"
+
+# The operator's tool: `ppbridge pp-dump` shows what HAProxy 2.6 sends.
+start_bg ppdump "$PPB_BIN" pp-dump -n 1 "127.0.0.1:$PD"
+wait_log "$T_DIR/ppdump.log" 'listening' 5
+curl -s --max-time 3 --interface 127.0.0.11 "http://127.0.0.1:$PHD/" >/dev/null 2>&1
+wait_log "$T_DIR/ppdump.log" 'payload' 5
+for want in 'version 2, command PROXY, family 0x11' 'source 127.0.0.11:' \
+	"destination 127.0.0.1:$PHD" 'tlv CRC32C 0x' 'tlv UNIQUE_ID "7F00000B:' \
+	'tlv SSL client=0x00 verify=0' 'first bytes "GET / HTTP/1.1'; do
+	grep -qF "$want" "$T_DIR/ppdump.log" || fail "pp-dump output lacks '$want'"
+done
+ok "pp-dump decodes HAProxy's send-proxy-v2 (crc32c, unique-id, ssl) and shows the payload"
 
 stop_ppb
 ok "clean exit"

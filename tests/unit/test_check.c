@@ -13,6 +13,7 @@
 #include "health.h"
 #include "log.h"
 #include "net.h"
+#include "proxy_proto.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -1509,6 +1510,83 @@ START_TEST(test_cfg_live)
 }
 END_TEST
 
+
+/* When checks carry a PROXY header, and which one (HAProxy's rules). */
+START_TEST(test_proxy_rules)
+{
+	struct cfg_server sv;
+
+	memset(&sv, 0, sizeof(sv));
+	ck_assert_int_eq(chk_sends_proxy(&sv), 0);
+	sv.send_proxy = CFG_SEND_PROXY_V1;
+	ck_assert_int_eq(chk_sends_proxy(&sv), 1);
+	sv.send_proxy = CFG_SEND_PROXY_V2;
+	ck_assert_int_eq(chk_sends_proxy(&sv), 2);
+	sv.check_port = 1936; /* a router's plain readiness port */
+	ck_assert_int_eq(chk_sends_proxy(&sv), 0);
+	sv.check_send_proxy = 1;
+	ck_assert_int_eq(chk_sends_proxy(&sv), 2);
+	sv.check_port = 0;
+	sv.check_send_proxy = 0;
+	sv.check_addr = "127.0.0.2";
+	ck_assert_int_eq(chk_sends_proxy(&sv), 0);
+	sv.send_proxy = CFG_SEND_PROXY_NONE;
+	sv.check_send_proxy = 1;
+	ck_assert_int_eq(chk_sends_proxy(&sv), 1);
+}
+END_TEST
+
+/* v2 checks send LOCAL (with crc32c/ssl TLVs only); v1 checks send a real
+ * line built from the socket's own addresses, never UNKNOWN. */
+START_TEST(test_proxy_header_bytes)
+{
+	static const uint8_t sig[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+					0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+	struct cfg_server sv;
+	uint8_t buf[PP_SEND_MAX];
+	int fds[2], n;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	char line[128], expect[128];
+	struct sockaddr_in local;
+	socklen_t llen = sizeof(local);
+
+	memset(&sv, 0, sizeof(sv));
+	sv.send_proxy = CFG_SEND_PROXY_V2;
+	sv.pp2_options = PP_V2_F_CRC32C | PP_V2_F_UNIQUE_ID | PP_V2_F_SSL;
+	n = chk_build_proxy_header(&sv, -1, buf, sizeof(buf));
+	/* LOCAL needs no socket: 16 + CRC32C (7) + SSL (8) = 31, as HAProxy's. */
+	ck_assert_int_eq(n, 31);
+	ck_assert_mem_eq(buf, sig, 12);
+	ck_assert_uint_eq(buf[12], 0x20);
+	ck_assert_uint_eq(buf[13], 0x00);
+	ck_assert_uint_eq(buf[14], 0x00);
+	ck_assert_uint_eq(buf[15], 0x0F);
+
+	sv.send_proxy = CFG_SEND_PROXY_V1;
+	ck_assert_int_lt(chk_build_proxy_header(&sv, -1, buf, sizeof(buf)), 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fds[0], (struct sockaddr *)&a, sizeof(a)), 0);
+	fds[1] = accept(lfd, NULL, NULL);
+	ck_assert_int_eq(getsockname(fds[0], (struct sockaddr *)&local, &llen), 0);
+	n = chk_build_proxy_header(&sv, fds[0], buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	memcpy(line, buf, (size_t)n);
+	line[n] = '\0';
+	snprintf(expect, sizeof(expect), "PROXY TCP4 127.0.0.1 127.0.0.1 %u %u\r\n",
+		 ntohs(local.sin_port), ntohs(a.sin_port));
+	ck_assert_str_eq(line, expect);
+	close(fds[0]);
+	close(fds[1]);
+	close(lfd);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 
 static Suite *check_suite(void)
@@ -1535,6 +1613,8 @@ static Suite *check_suite(void)
 	tcase_add_test(pure, test_target_errors);
 	tcase_add_test(pure, test_interval);
 	tcase_add_test(pure, test_timeouts);
+	tcase_add_test(pure, test_proxy_rules);
+	tcase_add_test(pure, test_proxy_header_bytes);
 	suite_add_tcase(s, pure);
 
 	tcase_set_timeout(live, 10);
