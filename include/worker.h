@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct event;
 struct event_base;
@@ -28,6 +29,8 @@ struct worker {
 	struct gen *gen;      /* new streams start on this generation */
 	struct lsn *lsns;
 	struct stream *streams; /* live streams, owned by stream.c */
+	uint8_t *scratch;       /* one read's worth: bytes pass through it, */
+	size_t scratch_len;     /* copied only if the peer cannot take them */
 	struct event *wake;   /* activated by the main thread */
 	atomic_int cmd;
 	atomic_uint nconns;   /* live streams (written by this thread) */

@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* HAProxy's default buffer size: one read moves at most this much. */
+#define WORKER_SCRATCH 16384
+
 static struct worker *workers;
 static int nworkers;
 
@@ -52,6 +55,12 @@ static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxco
 	w->id = id;
 	w->gen = gen_ref(gen);
 	w->maxconn = maxconn;
+	w->scratch_len = WORKER_SCRATCH;
+	w->scratch = malloc(w->scratch_len);
+	if (!w->scratch) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	w->base = event_base_new();
 	if (!w->base) {
 		snprintf(err, errlen, "cannot create an event base");
@@ -79,6 +88,7 @@ static void worker_free(struct worker *w)
 	if (w->base)
 		event_base_free(w->base);
 	gen_unref(w->gen);
+	free(w->scratch);
 }
 
 int workers_start(struct gen *gen, int n, char *err, size_t errlen)
