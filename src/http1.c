@@ -186,6 +186,7 @@ static const struct {
     {"x-forwarded-port", 16, H1_F_X_FORWARDED_PORT},
     {"x-real-ip", 9, H1_F_X_REAL_IP},
     {"forwarded", 9, H1_F_FORWARDED},
+    {"close", 5, H1_F_CLOSE},
 };
 
 static uint8_t field_id(const uint8_t *name, size_t len)
@@ -722,7 +723,7 @@ static enum h1_result req_start(const uint8_t *buf, size_t len, const struct lim
                                 struct h1_req *req, enum h1_error *err)
 {
 	struct h1_progress *pr = &req->pr;
-	size_t old = pr->scan, s, nl;
+	size_t old = pr->scan, s, nl, lim_end;
 
 	while (pr->scan == 0 && pr->pos < len && (buf[pr->pos] == '\r' || buf[pr->pos] == '\n')) {
 		if (buf[pr->pos] == '\n') {
@@ -738,9 +739,12 @@ static enum h1_result req_start(const uint8_t *buf, size_t len, const struct lim
 		pr->pos += 2;
 	}
 	s = req->start = pr->pos;
+	/* Bytes past the one that makes the line too long are not looked at:
+	 * the first offending byte decides, whatever follows it. */
+	lim_end = s + l->max_line + 2;
 	if (!find_lf(buf, len, pr, &nl)) {
 		/* method bytes, then length: as the complete line below */
-		if (!early_method(buf, s, s + old, len, pr, err))
+		if (!early_method(buf, s, s + old, len < lim_end ? len : lim_end, pr, err))
 			return H1_ERROR;
 		if (len - s > l->max_line + 1) {
 			*err = H1_ERR_URI_TOO_LONG;
@@ -748,7 +752,7 @@ static enum h1_result req_start(const uint8_t *buf, size_t len, const struct lim
 		}
 		return H1_NEED_MORE;
 	}
-	if (!early_method(buf, s, s + old, nl, pr, err))
+	if (!early_method(buf, s, s + old, nl < lim_end ? nl : lim_end, pr, err))
 		return H1_ERROR;
 	if (nl - s > l->max_line + 1) {
 		*err = H1_ERR_URI_TOO_LONG;
@@ -1185,6 +1189,7 @@ static bool trailer_banned(uint8_t id)
 	case H1_F_CONNECTION:
 	case H1_F_KEEP_ALIVE:
 	case H1_F_PROXY_CONNECTION:
+	case H1_F_CLOSE:
 	case H1_F_TE:
 	case H1_F_TRAILER:
 	case H1_F_UPGRADE:
@@ -1271,6 +1276,7 @@ static bool keep_field(const uint8_t *buf, const struct h1_req *req, const struc
 	case H1_F_CONNECTION:
 	case H1_F_KEEP_ALIVE:
 	case H1_F_PROXY_CONNECTION:
+	case H1_F_CLOSE: /* would read as our "close" option */
 		return false;
 	case H1_F_UPGRADE:
 		return upgrading && !name_in(buf + f->name.off, f->name.len, rw->del, rw->ndel);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -303,6 +304,10 @@ int net_listen(const struct sockaddr *sa, socklen_t len, int reuseport, int v6on
 		int only = v6only;
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &only, sizeof(only));
 	}
+	/* Accepted sockets inherit TCP_NODELAY from the listener on Linux: one
+	 * setsockopt here instead of one per connection. We always write whole
+	 * reads, so Nagle would only add latency. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, sa, len) == -1) {
 		snprintf(err, errlen, "bind: %s", strerror(errno));
 		close(fd);

@@ -1034,7 +1034,7 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 		strm_close(s);
 		return;
 	}
-	set_nodelay(fd);
+	/* TCP_NODELAY comes from the listening socket (inherited on accept). */
 	set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
 	s->tick_ms = tick_for(s);
 	arm_timer(s);
