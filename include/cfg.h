@@ -17,8 +17,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "net.h"
+
 struct acl;
 struct acl_cond;
+struct sample_fmt;
 
 /* Defaults applied when the configuration leaves them out (milliseconds). */
 #define CFG_DEFAULT_TIMEOUT_CONNECT 5000u
@@ -212,6 +215,8 @@ enum cfg_opt {
 	CFG_OPT_CLITCPKA = 1u << 7,
 	CFG_OPT_SRVTCPKA = 1u << 8,
 	CFG_OPT_ALLBACKUPS = 1u << 9, /* spread over all backups, not the first one */
+	CFG_OPT_HTTPCLOSE = 1u << 10,  /* close both sides after each response */
+	CFG_OPT_FORWARDED = 1u << 11,  /* ppbridge: add an RFC 7239 Forwarded field */
 };
 
 struct cfg_timeouts {
@@ -219,6 +224,40 @@ struct cfg_timeouts {
 	unsigned connect, client, server, check, queue;
 	unsigned http_request, http_keep_alive, client_hs, tunnel;
 	unsigned client_fin, server_fin;
+};
+
+/* `http-reuse`: when may a request ride on an idle server connection that
+ * another client session opened (HAProxy's meanings; default safe). */
+enum cfg_http_reuse {
+	CFG_REUSE_SAFE = 0,
+	CFG_REUSE_NEVER,
+	CFG_REUSE_AGGRESSIVE,
+	CFG_REUSE_ALWAYS,
+};
+
+/* `option forwardfor [except <net>] [header <name>] [if-none]`. */
+struct cfg_forwardfor {
+	int enabled;
+	int has_except;
+	struct net_cidr except;
+	char *header; /* NULL: "X-Forwarded-For" */
+	int if_none;
+};
+
+enum cfg_http_action {
+	CFG_HTTP_DEL_HEADER = 0, /* `http-request del-header <name>` (and reqidel) */
+	CFG_HTTP_SET_HEADER,     /* `http-request set-header <name> <fmt>` */
+	CFG_HTTP_ADD_HEADER,     /* `http-request add-header <name> <fmt>` */
+};
+
+/* One `http-request` rule; applied to every request, in order. */
+struct cfg_http_rule {
+	struct cfg_http_rule *next;
+	struct cfg_where where;
+	enum cfg_http_action action;
+	char *name;
+	struct sample_fmt *fmt; /* set/add: the compiled value (sample.h) */
+	struct acl_cond *cond;  /* NULL: always */
 };
 
 enum cfg_tcp_action {
@@ -266,6 +305,10 @@ struct cfg_proxy {
 	int log_global;       /* `log global` */
 	struct acl *acls;     /* `acl` declarations (not inherited from defaults) */
 	struct cfg_tcp_rule *tcp_conn_rules; /* `tcp-request connection`, in order */
+	/* mode http */
+	struct cfg_forwardfor forwardfor;
+	struct cfg_http_rule *http_rules; /* `http-request`, in order */
+	enum cfg_http_reuse http_reuse;
 };
 
 struct cfg_global {

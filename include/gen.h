@@ -29,6 +29,7 @@ struct fe_counters {
 	atomic_ullong pp_timeout;
 	atomic_ullong pp_closed;
 	atomic_ullong pp_accepted;
+	atomic_ullong http_errors; /* requests refused as invalid (4xx) */
 };
 
 struct fe {

@@ -163,6 +163,7 @@ enum h1_field_id {
 	H1_F_X_FORWARDED_PORT,
 	H1_F_X_REAL_IP,
 	H1_F_FORWARDED,
+	H1_F_CLOSE, /* reserved name (RFC 9110 16.3.2.2): never forwarded */
 	H1_F_COUNT
 };
 
@@ -203,7 +204,6 @@ struct h1_progress {
 	uint32_t scan; /* bytes after pos already searched for LF */
 	uint8_t stage; /* start line or fields */
 	bool sp_seen;  /* request line: the early method check is over */
-	uint16_t pad;
 	uint32_t host_count, cl_count, te_elems, te_chunked;
 	bool cl_list, te_last_chunked, te_other;
 };
@@ -304,7 +304,7 @@ enum h1_rw_status {
 
 /* Write the head to forward into out: the request line and every field
  * byte-exact, except: fields named in rw->del, fields nominated by
- * Connection, Connection / Keep-Alive / Proxy-Connection themselves, Upgrade
+ * Connection, Connection / Keep-Alive / Proxy-Connection / Close, Upgrade
  * unless kept, and several Content-Length lines (one normalised line). Then
  * one Connection field (close / keep-alive / upgrade, only when needed), the
  * added fields, and the final CRLF. Leading empty lines are not written.
@@ -342,7 +342,8 @@ struct h1_resp {
 
 void h1_resp_init(struct h1_resp *resp, struct h1_field *fields, uint32_t cap);
 
-/* Same contract as h1_parse_request(). Framing per RFC 9112 section 6.3.
+/* Same contract as h1_parse_request(); for_req may be NULL (a GET without
+ * Upgrade). Framing per RFC 9112 section 6.3.
  * Anomalies (Content-Length with Transfer-Encoding, bad or differing
  * Content-Length, Transfer-Encoding in HTTP/1.0, a 101 nobody asked for) are
  * errors: answer 502 and do not reuse the server connection. */
@@ -391,7 +392,7 @@ enum h1_result h1_parse_trailers(const uint8_t *buf, size_t len, const struct h1
 /* Copy a trailer section parsed OK (tlen bytes) without X-Forwarded-For, the
  * names in del[], and the fields that have no place in trailers: Host,
  * Content-Length, Transfer-Encoding, Connection, Keep-Alive, Proxy-Connection,
- * TE, Trailer, Upgrade. Returns the length (<= tlen) or H1_RW_NOSPACE. */
+ * Close, TE, Trailer, Upgrade. Returns the length (<= tlen) or H1_RW_NOSPACE. */
 int h1_filter_trailers(const uint8_t *buf, size_t tlen, const char *const *del, size_t ndel,
                        uint8_t *out, size_t outlen);
 
@@ -399,8 +400,8 @@ int h1_filter_trailers(const uint8_t *buf, size_t tlen, const char *const *del, 
 
 /* A complete HTTP/1.1 answer with Connection: close and a short HTML body,
  * HAProxy's wording where HAProxy has one. Unknown statuses get a generic
- * body. Returns the length (no NUL counted; one is written when it fits) or
- * -1 when buf is too small (H1_ERROR_MAX is always enough). */
+ * body. Returns the length (a NUL follows, not counted) or -1 when buf is
+ * too small for both or status is not 100-599 (H1_ERROR_MAX is enough). */
 int h1_build_error(int status, char *buf, size_t len);
 
 #endif

@@ -15,6 +15,7 @@ struct event_base;
 struct gen;
 struct lsn;
 struct stream;
+struct pconn;
 
 enum worker_cmd {
 	WORKER_CMD_NONE = 0,
@@ -29,8 +30,12 @@ struct worker {
 	struct gen *gen;      /* new streams start on this generation */
 	struct lsn *lsns;
 	struct stream *streams; /* live streams, owned by stream.c */
+	struct pconn *pool;     /* idle server connections (stream_http.c) */
+	unsigned npool;
 	uint8_t *scratch;       /* one read's worth: bytes pass through it, */
 	size_t scratch_len;     /* copied only if the peer cannot take them */
+	uint8_t *hbuf;          /* room to rewrite one HTTP head */
+	size_t hbuf_len;
 	struct event *wake;   /* activated by the main thread */
 	atomic_int cmd;
 	atomic_uint nconns;   /* live streams (written by this thread) */

@@ -19,6 +19,7 @@
 #include "acl.h"
 #include "proxy_proto.h"
 #include "net.h"
+#include "sample.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* ------------------------------------------------------------------ */
@@ -938,6 +940,18 @@ static void httpchk_copy(struct cfg_httpchk *dst, const struct cfg_httpchk *src)
 	}
 }
 
+static void http_rules_free(struct cfg_http_rule *r)
+{
+	while (r) {
+		struct cfg_http_rule *next = r->next;
+		free(r->name);
+		sample_free(r->fmt);
+		acl_cond_free(r->cond);
+		free(r);
+		r = next;
+	}
+}
+
 static void proxy_free(struct cfg_proxy *p)
 {
 	struct cfg_bind *b = p->binds;
@@ -964,6 +978,8 @@ static void proxy_free(struct cfg_proxy *p)
 		free(p->tcp_conn_rules);
 		p->tcp_conn_rules = next;
 	}
+	http_rules_free(p->http_rules);
+	free(p->forwardfor.header);
 	acl_list_free(p->acls);
 	log_free_list(p->logs);
 	free(p->default_backend);
@@ -1007,6 +1023,12 @@ static void proxy_inherit(struct cfg_proxy *p, const struct cfg_proxy *def)
 	p->redispatch_interval = def->redispatch_interval;
 	p->options = def->options;
 	p->options_set = def->options_set;
+	free(p->forwardfor.header);
+	p->forwardfor = def->forwardfor;
+	p->forwardfor.header = xstrdup(def->forwardfor.header);
+	p->http_reuse = def->http_reuse;
+	/* http-request rules stay with their section: HAProxy 2.6 does not
+	 * copy them from defaults. */
 	httpchk_clear_rules(&p->httpchk);
 	httpchk_copy(&p->httpchk, &def->httpchk);
 	log_free_list(p->logs);
@@ -1729,6 +1751,120 @@ static int opt_httpchk(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+/* RFC 9110 tchar and token: what a header field name is made of. */
+static int is_tchar(char c)
+{
+	return isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int is_token(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!is_tchar(*s))
+			return 0;
+	return 1;
+}
+
+/* A header name a rule may delete, set or add. The two fields that frame
+ * the body are refused: rewriting them would make ppbridge and the server
+ * disagree on where a request ends, which is request smuggling. */
+static int check_header_name(struct pstate *ps, const char *what, const char *name)
+{
+	if (!is_token(name)) {
+		ERR(ps, "%s: '%s' is not a valid header name (RFC 9110 token)", what, name);
+		return -1;
+	}
+	if (!strcasecmp(name, "content-length") || !strcasecmp(name, "transfer-encoding")) {
+		ERR(ps,
+		    "%s: '%s' frames the request body and cannot be rewritten (requests could "
+		    "be smuggled)",
+		    what, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* `option forwardfor [except <net>] [header <name>] [if-none]`, arguments
+ * in any order. As in HAProxy, the line replaces every earlier setting,
+ * inherited or not. */
+static int opt_forwardfor(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_forwardfor ff = {.enabled = 1};
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "if-none")) {
+			ff.if_none = 1;
+		} else if (!strcmp(argv[i], "except")) {
+			if (i + 1 >= argc || net_parse_cidr(argv[i + 1], &ff.except) < 0) {
+				ERR(ps,
+				    "'option forwardfor': 'except' expects a network "
+				    "(<address>[/<prefix>])%s%s%s",
+				    i + 1 < argc ? ", got '" : "", i + 1 < argc ? argv[i + 1] : "",
+				    i + 1 < argc ? "'" : "");
+				goto fail;
+			}
+			ff.has_except = 1;
+			i++;
+		} else if (!strcmp(argv[i], "header")) {
+			if (i + 1 >= argc) {
+				ERR(ps, "'option forwardfor': 'header' expects a header name");
+				goto fail;
+			}
+			if (check_header_name(ps, "'option forwardfor'", argv[i + 1]) < 0)
+				goto fail;
+			set_str(&ff.header, argv[++i]);
+		} else {
+			ERR(ps,
+			    "'option forwardfor': unknown argument '%s' (expected except "
+			    "<network>, header <name>, if-none)",
+			    argv[i]);
+			goto fail;
+		}
+	}
+	free(ps->cur->forwardfor.header);
+	ps->cur->forwardfor = ff;
+	return 0;
+fail:
+	free(ff.header);
+	return -1;
+}
+
+static void forwardfor_clear(struct cfg_forwardfor *ff)
+{
+	free(ff->header);
+	memset(ff, 0, sizeof(*ff));
+}
+
+/* Keep-alive is the default connection mode: it undoes the other two. */
+static int opt_http_keep_alive(struct pstate *ps, int argc, char **argv)
+{
+	unsigned both = CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE;
+
+	if (argc > 2) {
+		ERR(ps, "'option http-keep-alive' takes no value, got '%s'", argv[2]);
+		return -1;
+	}
+	ps->cur->options &= ~both;
+	ps->cur->options_set |= both;
+	return 0;
+}
+
+/* HAProxy 2.8's `option forwarded` takes parameters choosing the fields;
+ * ppbridge has only the plain form. */
+static int opt_forwarded(struct pstate *ps, int argc, char **argv)
+{
+	if (argc > 2) {
+		ERR(ps,
+		    "'option forwarded': only 'option forwarded' without arguments is supported, "
+		    "got '%s'",
+		    argv[2]);
+		return -1;
+	}
+	return 0;
+}
+
 struct opt_kw {
 	const char *name;
 	unsigned caps;
@@ -1744,6 +1880,10 @@ static const struct opt_kw opt_kws[] = {
     {"httplog", CAP_DEF | CAP_FE, CFG_OPT_HTTPLOG, NULL, NULL},
     {"dontlognull", CAP_DEF | CAP_FE, CFG_OPT_DONTLOGNULL, NULL, NULL},
     {"http-server-close", CAP_ALL, CFG_OPT_HTTP_SERVER_CLOSE, NULL, NULL},
+    {"httpclose", CAP_ALL, CFG_OPT_HTTPCLOSE, NULL, NULL},
+    {"http-keep-alive", CAP_ALL, 0, opt_http_keep_alive, NULL},
+    {"forwardfor", CAP_ALL, 0, opt_forwardfor, NULL},
+    {"forwarded", CAP_DEF | CAP_BE, CFG_OPT_FORWARDED, opt_forwarded, NULL},
     {"redispatch", CAP_DEF | CAP_BE, CFG_OPT_REDISPATCH, opt_redispatch, NULL},
     {"log-health-checks", CAP_DEF | CAP_BE, CFG_OPT_LOG_HEALTH_CHECKS, NULL, NULL},
     {"tcpka", CAP_ALL, CFG_OPT_TCPKA, NULL, NULL},
@@ -1751,10 +1891,7 @@ static const struct opt_kw opt_kws[] = {
     {"srvtcpka", CAP_DEF | CAP_BE, CFG_OPT_SRVTCPKA, NULL, NULL},
     {"allbackups", CAP_DEF | CAP_BE, CFG_OPT_ALLBACKUPS, NULL, NULL},
     {"httpchk", CAP_DEF | CAP_BE, 0, opt_httpchk, NULL},
-    {"forwardfor", CAP_ALL, 0, NULL, L7_LATER},
     {"originalto", CAP_ALL, 0, NULL, L7_LATER},
-    {"httpclose", CAP_ALL, 0, NULL, L7_LATER},
-    {"http-keep-alive", CAP_ALL, 0, NULL, L7_LATER},
     {"http-buffer-request", CAP_ALL, 0, NULL, L7_LATER},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -1784,6 +1921,9 @@ static void set_option(struct cfg_proxy *p, unsigned bit, int on)
 	/* tcplog and httplog choose one log format: the last one wins. */
 	if (on && (bit & (CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG)))
 		p->options &= ~(unsigned)(CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG);
+	/* So do the connection modes httpclose and http-server-close. */
+	if (on && (bit & (CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE)))
+		p->options &= ~(unsigned)(CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE);
 	if (on)
 		p->options |= bit;
 	else
@@ -1833,6 +1973,12 @@ static int kw_no(struct pstate *ps, int argc, char **argv)
 	o = find_opt(ps, argv[2], kw, sizeof(kw));
 	if (!o)
 		return -1;
+	if (o->fn == opt_forwardfor) {
+		forwardfor_clear(&ps->cur->forwardfor);
+		return 0;
+	}
+	if (o->fn == opt_http_keep_alive)
+		return 0; /* keep-alive is the default: nothing to turn off (as HAProxy) */
 	if (!o->bit) {
 		ERR(ps, "'no %s': only boolean options can be negated", kw);
 		return -1;
@@ -2026,6 +2172,207 @@ static int kw_tcp_request(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+/* The optional `if|unless <condition>` that ends a rule at argv[next]. */
+static int rule_cond(struct pstate *ps, const char *what, int argc, char **argv, int next,
+                     struct acl_cond **cond)
+{
+	char err[256];
+
+	if (next >= argc)
+		return 0;
+	if (strcmp(argv[next], "if") != 0 && strcmp(argv[next], "unless") != 0) {
+		ERR(ps,
+		    "%s: unexpected word '%s' (expected 'if' or 'unless' and a condition; quote "
+		    "a value that has spaces)",
+		    what, argv[next]);
+		return -1;
+	}
+	*cond = acl_cond_parse(argv + next, argc - next, ps->cur->acls, err, sizeof(err));
+	if (!*cond) {
+		ERR(ps, "%s: %s", what, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void http_rule_append(struct cfg_proxy *p, struct cfg_http_rule *rule)
+{
+	struct cfg_http_rule **tail = &p->http_rules;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = rule;
+}
+
+/* del-header's `-m <method>`: names are compared whole (case-insensitive),
+ * so only the default `str` method has a meaning here. */
+static int del_header_match(struct pstate *ps, const char *what, int argc, char **argv, int *next)
+{
+	if (*next >= argc || strcmp(argv[*next], "-m") != 0)
+		return 0;
+	if (*next + 1 >= argc) {
+		ERR(ps, "%s: '-m' expects a matching method", what);
+		return -1;
+	}
+	if (strcmp(argv[*next + 1], "str") != 0) {
+		ERR(ps, "%s: '-m %s' is not supported (only '-m str', the whole name)", what,
+		    argv[*next + 1]);
+		return -1;
+	}
+	*next += 2;
+	return 0;
+}
+
+/* `http-request del-header|set-header|add-header <name> [<fmt>] [-m str]
+ * [if|unless <condition>]`. */
+static int kw_http_request(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_http_rule *rule;
+	enum cfg_http_action action;
+	char what[300], err[256];
+	int next = 3;
+
+	if (argc < 2) {
+		ERR(ps, "'http-request' expects an action (del-header, set-header, add-header)");
+		return -1;
+	}
+	if (!strcmp(argv[1], "del-header")) {
+		action = CFG_HTTP_DEL_HEADER;
+	} else if (!strcmp(argv[1], "set-header")) {
+		action = CFG_HTTP_SET_HEADER;
+	} else if (!strcmp(argv[1], "add-header")) {
+		action = CFG_HTTP_ADD_HEADER;
+	} else {
+		ERR(ps,
+		    "'http-request %s' is not supported (supported actions: del-header, "
+		    "set-header, add-header)",
+		    argv[1]);
+		return -1;
+	}
+	if (argc < (action == CFG_HTTP_DEL_HEADER ? 3 : 4)) {
+		ERR(ps, "'http-request %s' expects <name>%s [if|unless <condition>]", argv[1],
+		    action == CFG_HTTP_DEL_HEADER ? "" : " <value>");
+		return -1;
+	}
+	snprintf(what, sizeof(what), "'http-request %s %.200s'", argv[1], argv[2]);
+	if (check_header_name(ps, what, argv[2]) < 0)
+		return -1;
+	rule = xcalloc(1, sizeof(*rule));
+	rule->where = ps->where;
+	rule->action = action;
+	rule->name = xstrdup(argv[2]);
+	if (action == CFG_HTTP_DEL_HEADER) {
+		if (del_header_match(ps, what, argc, argv, &next) < 0)
+			goto fail;
+	} else {
+		rule->fmt = sample_compile(argv[3], err, sizeof(err));
+		if (!rule->fmt) {
+			ERR(ps, "%s: %s", what, err);
+			goto fail;
+		}
+		next = 4;
+	}
+	if (rule_cond(ps, what, argc, argv, next, &rule->cond) < 0)
+		goto fail;
+	http_rule_append(ps->cur, rule);
+	return 0;
+fail:
+	http_rules_free(rule);
+	return -1;
+}
+
+/* The header a removed `reqidel`/`reqdel` regex deletes, when the regex
+ * says exactly "this header, whole line": `^<name>:` with an optional
+ * `.*` (and `$` after it). Name characters may be escaped (`X\-Foo`); a
+ * regex metacharacter that is not escaped means a real regex, which is
+ * refused rather than guessed at. Returns 0 with `name` filled, or -1. */
+static int reqdel_header(const char *re, char *name, size_t len)
+{
+	size_t n = 0;
+
+	if (*re++ != '^')
+		return -1;
+	for (;; re++) {
+		char c = *re;
+		if (c == '\\' && is_tchar(re[1]) && !isalnum((unsigned char)re[1]))
+			c = *++re;
+		else if (!is_tchar(c) || strchr("$*+.^|", c))
+			break;
+		if (n + 1 >= len)
+			return -1;
+		name[n++] = c;
+	}
+	name[n] = '\0';
+	if (n == 0 || *re++ != ':')
+		return -1;
+	if (re[0] == '.' && re[1] == '*')
+		re += re[2] == '$' ? 3 : 2;
+	return *re ? -1 : 0;
+}
+
+/* HAProxy removed the `req*` regex rules in 2.1. The one the seed uses,
+ * deleting a whole header, maps exactly onto del-header, so it is kept
+ * working (with a warning); any other regex is refused. */
+static int kw_reqdel(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_http_rule *rule;
+	char name[256], what[300];
+
+	if (argc < 2) {
+		ERR(ps, "'%s' expects a regex", argv[0]);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "'%s %.200s'", argv[0], argv[1]);
+	if (reqdel_header(argv[1], name, sizeof(name)) < 0) {
+		ERR(ps,
+		    "%s: only '^<header-name>:.*' can be mapped; use 'http-request del-header "
+		    "<name>'",
+		    what);
+		return -1;
+	}
+	if (check_header_name(ps, what, name) < 0)
+		return -1;
+	rule = xcalloc(1, sizeof(*rule));
+	rule->where = ps->where;
+	rule->action = CFG_HTTP_DEL_HEADER;
+	rule->name = xstrdup(name);
+	if (rule_cond(ps, what, argc, argv, 2, &rule->cond) < 0) {
+		http_rules_free(rule);
+		return -1;
+	}
+	http_rule_append(ps->cur, rule);
+	WARN(ps,
+	     "'%s' was removed from HAProxy in 2.1; ppbridge maps this one to 'http-request "
+	     "del-header %s' (case-insensitive%s)",
+	     argv[0], name, strcmp(argv[0], "reqdel") ? "" : ", where reqdel was not");
+	return 0;
+}
+
+static int kw_reqrep(struct pstate *ps, int argc, char **argv)
+{
+	ERR(ps,
+	    "'%s' was removed from HAProxy in 2.1 and its replacement, 'http-request "
+	    "replace-header', is not supported: rewrite it as 'http-request del-header' and "
+	    "'http-request set-header'",
+	    argv[0]);
+	return -1;
+}
+
+static int kw_http_reuse(struct pstate *ps, int argc, char **argv)
+{
+	/* In enum cfg_http_reuse order. */
+	static const char *const names[] = {"safe", "never", "aggressive", "always"};
+	int i = argc == 2 ? name_index(names, 4, argv[1]) : -1;
+
+	if (i < 0) {
+		ERR(ps, "'http-reuse' expects never, safe, aggressive or always%s%s%s",
+		    argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
+		return -1;
+	}
+	ps->cur->http_reuse = (enum cfg_http_reuse)i;
+	return 0;
+}
+
 struct proxy_kw {
 	const char *kw;
 	unsigned caps;
@@ -2049,16 +2396,17 @@ static const struct proxy_kw proxy_kws[] = {
     {"log", CAP_ALL, kw_log},
     {"acl", CAP_FE | CAP_BE, kw_acl},
     {"tcp-request", CAP_FE, kw_tcp_request},
+    {"http-request", CAP_FE | CAP_BE, kw_http_request},
+    {"http-reuse", CAP_DEF | CAP_BE, kw_http_reuse},
+    {"reqidel", CAP_FE | CAP_BE, kw_reqdel},
+    {"reqdel", CAP_FE | CAP_BE, kw_reqdel},
+    {"reqirep", CAP_FE | CAP_BE, kw_reqrep},
+    {"reqrep", CAP_FE | CAP_BE, kw_reqrep},
     {NULL, 0, NULL},
 };
 
 static const struct later proxy_later[] = {
     {"use_backend", "is not supported yet (content switching, issue #4 L7 HTTP path)"},
-    {"reqidel", L7_LATER},
-    {"reqdel", L7_LATER},
-    {"reqirep", L7_LATER},
-    {"reqrep", L7_LATER},
-    {"http-request", L7_LATER},
     {"http-response", L7_LATER},
     {"client-ip", "is not supported yet (migration toggle, issue #7)"},
     {"stats", "is not supported yet (issue #6 operations)"},
@@ -2462,16 +2810,30 @@ static void finish_binds(struct cfg *cfg, struct cfg_msgs *msgs)
 	}
 }
 
+/* HTTP settings of a proxy in mode tcp do nothing: say so, as HAProxy. */
+static void warn_http_only(const struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	if (p->forwardfor.enabled)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
+		            "%s '%s': 'option forwardfor' ignored, it requires mode http",
+		            sec_name(p->caps), p->name);
+	if (p->options & CFG_OPT_FORWARDED)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
+		            "%s '%s': 'option forwarded' ignored, it requires mode http",
+		            sec_name(p->caps), p->name);
+	if (p->http_rules)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->http_rules->where,
+		            "%s '%s': 'http-request' rules ignored, they require mode http",
+		            sec_name(p->caps), p->name);
+}
+
 int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 {
 	int errors = msgs->errors, nfe = 0;
 
 	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next) {
-		if (p->mode == CFG_MODE_HTTP)
-			cfg_msg_add(
-			    msgs, CFG_SEV_ERROR, p->mode_where.line ? &p->mode_where : &p->where,
-			    "%s '%s': mode http is not supported yet (L7 HTTP path, issue #4)",
-			    sec_name(p->caps), p->name);
+		if (p->mode != CFG_MODE_HTTP)
+			warn_http_only(p, msgs);
 		if (p->caps & CFG_CAP_BE)
 			finish_backend(p, msgs);
 	}

@@ -22,7 +22,7 @@
  * idle connection holds no buffer at all.
  *
  * Read/write interest is derived from the state and the queues in one
- * place, update_interest(). A side's EOF becomes shutdown(SHUT_WR) on the
+ * place, strm_update_interest(). A side's EOF becomes shutdown(SHUT_WR) on the
  * other side once its queue is empty; the stream ends when both
  * directions are finished, or at the first error or timeout.
  *
@@ -33,6 +33,7 @@
 #include <config.h>
 
 #include "stream.h"
+#include "stream_int.h"
 
 #include "acl.h"
 #include "backend.h"
@@ -58,83 +59,14 @@
 
 #define STRM_IDLE_TICKS 4
 
-enum strm_state {
-	STRM_ST_INIT = 0,
-	STRM_ST_PROXY_WAIT,
-	STRM_ST_CONNECTING,
-	STRM_ST_ESTABLISHED,
-	STRM_ST_CLOSED,
-};
-
-static const char *const strm_state_names[] = {"INIT", "PROXY_WAIT", "CONNECTING", "ESTABLISHED",
+static const char *const strm_state_names[] = {"INIT",        "PROXY_WAIT", "CONNECTING",
+						"ESTABLISHED", "HTTP_REQ",   "HTTP_XFER",
 						"CLOSED"};
 
-/* How the client's bytes reach the server. Decided after the server is
- * chosen; today only RELAY exists (L4 passthrough, with or without a PROXY
- * header). TLS termination and the HTTP request loop come next. */
-enum strm_path {
-	STRM_PATH_RELAY = 0,
-};
-
-struct strm_side {
-	int fd;                /* -1: none (server not chosen yet, or closed) */
-	struct event *rev;     /* readable, persistent */
-	struct event *wev;     /* writable, persistent; also the connect timeout */
-	int rev_on;
-	int wev_on;
-	uint8_t *q;            /* bytes waiting to be written to this side */
-	size_t q_off;          /* first unsent byte in q */
-	size_t q_len;          /* unsent bytes from q_off */
-	size_t q_cap;
-	int eof;               /* read side ended */
-	int shut;              /* we shut down writes towards this side */
-	unsigned long long bytes_read;    /* read from this side */
-	unsigned long long bytes_written; /* written to this side */
-	unsigned long long seen_read;     /* counters at the previous idle tick */
-	unsigned long long seen_written;
-	unsigned idle_ms;      /* idle time accumulated by ticks */
-};
-
-struct stream {
-	struct stream *next; /* in w->streams */
-	struct stream *prev;
-	unsigned long long id;
-	struct worker *w;
-	struct gen *gen;
-	struct fe *fe;
-	struct be *be;
-	struct srv *srv;
-	enum strm_state state;
-	enum strm_path path;
-	struct strm_side cli;
-	struct strm_side srvs;
-	struct sockaddr_storage cli_addr; /* the client: socket peer, or PROXY source */
-	socklen_t cli_addrlen;
-	struct sockaddr_storage dst_addr; /* what it connected to (or PROXY dest.) */
-	int have_dst;
-	int expect_proxy;  /* a PROXY header must come first */
-	uint8_t *pp_buf;   /* PROXY_WAIT: the header's bytes so far */
-	size_t pp_len;
-	struct pp_bytes up_unique_id; /* from the inbound header, forwarded (owned) */
-	struct pp_bytes up_authority;
-	struct timeval t_accept;
-	struct timespec mono_accept;
-	long connect_ms;   /* time to connect the last attempt, -1 none */
-	int attempts;      /* server connection attempts */
-	int srv_held;      /* counted in s->srv->cur_conns */
-	unsigned char *tried; /* per server: already failed for this stream */
-	struct event *timer;
-	unsigned tick_ms;
-	char term[3];      /* HAProxy-like termination state, e.g. "--", "SC" */
-};
-
-static void strm_close(struct stream *s);
-static void strm_connect_next(struct stream *s);
-static void update_interest(struct stream *s);
 static void on_cli_io(evutil_socket_t fd, short what, void *arg);
 static void on_srv_io(evutil_socket_t fd, short what, void *arg);
 
-static long ms_since(const struct timespec *t0)
+long strm_ms_since(const struct timespec *t0)
 {
 	struct timespec now;
 
@@ -143,7 +75,7 @@ static long ms_since(const struct timespec *t0)
 }
 
 /* The one place a stream changes state; every allowed edge is listed. */
-static void strm_set_state(struct stream *s, enum strm_state next)
+void strm_set_state(struct stream *s, enum strm_state next)
 {
 	int ok;
 
@@ -153,10 +85,17 @@ static void strm_set_state(struct stream *s, enum strm_state next)
 		break;
 	case STRM_ST_CONNECTING:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
-		     s->state == STRM_ST_CONNECTING;
+		     s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_REQ;
 		break;
 	case STRM_ST_ESTABLISHED:
-		ok = s->state == STRM_ST_CONNECTING;
+		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_XFER;
+		break;
+	case STRM_ST_HTTP_REQ:
+		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
+		     s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_XFER;
+		break;
+	case STRM_ST_HTTP_XFER:
+		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_REQ;
 		break;
 	case STRM_ST_CLOSED:
 		ok = s->state != STRM_ST_CLOSED;
@@ -175,7 +114,7 @@ static void strm_set_state(struct stream *s, enum strm_state next)
 	s->state = next;
 }
 
-static void set_term(struct stream *s, char who, char phase)
+void strm_set_term(struct stream *s, char who, char phase)
 {
 	if (s->term[0] != '-' || s->term[1] != '-')
 		return; /* the first cause wins */
@@ -205,7 +144,7 @@ static void strm_log(struct stream *s)
 	snprintf(line, sizeof(line),
 		 "%s [%s.%03ld] %s %s/%s -1/%ld/%ld %llu %llu %s %u/-/-/%u/%d", cli, date,
 		 (long)s->t_accept.tv_usec / 1000, fc->name, s->be->conf->name,
-		 s->srv ? s->srv->conf->name : "<NOSRV>", s->connect_ms, ms_since(&s->mono_accept),
+		 s->srv ? s->srv->conf->name : "<NOSRV>", s->connect_ms, strm_ms_since(&s->mono_accept),
 		 s->srvs.bytes_read, s->cli.bytes_read, s->term, atomic_load(&s->w->nconns),
 		 s->srv ? atomic_load(&s->srv->cur_conns) : 0, s->attempts > 0 ? s->attempts - 1 : 0);
 	log_access(fc->logs, fc->log_global, line);
@@ -252,21 +191,31 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		else
 			side->idle_ms += s->tick_ms;
 	}
+	/* HTTP has its own clocks (http-request, keep-alive, waiting for the
+	 * response); the generic ones apply to its tunnels only. */
+	if (s->http && s->state != STRM_ST_ESTABLISHED && s->state != STRM_ST_PROXY_WAIT) {
+		if (http_tick(s))
+			return;
+		if (s->state == STRM_ST_CLOSED)
+			return;
+		arm_timer(s);
+		return;
+	}
 	if (s->state == STRM_ST_ESTABLISHED && s->be->conf->timeout.tunnel) {
 		/* A tunnel expires only when both directions are quiet. */
 		unsigned idle = s->cli.idle_ms < s->srvs.idle_ms ? s->cli.idle_ms : s->srvs.idle_ms;
 		if (idle >= s->be->conf->timeout.tunnel) {
-			set_term(s, 'c', 'D');
+			strm_set_term(s, 'c', 'D');
 			strm_close(s);
 			return;
 		}
 	} else if (s->cli.idle_ms >= side_timeout(s, &s->cli)) {
-		set_term(s, 'c', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
+		strm_set_term(s, 'c', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
 		strm_close(s);
 		return;
 	} else if (s->state == STRM_ST_ESTABLISHED &&
 		   s->srvs.idle_ms >= side_timeout(s, &s->srvs)) {
-		set_term(s, 's', 'D');
+		strm_set_term(s, 's', 'D');
 		strm_close(s);
 		return;
 	}
@@ -283,6 +232,14 @@ static unsigned tick_for(const struct stream *s)
 		t = srv_t;
 	if (tunnel && tunnel < t)
 		t = tunnel;
+	if (s->http) {
+		unsigned hr = s->fe->conf->timeout.http_request;
+		unsigned ka = s->fe->conf->timeout.http_keep_alive;
+		if (hr && hr < t)
+			t = hr;
+		if (ka && ka < t)
+			t = ka;
+	}
 	t /= STRM_IDLE_TICKS;
 	return t < 10 ? 10 : t;
 }
@@ -312,7 +269,7 @@ static int queue_reserve(struct strm_side *side, size_t more)
 	return 0;
 }
 
-static int side_queue(struct strm_side *side, const uint8_t *data, size_t len)
+int strm_queue(struct strm_side *side, const uint8_t *data, size_t len)
 {
 	if (queue_reserve(side, len) < 0)
 		return -1;
@@ -350,7 +307,7 @@ static void set_event(struct event *ev, int *on, int want)
 }
 
 /* Which events a stream needs follows from its state and queues alone. */
-static void update_interest(struct stream *s)
+void strm_update_interest(struct stream *s)
 {
 	int relaying = s->state == STRM_ST_ESTABLISHED;
 	int cli_read = !s->cli.eof && s->srvs.q_len == 0 &&
@@ -359,6 +316,8 @@ static void update_interest(struct stream *s)
 
 	if (s->state == STRM_ST_CLOSED)
 		return;
+	if (s->http && !relaying && s->state != STRM_ST_PROXY_WAIT)
+		http_interest(s, &cli_read, &srv_read);
 	/* PROXY_WAIT's read carries the client-hs timeout: armed once, kept. */
 	if (s->state != STRM_ST_PROXY_WAIT)
 		set_event(s->cli.rev, &s->cli.rev_on, cli_read);
@@ -372,7 +331,7 @@ static void update_interest(struct stream *s)
 }
 
 /* Write what is queued for `to`. Returns -1 on a socket error. */
-static int flush_side(struct strm_side *to)
+int strm_flush(struct strm_side *to)
 {
 	while (to->q_len > 0) {
 		ssize_t n = send(to->fd, to->q + to->q_off, to->q_len, MSG_NOSIGNAL);
@@ -391,7 +350,7 @@ static int flush_side(struct strm_side *to)
 
 /* Hand bytes to `to`: straight to its socket when nothing is queued ahead
  * of them, else behind the queue. Returns -1 on a socket error. */
-static int deliver(struct strm_side *to, const uint8_t *data, size_t len)
+int strm_deliver(struct strm_side *to, const uint8_t *data, size_t len)
 {
 	ssize_t n = 0;
 
@@ -404,7 +363,7 @@ static int deliver(struct strm_side *to, const uint8_t *data, size_t len)
 		}
 		to->bytes_written += (unsigned long long)n;
 	}
-	if ((size_t)n < len && side_queue(to, data + n, len - (size_t)n) < 0)
+	if ((size_t)n < len && strm_queue(to, data + n, len - (size_t)n) < 0)
 		return -1;
 	return 0;
 }
@@ -425,9 +384,9 @@ static void maybe_shutdown(struct stream *s, struct strm_side *to)
 	to->shut = 1;
 }
 
-static void side_failed(struct stream *s, struct strm_side *side)
+void strm_side_failed(struct stream *s, struct strm_side *side)
 {
-	set_term(s, side == &s->cli ? 'C' : 'S', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
+	strm_set_term(s, side == &s->cli ? 'C' : 'S', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
 	strm_close(s);
 }
 
@@ -442,14 +401,14 @@ static int relay_read(struct stream *s, struct strm_side *from)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
-		side_failed(s, from);
+		strm_side_failed(s, from);
 		return -1;
 	}
 	if (n == 0) {
 		from->eof = 1;
 		if (from == &s->cli && s->state == STRM_ST_CONNECTING && s->srvs.q_len == 0) {
 			/* Nothing to deliver: abort the connect, as HAProxy ("CC"). */
-			set_term(s, 'C', 'C');
+			strm_set_term(s, 'C', 'C');
 			strm_close(s);
 			return -1;
 		}
@@ -457,9 +416,9 @@ static int relay_read(struct stream *s, struct strm_side *from)
 	}
 	from->bytes_read += (unsigned long long)n;
 	if (s->state != STRM_ST_ESTABLISHED)
-		return side_queue(to, buf, (size_t)n) < 0 ? (side_failed(s, from), -1) : 0;
-	if (deliver(to, buf, (size_t)n) < 0) {
-		side_failed(s, to);
+		return strm_queue(to, buf, (size_t)n) < 0 ? (strm_side_failed(s, from), -1) : 0;
+	if (strm_deliver(to, buf, (size_t)n) < 0) {
+		strm_side_failed(s, to);
 		return -1;
 	}
 	return 0;
@@ -477,12 +436,12 @@ static void settle(struct stream *s)
 			return;
 		}
 	}
-	update_interest(s);
+	strm_update_interest(s);
 }
 
 /* ---- server connection ---- */
 
-static void release_srv(struct stream *s)
+void strm_release_srv(struct stream *s)
 {
 	if (s->srv_held) {
 		atomic_fetch_sub(&s->srv->cur_conns, 1);
@@ -490,7 +449,7 @@ static void release_srv(struct stream *s)
 	}
 }
 
-static void close_server_fd(struct stream *s)
+void strm_close_server_fd(struct stream *s)
 {
 	if (s->srvs.fd < 0)
 		return;
@@ -501,24 +460,28 @@ static void close_server_fd(struct stream *s)
 	s->srvs.rev_on = s->srvs.wev_on = 0;
 	close(s->srvs.fd);
 	s->srvs.fd = -1;
+	/* The queue stays: a retry sends it to the next server. */
+	s->srvs.eof = s->srvs.shut = 0;
 }
 
 static void srv_attempt_failed(struct stream *s, char cause)
 {
 	struct srv *srv = s->srv;
 
-	release_srv(s);
+	strm_release_srv(s);
 	atomic_fetch_add(&srv->conn_failures, 1);
-	close_server_fd(s);
+	strm_close_server_fd(s);
 	if (!s->tried)
 		s->tried = calloc((size_t)s->be->nsrv, 1);
 	if (s->tried)
 		s->tried[srv - s->be->srvs] = 1;
 	if (s->attempts > s->be->conf->retries) {
-		set_term(s, cause, 'C');
 		atomic_fetch_add(&s->fe->ctr.conn_fail, 1);
 		log_msg(LOG_WARNING, "%s/%s: giving up on stream %llu after %d attempts",
 			s->be->conf->name, srv->conf->name, s->id, s->attempts);
+		if (s->http && http_connect_failed(s, cause))
+			return;
+		strm_set_term(s, cause, 'C');
 		strm_close(s);
 		return;
 	}
@@ -546,6 +509,12 @@ static struct srv *choose_server(struct stream *s)
 {
 	const struct sockaddr *client = (const struct sockaddr *)&s->cli_addr;
 
+	if (s->attempts == 0 && s->presel) {
+		struct srv *chosen = s->presel;
+		s->presel = NULL;
+		if (srv_usable(chosen))
+			return chosen;
+	}
 	if (s->attempts == 0)
 		return be_select(s->be, client, NULL);
 	if (!want_redispatch(s) && srv_usable(s->srv))
@@ -598,16 +567,18 @@ static int start_connect(struct stream *s, const struct cfg_server *sc)
  * server is known: today the L4 relay; the toggle will add more. */
 static enum strm_path choose_path(const struct stream *s)
 {
-	return STRM_PATH_RELAY;
+	return s->http ? STRM_PATH_HTTP : STRM_PATH_RELAY;
 }
 
-static void strm_connect_next(struct stream *s)
+void strm_connect_next(struct stream *s)
 {
 	struct srv *srv = choose_server(s);
 
 	if (!srv) {
-		set_term(s, 'S', 'C');
 		atomic_fetch_add(&s->fe->ctr.no_server, 1);
+		if (s->http && http_connect_failed(s, 'N'))
+			return;
+		strm_set_term(s, 'S', 'C');
 		log_msg(LOG_WARNING, "frontend %s: no server available in backend %s, closing stream %llu",
 			s->fe->conf->name, s->be->conf->name, s->id);
 		strm_close(s);
@@ -624,25 +595,29 @@ static void strm_connect_next(struct stream *s)
 		srv_attempt_failed(s, 'S');
 		return;
 	}
-	update_interest(s);
+	strm_update_interest(s);
 }
 
 static int send_proxy_header(struct stream *s);
 
 static void on_connected(struct stream *s)
 {
-	s->connect_ms = ms_since(&s->mono_accept);
+	s->connect_ms = strm_ms_since(&s->mono_accept);
 	event_del(s->srvs.wev); /* drop the connect timeout */
 	s->srvs.wev_on = 0;
-	strm_set_state(s, STRM_ST_ESTABLISHED);
 	if (s->srv->conf->send_proxy != CFG_SEND_PROXY_NONE && send_proxy_header(s) < 0) {
-		set_term(s, 'P', 'C');
+		strm_set_term(s, 'P', 'C');
 		strm_close(s);
 		return;
 	}
+	if (s->http) {
+		http_connected(s);
+		return;
+	}
+	strm_set_state(s, STRM_ST_ESTABLISHED);
 	/* The header and what the client sent while we connected go first. */
-	if (flush_side(&s->srvs) < 0) {
-		side_failed(s, &s->srvs);
+	if (strm_flush(&s->srvs) < 0) {
+		strm_side_failed(s, &s->srvs);
 		return;
 	}
 	settle(s);
@@ -666,8 +641,12 @@ static void on_srv_io(evutil_socket_t fd, short what, void *arg)
 		on_connected(s);
 		return;
 	}
-	if ((what & EV_WRITE) && flush_side(&s->srvs) < 0) {
-		side_failed(s, &s->srvs);
+	if (s->http && s->state != STRM_ST_ESTABLISHED) {
+		http_on_srv_io(s, what);
+		return;
+	}
+	if ((what & EV_WRITE) && strm_flush(&s->srvs) < 0) {
+		strm_side_failed(s, &s->srvs);
 		return;
 	}
 	if ((what & EV_READ) && relay_read(s, &s->srvs) < 0)
@@ -689,8 +668,12 @@ static void on_cli_io(evutil_socket_t fd, short what, void *arg)
 			proxy_read(s);
 		return;
 	}
-	if ((what & EV_WRITE) && flush_side(&s->cli) < 0) {
-		side_failed(s, &s->cli);
+	if (s->http && s->state != STRM_ST_ESTABLISHED) {
+		http_on_cli_io(s, what);
+		return;
+	}
+	if ((what & EV_WRITE) && strm_flush(&s->cli) < 0) {
+		strm_side_failed(s, &s->cli);
 		return;
 	}
 	if ((what & EV_READ) && relay_read(s, &s->cli) < 0)
@@ -717,11 +700,11 @@ static void side_free(struct strm_side *side)
 	free(side->q);
 }
 
-static void strm_close(struct stream *s)
+void strm_close(struct stream *s)
 {
 	if (s->state == STRM_ST_CLOSED)
 		return;
-	release_srv(s);
+	strm_release_srv(s);
 	strm_set_state(s, STRM_ST_CLOSED);
 	if (s->srv) {
 		atomic_fetch_add(&s->srv->bytes_out, s->cli.bytes_read);
@@ -729,7 +712,9 @@ static void strm_close(struct stream *s)
 	}
 	atomic_fetch_add(&s->fe->ctr.bytes_in, s->cli.bytes_read);
 	atomic_fetch_add(&s->fe->ctr.bytes_out, s->srvs.bytes_read);
-	strm_log(s);
+	if (!s->http)
+		strm_log(s);
+	http_free(s);
 	side_free(&s->cli);
 	side_free(&s->srvs);
 	if (s->timer)
@@ -761,7 +746,7 @@ static void reset_on_close(int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
-static void log_refusal(struct stream *s, const char *why)
+void strm_log_refusal(struct stream *s, const char *why)
 {
 	char peer[NET_ADDRSTRLEN];
 
@@ -776,9 +761,9 @@ static void proxy_refuse(struct stream *s, enum pp_error err)
 
 	atomic_fetch_add(&s->fe->ctr.pp_errors[err], 1);
 	snprintf(why, sizeof(why), "invalid PROXY header (%s)", pp_strerror(err));
-	log_refusal(s, why);
+	strm_log_refusal(s, why);
 	reset_on_close(s->cli.fd);
-	set_term(s, 'P', 'R');
+	strm_set_term(s, 'P', 'R');
 	strm_close(s);
 }
 
@@ -786,13 +771,13 @@ static void proxy_failed(struct stream *s, short what)
 {
 	if (what & EV_TIMEOUT) {
 		atomic_fetch_add(&s->fe->ctr.pp_timeout, 1);
-		log_refusal(s, "timeout while waiting for the PROXY header (timeout client-hs)");
+		strm_log_refusal(s, "timeout while waiting for the PROXY header (timeout client-hs)");
 		reset_on_close(s->cli.fd);
-		set_term(s, 'c', 'R');
+		strm_set_term(s, 'c', 'R');
 	} else {
 		atomic_fetch_add(&s->fe->ctr.pp_closed, 1);
-		log_refusal(s, "closed before a complete PROXY header (truncated)");
-		set_term(s, 'C', 'R');
+		strm_log_refusal(s, "closed before a complete PROXY header (truncated)");
+		strm_set_term(s, 'C', 'R');
 	}
 	strm_close(s);
 }
@@ -826,6 +811,15 @@ static void proxy_adopt(struct stream *s, const struct pp_header *h)
 	s->up_authority = dup_bytes(h->tlv.authority);
 }
 
+/* Bytes that came with the PROXY header: the HTTP loop parses them, the
+ * relay sends them on. */
+static int proxy_leftover(struct stream *s, const uint8_t *data, size_t len)
+{
+	if (s->http)
+		return http_take_bytes(s, data, len);
+	return strm_queue(&s->srvs, data, len);
+}
+
 static size_t pp_limit(const struct stream *s)
 {
 	unsigned max = s->gen->cfg->global.pp_max_header;
@@ -845,7 +839,7 @@ static void proxy_read(struct stream *s)
 	ssize_t n;
 
 	if (!s->pp_buf && !(s->pp_buf = malloc(max))) {
-		set_term(s, 'R', 'R');
+		strm_set_term(s, 'R', 'R');
 		strm_close(s);
 		return;
 	}
@@ -870,8 +864,8 @@ static void proxy_read(struct stream *s)
 	}
 	proxy_adopt(s, &h);
 	s->cli.bytes_read += s->pp_len - consumed;
-	if (s->pp_len > consumed && side_queue(&s->srvs, s->pp_buf + consumed, s->pp_len - consumed) < 0) {
-		set_term(s, 'R', 'R');
+	if (s->pp_len > consumed && proxy_leftover(s, s->pp_buf + consumed, s->pp_len - consumed) < 0) {
+		strm_set_term(s, 'R', 'R');
 		strm_close(s);
 		return;
 	}
@@ -887,7 +881,10 @@ static void proxy_read(struct stream *s)
 		log_msg(LOG_DEBUG, "stream %llu: PROXY v%d %s, client %s", s->id, h.version,
 			h.use_real_addrs ? "without addresses" : "accepted", peer);
 	}
-	strm_connect_next(s);
+	if (s->http)
+		http_begin(s);
+	else
+		strm_connect_next(s);
 }
 
 /* HAProxy's `tcp-request connection` rules, in order, on the real socket
@@ -913,7 +910,7 @@ static const struct cfg_tcp_rule *apply_conn_rules(struct stream *s, const struc
 
 /* Where the client connected: the inbound header's destination, or our
  * own socket's address (asked only when a header needs it). */
-static const struct sockaddr *frontend_addr(struct stream *s)
+const struct sockaddr *strm_frontend_addr(struct stream *s)
 {
 	if (!s->have_dst) {
 		socklen_t len = sizeof(s->dst_addr);
@@ -942,7 +939,7 @@ static int send_proxy_header(struct stream *s)
 {
 	const struct cfg_server *sc = s->srv->conf;
 	const struct sockaddr *src = (const struct sockaddr *)&s->cli_addr;
-	const struct sockaddr *dst = frontend_addr(s);
+	const struct sockaddr *dst = strm_frontend_addr(s);
 	uint8_t hdr[PP_SEND_MAX];
 	char uid[40];
 	int n;
@@ -1022,15 +1019,21 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 		atomic_fetch_add(&fe->ctr.rejected, 1);
 		snprintf(why, sizeof(why), "rejected by 'tcp-request connection reject' at %s:%d",
 			 reject->where.file, reject->where.line);
-		log_refusal(s, why);
+		strm_log_refusal(s, why);
 		reset_on_close(fd);
 		close(fd);
-		set_term(s, 'P', 'R');
+		strm_set_term(s, 'P', 'R');
+		strm_close(s);
+		return;
+	}
+	if (fe->conf->mode == CFG_MODE_HTTP && !(s->http = calloc(1, sizeof(*s->http)))) {
+		close(fd);
+		strm_set_term(s, 'R', 'C');
 		strm_close(s);
 		return;
 	}
 	if (strm_init_events(s, fd) < 0) {
-		set_term(s, 'R', 'C');
+		strm_set_term(s, 'R', 'C');
 		strm_close(s);
 		return;
 	}
@@ -1047,13 +1050,25 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 		s->cli.rev_on = 1;
 		return;
 	}
-	strm_connect_next(s);
+	if (s->http)
+		http_begin(s);
+	else
+		strm_connect_next(s);
+}
+
+void strm_attach_server_fd(struct stream *s, int fd)
+{
+	s->srvs.fd = fd;
+	s->srvs.eof = s->srvs.shut = 0;
+	s->srvs.rev_on = s->srvs.wev_on = 0;
+	event_assign(s->srvs.rev, s->w->base, fd, EV_READ | EV_PERSIST, on_srv_io, s);
+	event_assign(s->srvs.wev, s->w->base, fd, EV_WRITE | EV_PERSIST, on_srv_io, s);
 }
 
 void strm_kill_all(struct worker *w)
 {
 	while (w->streams) {
-		set_term(w->streams, 'K', w->streams->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
+		strm_set_term(w->streams, 'K', w->streams->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
 		strm_close(w->streams);
 	}
 }

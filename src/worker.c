@@ -57,7 +57,9 @@ static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxco
 	w->maxconn = maxconn;
 	w->scratch_len = WORKER_SCRATCH;
 	w->scratch = malloc(w->scratch_len);
-	if (!w->scratch) {
+	w->hbuf_len = 2 * WORKER_SCRATCH + 4096;
+	w->hbuf = malloc(w->hbuf_len);
+	if (!w->scratch || !w->hbuf) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -83,12 +85,14 @@ static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxco
 static void worker_free(struct worker *w)
 {
 	lsn_close_all(w);
+	strm_pool_flush(w);
 	if (w->wake)
 		event_free(w->wake);
 	if (w->base)
 		event_base_free(w->base);
 	gen_unref(w->gen);
 	free(w->scratch);
+	free(w->hbuf);
 }
 
 int workers_start(struct gen *gen, int n, char *err, size_t errlen)

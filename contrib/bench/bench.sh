@@ -143,19 +143,24 @@ register_job l4-keepalive frag_l4          plain   http
 register_job l4-close     frag_l4          plain   http -H "Connection: close"
 register_job l4-proxy-v2  frag_l4_proxy_v2 proxyv2 http
 
-# EXTENSION POINT (http-xff): an HTTP VIP adding X-Forwarded-For.
-#   frag_http_xff() { cat <<EOF
-#   listen vip
-#       bind 127.0.0.1:$1
-#       mode http
-#       option forwardfor
-#       balance roundrobin
-#       server s1 127.0.0.1:$2
-#   EOF
-#   }
-#   register_job http-xff       frag_http_xff plain http
-#   register_job http-xff-close frag_http_xff plain http -H "Connection: close"
-#
+# HTTP VIP: every request parsed, the client's X-Forwarded-For deleted and
+# the real one added (the seed's fe-route-http), same http-reuse on both.
+frag_http_xff() {
+	cat <<EOF
+listen vip
+    bind 127.0.0.1:$1
+    mode http
+    option forwardfor
+    http-request del-header X-Forwarded-For
+    http-reuse ${HTTP_REUSE:-safe}
+    balance roundrobin
+    server s1 127.0.0.1:$2
+EOF
+}
+
+register_job http-xff       frag_http_xff plain http
+register_job http-xff-close frag_http_xff plain http -H "Connection: close"
+
 # EXTENSION POINT (https-reencrypt): TLS on the VIP, TLS again to the server.
 #   Needs backend kind "tls" (see backend_port / write_nginx_cfg, and a
 #   self-signed cert made with openssl in $TMPD by prepare_tls) and scheme https:

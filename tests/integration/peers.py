@@ -53,8 +53,13 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, addr, handler, name, status, tls=None):
+    def __init__(self, addr, handler, name, status, tls=None, echo=False, big=0, logfile=None,
+                 close_after=False):
         self.address_family = family_of(addr[0])
+        self.logfile = logfile
+        self.close_after = close_after
+        self.echo = echo
+        self.big = big
         self.name = name
         self.status = status
         self.tls = tls
@@ -90,8 +95,35 @@ class IdentHandler(socketserver.BaseRequestHandler):
             sock.sendall(data)
 
 
+def note(server, text):
+    if server.logfile:
+        with open(server.logfile, "a") as f:
+            f.write(text + "\n")
+
+
+class WsHandler(socketserver.StreamRequestHandler):
+    """Answers an Upgrade: websocket request with 101, then echoes bytes."""
+    def handle(self):
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            c = self.rfile.read(1)
+            if not c:
+                return
+            head += c
+        note(self.server, "REQ " + head.split(b"\r\n")[0].decode("latin-1"))
+        self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                         b"Connection: Upgrade\r\n\r\n")
+        self.wfile.flush()
+        while True:
+            data = self.request.recv(65536)
+            if not data:
+                return
+            self.request.sendall(data)
+
+
 class HttpHandler(socketserver.StreamRequestHandler):
     def handle(self):
+        note(self.server, "CONN")
         if self.server.tls:
             try:
                 self.request.do_handshake()
@@ -101,22 +133,58 @@ class HttpHandler(socketserver.StreamRequestHandler):
             line = self.rfile.readline(65536)
             if not line:
                 return
+            note(self.server, "REQ " + line.decode("latin-1").strip())
             version = line.split()[-1].decode() if line.split() else "HTTP/1.0"
             keep = version == "HTTP/1.1"
+            head = line
+            length = 0
+            chunked = False
             while True:
                 h = self.rfile.readline(65536)
+                head += h
                 if h in (b"\r\n", b"\n", b""):
                     break
                 name, _, value = h.decode("latin-1").partition(":")
-                if name.strip().lower() == "connection":
+                lname = name.strip().lower()
+                if lname == "connection":
                     keep = value.strip().lower() == "keep-alive" or (
                         keep and value.strip().lower() != "close")
-            body = ("%s %s\n" % (self.server.name, self.client_address[0])).encode()
+                elif lname == "content-length":
+                    length = int(value.strip())
+                elif lname == "transfer-encoding":
+                    chunked = "chunked" in value.lower()
+            digest = hashlib.sha256()
+            blen = 0
+            if chunked:
+                while True:
+                    size_line = self.rfile.readline(65536)
+                    head_size = int(size_line.split(b";")[0].strip(), 16)
+                    if head_size == 0:
+                        while True:
+                            t = self.rfile.readline(65536)
+                            head += b"TRAILER " + t
+                            if t in (b"\r\n", b""):
+                                break
+                        break
+                    data = self.rfile.read(head_size)
+                    digest.update(data)
+                    blen += len(data)
+                    self.rfile.readline(65536)
+            elif length:
+                data = self.rfile.read(length)
+                digest.update(data)
+                blen = len(data)
+            if self.server.echo:
+                body = head + ("BODY %d %s\n" % (blen, digest.hexdigest())).encode()
+            elif self.server.big:
+                body = b"x" * self.server.big
+            else:
+                body = ("%s %s\n" % (self.server.name, self.client_address[0])).encode()
             head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: %s\r\n\r\n" % (
                 self.server.status, len(body), "keep-alive" if keep else "close")
             self.wfile.write(head.encode() + body)
             self.wfile.flush()
-            if not keep:
+            if not keep or self.server.close_after:
                 return
 
 
@@ -126,7 +194,9 @@ def serve(args, handler):
     if getattr(args, "cert", None):
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(args.cert, args.key)
-    srv = Server((host, port), handler, args.name, args.status, tls)
+    srv = Server((host, port), handler, args.name, args.status, tls,
+                 getattr(args, "echo", False), getattr(args, "big", 0),
+                 getattr(args, "log", None), getattr(args, "close_after", False))
     srv.serve_forever()
 
 
@@ -256,13 +326,19 @@ def hold(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("ident", "http"):
+    for name in ("ident", "http", "ws"):
         p = sub.add_parser(name)
         p.add_argument("--listen", required=True)
         p.add_argument("--name", default=name)
         p.add_argument("--status", type=int, default=200)
         p.add_argument("--cert")
         p.add_argument("--key")
+        p.add_argument("--echo", action="store_true",
+                       help="http: answer with the request head and the body's length and SHA-256")
+        p.add_argument("--big", type=int, default=0, help="http: answer with this many bytes")
+        p.add_argument("--log", help="append CONN / REQ lines to this file")
+        p.add_argument("--close-after", action="store_true",
+                       help="http: close after each response, whatever was said")
     p = sub.add_parser("probe")
     p.add_argument("--connect", required=True)
     p.add_argument("--src")
@@ -284,6 +360,8 @@ def main():
         serve(args, IdentHandler)
     elif args.cmd == "http":
         serve(args, HttpHandler)
+    elif args.cmd == "ws":
+        serve(args, WsHandler)
     elif args.cmd == "probe":
         sys.exit(probe(args))
     elif args.cmd == "bulk":

@@ -5,6 +5,7 @@
 #include "acl.h"
 #include "proxy_proto.h"
 #include "net.h"
+#include "sample.h"
 
 #include <check.h>
 #include <netinet/in.h>
@@ -795,14 +796,10 @@ START_TEST(proxy_errors)
 	parse_err("frontend fe\n option srvtcpka\n", 2, "'option srvtcpka' is not allowed");
 	parse_err("backend be\n option dontlognull\n", 2, "'option dontlognull' is not allowed");
 	parse_err("frontend fe\n option httpchk\n", 2, "'option httpchk' is not allowed");
-	parse_err("frontend fe\n option forwardfor except 127.0.0.0/8\n", 2,
-	          "'option forwardfor' is not supported yet (L7 HTTP path, issue #4)");
-	parse_err("frontend fe\n no option forwardfor\n", 2,
-	          "'option forwardfor' is not supported");
-	parse_err("frontend fe\n reqidel ^X-Forwarded-For:.*\n", 2,
-	          "'reqidel' is not supported yet (L7 HTTP path, issue #4)");
-	parse_err("frontend fe\n http-request del-header X-Forwarded-For\n", 2,
-	          "'http-request' is not supported yet (L7 HTTP path, issue #4)");
+	parse_err("frontend fe\n option originalto\n", 2,
+	          "'option originalto' is not supported yet (L7 HTTP path, issue #4)");
+	parse_err("frontend fe\n http-response del-header Server\n", 2,
+	          "'http-response' is not supported yet (L7 HTTP path, issue #4)");
 	parse_err("frontend fe\n tcp-request content accept\n", 2,
 	          "'tcp-request content' is not supported yet (SNI inspection, issue #7)");
 	parse_err("frontend fe\n client-ip proxy-v2\n", 2,
@@ -1341,8 +1338,6 @@ START_TEST(finish_errors)
 	           "frontend 'fe' (t.cfg:2)");
 	finish_err("listen a\n bind :80\n bind *:80\n server s 1.2.3.4:80\n", 3,
 	           "uses the same address");
-	finish_err("listen li\n bind :1\n mode http\n server s 1.2.3.4:80\n", 3,
-	           "listen 'li': mode http is not supported yet (L7 HTTP path, issue #4)");
 }
 END_TEST
 
@@ -1361,8 +1356,7 @@ START_TEST(finish_mode_mismatch)
 	struct cfg *cfg =
 	    parse_finish("frontend fe\n bind :1\n mode http\n default_backend be\n" BE);
 
-	ck_assert_int_eq(M.errors, 2);
-	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:3: frontend 'fe': mode http is not supported yet"));
+	ck_assert_int_eq(M.errors, 1);
 	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:1: frontend 'fe' in mode http cannot use backend "
 	                                 "'be' in mode tcp"));
 	cfg_free(cfg);
@@ -1395,8 +1389,7 @@ START_TEST(finish_defaults_http_overridden)
 	cfg_msgs_free(&M);
 	cfg = parse_finish("defaults\n mode http\nfrontend fe\n mode tcp\n bind :1\n"
 	                   " default_backend be\nbackend be\n server s 1.2.3.4:5\n");
-	ck_assert_int_eq(M.errors, 2);
-	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:2: backend 'be': mode http is not supported yet"));
+	ck_assert_int_eq(M.errors, 1);
 	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:3: frontend 'fe' in mode tcp cannot use backend "
 	                                 "'be' in mode http"));
 	cfg_free(cfg);
@@ -1410,6 +1403,462 @@ START_TEST(finish_listen_default_backend)
 	ck_assert_int_eq(M.errors, 0);
 	ck_assert_ptr_eq(cfg->proxies->backend, cfg_find_proxy(cfg, "be", CFG_CAP_BE));
 	ck_assert(has_msg(CFG_SEV_WARNING, "listen 'li' has no server"));
+	cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* mode http: forwardfor, http-request, reqidel, http-reuse, options */
+
+#define HFE "frontend fe\n bind 127.0.0.1:8080\n mode http\n default_backend be\n"
+#define HBE "backend be\n mode http\n server s1 127.0.0.1:80\n"
+
+START_TEST(http_mode_ok)
+{
+	struct cfg *cfg = parse_finish("defaults\n mode http\n timeout connect 1s\n"
+	                               " timeout client 1s\n timeout server 1s\n"
+	                               "frontend fe\n bind :1\n default_backend be\n"
+	                               " option forwardfor\n"
+	                               "backend be\n server s 1.2.3.4:5\n"
+	                               "listen li\n bind :2\n server s 1.2.3.4:5\n");
+
+	if (M.errors || M.warnings)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(M.warnings, 0);
+	ck_assert_int_eq(cfg->proxies->mode, CFG_MODE_HTTP);
+	ck_assert_int_eq(cfg->proxies->backend->mode, CFG_MODE_HTTP);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(forwardfor_forms)
+{
+	struct cfg *cfg = parse_ok("frontend a\n option forwardfor\n"
+	                           "frontend b\n option forwardfor except 127.0.0.0/8\n"
+	                           "frontend c\n option forwardfor if-none header X-Client except "
+	                           "::1\n"
+	                           "backend d\n option forwardfor header X-Real-Client\n"
+	                           " option forwardfor except 10.0.0.1\n"
+	                           "listen e\n option forwardfor\n no option forwardfor\n"
+	                           "defaults\n option forwardfor header X-Def if-none\n");
+	struct cfg_proxy *a = cfg_find_proxy(cfg, "a", CFG_CAP_FE);
+	struct cfg_proxy *b = cfg_find_proxy(cfg, "b", CFG_CAP_FE);
+	struct cfg_proxy *c = cfg_find_proxy(cfg, "c", CFG_CAP_FE);
+	struct cfg_proxy *d = cfg_find_proxy(cfg, "d", CFG_CAP_BE);
+	struct cfg_proxy *e = cfg_find_proxy(cfg, "e", CFG_CAP_FE);
+
+	ck_assert_int_eq(a->forwardfor.enabled, 1);
+	ck_assert_int_eq(a->forwardfor.has_except, 0);
+	ck_assert_int_eq(a->forwardfor.if_none, 0);
+	ck_assert_ptr_null(a->forwardfor.header);
+	ck_assert_int_eq(b->forwardfor.has_except, 1);
+	ck_assert_int_eq(b->forwardfor.except.family, AF_INET);
+	ck_assert_int_eq(b->forwardfor.except.prefix, 8);
+	ck_assert_int_eq(b->forwardfor.except.addr[0], 127);
+	ck_assert_int_eq(c->forwardfor.if_none, 1);
+	ck_assert_str_eq(c->forwardfor.header, "X-Client");
+	ck_assert_int_eq(c->forwardfor.except.family, AF_INET6);
+	ck_assert_int_eq(c->forwardfor.except.prefix, 128);
+	/* a second line replaces the first one entirely, as HAProxy */
+	ck_assert_ptr_null(d->forwardfor.header);
+	ck_assert_int_eq(d->forwardfor.has_except, 1);
+	ck_assert_int_eq(d->forwardfor.except.prefix, 32);
+	ck_assert_int_eq(e->forwardfor.enabled, 0);
+	ck_assert_ptr_null(e->forwardfor.header);
+	ck_assert_str_eq(cfg->defaults->forwardfor.header, "X-Def");
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(forwardfor_inherit)
+{
+	struct cfg *cfg = parse_ok("defaults\n option forwardfor except 10.0.0.0/8 header X-F\n"
+	                           "frontend a\n"
+	                           "frontend b\n no option forwardfor\n"
+	                           "backend c\n option forwardfor if-none\n");
+	struct cfg_proxy *a = cfg_find_proxy(cfg, "a", CFG_CAP_FE);
+	struct cfg_proxy *b = cfg_find_proxy(cfg, "b", CFG_CAP_FE);
+	struct cfg_proxy *c = cfg_find_proxy(cfg, "c", CFG_CAP_BE);
+
+	ck_assert_int_eq(a->forwardfor.enabled, 1);
+	ck_assert_int_eq(a->forwardfor.has_except, 1);
+	ck_assert_str_eq(a->forwardfor.header, "X-F");
+	/* a copy, not the defaults' string */
+	ck_assert_ptr_ne(a->forwardfor.header, cfg->defaults->forwardfor.header);
+	ck_assert_int_eq(b->forwardfor.enabled, 0);
+	ck_assert_ptr_null(b->forwardfor.header);
+	ck_assert_int_eq(c->forwardfor.enabled, 1);
+	ck_assert_int_eq(c->forwardfor.if_none, 1);
+	ck_assert_int_eq(c->forwardfor.has_except, 0);
+	ck_assert_ptr_null(c->forwardfor.header);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(forwardfor_errors)
+{
+	parse_err("frontend fe\n option forwardfor except\n", 2,
+	          "'option forwardfor': 'except' expects a network (<address>[/<prefix>])");
+	parse_err("frontend fe\n\n option forwardfor except 10.0.0.0/33\n", 3,
+	          "'except' expects a network (<address>[/<prefix>]), got '10.0.0.0/33'");
+	parse_err("frontend fe\n option forwardfor except localhost\n", 2, "got 'localhost'");
+	parse_err("frontend fe\n option forwardfor header\n", 2,
+	          "'option forwardfor': 'header' expects a header name");
+	parse_err("frontend fe\n option forwardfor header X:Y\n", 2,
+	          "'option forwardfor': 'X:Y' is not a valid header name (RFC 9110 token)");
+	parse_err("frontend fe\n option forwardfor header Content-Length\n", 2,
+	          "'Content-Length' frames the request body and cannot be rewritten");
+	parse_err("frontend fe\n option forwardfor if-none bogus\n", 2,
+	          "'option forwardfor': unknown argument 'bogus' (expected except <network>, "
+	          "header <name>, if-none)");
+	parse_err("frontend fe\n no option forwardfor x\n", 2, "'no' expects 'option <name>'");
+}
+END_TEST
+
+/* A bad line leaves the earlier setting alone. */
+START_TEST(forwardfor_error_keeps_previous)
+{
+	struct cfg *cfg = parse("frontend fe\n option forwardfor header X-A\n"
+	                        " option forwardfor header X-B except nope\n");
+
+	ck_assert_int_eq(M.errors, 1);
+	ck_assert_str_eq(cfg->proxies->forwardfor.header, "X-A");
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(http_request_rules)
+{
+	struct cfg *cfg = parse_ok("frontend fe\n"
+	                           " acl lan src 10.0.0.0/8\n"
+	                           " http-request del-header X-Forwarded-For\n"
+	                           " http-request del-header x-real-ip -m str if lan\n"
+	                           " http-request set-header X-Client %[src]:%[src_port]\n"
+	                           " http-request add-header X-Via \"ppbridge %[dst] 100%%\" "
+	                           "unless { src 127.0.0.1 }\n"
+	                           " http-request set-header X-Empty \"\"\n"
+	                           "backend be\n http-request set-header Host %[req.hdr(host)]\n"
+	                           "listen li\n http-request del-header Forwarded\n");
+	struct cfg_proxy *fe = cfg_find_proxy(cfg, "fe", CFG_CAP_FE);
+	struct cfg_proxy *be = cfg_find_proxy(cfg, "be", CFG_CAP_BE);
+	struct cfg_proxy *li = cfg_find_proxy(cfg, "li", CFG_CAP_FE);
+	struct cfg_http_rule *r = fe->http_rules;
+
+	ck_assert_int_eq(r->action, CFG_HTTP_DEL_HEADER);
+	ck_assert_str_eq(r->name, "X-Forwarded-For");
+	ck_assert_ptr_null(r->fmt);
+	ck_assert_ptr_null(r->cond);
+	ck_assert_int_eq(r->where.line, 3);
+	ck_assert_str_eq(r->where.file, "t.cfg");
+	r = r->next;
+	ck_assert_int_eq(r->action, CFG_HTTP_DEL_HEADER);
+	ck_assert_str_eq(r->name, "x-real-ip");
+	ck_assert_ptr_nonnull(r->cond);
+	ck_assert_int_eq(r->cond->unless, 0);
+	ck_assert_int_eq(r->where.line, 4);
+	r = r->next;
+	ck_assert_int_eq(r->action, CFG_HTTP_SET_HEADER);
+	ck_assert_str_eq(r->name, "X-Client");
+	ck_assert_int_eq(r->fmt->nsegs, 3);
+	ck_assert_int_eq(r->fmt->segs[0].fetch, SAMPLE_SRC);
+	ck_assert_int_eq(r->fmt->segs[1].fetch, SAMPLE_LITERAL);
+	ck_assert_int_eq(r->fmt->segs[2].fetch, SAMPLE_SRC_PORT);
+	ck_assert_ptr_null(r->cond);
+	r = r->next;
+	ck_assert_int_eq(r->action, CFG_HTTP_ADD_HEADER);
+	ck_assert_str_eq(r->name, "X-Via");
+	ck_assert_int_eq(r->fmt->nsegs, 3);
+	ck_assert_str_eq(r->fmt->segs[2].text, " 100%");
+	ck_assert_int_eq(r->cond->unless, 1);
+	ck_assert_int_eq(r->where.line, 6);
+	r = r->next;
+	ck_assert_int_eq(r->action, CFG_HTTP_SET_HEADER);
+	ck_assert_int_eq(r->fmt->nsegs, 0);
+	ck_assert_ptr_null(r->next);
+	ck_assert_int_eq(be->http_rules->fmt->segs[0].fetch, SAMPLE_REQ_HDR);
+	ck_assert_str_eq(be->http_rules->fmt->segs[0].text, "host");
+	ck_assert_str_eq(li->http_rules->name, "Forwarded");
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(http_request_errors)
+{
+	parse_err("frontend fe\n http-request\n", 2,
+	          "'http-request' expects an action (del-header, set-header, add-header)");
+	parse_err("frontend fe\n http-request redirect scheme https\n", 2,
+	          "'http-request redirect' is not supported (supported actions: del-header, "
+	          "set-header, add-header)");
+	parse_err("frontend fe\n http-request replace-header Host a b\n", 2,
+	          "'http-request replace-header' is not supported");
+	parse_err("frontend fe\n http-request del-header\n", 2,
+	          "'http-request del-header' expects <name> [if|unless <condition>]");
+	parse_err("frontend fe\n http-request set-header X-A\n", 2,
+	          "'http-request set-header' expects <name> <value> [if|unless <condition>]");
+	parse_err("frontend fe\n http-request add-header\n", 2, "expects <name> <value>");
+	parse_err("frontend fe\n http-request del-header X(A)\n", 2,
+	          "'http-request del-header X(A)': 'X(A)' is not a valid header name (RFC 9110 "
+	          "token)");
+	parse_err("frontend fe\n http-request set-header \"\" v\n", 2,
+	          "is not a valid header name");
+	parse_err("frontend fe\n http-request set-header Transfer-Encoding chunked\n", 2,
+	          "'Transfer-Encoding' frames the request body and cannot be rewritten");
+	parse_err("frontend fe\n http-request del-header content-length\n", 2,
+	          "'content-length' frames the request body");
+	parse_err("frontend fe\n\n\n http-request set-header X-A %[src,ipmask(24)]\n", 4,
+	          "'http-request set-header X-A': '%[src,ipmask(24)]': converters are not "
+	          "supported");
+	parse_err("frontend fe\n http-request set-header X-A %[foo]\n", 2,
+	          "'http-request set-header X-A': unknown sample fetch 'foo' in '%[foo]'");
+	parse_err("frontend fe\n http-request add-header X-A %[src\n", 2,
+	          "'http-request add-header X-A': missing ']' after '%[src'");
+	parse_err("frontend fe\n http-request set-header X-A \"a\\r\\nb\"\n", 2,
+	          "control character 0x0d");
+	parse_err("frontend fe\n http-request del-header X-A -m beg\n", 2,
+	          "'http-request del-header X-A': '-m beg' is not supported (only '-m str', the "
+	          "whole name)");
+	parse_err("frontend fe\n http-request del-header X-A -m reg\n", 2, "'-m reg' is not");
+	parse_err("frontend fe\n http-request del-header X-A -m\n", 2,
+	          "'-m' expects a matching method");
+	parse_err("frontend fe\n http-request set-header X-A hello world\n", 2,
+	          "'http-request set-header X-A': unexpected word 'world' (expected 'if' or "
+	          "'unless' and a condition; quote a value that has spaces)");
+	parse_err("frontend fe\n http-request set-header X-A -m str\n", 2, "unexpected word 'str'");
+	parse_err("frontend fe\n http-request del-header X-A if nope\n", 2,
+	          "'http-request del-header X-A': ");
+	parse_err("frontend fe\n http-request del-header X-A if\n", 2, "'http-request del-header");
+	parse_err("defaults\n http-request del-header X-A\n", 2,
+	          "'http-request' is not allowed in 'defaults' section (only in frontend, "
+	          "backend, listen)");
+}
+END_TEST
+
+/* A rule that refers to an ACL needs it declared before. */
+START_TEST(http_request_acl_order)
+{
+	parse_err("frontend fe\n http-request del-header X-A if lan\n acl lan src 10.0.0.0/8\n", 2,
+	          "lan");
+}
+END_TEST
+
+START_TEST(http_rules_not_inherited)
+{
+	struct cfg *cfg =
+	    parse_ok("defaults\n mode http\nfrontend a\n http-request del-header X-A\n"
+	             "frontend b\n");
+
+	ck_assert_ptr_nonnull(cfg_find_proxy(cfg, "a", CFG_CAP_FE)->http_rules);
+	ck_assert_ptr_null(cfg_find_proxy(cfg, "b", CFG_CAP_FE)->http_rules);
+	ck_assert_ptr_null(cfg->defaults->http_rules);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(reqidel_mapping)
+{
+	static const struct {
+		const char *line, *name;
+	} ok[] = {
+	    {"reqidel ^X-Forwarded-For:.*", "X-Forwarded-For"},
+	    {"reqidel ^x-forwarded-for:.*", "x-forwarded-for"},
+	    {"reqidel ^X-Forwarded-For:", "X-Forwarded-For"},
+	    {"reqidel ^X-Forwarded-For:.*$", "X-Forwarded-For"},
+	    {"reqidel ^X\\-Forwarded\\-For:.*", "X-Forwarded-For"},
+	    {"reqidel '^X-Forwarded-For:.*'", "X-Forwarded-For"},
+	    {"reqidel ^X-Real-IP:.*", "X-Real-IP"},
+	    {"reqidel ^X\\.Dotted:", "X.Dotted"},
+	    {"reqidel ^Via:.*", "Via"},
+	    {"reqdel ^X-Forwarded-For:.*", "X-Forwarded-For"},
+	};
+	char text[256], warn[300];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct cfg *cfg;
+		const char *kw = strncmp(ok[i].line, "reqdel", 6) ? "reqidel" : "reqdel";
+
+		cfg_msgs_free(&M);
+		snprintf(text, sizeof(text), "frontend fe\n %s\n", ok[i].line);
+		cfg = parse(text);
+		if (M.errors || M.warnings != 1)
+			dump();
+		ck_assert_int_eq(M.errors, 0);
+		ck_assert_int_eq(M.warnings, 1);
+		snprintf(warn, sizeof(warn),
+		         "t.cfg:2: '%s' was removed from HAProxy in 2.1; ppbridge maps this one "
+		         "to 'http-request del-header %s' (case-insensitive%s)",
+		         kw, ok[i].name, strcmp(kw, "reqdel") ? "" : ", where reqdel was not");
+		ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 0)->text, warn);
+		ck_assert_int_eq(cfg->proxies->http_rules->action, CFG_HTTP_DEL_HEADER);
+		ck_assert_str_eq(cfg->proxies->http_rules->name, ok[i].name);
+		ck_assert_int_eq(cfg->proxies->http_rules->where.line, 2);
+		cfg_free(cfg);
+	}
+}
+END_TEST
+
+/* reqidel lines keep their place among http-request rules; a condition
+ * is kept too. */
+START_TEST(reqidel_order_and_cond)
+{
+	struct cfg *cfg = parse_ok("backend be\n http-request set-header X-A a\n"
+	                           " reqidel ^X-Forwarded-For:.* if { src 10.0.0.0/8 }\n"
+	                           " http-request add-header X-B b\n");
+	struct cfg_http_rule *r = cfg->proxies->http_rules;
+
+	ck_assert_int_eq(r->action, CFG_HTTP_SET_HEADER);
+	ck_assert_str_eq(r->next->name, "X-Forwarded-For");
+	ck_assert_ptr_nonnull(r->next->cond);
+	ck_assert_int_eq(r->next->next->action, CFG_HTTP_ADD_HEADER);
+	ck_assert_int_eq(M.warnings, 1);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(reqidel_errors)
+{
+	static const char *const bad[] = {
+	    "X-Forwarded-For:.*",      /* not anchored */
+	    "^X-Forwarded-For",        /* no colon: would match X-Forwarded-For-Foo */
+	    "^X-Forwarded-For:.*foo",  /* more after .* */
+	    "^X-Forwarded-For:$",      /* only empty values */
+	    "^X-Forwarded-For: .*",    /* a space after the colon */
+	    "^X-Forwarded-.*:.*",      /* a wildcard in the name */
+	    "^X.Forwarded:.*",         /* an unescaped dot is any character */
+	    "^(X-Forwarded-For):.*",   /* a group */
+	    "^X-Forwarded-For|Via:.*", /* an alternative */
+	    "^[Xx]-Forwarded-For:.*",  /* a class */
+	    "^X-Forwarded-For:.+",     /* not the whole-header form */
+	    "^X\\dY:.*",               /* an escape class */
+	    "^:.*",                    /* no name */
+	    "^",
+	    "",
+	};
+	char text[256], msg[300];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "frontend fe\n reqidel '%s'\n", bad[i]);
+		snprintf(msg, sizeof(msg),
+		         "'reqidel %s': only '^<header-name>:.*' can be mapped; use 'http-request "
+		         "del-header <name>'",
+		         bad[i]);
+		parse_err(text, 2, msg);
+	}
+	parse_err("frontend fe\n reqdel ^X-A:.*foo\n", 2,
+	          "'reqdel ^X-A:.*foo': only '^<header-name>:.*' can be mapped");
+	parse_err("frontend fe\n reqidel\n", 2, "'reqidel' expects a regex");
+	parse_err("frontend fe\n reqidel ^Content-Length:.*\n", 2,
+	          "'Content-Length' frames the request body");
+	parse_err("frontend fe\n reqidel ^X-A:.* x\n", 2, "unexpected word 'x'");
+	parse_err("defaults\n reqidel ^X-A:.*\n", 2, "'reqidel' is not allowed in 'defaults'");
+	parse_err("frontend fe\n\n reqirep ^Host:\\ (.*) Host:\\ x\n", 3,
+	          "'reqirep' was removed from HAProxy in 2.1 and its replacement, 'http-request "
+	          "replace-header', is not supported: rewrite it as 'http-request del-header' "
+	          "and 'http-request set-header'");
+	parse_err("backend be\n reqrep ^X-A:.* X-B:\\ 1\n", 2, "'reqrep' was removed from HAProxy");
+}
+END_TEST
+
+/* A refused reqidel emits no warning and no rule. */
+START_TEST(reqidel_error_no_rule)
+{
+	struct cfg *cfg = parse("frontend fe\n reqidel ^X.*\n");
+
+	ck_assert_int_eq(M.errors, 1);
+	ck_assert_int_eq(M.warnings, 0);
+	ck_assert_ptr_null(cfg->proxies->http_rules);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(http_reuse)
+{
+	struct cfg *cfg = parse_ok("backend a\n"
+	                           "backend b\n http-reuse never\n"
+	                           "backend c\n http-reuse aggressive\n"
+	                           "listen d\n http-reuse always\n"
+	                           "backend e\n http-reuse always\n http-reuse safe\n"
+	                           "defaults\n http-reuse never\n"
+	                           "backend f\n"
+	                           "backend g\n http-reuse aggressive\n");
+
+	ck_assert_int_eq(cfg_find_proxy(cfg, "a", CFG_CAP_BE)->http_reuse, CFG_REUSE_SAFE);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "b", CFG_CAP_BE)->http_reuse, CFG_REUSE_NEVER);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "c", CFG_CAP_BE)->http_reuse, CFG_REUSE_AGGRESSIVE);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "d", CFG_CAP_BE)->http_reuse, CFG_REUSE_ALWAYS);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "e", CFG_CAP_BE)->http_reuse, CFG_REUSE_SAFE);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "f", CFG_CAP_BE)->http_reuse, CFG_REUSE_NEVER);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "g", CFG_CAP_BE)->http_reuse, CFG_REUSE_AGGRESSIVE);
+	cfg_free(cfg);
+
+	parse_err("backend be\n http-reuse\n", 2,
+	          "'http-reuse' expects never, safe, aggressive or always");
+	parse_err("backend be\n http-reuse sometimes\n", 2,
+	          "'http-reuse' expects never, safe, aggressive or always, got 'sometimes'");
+	parse_err("backend be\n http-reuse safe always\n", 2, "got 'safe'");
+	parse_err("frontend fe\n http-reuse safe\n", 2,
+	          "'http-reuse' is not allowed in 'frontend' section (only in defaults, backend, "
+	          "listen)");
+}
+END_TEST
+
+START_TEST(http_conn_options)
+{
+	struct cfg *cfg = parse_ok("defaults\n option httpclose\n"
+	                           "frontend a\n"
+	                           "frontend b\n option http-server-close\n"
+	                           "frontend c\n option http-keep-alive\n"
+	                           "frontend d\n no option httpclose\n"
+	                           "frontend e\n option http-server-close\n option httpclose\n"
+	                           "frontend f\n no option http-keep-alive\n"
+	                           "backend g\n option forwarded\n"
+	                           "backend h\n option forwarded\n no option forwarded\n"
+	                           "listen i\n option forwarded\n option httplog\n");
+	const unsigned close = CFG_OPT_HTTPCLOSE, sclose = CFG_OPT_HTTP_SERVER_CLOSE;
+
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "a", CFG_CAP_FE)->options, close);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "b", CFG_CAP_FE)->options, sclose);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "c", CFG_CAP_FE)->options, 0);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "d", CFG_CAP_FE)->options, 0);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "e", CFG_CAP_FE)->options, close);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "f", CFG_CAP_FE)->options, close);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "g", CFG_CAP_BE)->options, close | CFG_OPT_FORWARDED);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "h", CFG_CAP_BE)->options, close);
+	ck_assert_uint_eq(cfg_find_proxy(cfg, "i", CFG_CAP_BE)->options,
+	                  close | CFG_OPT_FORWARDED | CFG_OPT_HTTPLOG);
+	cfg_free(cfg);
+
+	parse_err("backend be\n option forwarded proto\n", 2,
+	          "'option forwarded': only 'option forwarded' without arguments is supported, "
+	          "got 'proto'");
+	parse_err("frontend fe\n option forwarded\n", 2,
+	          "'option forwarded' is not allowed in 'frontend' section (only in defaults, "
+	          "backend, listen)");
+	parse_err("frontend fe\n option httpclose 1\n", 2, "'option httpclose' takes no value");
+	parse_err("frontend fe\n option http-keep-alive x\n", 2,
+	          "'option http-keep-alive' takes no value, got 'x'");
+	parse_err("backend be\n option http-buffer-request\n", 2,
+	          "'option http-buffer-request' is not supported yet (L7 HTTP path, issue #4)");
+}
+END_TEST
+
+START_TEST(http_only_in_tcp_warns)
+{
+	struct cfg *cfg = parse_finish("defaults\n timeout connect 1s\n timeout client 1s\n"
+	                               " timeout server 1s\n"
+	                               "frontend fe\n bind :1\n default_backend be\n"
+	                               " option forwardfor\n"
+	                               " http-request del-header X-A\n"
+	                               "backend be\n option forwarded\n server s 1.2.3.4:5\n");
+
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(M.warnings, 3);
+	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:5: frontend 'fe': 'option forwardfor' ignored, "
+	                                   "it requires mode http"));
+	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:9: frontend 'fe': 'http-request' rules ignored, "
+	                                   "they require mode http"));
+	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:10: backend 'be': 'option forwarded' ignored, "
+	                                   "it requires mode http"));
 	cfg_free(cfg);
 }
 END_TEST
@@ -1473,25 +1922,21 @@ static const char seed_cfg[] = "frontend fe-ocp-api-servers\n"
 START_TEST(seed_config)
 {
 	static const char *const expect[] = {
-	    "t.cfg:29: 'option forwardfor' is not supported yet (L7 HTTP path, issue #4)",
-	    "t.cfg:30: 'reqidel' is not supported yet (L7 HTTP path, issue #4)",
 	    "t.cfg:40: 'ssl' on bind is not supported yet (TLS termination, issue #5)",
-	    "t.cfg:43: 'option forwardfor' is not supported yet (L7 HTTP path, issue #4)",
-	    "t.cfg:44: 'reqidel' is not supported yet (L7 HTTP path, issue #4)",
 	    "t.cfg:49: server 'infra1': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
 	    "t.cfg:50: server 'infra2': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
 	    "t.cfg:51: server 'infra3': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
-	    "t.cfg:28: frontend 'fe-route-http': mode http is not supported yet (L7 HTTP path, "
-	    "issue #4)",
-	    "t.cfg:34: backend 'be-route-http': mode http is not supported yet (L7 HTTP path, "
-	    "issue #4)",
-	    "t.cfg:42: frontend 'fe-route-https': mode http is not supported yet (L7 HTTP path, "
-	    "issue #4)",
-	    "t.cfg:48: backend 'be-route-https': mode http is not supported yet (L7 HTTP path, "
-	    "issue #4)",
 	};
+	static const char *const warn[] = {
+	    "t.cfg:30: 'reqidel' was removed from HAProxy in 2.1; ppbridge maps this one to "
+	    "'http-request del-header X-Forwarded-For' (case-insensitive)",
+	    "t.cfg:44: 'reqidel' was removed from HAProxy in 2.1; ppbridge maps this one to "
+	    "'http-request del-header X-Forwarded-For' (case-insensitive)",
+	};
+	static const char *const http_fes[] = {"fe-route-http", "fe-route-https"};
 	size_t n = sizeof(expect) / sizeof(expect[0]);
 	struct cfg *cfg = parse_finish(seed_cfg);
+	struct cfg_proxy *fe;
 	size_t i = 0;
 
 	if ((size_t)M.errors != n)
@@ -1503,6 +1948,28 @@ START_TEST(seed_config)
 		ck_assert_str_eq(m->text, expect[i]);
 		i++;
 	}
+	/* The reqidel lines are the only parse warnings (the rest are timeouts). */
+	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 0)->text, warn[0]);
+	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 1)->text, warn[1]);
+	ck_assert(!has_msg(CFG_SEV_WARNING, "requires mode http"));
+	for (size_t k = 0; k < sizeof(http_fes) / sizeof(http_fes[0]); k++) {
+		fe = cfg_find_proxy(cfg, http_fes[k], CFG_CAP_FE);
+		ck_assert_int_eq(fe->mode, CFG_MODE_HTTP);
+		ck_assert_int_eq(fe->forwardfor.enabled, 1);
+		ck_assert_int_eq(fe->forwardfor.has_except, 1);
+		ck_assert_int_eq(fe->forwardfor.except.family, AF_INET);
+		ck_assert_int_eq(fe->forwardfor.except.prefix, 8);
+		ck_assert_ptr_null(fe->forwardfor.header);
+		ck_assert_ptr_nonnull(fe->http_rules);
+		ck_assert_ptr_null(fe->http_rules->next);
+		ck_assert_int_eq(fe->http_rules->action, CFG_HTTP_DEL_HEADER);
+		ck_assert_str_eq(fe->http_rules->name, "X-Forwarded-For");
+		ck_assert_ptr_null(fe->http_rules->cond);
+		ck_assert_ptr_eq(fe->backend->http_rules, NULL);
+		ck_assert_int_eq(fe->backend->mode, CFG_MODE_HTTP);
+	}
+	ck_assert_int_eq(cfg_find_proxy(cfg, "fe-route-http", CFG_CAP_FE)->http_rules->where.line,
+	                 30);
 	/* The TCP part is intact. */
 	ck_assert_int_eq(cfg_find_proxy(cfg, "be-ocp-api-servers", CFG_CAP_BE)->nservers, 3);
 	ck_assert_int_eq(cfg_find_proxy(cfg, "be-oauth-route", CFG_CAP_BE)->balance,
@@ -1816,6 +2283,26 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, finish_warnings);
 	tcase_add_test(tc, finish_defaults_http_overridden);
 	tcase_add_test(tc, finish_listen_default_backend);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("http");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, http_mode_ok);
+	tcase_add_test(tc, forwardfor_forms);
+	tcase_add_test(tc, forwardfor_inherit);
+	tcase_add_test(tc, forwardfor_errors);
+	tcase_add_test(tc, forwardfor_error_keeps_previous);
+	tcase_add_test(tc, http_request_rules);
+	tcase_add_test(tc, http_request_errors);
+	tcase_add_test(tc, http_request_acl_order);
+	tcase_add_test(tc, http_rules_not_inherited);
+	tcase_add_test(tc, reqidel_mapping);
+	tcase_add_test(tc, reqidel_order_and_cond);
+	tcase_add_test(tc, reqidel_errors);
+	tcase_add_test(tc, reqidel_error_no_rule);
+	tcase_add_test(tc, http_reuse);
+	tcase_add_test(tc, http_conn_options);
+	tcase_add_test(tc, http_only_in_tcp_warns);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("real");

@@ -1,0 +1,178 @@
+/* stream_int.h - the inside of a stream, shared by stream.c (accept, L4
+ * relay, PROXY, server connections, lifecycle) and stream_http.c (the
+ * HTTP/1.1 request loop). Not for other modules: they use stream.h.
+ */
+#ifndef PPB_STREAM_INT_H
+#define PPB_STREAM_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "http1.h"
+#include "proxy_proto.h"
+
+struct be;
+struct event;
+struct fe;
+struct gen;
+struct srv;
+struct worker;
+struct pconn;
+
+enum strm_state {
+	STRM_ST_INIT = 0,
+	STRM_ST_PROXY_WAIT,  /* reading the inbound PROXY header */
+	STRM_ST_CONNECTING,  /* connecting to a server */
+	STRM_ST_ESTABLISHED, /* L4 relay (also HTTP tunnels after 101) */
+	STRM_ST_HTTP_REQ,    /* waiting for / reading a request head */
+	STRM_ST_HTTP_XFER,   /* a request and its response in flight */
+	STRM_ST_CLOSED,
+};
+
+/* How the client's bytes reach the server. Decided after the server is
+ * chosen: the L4 relay (with or without a PROXY header), or the HTTP
+ * request loop. TLS termination comes next. */
+enum strm_path {
+	STRM_PATH_RELAY = 0,
+	STRM_PATH_HTTP,
+};
+
+struct strm_side {
+	int fd;                /* -1: none (server not chosen yet, or closed) */
+	struct event *rev;     /* readable, persistent */
+	struct event *wev;     /* writable, persistent; also the connect timeout */
+	int rev_on;
+	int wev_on;
+	uint8_t *q;            /* bytes waiting to be written to this side */
+	size_t q_off;          /* first unsent byte in q */
+	size_t q_len;          /* unsent bytes from q_off */
+	size_t q_cap;
+	int eof;               /* read side ended */
+	int shut;              /* we shut down writes towards this side */
+	unsigned long long bytes_read;    /* read from this side */
+	unsigned long long bytes_written; /* written to this side */
+	unsigned long long seen_read;     /* counters at the previous idle tick */
+	unsigned long long seen_written;
+	unsigned idle_ms;      /* idle time accumulated by ticks */
+};
+
+/* Bytes read but not processed yet (HTTP heads, pipelined requests). */
+struct strm_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+/* The HTTP side of a stream: one exchange (request + response) at a time. */
+struct strm_http {
+	struct strm_buf cin;   /* from the client, not processed yet */
+	struct strm_buf sin;   /* from the server, not processed yet */
+	struct h1_req req;
+	struct h1_field req_fields[H1_DEFAULT_MAX_FIELDS];
+	struct h1_resp resp;
+	int nreq;              /* requests seen on this connection */
+	struct timespec head_start; /* when we started waiting for this head */
+	int head_started;      /* a byte of the head arrived */
+	/* request body towards the server */
+	int req_done;
+	uint64_t req_left;     /* LENGTH: bytes still to forward */
+	struct h1_chunk_state req_chunk;
+	int req_trailers;      /* chunked: reading the trailer section */
+	struct h1_trailers req_tr;
+	/* response */
+	int resp_head_done;
+	int resp_done;
+	uint64_t resp_left;
+	struct h1_chunk_state resp_chunk;
+	int resp_trailers;
+	struct h1_trailers resp_tr;
+	unsigned long long resp_bytes; /* bytes sent to the client for this response */
+	int status;
+	/* connection management */
+	int close_after;       /* close the client once this response is out */
+	int srv_keep;          /* the server connection may be reused after it */
+	int from_pool;         /* this request rides on a reused connection */
+	struct strm_buf replay;/* what was sent on a reused connection, for a replay */
+	int replayable;
+	int replays;
+	int closing;           /* answered and closing: lingering for the client's FIN */
+	struct timespec closing_since;
+	int logged;            /* this exchange's access-log line is out */
+	int srv_keep_wanted;   /* we ask the server to keep the connection */
+	unsigned srv_uses;     /* requests the current server connection served */
+	int srv_idle;          /* the server connection is kept, clean, between requests */
+	/* access log */
+	struct timeval t_req;
+	struct timespec mono_req;
+	long t_connect_ms;
+	char reqline[256];
+};
+
+struct stream {
+	struct stream *next; /* in w->streams */
+	struct stream *prev;
+	unsigned long long id;
+	struct worker *w;
+	struct gen *gen;
+	struct fe *fe;
+	struct be *be;
+	struct srv *srv;
+	enum strm_state state;
+	enum strm_path path;
+	struct strm_side cli;
+	struct strm_side srvs;
+	struct sockaddr_storage cli_addr; /* the client: socket peer, or PROXY source */
+	socklen_t cli_addrlen;
+	struct sockaddr_storage dst_addr; /* what it connected to (or PROXY dest.) */
+	int have_dst;
+	int expect_proxy;  /* a PROXY header must come first */
+	uint8_t *pp_buf;   /* PROXY_WAIT: the header's bytes so far */
+	size_t pp_len;
+	struct pp_bytes up_unique_id; /* from the inbound header, forwarded (owned) */
+	struct pp_bytes up_authority;
+	struct timeval t_accept;
+	struct timespec mono_accept;
+	long connect_ms;   /* time to connect the last attempt, -1 none */
+	int attempts;      /* server connection attempts */
+	int srv_held;      /* counted in s->srv->cur_conns */
+	unsigned char *tried; /* per server: already failed for this stream */
+	struct event *timer;
+	unsigned tick_ms;
+	char term[3];      /* HAProxy-like termination state, e.g. "--", "SC" */
+	struct strm_http *http; /* mode http only */
+	struct srv *presel;     /* the server the HTTP loop chose for the next connect */
+};
+
+/* stream.c */
+void strm_set_state(struct stream *s, enum strm_state next);
+void strm_set_term(struct stream *s, char who, char phase);
+void strm_close(struct stream *s);
+void strm_update_interest(struct stream *s);
+int strm_queue(struct strm_side *side, const uint8_t *data, size_t len);
+int strm_flush(struct strm_side *to);
+int strm_deliver(struct strm_side *to, const uint8_t *data, size_t len);
+void strm_side_failed(struct stream *s, struct strm_side *side);
+void strm_connect_next(struct stream *s);
+void strm_close_server_fd(struct stream *s);
+void strm_release_srv(struct stream *s);
+void strm_attach_server_fd(struct stream *s, int fd);
+long strm_ms_since(const struct timespec *t0);
+const struct sockaddr *strm_frontend_addr(struct stream *s);
+void strm_log_refusal(struct stream *s, const char *why);
+
+/* stream_http.c */
+void http_begin(struct stream *s);
+int http_take_bytes(struct stream *s, const uint8_t *data, size_t len);
+void http_connected(struct stream *s);
+void http_on_cli_io(struct stream *s, short what);
+void http_on_srv_io(struct stream *s, short what);
+int http_connect_failed(struct stream *s, char cause); /* 1: handled (answered 503) */
+int http_tick(struct stream *s); /* 1: the stream was closed */
+void http_interest(struct stream *s, int *cli_read, int *srv_read);
+void http_free(struct stream *s);
+void http_log(struct stream *s);
+
+#endif
