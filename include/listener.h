@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 struct cfg_bind;
-struct evconnlistener;
+struct event;
 struct fe;
 struct worker;
 
@@ -15,7 +15,7 @@ struct lsn {
 	struct fe *fe;
 	const struct cfg_bind *bind;
 	int fd;
-	struct evconnlistener *evl;
+	struct event *ev; /* readable: connections to accept */
 };
 
 /* Open one socket per bind of every frontend for worker `w` (not yet

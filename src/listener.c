@@ -11,7 +11,8 @@
 #include "worker.h"
 
 #include <errno.h>
-#include <event2/listener.h>
+#include <event2/event.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +20,28 @@
 
 #define LISTEN_BACKLOG 1024
 
-static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *peer,
-		      int peerlen, void *arg)
+/* Accept a bounded batch per wake-up (HAProxy's tune.maxaccept): a
+ * burst of new connections must not starve the I/O of established ones. */
+#define LSN_MAX_ACCEPT 16
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct lsn *l = arg;
 
-	strm_accept(l->w, l, fd, peer, (socklen_t)peerlen);
-}
-
-static void on_accept_error(struct evconnlistener *evl, void *arg)
-{
-	struct lsn *l = arg;
-	int err = EVUTIL_SOCKET_ERROR();
-
-	/* EMFILE/ENFILE: out of descriptors. Pause briefly rather than spin. */
-	log_msg(LOG_ERR, "frontend %s: accept on %s failed: %s", l->fe->conf->name, l->bind->text,
-		evutil_socket_error_to_string(err));
+	for (int i = 0; i < LSN_MAX_ACCEPT && !l->w->paused; i++) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				/* EMFILE/ENFILE: out of descriptors; the next wake-up retries. */
+				log_msg(LOG_ERR, "frontend %s: accept on %s failed: %s",
+					l->fe->conf->name, l->bind->text, strerror(errno));
+			return;
+		}
+		strm_accept(l->w, l, fd, (struct sockaddr *)&peer, len);
+	}
 }
 
 int lsn_open_all(struct worker *w, char *err, size_t errlen)
@@ -72,10 +79,9 @@ int lsn_open_all(struct worker *w, char *err, size_t errlen)
 int lsn_enable_all(struct worker *w)
 {
 	for (struct lsn *l = w->lsns; l; l = l->next) {
-		l->evl = evconnlistener_new(w->base, on_accept, l, LEV_OPT_CLOSE_ON_FREE, -1, l->fd);
-		if (!l->evl)
+		l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST, on_accept, l);
+		if (!l->ev || event_add(l->ev, NULL) != 0)
 			return -1;
-		evconnlistener_set_error_cb(l->evl, on_accept_error);
 	}
 	return 0;
 }
@@ -83,12 +89,12 @@ int lsn_enable_all(struct worker *w)
 void lsn_pause(struct worker *w, int paused)
 {
 	for (struct lsn *l = w->lsns; l; l = l->next) {
-		if (!l->evl)
+		if (!l->ev)
 			continue;
 		if (paused)
-			evconnlistener_disable(l->evl);
+			event_del(l->ev);
 		else
-			evconnlistener_enable(l->evl);
+			event_add(l->ev, NULL);
 	}
 }
 
@@ -98,9 +104,9 @@ void lsn_close_all(struct worker *w)
 
 	while (l) {
 		struct lsn *next = l->next;
-		if (l->evl)
-			evconnlistener_free(l->evl);
-		else if (l->fd >= 0)
+		if (l->ev)
+			event_free(l->ev);
+		if (l->fd >= 0)
 			close(l->fd);
 		free(l);
 		l = next;
