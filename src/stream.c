@@ -380,7 +380,9 @@ static void maybe_shutdown(struct stream *s, struct strm_side *to)
 
 	if (!from->eof || to->shut || to->fd < 0 || to->q_len > 0)
 		return;
-	shutdown(to->fd, SHUT_WR);
+	/* When `to` has ended too, the close that follows says it all. */
+	if (!to->eof)
+		shutdown(to->fd, SHUT_WR);
 	to->shut = 1;
 }
 

@@ -895,7 +895,7 @@ static int become_tunnel(struct stream *s)
 /* The client connection closes after this response: say so in it, as
  * HAProxy does, or a keep-alive client would send its next request into
  * our close. Other fields go through byte-exact. */
-static int send_head_closing(struct stream *s, size_t head_len)
+static int send_head_closing(struct stream *s, size_t head_len, size_t extra)
 {
 	struct strm_http *h = s->http;
 	const uint8_t *b = h->sin.data;
@@ -904,8 +904,8 @@ static int send_head_closing(struct stream *s, size_t head_len)
 	size_t len, cap = s->w->hbuf_len;
 	static const char closing[] = "Connection: close\r\n\r\n";
 
-	if (!eol || head_len + sizeof(closing) > cap)
-		return send_client(s, b, head_len); /* cannot happen within the limits */
+	if (!eol || head_len + extra + sizeof(closing) > cap)
+		return send_client(s, b, head_len + extra); /* cannot happen within the limits */
 	len = (size_t)(eol + 1 - (b + h->resp.start));
 	memcpy(out, b + h->resp.start, len);
 	for (uint32_t i = 0; i < h->resp.nfields && i < h->resp.fields_cap; i++) {
@@ -918,9 +918,13 @@ static int send_head_closing(struct stream *s, size_t head_len)
 	}
 	memcpy(out + len, closing, sizeof(closing) - 1);
 	len += sizeof(closing) - 1;
-	h->resp_bytes += head_len - len; /* count what the server sent, not our edit */
+	memcpy(out + len, b + head_len, extra); /* the body's first bytes, same send */
+	len += extra;
+	h->resp_bytes += head_len + extra - len; /* count what the server sent, not our edit */
 	return send_client(s, out, len);
 }
+
+static int forward_response_head(struct stream *s, size_t head_len);
 
 static int parse_response_head(struct stream *s)
 {
@@ -940,25 +944,38 @@ static int parse_response_head(struct stream *s)
 	h->replayable = 0; /* the server answered: no replay from here on */
 	buf_free(&h->replay);
 	h->status = h->resp.status;
-	if (h->resp.interim || !(h->close_after || h->resp.framing == H1_FRAMING_CLOSE)) {
+	if (h->resp.interim) {
+		/* 100 Continue and friends: forwarded, another head follows */
 		if (send_client(s, h->sin.data, head_len) < 0)
 			return -1;
-	} else if (send_head_closing(s, head_len) < 0) {
-		return -1;
-	}
-	buf_consume(&h->sin, head_len);
-	if (h->resp.interim) {
-		/* 100 Continue and friends: another head follows */
+		buf_consume(&h->sin, head_len);
 		h1_resp_init(&h->resp, h->req_fields, H1_DEFAULT_MAX_FIELDS);
 		return 1;
 	}
+	return forward_response_head(s, head_len);
+}
+
+/* Set up the body's framing, then send the head together with the body
+ * bytes already here: one send for a whole small response. */
+static int forward_response_head(struct stream *s, size_t head_len)
+{
+	struct strm_http *h = s->http;
+	size_t extra = 0;
+
 	h->resp_head_done = 1;
 	h->srv_keep = h->resp.keep_alive && h->srv_keep_wanted;
 	switch (h->resp.framing) {
 	case H1_FRAMING_TUNNEL:
+		if (send_client(s, h->sin.data, head_len) < 0)
+			return -1;
+		buf_consume(&h->sin, head_len);
 		return become_tunnel(s);
 	case H1_FRAMING_LENGTH:
 		h->resp_left = h->resp.content_length;
+		extra = h->sin.len - head_len;
+		if (extra > h->resp_left)
+			extra = (size_t)h->resp_left;
+		h->resp_left -= extra;
 		h->resp_done = h->resp_left == 0;
 		break;
 	case H1_FRAMING_CHUNKED:
@@ -971,6 +988,13 @@ static int parse_response_head(struct stream *s)
 	default:
 		h->resp_done = 1;
 	}
+	if (!(h->close_after || h->resp.framing == H1_FRAMING_CLOSE)) {
+		if (send_client(s, h->sin.data, head_len + extra) < 0)
+			return -1;
+	} else if (send_head_closing(s, head_len, extra) < 0) {
+		return -1;
+	}
+	buf_consume(&h->sin, head_len + extra);
 	return 1;
 }
 

@@ -49,6 +49,22 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* The epoll changelist merges the interest changes a callback makes on
+ * one descriptor (connect done: stop writing, start reading) into one
+ * epoll_ctl at the next wait. */
+static struct event_base *new_base(void)
+{
+	struct event_config *ec = event_config_new();
+	struct event_base *base;
+
+	if (!ec)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxconn, char *err,
 		       size_t errlen)
 {
@@ -63,7 +79,7 @@ static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxco
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	w->base = event_base_new();
+	w->base = new_base();
 	if (!w->base) {
 		snprintf(err, errlen, "cannot create an event base");
 		return -1;
