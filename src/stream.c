@@ -602,26 +602,40 @@ void strm_connect_next(struct stream *s)
 
 static int send_proxy_header(struct stream *s);
 
+/* The server socket became writable while connecting. When bytes wait for
+ * it (the client's, a PROXY header, an HTTP request) sending them is the
+ * test: a refused connect fails that send, and no getsockopt() is spent. */
 static void on_connected(struct stream *s)
 {
-	s->connect_ms = strm_ms_since(&s->mono_accept);
-	event_del(s->srvs.wev); /* drop the connect timeout */
-	s->srvs.wev_on = 0;
+	unsigned long long before = s->srvs.bytes_written;
+	size_t hdr = s->srvs.q_len;
+
 	if (s->srv->conf->send_proxy != CFG_SEND_PROXY_NONE && send_proxy_header(s) < 0) {
 		strm_set_term(s, 'P', 'C');
 		strm_close(s);
 		return;
 	}
+	hdr = s->srvs.q_len - hdr; /* the PROXY header now in front of the queue */
+	if (strm_flush(&s->srvs) < 0) {
+		if (s->srvs.bytes_written == before) {
+			/* Nothing reached it: the connect failed. Take our header
+			 * back out; the retry builds its own. */
+			s->srvs.q_off += hdr;
+			s->srvs.q_len -= hdr;
+			srv_attempt_failed(s, 'S');
+			return;
+		}
+		strm_side_failed(s, &s->srvs);
+		return;
+	}
+	s->connect_ms = strm_ms_since(&s->mono_accept);
+	event_del(s->srvs.wev); /* drop the connect timeout */
+	s->srvs.wev_on = 0;
 	if (s->http) {
 		http_connected(s);
 		return;
 	}
 	strm_set_state(s, STRM_ST_ESTABLISHED);
-	/* The header and what the client sent while we connected go first. */
-	if (strm_flush(&s->srvs) < 0) {
-		strm_side_failed(s, &s->srvs);
-		return;
-	}
 	settle(s);
 }
 
@@ -636,7 +650,8 @@ static void on_srv_io(evutil_socket_t fd, short what, void *arg)
 			srv_attempt_failed(s, 's');
 			return;
 		}
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+		if (s->srvs.q_len == 0 && s->srv->conf->send_proxy == CFG_SEND_PROXY_NONE &&
+		    (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)) {
 			srv_attempt_failed(s, 'S');
 			return;
 		}

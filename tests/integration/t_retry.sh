@@ -9,6 +9,7 @@ P2=$(free_port) # nothing listens here
 P3=$(free_port)
 PF=$(free_port)
 PD=$(free_port)
+PP=$(free_port)
 start_ident s1 "127.0.0.1:$P1"
 start_ident s3 "127.0.0.1:$P3"
 wait_port 127.0.0.1 "$P1"
@@ -31,6 +32,13 @@ listen vip
 listen dead
     bind 127.0.0.1:$PD
     server gone 127.0.0.1:$P2
+# With a PROXY header queued, the refused connect is seen by the send.
+listen vip-pp
+    bind 127.0.0.1:$PP
+    balance roundrobin
+    server s1 127.0.0.1:$P1 send-proxy
+    server s2 127.0.0.1:$P2 send-proxy
+    server s3 127.0.0.1:$P3 send-proxy
 CFG
 start_ppb "$T_DIR/ppb.cfg"
 
@@ -39,6 +47,15 @@ out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PF" --count 60) || fail "lost
 n=$(count_lines "$T_DIR/ppbridge.log" 'vip vip/s2 ')
 [ "$n" -eq 0 ] || fail "$n connections logged as served by the dead server"
 ok "60/60 connections served despite a refusing server"
+
+for i in $(seq 1 30); do
+	out=$(python3 "$PEERS" raw --connect "127.0.0.1:$PP" 'payload-right-away\n')
+	echo "$out" | grep -q '^s[13] ' || fail "send-proxy retry $i: no server answered: $out"
+	echo "$out" | grep -q '^PROXY TCP4 127.0.0.1 127.0.0.1 ' || fail "send-proxy retry $i: header: $out"
+	[ "$(echo "$out" | grep -c '^PROXY ')" -eq 1 ] || fail "send-proxy retry $i: header sent twice: $out"
+	echo "$out" | grep -q 'payload-right-away' || fail "send-proxy retry $i: payload lost: $out"
+done
+ok "send-proxy: 30/30 served through a refusing server, one header each, payload intact"
 
 start=$(date +%s%N)
 python3 "$PEERS" probe --connect "127.0.0.1:$PD" >/dev/null 2>&1 && fail "a dead backend served"
