@@ -21,6 +21,7 @@
 struct cfg_proxy;
 struct cfg_server;
 struct chk;
+struct tls_client;
 
 struct srv {
 	const struct cfg_server *conf;
@@ -35,6 +36,7 @@ struct srv {
 	struct health health;     /* main thread only */
 	struct chk *chk;          /* main thread only */
 	char *last_check;         /* main thread only: last check outcome */
+	struct tls_client *tls;   /* `ssl`: context and session cache (gen.c owns it) */
 };
 
 struct be_ring_point {

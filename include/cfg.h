@@ -137,6 +137,14 @@ struct cfg_bind {
 	int v6only;           /* `v6only` */
 	char *name;           /* `name X`, NULL when not given */
 	int accept_proxy;     /* `accept-proxy`: every connection starts with a PROXY header */
+	/* TLS termination (`ssl`) */
+	int ssl;
+	struct cfg_str *crts;  /* `crt <file|dir>`, in order; the first file is the default */
+	char *alpn;            /* `alpn h2,http/1.1` as written */
+	int ssl_min_ver;       /* 0 default (TLSv1.2), else 0x0303 / 0x0304 (TLS1_2_VERSION ...) */
+	int ssl_max_ver;       /* 0: none */
+	char *ciphers;         /* TLS <= 1.2 cipher list */
+	char *ciphersuites;    /* TLS 1.3 suites */
 };
 
 /* One `http-check send hdr <name> <value>` line. */
@@ -158,6 +166,12 @@ struct cfg_httpchk {
 	int connect_ssl;    /* `http-check connect ssl` */
 	uint16_t connect_port; /* `http-check connect port N`, 0 = unset */
 	char *connect_sni;  /* `http-check connect sni X`, NULL = unset */
+};
+
+/* A list of strings (bind `crt`). */
+struct cfg_str {
+	struct cfg_str *next;
+	char *s;
 };
 
 enum cfg_send_proxy {
@@ -188,8 +202,15 @@ struct cfg_server {
 	int disabled;        /* starts in maintenance */
 	int check_ssl;       /* `check-ssl` */
 	char *check_sni;     /* `check-sni NAME` */
-	enum cfg_verify verify;
+	enum cfg_verify verify;  /* for `ssl` data connections and TLS checks */
 	char *ca_file;
+	/* TLS re-encryption (`ssl`) */
+	int ssl;
+	char *sni_text;          /* `sni <expr>` as written */
+	struct sample_fmt *sni;  /* compiled: ssl_fc_sni, req.hdr(host), ... */
+	char *verifyhost;        /* `verifyhost <name>` */
+	char *crt;               /* `crt <pem>`: client certificate */
+	int ssl_min_ver;         /* `ssl-min-ver`, 0: default */
 	int maxconn;         /* 0 = unlimited */
 
 	enum cfg_send_proxy send_proxy; /* `send-proxy`, `send-proxy-v2[-ssl[-cn]]` */
@@ -321,6 +342,18 @@ struct cfg_global {
 	int log_send_hostname;       /* accepted; the log module may use it */
 	unsigned tune_bufsize;       /* 0 = not set */
 	unsigned pp_max_header;      /* `tune.pp-max-header`: largest PROXY header accepted */
+	/* `ssl-default-bind-*` / `ssl-default-server-*`: defaults for binds and servers */
+	char *ssl_default_bind_ciphers;
+	char *ssl_default_bind_ciphersuites;
+	int ssl_default_bind_min_ver;
+	char *ssl_default_server_ciphers;
+	char *ssl_default_server_ciphersuites;
+	int ssl_default_server_min_ver;
+	int ssl_server_verify_none; /* `ssl-server-verify none` */
+	/* `ca-base` / `crt-base`: prefixed to relative `ca-file` / `crt` paths
+	 * written after them (the parser stores the joined paths) */
+	char *ca_base;
+	char *crt_base;
 };
 
 struct cfg {

@@ -73,6 +73,8 @@ void chk_timeouts(const struct cfg_proxy *be, const struct cfg_server *srv, unsi
  * they start with: with `check-send-proxy`, or with `send-proxy*` when the
  * check goes to the data port (no `port`/`addr`). (pure) */
 int chk_sends_proxy(const struct cfg_server *srv);
+/* Do the checks of `srv` run over TLS? (pure) */
+int chk_uses_ssl(const struct cfg_server *srv, const struct cfg_proxy *be);
 /* The header a check sends on connected socket `fd`: v2 LOCAL (with the
  * server's crc32c/ssl options), or a real v1 line from the socket's own
  * addresses. Returns its length or a negative value. */

@@ -14,6 +14,7 @@
 struct cfg;
 struct cfg_proxy;
 struct be;
+struct tls_bind;
 
 /* Termination classes counted per frontend. */
 struct fe_counters {
@@ -32,9 +33,17 @@ struct fe_counters {
 	atomic_ullong http_errors; /* requests refused as invalid (4xx) */
 };
 
+/* A bind and the TLS it terminates (NULL without `ssl`). */
+struct fe_bind {
+	const struct cfg_bind *conf;
+	struct tls_bind *tls;
+};
+
 struct fe {
 	const struct cfg_proxy *conf;
 	struct be *be;
+	struct fe_bind *binds;
+	int nbinds;
 	struct fe_counters ctr;
 };
 
@@ -47,8 +56,11 @@ struct gen {
 	int nfe;
 };
 
-/* Build a generation from a finished, resolved config; takes ownership of
- * `cfg` (freed with the generation, or at once on failure). */
+/* Build a generation from a finished, resolved config, TLS contexts
+ * included (certificates and CA files are loaded here, so a bad one fails
+ * the whole generation); takes ownership of `cfg` (freed with the
+ * generation, or at once on failure). Warnings (an expired certificate)
+ * go to the log. */
 struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen);
 struct gen *gen_ref(struct gen *gen);
 void gen_unref(struct gen *gen);

@@ -7,6 +7,7 @@
 struct cfg_bind;
 struct event;
 struct fe;
+struct tls_bind;
 struct worker;
 
 struct lsn {
@@ -14,6 +15,7 @@ struct lsn {
 	struct worker *w;
 	struct fe *fe;
 	const struct cfg_bind *bind;
+	struct tls_bind *tls; /* `ssl` on this bind, else NULL */
 	int fd;
 	struct event *ev; /* readable: connections to accept */
 };

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -21,10 +22,19 @@ struct gen;
 struct srv;
 struct worker;
 struct pconn;
+struct tls_bind;
+struct sample_ctx;
+typedef struct ssl_st SSL;
+
+/* strm_recv() / strm_send() results besides a byte count. */
+#define STRM_IO_EOF 0
+#define STRM_IO_ERROR (-1)
+#define STRM_IO_AGAIN (-2)
 
 enum strm_state {
 	STRM_ST_INIT = 0,
 	STRM_ST_PROXY_WAIT,  /* reading the inbound PROXY header */
+	STRM_ST_TLS_HS,      /* TLS handshake with the client (bind ... ssl) */
 	STRM_ST_CONNECTING,  /* connecting to a server */
 	STRM_ST_ESTABLISHED, /* L4 relay (also HTTP tunnels after 101) */
 	STRM_ST_HTTP_REQ,    /* waiting for / reading a request head */
@@ -42,6 +52,9 @@ enum strm_path {
 
 struct strm_side {
 	int fd;                /* -1: none (server not chosen yet, or closed) */
+	SSL *ssl;              /* TLS on this side, or NULL */
+	int hs;                /* TLS handshake in progress */
+	int ssl_wants_write;   /* the last SSL call waits for the socket to be writable */
 	struct event *rev;     /* readable, persistent */
 	struct event *wev;     /* writable, persistent; also the connect timeout */
 	int rev_on;
@@ -144,9 +157,19 @@ struct stream {
 	char term[3];      /* HAProxy-like termination state, e.g. "--", "SC" */
 	struct strm_http *http; /* mode http only */
 	struct srv *presel;     /* the server the HTTP loop chose for the next connect */
+	struct tls_bind *tls_bind; /* `bind ... ssl`: terminate TLS with this */
+	char *sni;              /* the client's SNI (ssl_fc_sni), or NULL */
+	char *srv_sni;          /* the SNI of the current TLS server connection */
+	struct timespec hs_start; /* when the current TLS handshake began */
 };
 
 /* stream.c */
+ssize_t strm_recv(struct strm_side *side, void *buf, size_t len);
+ssize_t strm_send(struct strm_side *side, const void *buf, size_t len);
+void strm_ssl_more(struct strm_side *side);
+/* The SNI for a TLS server connection: the server's `sni` expression
+ * (ssl_fc_sni, req.hdr(host), ...), or "" when it has none. */
+const char *strm_server_sni(struct stream *s, char *buf, size_t len);
 void strm_set_state(struct stream *s, enum strm_state next);
 void strm_set_term(struct stream *s, char who, char phase);
 void strm_close(struct stream *s);
@@ -166,6 +189,8 @@ void strm_log_refusal(struct stream *s, const char *why);
 /* stream_http.c */
 void http_begin(struct stream *s);
 int http_take_bytes(struct stream *s, const uint8_t *data, size_t len);
+/* Let samples see the current request's headers (req.hdr). */
+void http_sample_ctx(struct stream *s, struct sample_ctx *ctx);
 void http_connected(struct stream *s);
 void http_on_cli_io(struct stream *s, short what);
 void http_on_srv_io(struct stream *s, short what);

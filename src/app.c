@@ -141,7 +141,7 @@ static int validate_tls(const struct cfg *cfg)
 	for (const struct cfg_proxy *px = cfg->proxies; px; px = px->next) {
 		for (const struct cfg_server *sv = px->servers; sv; sv = sv->next) {
 			char err[512];
-			if (!sv->check || !(sv->check_ssl || px->httpchk.connect_ssl))
+			if (!sv->check || !chk_uses_ssl(sv, px))
 				continue;
 			if (sv->verify != CFG_VERIFY_NONE && !sv->ca_file) {
 				/* As HAProxy 2.6: no silent trust in the system store. */
@@ -464,11 +464,17 @@ int app_main(int argc, char **argv)
 	log_setup(o.debug, 1);
 	cfg = load_config(&o);
 	if (o.check_only) {
-		if (!cfg) {
+		char err[600];
+		struct gen *gen = cfg ? gen_new(cfg, err, sizeof(err)) : NULL;
+		/* TLS material loads here, as at start-up: -c catches a bad
+		 * certificate or CA file too. */
+		if (cfg && !gen)
+			fprintf(stderr, "[ALERT] %s\n", err);
+		if (!gen) {
 			fprintf(stderr, "[ALERT] Fatal errors found in configuration.\n");
 			return 1;
 		}
-		cfg_free(cfg);
+		gen_unref(gen);
 		printf("Configuration file is valid\n");
 		return 0;
 	}

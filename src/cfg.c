@@ -479,6 +479,52 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* `ssl-min-ver` / `ssl-max-ver` values, as TLS protocol numbers. Versions
+ * below TLS 1.2 are never offered: naming one is an error, not a silent
+ * upgrade. */
+static int parse_tls_version(const char *text, int *out, const char **err)
+{
+	static const struct {
+		const char *name;
+		int version; /* 0: refused */
+	} names[] = {
+	    {"SSLv3", 0}, {"TLSv1.0", 0}, {"TLSv1.1", 0}, {"TLSv1.2", 0x0303}, {"TLSv1.3", 0x0304},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i].name, text) != 0)
+			continue;
+		if (!names[i].version) {
+			*err = "not supported: ppbridge requires TLS 1.2 or later";
+			return -1;
+		}
+		*out = names[i].version;
+		return 0;
+	}
+	*err = "expects TLSv1.2 or TLSv1.3";
+	return -1;
+}
+
+/* A `crt` or `ca-file` path: relative ones go under `crt-base` /
+ * `ca-base` when one was set, as HAProxy does. */
+static char *base_path(const char *base, const char *path)
+{
+	size_t blen, plen;
+	char *out;
+
+	if (!base || path[0] == '/')
+		return xstrdup(path);
+	blen = strlen(base);
+	plen = strlen(path);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--; /* "/etc/ssl/" and "/" join without "//" */
+	out = xcalloc(1, blen + plen + 2);
+	memcpy(out, base, blen);
+	out[blen] = '/';
+	memcpy(out + blen + 1, path, plen + 1);
+	return out;
+}
+
 /* ------------------------------------------------------------------ */
 /* Parser state */
 
@@ -802,6 +848,131 @@ static int g_pp_max_header(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+/* One word argument: a cipher list, a directory. */
+static int kw_word(struct pstate *ps, int argc, char **argv, const char *what, char **dst)
+{
+	if (argc != 2 || !*argv[1]) {
+		ERR(ps, "'%s' expects %s", argv[0], what);
+		return -1;
+	}
+	set_str(dst, argv[1]);
+	return 0;
+}
+
+static int g_ssl_default_bind_ciphers(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a cipher list", &ps->cfg->global.ssl_default_bind_ciphers);
+}
+
+static int g_ssl_default_bind_ciphersuites(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a TLS 1.3 cipher suite list",
+	               &ps->cfg->global.ssl_default_bind_ciphersuites);
+}
+
+static int g_ssl_default_server_ciphers(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a cipher list",
+	               &ps->cfg->global.ssl_default_server_ciphers);
+}
+
+static int g_ssl_default_server_ciphersuites(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a TLS 1.3 cipher suite list",
+	               &ps->cfg->global.ssl_default_server_ciphersuites);
+}
+
+/* `ssl-default-bind-options` / `ssl-default-server-options`: the subset
+ * of the bind and server options that has a meaning here. */
+static int g_ssl_default_options(struct pstate *ps, int argc, char **argv, int *min_ver)
+{
+	int ver = *min_ver;
+
+	if (argc < 2) {
+		ERR(ps, "'%s' expects options (ssl-min-ver, no-sslv3, no-tlsv10, no-tlsv11)",
+		    argv[0]);
+		return -1;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i], *err;
+
+		if (!strcmp(opt, "ssl-min-ver")) {
+			if (i + 1 >= argc) {
+				ERR(ps, "'%s': 'ssl-min-ver' expects a value", argv[0]);
+				return -1;
+			}
+			if (parse_tls_version(argv[++i], &ver, &err) < 0) {
+				ERR(ps, "'%s': 'ssl-min-ver %s': %s", argv[0], argv[i], err);
+				return -1;
+			}
+		} else if (!strcmp(opt, "no-sslv3") || !strcmp(opt, "no-tlsv10") ||
+		           !strcmp(opt, "no-tlsv11")) {
+			NOTICE(ps,
+			       "%s: '%s' has no effect: ppbridge never offers TLS versions "
+			       "below 1.2",
+			       argv[0], opt);
+		} else if (!strcmp(opt, "no-tls-tickets")) {
+			ERR(ps,
+			    "'%s': 'no-tls-tickets' is not supported (session tickets stay on "
+			    "so that returning clients resume)",
+			    argv[0]);
+			return -1;
+		} else {
+			ERR(ps,
+			    "'%s': '%s' is not supported (only ssl-min-ver, no-sslv3, "
+			    "no-tlsv10, no-tlsv11)",
+			    argv[0], opt);
+			return -1;
+		}
+	}
+	*min_ver = ver;
+	return 0;
+}
+
+static int g_ssl_default_bind_options(struct pstate *ps, int argc, char **argv)
+{
+	return g_ssl_default_options(ps, argc, argv, &ps->cfg->global.ssl_default_bind_min_ver);
+}
+
+static int g_ssl_default_server_options(struct pstate *ps, int argc, char **argv)
+{
+	return g_ssl_default_options(ps, argc, argv, &ps->cfg->global.ssl_default_server_min_ver);
+}
+
+static int g_ssl_server_verify(struct pstate *ps, int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "none")) {
+		ps->cfg->global.ssl_server_verify_none = 1;
+	} else if (argc == 2 && !strcmp(argv[1], "required")) {
+		ps->cfg->global.ssl_server_verify_none = 0;
+	} else {
+		ERR(ps, "'ssl-server-verify' expects 'none' or 'required'");
+		return -1;
+	}
+	return 0;
+}
+
+static int g_ssl_dh_param(struct pstate *ps, int argc, char **argv)
+{
+	long v;
+
+	if (kw_number(ps, argc, argv, 1024, 16384, &v) < 0)
+		return -1;
+	NOTICE(ps, "tune.ssl.default-dh-param: accepted, no effect (ppbridge offers ECDHE "
+	           "key exchanges and OpenSSL's built-in DH groups)");
+	return 0;
+}
+
+static int g_ca_base(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a directory", &ps->cfg->global.ca_base);
+}
+
+static int g_crt_base(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a directory", &ps->cfg->global.crt_base);
+}
+
 /* Known, not implemented yet: the message says which issue brings it. */
 struct later {
 	const char *kw;
@@ -815,8 +986,6 @@ static const struct later global_later[] = {
     {"gid", "not supported yet (issue #6 operations)"},
     {"stats", "not supported yet (admin socket, issue #6 operations)"},
     {"chroot", "not supported yet (issue #6 operations)"},
-    {"ca-base", "not supported yet (issue #5 TLS)"},
-    {"crt-base", "not supported yet (issue #5 TLS)"},
     {NULL, NULL},
 };
 
@@ -835,6 +1004,16 @@ static const struct global_kw global_kws[] = {
     {"log-send-hostname", g_log_send_hostname},
     {"tune.bufsize", g_bufsize},
     {"tune.pp-max-header", g_pp_max_header},
+    {"ssl-default-bind-ciphers", g_ssl_default_bind_ciphers},
+    {"ssl-default-bind-ciphersuites", g_ssl_default_bind_ciphersuites},
+    {"ssl-default-bind-options", g_ssl_default_bind_options},
+    {"ssl-default-server-ciphers", g_ssl_default_server_ciphers},
+    {"ssl-default-server-ciphersuites", g_ssl_default_server_ciphersuites},
+    {"ssl-default-server-options", g_ssl_default_server_options},
+    {"ssl-server-verify", g_ssl_server_verify},
+    {"tune.ssl.default-dh-param", g_ssl_dh_param},
+    {"ca-base", g_ca_base},
+    {"crt-base", g_crt_base},
     {NULL, NULL},
 };
 
@@ -882,6 +1061,39 @@ static void server_free_fields(struct cfg_server *s)
 	free(s->check_addr);
 	free(s->check_sni);
 	free(s->ca_file);
+	free(s->sni_text);
+	sample_free(s->sni);
+	free(s->verifyhost);
+	free(s->crt);
+}
+
+/* The server option `sni <expr>` is a sample expression, not a log-format
+ * value: `ssl_fc_sni` is compiled as "%[ssl_fc_sni]". `str(<name>)`, the
+ * fixed-name form, becomes literal text, and must be a host name. */
+static struct sample_fmt *sni_compile(const char *expr, char *err, size_t errlen)
+{
+	size_t len = strlen(expr);
+	struct sample_fmt *fmt;
+	char *text;
+
+	text = xcalloc(1, len + 4);
+	if (len >= 5 && !strncmp(expr, "str(", 4) && expr[len - 1] == ')') {
+		size_t n = len - 5;
+		if (strspn(expr + 4, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                     "0123456789-._") != n) {
+			if (err)
+				snprintf(err, errlen, "'%.*s' is not a host name", (int)n,
+				         expr + 4);
+			free(text);
+			return NULL;
+		}
+		memcpy(text, expr + 4, n);
+	} else {
+		snprintf(text, len + 4, "%%[%s]", expr);
+	}
+	fmt = sample_compile(text, err, errlen);
+	free(text);
+	return fmt;
 }
 
 /* Copy settings (not identity) from a default-server template. */
@@ -894,6 +1106,32 @@ static void server_copy_settings(struct cfg_server *dst, const struct cfg_server
 	dst->check_addr = xstrdup(src->check_addr);
 	dst->check_sni = xstrdup(src->check_sni);
 	dst->ca_file = xstrdup(src->ca_file);
+	dst->sni_text = xstrdup(src->sni_text);
+	/* It compiled once: it compiles again. */
+	dst->sni = src->sni_text ? sni_compile(src->sni_text, NULL, 0) : NULL;
+	dst->verifyhost = xstrdup(src->verifyhost);
+	dst->crt = xstrdup(src->crt);
+}
+
+static void str_list_free(struct cfg_str *l)
+{
+	while (l) {
+		struct cfg_str *next = l->next;
+		free(l->s);
+		free(l);
+		l = next;
+	}
+}
+
+static void bind_free(struct cfg_bind *b)
+{
+	free(b->text);
+	free(b->name);
+	str_list_free(b->crts);
+	free(b->alpn);
+	free(b->ciphers);
+	free(b->ciphersuites);
+	free(b);
 }
 
 static void hdrs_free(struct cfg_hdr *h)
@@ -959,9 +1197,7 @@ static void proxy_free(struct cfg_proxy *p)
 
 	while (b) {
 		struct cfg_bind *next = b->next;
-		free(b->text);
-		free(b->name);
-		free(b);
+		bind_free(b);
 		b = next;
 	}
 	while (s) {
@@ -1096,25 +1332,94 @@ static int check_caps(struct pstate *ps, const char *kw, unsigned allowed)
 	return -1;
 }
 
+/* The value after a bind option, or an error naming both. */
+static const char *bind_arg(struct pstate *ps, int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc || !*argv[*i + 1]) {
+		ERR(ps, "'bind %s': '%s' expects a value", argv[1], argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/* `alpn`: protocol names of 1 to 255 bytes, separated by commas. */
+static int valid_alpn(const char *list)
+{
+	size_t n;
+
+	do {
+		n = strcspn(list, ",");
+		if (n == 0 || n > 255)
+			return 0;
+		list += n;
+	} while (*list++ == ',');
+	return 1;
+}
+
+static int bind_tls_version(struct pstate *ps, struct cfg_bind *b, const char *opt, const char *arg,
+                            int *out)
+{
+	const char *err;
+
+	if (parse_tls_version(arg, out, &err) < 0) {
+		ERR(ps, "'bind %s': '%s %s': %s", b->text, opt, arg, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int kw_bind_option(struct pstate *ps, struct cfg_bind *b, int argc, char **argv, int *i)
 {
+	/* Bind options a later issue brings (none left since issue #5). */
 	static const struct later later[] = {
-	    {"ssl", "is not supported yet (TLS termination, issue #5)"},
-	    {"crt", "is not supported yet (TLS termination, issue #5)"},
-	    {"crt-list", "is not supported yet (TLS termination, issue #5)"},
-	    {"alpn", "is not supported yet (TLS termination, issue #5)"},
-	    {"ca-file", "is not supported yet (TLS termination, issue #5)"},
-	    {"verify", "is not supported yet (TLS termination, issue #5)"},
-	    {"ciphers", "is not supported yet (TLS termination, issue #5)"},
-	    {"ssl-min-ver", "is not supported yet (TLS termination, issue #5)"},
 	    {NULL, NULL},
 	};
-	const char *opt = argv[*i];
+	/* HAProxy's TLS bind options that ppbridge refuses for good, with
+	 * what to write instead when there is something. */
+	static const struct {
+		const char *kw;
+		const char *hint;
+	} names[] = {
+	    {"crt-list", "list the certificates with several 'crt', or name a directory"},
+	    {"ca-file", "client certificates are not supported"},
+	    {"verify", "client certificates are not supported"},
+	    {"ca-verify-file", "client certificates are not supported"},
+	    {"crl-file", "client certificates are not supported"},
+	    {"ca-ignore-err", "client certificates are not supported"},
+	    {"crt-ignore-err", "client certificates are not supported"},
+	    {"no-ca-names", "client certificates are not supported"},
+	    {"ca-sign-file", "certificates are never generated"},
+	    {"ca-sign-pass", "certificates are never generated"},
+	    {"generate-certificates", "certificates are never generated"},
+	    {"curves", "OpenSSL's default groups apply"},
+	    {"ecdhe", "OpenSSL's default groups apply"},
+	    {"sigalgs", "OpenSSL's default signature algorithms apply"},
+	    {"client-sigalgs", "client certificates are not supported"},
+	    {"force-sslv3", "use 'ssl-min-ver' and 'ssl-max-ver'"},
+	    {"force-tlsv10", "use 'ssl-min-ver' and 'ssl-max-ver'"},
+	    {"force-tlsv11", "use 'ssl-min-ver' and 'ssl-max-ver'"},
+	    {"force-tlsv12", "use 'ssl-min-ver' and 'ssl-max-ver'"},
+	    {"force-tlsv13", "use 'ssl-min-ver' and 'ssl-max-ver'"},
+	    {"no-tlsv12", "use 'ssl-min-ver' and 'ssl-max-ver'"},
+	    {"no-tlsv13", "use 'ssl-min-ver' and 'ssl-max-ver'"},
+	    {"npn", "use 'alpn'"},
+	    {"allow-0rtt", "TLS 1.3 early data is never accepted"},
+	    {"prefer-client-ciphers", "the server's cipher order applies"},
+	    {"strict-sni", "a client without a matching SNI gets the first certificate"},
+	};
+	const char *opt = argv[*i], *arg;
 	const struct later *l = find_later(later, opt);
 
 	if (l) {
 		ERR(ps, "'%s' on bind %s", opt, l->why);
 		return -1;
+	}
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		if (!strcmp(names[k].kw, opt)) {
+			ERR(ps, "'bind %s': '%s' is not supported (%s)", argv[1], opt,
+			    names[k].hint);
+			return -1;
+		}
 	}
 	if (!strcmp(opt, "accept-proxy")) {
 		b->accept_proxy = 1;
@@ -1123,13 +1428,77 @@ static int kw_bind_option(struct pstate *ps, struct cfg_bind *b, int argc, char 
 	} else if (!strcmp(opt, "v6only")) {
 		b->v6only = 1;
 	} else if (!strcmp(opt, "name")) {
-		if (*i + 1 >= argc) {
-			ERR(ps, "'bind %s': 'name' expects a value", argv[1]);
+		if (!(arg = bind_arg(ps, argc, argv, i)))
+			return -1;
+		set_str(&b->name, arg);
+	} else if (!strcmp(opt, "ssl")) {
+		b->ssl = 1;
+	} else if (!strcmp(opt, "crt")) {
+		struct cfg_str *c, **tail = &b->crts;
+		if (!(arg = bind_arg(ps, argc, argv, i)))
+			return -1;
+		while (*tail)
+			tail = &(*tail)->next;
+		c = xcalloc(1, sizeof(*c));
+		c->s = base_path(ps->cfg->global.crt_base, arg);
+		*tail = c;
+	} else if (!strcmp(opt, "alpn")) {
+		if (!(arg = bind_arg(ps, argc, argv, i)))
+			return -1;
+		if (!valid_alpn(arg)) {
+			ERR(ps,
+			    "'bind %s': 'alpn' expects protocol names separated by commas "
+			    "(e.g. h2,http/1.1), got '%s'",
+			    argv[1], arg);
 			return -1;
 		}
-		set_str(&b->name, argv[++*i]);
+		set_str(&b->alpn, arg);
+	} else if (!strcmp(opt, "ssl-min-ver") || !strcmp(opt, "ssl-max-ver")) {
+		if (!(arg = bind_arg(ps, argc, argv, i)))
+			return -1;
+		return bind_tls_version(ps, b, opt, arg,
+		                        !strcmp(opt, "ssl-min-ver") ? &b->ssl_min_ver
+		                                                    : &b->ssl_max_ver);
+	} else if (!strcmp(opt, "ciphers")) {
+		if (!(arg = bind_arg(ps, argc, argv, i)))
+			return -1;
+		set_str(&b->ciphers, arg);
+	} else if (!strcmp(opt, "ciphersuites")) {
+		if (!(arg = bind_arg(ps, argc, argv, i)))
+			return -1;
+		set_str(&b->ciphersuites, arg);
+	} else if (!strcmp(opt, "no-sslv3") || !strcmp(opt, "no-tlsv10") ||
+	           !strcmp(opt, "no-tlsv11")) {
+		NOTICE(ps,
+		       "'bind %s': '%s' has no effect: ppbridge never offers TLS versions "
+		       "below 1.2",
+		       argv[1], opt);
+	} else if (!strcmp(opt, "no-tls-tickets")) {
+		ERR(ps,
+		    "'bind %s': 'no-tls-tickets' is not supported (session tickets stay on so "
+		    "that returning clients resume)",
+		    argv[1]);
+		return -1;
 	} else {
 		ERR(ps, "'bind %s': unknown option '%s'", argv[1], opt);
+		return -1;
+	}
+	return 0;
+}
+
+/* What only the whole line can tell. */
+static int bind_check_tls(struct pstate *ps, const struct cfg_bind *b)
+{
+	if (b->crts && !b->ssl) {
+		ERR(ps, "'bind %s': 'crt' needs 'ssl' on the same bind", b->text);
+		return -1;
+	}
+	if (b->ssl && !b->crts) {
+		ERR(ps, "'bind %s': 'ssl' needs at least one 'crt'", b->text);
+		return -1;
+	}
+	if (b->ssl_min_ver && b->ssl_max_ver && b->ssl_min_ver > b->ssl_max_ver) {
+		ERR(ps, "'bind %s': 'ssl-min-ver' is above 'ssl-max-ver'", b->text);
 		return -1;
 	}
 	return 0;
@@ -1159,14 +1528,14 @@ static int kw_bind(struct pstate *ps, int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		if (kw_bind_option(ps, b, argc, argv, &i) < 0)
 			goto fail;
+	if (bind_check_tls(ps, b) < 0)
+		goto fail;
 	for (tail = &ps->cur->binds; *tail; tail = &(*tail)->next)
 		;
 	*tail = b;
 	return 0;
 fail:
-	free(b->text);
-	free(b->name);
-	free(b);
+	bind_free(b);
 	return -1;
 }
 
@@ -1253,6 +1622,7 @@ struct srv_ctx {
 	struct pstate *ps;
 	struct cfg_server *srv;
 	const char *what; /* "server 'x'" or "default-server" */
+	const char *opt;  /* the option being read */
 };
 
 static int so_number(struct srv_ctx *c, const char *opt, const char *arg, long min, long max,
@@ -1393,7 +1763,86 @@ static int so_verify(struct srv_ctx *c, const char *arg)
 
 static int so_ca_file(struct srv_ctx *c, const char *arg)
 {
-	set_str(&c->srv->ca_file, arg);
+	free(c->srv->ca_file);
+	c->srv->ca_file = base_path(c->ps->cfg->global.ca_base, arg);
+	return 0;
+}
+
+static int so_ssl(struct srv_ctx *c, const char *arg)
+{
+	c->srv->ssl = 1;
+	return 0;
+}
+
+static int so_sni(struct srv_ctx *c, const char *arg)
+{
+	char err[256];
+	struct sample_fmt *fmt;
+
+	if (!*arg) {
+		ERR(c->ps,
+		    "%s: 'sni' expects an expression (ssl_fc_sni, req.hdr(host), "
+		    "str(<name>))",
+		    c->what);
+		return -1;
+	}
+	fmt = sni_compile(arg, err, sizeof(err));
+	if (!fmt) {
+		ERR(c->ps, "%s: 'sni %s': %s", c->what, arg, err);
+		return -1;
+	}
+	sample_free(c->srv->sni);
+	c->srv->sni = fmt;
+	set_str(&c->srv->sni_text, arg);
+	return 0;
+}
+
+static int so_verifyhost(struct srv_ctx *c, const char *arg)
+{
+	if (!*arg) {
+		ERR(c->ps, "%s: 'verifyhost' expects a host name", c->what);
+		return -1;
+	}
+	set_str(&c->srv->verifyhost, arg);
+	return 0;
+}
+
+static int so_crt(struct srv_ctx *c, const char *arg)
+{
+	if (!*arg) {
+		ERR(c->ps, "%s: 'crt' expects a file", c->what);
+		return -1;
+	}
+	free(c->srv->crt);
+	c->srv->crt = base_path(c->ps->cfg->global.crt_base, arg);
+	return 0;
+}
+
+static int so_ssl_min_ver(struct srv_ctx *c, const char *arg)
+{
+	const char *err;
+
+	if (parse_tls_version(arg, &c->srv->ssl_min_ver, &err) < 0) {
+		ERR(c->ps, "%s: 'ssl-min-ver %s': %s", c->what, arg, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* no-sslv3, no-tlsv10, no-tlsv11: what ppbridge does anyway. */
+static int so_no_old_tls(struct srv_ctx *c, const char *arg)
+{
+	NOTICE(c->ps, "%s: '%s' has no effect: ppbridge never offers TLS versions below 1.2",
+	       c->what, c->opt);
+	return 0;
+}
+
+static int so_no_ssl_reuse(struct srv_ctx *c, const char *arg)
+{
+	NOTICE(c->ps,
+	       "%s: 'no-ssl-reuse' has no effect: ppbridge always resumes TLS "
+	       "sessions to servers",
+	       c->what);
 	return 0;
 }
 
@@ -1486,8 +1935,6 @@ struct srv_opt {
 	const char *later; /* not supported yet: the issue that brings it */
 };
 
-#define TLS_LATER "is not supported yet (issue #5 TLS re-encryption)"
-
 static const struct srv_opt srv_opts[] = {
     {"check", 0, so_check, NULL},
     {"inter", 1, so_inter, NULL},
@@ -1505,10 +1952,15 @@ static const struct srv_opt srv_opts[] = {
     {"verify", 1, so_verify, NULL},
     {"ca-file", 1, so_ca_file, NULL},
     {"maxconn", 1, so_maxconn, NULL},
-    {"ssl", 0, NULL, TLS_LATER},
-    {"sni", 1, NULL, TLS_LATER},
-    {"verifyhost", 1, NULL, TLS_LATER},
-    {"crt", 1, NULL, TLS_LATER},
+    {"ssl", 0, so_ssl, NULL},
+    {"sni", 1, so_sni, NULL},
+    {"verifyhost", 1, so_verifyhost, NULL},
+    {"crt", 1, so_crt, NULL},
+    {"ssl-min-ver", 1, so_ssl_min_ver, NULL},
+    {"no-sslv3", 0, so_no_old_tls, NULL},
+    {"no-tlsv10", 0, so_no_old_tls, NULL},
+    {"no-tlsv11", 0, so_no_old_tls, NULL},
+    {"no-ssl-reuse", 0, so_no_ssl_reuse, NULL},
     {"send-proxy", 0, so_send_proxy, NULL},
     {"send-proxy-v2", 0, so_send_proxy_v2, NULL},
     {"send-proxy-v2-ssl", 0, so_send_proxy_v2_ssl, NULL},
@@ -1539,6 +1991,7 @@ static int parse_srv_opts(struct srv_ctx *c, int argc, char **argv)
 			ERR(c->ps, "%s: '%s' expects a value", c->what, o->name);
 			return -1;
 		}
+		c->opt = o->name;
 		if (o->fn(c, o->has_arg ? argv[i + 1] : NULL) < 0)
 			return -1;
 		i += o->has_arg;
@@ -2669,6 +3122,12 @@ void cfg_free(struct cfg *cfg)
 		return;
 	free(cfg->global.pidfile);
 	log_free_list(cfg->global.logs);
+	free(cfg->global.ssl_default_bind_ciphers);
+	free(cfg->global.ssl_default_bind_ciphersuites);
+	free(cfg->global.ssl_default_server_ciphers);
+	free(cfg->global.ssl_default_server_ciphersuites);
+	free(cfg->global.ca_base);
+	free(cfg->global.crt_base);
 	proxy_free_list(cfg->proxies);
 	proxy_free_list(cfg->defaults);
 	for (int i = 0; i < cfg->nfiles; i++)

@@ -80,6 +80,15 @@ struct chk {
 
 /* ---- pure parts ---- */
 
+/* As HAProxy: a server's `ssl` carries over to its checks unless they go
+ * elsewhere (`port`/`addr`); `check-ssl` forces TLS. */
+int chk_uses_ssl(const struct cfg_server *srv, const struct cfg_proxy *be)
+{
+	if (srv->check_ssl || be->httpchk.connect_ssl)
+		return 1;
+	return srv->ssl && !srv->check_port && !srv->check_addr;
+}
+
 int chk_sends_proxy(const struct cfg_server *srv)
 {
 	int version = srv->send_proxy == CFG_SEND_PROXY_V2 ? 2 : 1;
@@ -691,7 +700,7 @@ static int setup_tls(struct chk *chk, char *err, size_t errlen)
 	int verify_none = cs->verify == CFG_VERIFY_NONE;
 	char why[512];
 
-	if (!cs->check_ssl && !chk->be->httpchk.connect_ssl)
+	if (!chk_uses_ssl(cs, chk->be))
 		return 0;
 	/* HAProxy 2.6 refuses this too ("verify is enabled by default but no
 	 * CA file specified"): the system store is not a trust anchor for

@@ -5,14 +5,24 @@
 
 #include "backend.h"
 #include "cfg.h"
+#include "log.h"
+#include "tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 static void gen_free(struct gen *gen)
 {
-	for (int i = 0; i < gen->nbe; i++)
+	for (int i = 0; i < gen->nbe; i++) {
+		for (int k = 0; k < gen->bes[i].nsrv; k++)
+			tls_client_free(gen->bes[i].srvs[k].tls);
 		be_destroy(&gen->bes[i]);
+	}
+	for (int i = 0; i < gen->nfe; i++) {
+		for (int k = 0; k < gen->fes[i].nbinds; k++)
+			tls_bind_free(gen->fes[i].binds[k].tls);
+		free(gen->fes[i].binds);
+	}
 	free(gen->bes);
 	free(gen->fes);
 	cfg_free(gen->cfg);
@@ -25,6 +35,57 @@ static struct be *find_be(struct gen *gen, const struct cfg_proxy *conf)
 		if (gen->bes[i].conf == conf)
 			return &gen->bes[i];
 	return NULL;
+}
+
+static void warn_to_log(void *arg, const char *msg)
+{
+	log_msg(LOG_WARNING, "%s", msg);
+}
+
+/* Every `bind ... ssl` of a frontend gets its certificates loaded. */
+static int build_binds(struct fe *fe, const struct cfg *cfg, char *err, size_t errlen)
+{
+	int n = 0;
+
+	for (const struct cfg_bind *b = fe->conf->binds; b; b = b->next)
+		n++;
+	fe->binds = calloc((size_t)n + 1, sizeof(*fe->binds));
+	if (!fe->binds) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (const struct cfg_bind *b = fe->conf->binds; b; b = b->next) {
+		struct fe_bind *fb = &fe->binds[fe->nbinds++];
+		char why[512];
+		fb->conf = b;
+		if (!b->ssl)
+			continue;
+		fb->tls = tls_bind_new(b, &cfg->global, warn_to_log, NULL, why, sizeof(why));
+		if (!fb->tls) {
+			snprintf(err, errlen, "%s:%d: bind %s: %s", b->where.file, b->where.line,
+				 b->text, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Every `server ... ssl` gets its client context (CA, client certificate). */
+static int build_servers(struct be *be, const struct cfg *cfg, char *err, size_t errlen)
+{
+	for (int i = 0; i < be->nsrv; i++) {
+		const struct cfg_server *sv = be->srvs[i].conf;
+		char why[512];
+		if (!sv->ssl)
+			continue;
+		be->srvs[i].tls = tls_client_new(sv, &cfg->global, why, sizeof(why));
+		if (!be->srvs[i].tls) {
+			snprintf(err, errlen, "%s:%d: server '%s/%s': %s", sv->where.file,
+				 sv->where.line, be->conf->name, sv->name, why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
@@ -53,6 +114,10 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 		if (be_init(&gen->bes[gen->nbe], px) < 0)
 			goto oom;
 		gen->nbe++;
+		if (build_servers(&gen->bes[gen->nbe - 1], cfg, err, errlen) < 0) {
+			gen_free(gen);
+			return NULL;
+		}
 	}
 	for (const struct cfg_proxy *px = cfg->proxies; px; px = px->next) {
 		if (!(px->caps & CFG_CAP_FE))
@@ -62,6 +127,10 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 		fe->be = px->backend ? find_be(gen, px->backend) : NULL;
 		if (!fe->be) {
 			snprintf(err, errlen, "frontend '%s' has no backend", px->name);
+			gen_free(gen);
+			return NULL;
+		}
+		if (build_binds(fe, cfg, err, errlen) < 0) {
 			gen_free(gen);
 			return NULL;
 		}

@@ -68,6 +68,9 @@ int lsn_open_all(struct worker *w, char *err, size_t errlen)
 			l->w = w;
 			l->fe = fe;
 			l->bind = b;
+			for (int k = 0; k < fe->nbinds; k++)
+				if (fe->binds[k].conf == b)
+					l->tls = fe->binds[k].tls;
 			l->fd = fd;
 			l->next = w->lsns;
 			w->lsns = l;

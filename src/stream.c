@@ -43,9 +43,15 @@
 #include "log.h"
 #include "net.h"
 #include "proxy_proto.h"
+#include "sample.h"
+#include "tls.h"
+#include "tls_bio.h"
 #include "worker.h"
 
 #include <errno.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -59,12 +65,14 @@
 
 #define STRM_IDLE_TICKS 4
 
-static const char *const strm_state_names[] = {"INIT",        "PROXY_WAIT", "CONNECTING",
-						"ESTABLISHED", "HTTP_REQ",   "HTTP_XFER",
-						"CLOSED"};
+static const char *const strm_state_names[] = {"INIT",      "PROXY_WAIT",  "TLS_HS",
+						"CONNECTING", "ESTABLISHED", "HTTP_REQ",
+						"HTTP_XFER", "CLOSED"};
 
 static void on_cli_io(evutil_socket_t fd, short what, void *arg);
 static void on_srv_io(evutil_socket_t fd, short what, void *arg);
+static int handshake_expired(struct stream *s);
+static void srv_attempt_failed(struct stream *s, char cause);
 
 long strm_ms_since(const struct timespec *t0)
 {
@@ -83,16 +91,21 @@ void strm_set_state(struct stream *s, enum strm_state next)
 	case STRM_ST_PROXY_WAIT:
 		ok = s->state == STRM_ST_INIT;
 		break;
+	case STRM_ST_TLS_HS:
+		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT;
+		break;
 	case STRM_ST_CONNECTING:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
-		     s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_REQ;
+		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
+		     s->state == STRM_ST_HTTP_REQ;
 		break;
 	case STRM_ST_ESTABLISHED:
 		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_XFER;
 		break;
 	case STRM_ST_HTTP_REQ:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
-		     s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_XFER;
+		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
+		     s->state == STRM_ST_HTTP_XFER;
 		break;
 	case STRM_ST_HTTP_XFER:
 		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_REQ;
@@ -191,6 +204,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		else
 			side->idle_ms += s->tick_ms;
 	}
+	if (handshake_expired(s))
+		return;
 	/* HTTP has its own clocks (http-request, keep-alive, waiting for the
 	 * response); the generic ones apply to its tunnels only. */
 	if (s->http && s->state != STRM_ST_ESTABLISHED && s->state != STRM_ST_PROXY_WAIT) {
@@ -220,6 +235,31 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	arm_timer(s);
+}
+
+/* TLS handshakes: the client's is bounded by `timeout client-hs` (else
+ * `timeout client`), a server's by `timeout connect`. Returns 1 when the
+ * stream was closed or moved on. */
+static int handshake_expired(struct stream *s)
+{
+	if (s->state == STRM_ST_TLS_HS) {
+		unsigned ms = s->fe->conf->timeout.client_hs ? s->fe->conf->timeout.client_hs
+							      : cfg_timeout_client(s->fe->conf);
+		if (strm_ms_since(&s->hs_start) < (long)ms)
+			return 0;
+		strm_log_refusal(s, "TLS handshake timeout");
+		strm_set_term(s, 'c', 'R');
+		strm_close(s);
+		return 1;
+	}
+	if (s->state == STRM_ST_CONNECTING && s->srvs.hs &&
+	    strm_ms_since(&s->hs_start) >= (long)cfg_timeout_connect(s->be->conf)) {
+		log_msg(LOG_WARNING, "%s/%s: TLS handshake timeout (stream %llu)",
+			s->be->conf->name, s->srv->conf->name, s->id);
+		srv_attempt_failed(s, 's');
+		return 1;
+	}
+	return 0;
 }
 
 static unsigned tick_for(const struct stream *s)
@@ -319,27 +359,101 @@ void strm_update_interest(struct stream *s)
 	if (s->http && !relaying && s->state != STRM_ST_PROXY_WAIT)
 		http_interest(s, &cli_read, &srv_read);
 	/* PROXY_WAIT's read carries the client-hs timeout: armed once, kept. */
+	/* A TLS handshake reads or writes as it asks; an established TLS
+	 * side may need its socket writable to go on reading. */
+	if (s->cli.hs)
+		cli_read = !s->cli.ssl_wants_write;
+	if (s->srvs.hs)
+		srv_read = !s->srvs.ssl_wants_write;
 	if (s->state != STRM_ST_PROXY_WAIT)
 		set_event(s->cli.rev, &s->cli.rev_on, cli_read);
-	set_event(s->cli.wev, &s->cli.wev_on, s->cli.q_len > 0);
+	set_event(s->cli.wev, &s->cli.wev_on, s->cli.q_len > 0 || s->cli.ssl_wants_write);
 	if (s->srvs.fd >= 0) {
 		set_event(s->srvs.rev, &s->srvs.rev_on, srv_read);
-		/* CONNECTING's write event is armed with the connect timeout. */
-		if (s->state != STRM_ST_CONNECTING)
-			set_event(s->srvs.wev, &s->srvs.wev_on, s->srvs.q_len > 0);
+		/* CONNECTING's write event is armed with the connect timeout
+		 * until the TCP connect completes. */
+		if (s->state != STRM_ST_CONNECTING || s->srvs.hs)
+			set_event(s->srvs.wev, &s->srvs.wev_on,
+				  s->srvs.q_len > 0 || s->srvs.ssl_wants_write);
 	}
+}
+
+/* ---- transport: plain socket or TLS, one contract ---- */
+
+/* An SSL call that could not proceed: note what it waits for. Returns
+ * STRM_IO_AGAIN, STRM_IO_EOF or STRM_IO_ERROR. */
+static ssize_t ssl_status(struct strm_side *side, int ret)
+{
+	int e = SSL_get_error(side->ssl, ret);
+
+	side->ssl_wants_write = e == SSL_ERROR_WANT_WRITE;
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return STRM_IO_AGAIN;
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return STRM_IO_EOF;
+	/* SSL_OP_IGNORE_UNEXPECTED_EOF turns a bare TCP close into ZERO_RETURN;
+	 * a SYSCALL error with errno 0 is the same close seen differently. */
+	if (e == SSL_ERROR_SYSCALL && errno == 0)
+		return STRM_IO_EOF;
+	return STRM_IO_ERROR;
+}
+
+ssize_t strm_recv(struct strm_side *side, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (side->ssl) {
+		size_t got = 0;
+		int ret;
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_read_ex(side->ssl, buf, len, &got);
+		if (ret == 1) {
+			side->ssl_wants_write = 0;
+			return (ssize_t)got;
+		}
+		return ssl_status(side, ret);
+	}
+	n = recv(side->fd, buf, len, 0);
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return STRM_IO_EOF;
+	return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? STRM_IO_AGAIN
+									  : STRM_IO_ERROR;
+}
+
+ssize_t strm_send(struct strm_side *side, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (side->ssl) {
+		size_t put = 0;
+		int ret;
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_write_ex(side->ssl, buf, len, &put);
+		if (ret == 1) {
+			side->ssl_wants_write = 0;
+			return (ssize_t)put;
+		}
+		n = ssl_status(side, ret);
+		return n == STRM_IO_EOF ? STRM_IO_ERROR : n;
+	}
+	n = send(side->fd, buf, len, MSG_NOSIGNAL);
+	if (n >= 0)
+		return n;
+	return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? STRM_IO_AGAIN
+									  : STRM_IO_ERROR;
 }
 
 /* Write what is queued for `to`. Returns -1 on a socket error. */
 int strm_flush(struct strm_side *to)
 {
 	while (to->q_len > 0) {
-		ssize_t n = send(to->fd, to->q + to->q_off, to->q_len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
-		}
+		ssize_t n = strm_send(to, to->q + to->q_off, to->q_len);
+		if (n < 0)
+			return n == STRM_IO_AGAIN ? 0 : -1;
 		to->q_off += (size_t)n;
 		to->q_len -= (size_t)n;
 		to->bytes_written += (unsigned long long)n;
@@ -355,9 +469,9 @@ int strm_deliver(struct strm_side *to, const uint8_t *data, size_t len)
 	ssize_t n = 0;
 
 	if (to->q_len == 0) {
-		n = send(to->fd, data, len, MSG_NOSIGNAL);
+		n = strm_send(to, data, len);
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			if (n != STRM_IO_AGAIN)
 				return -1;
 			n = 0;
 		}
@@ -366,6 +480,14 @@ int strm_deliver(struct strm_side *to, const uint8_t *data, size_t len)
 	if ((size_t)n < len && strm_queue(to, data + n, len - (size_t)n) < 0)
 		return -1;
 	return 0;
+}
+
+/* TLS may hold decrypted bytes that the socket will not signal again:
+ * come back for them on the next loop turn. */
+void strm_ssl_more(struct strm_side *side)
+{
+	if (side->ssl && SSL_pending(side->ssl) > 0 && side->rev_on)
+		event_active(side->rev, EV_READ, 0);
 }
 
 static int both_directions_done(const struct stream *s)
@@ -398,15 +520,15 @@ static int relay_read(struct stream *s, struct strm_side *from)
 {
 	struct strm_side *to = peer_of(s, from);
 	uint8_t *buf = s->w->scratch;
-	ssize_t n = recv(from->fd, buf, s->w->scratch_len, 0);
+	ssize_t n = strm_recv(from, buf, s->w->scratch_len);
 
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-			return 0;
+	if (n == STRM_IO_AGAIN)
+		return 0;
+	if (n == STRM_IO_ERROR) {
 		strm_side_failed(s, from);
 		return -1;
 	}
-	if (n == 0) {
+	if (n == STRM_IO_EOF) {
 		from->eof = 1;
 		if (from == &s->cli && s->state == STRM_ST_CONNECTING && s->srvs.q_len == 0) {
 			/* Nothing to deliver: abort the connect, as HAProxy ("CC"). */
@@ -417,6 +539,7 @@ static int relay_read(struct stream *s, struct strm_side *from)
 		return 0;
 	}
 	from->bytes_read += (unsigned long long)n;
+	strm_ssl_more(from);
 	if (s->state != STRM_ST_ESTABLISHED)
 		return strm_queue(to, buf, (size_t)n) < 0 ? (strm_side_failed(s, from), -1) : 0;
 	if (strm_deliver(to, buf, (size_t)n) < 0) {
@@ -460,6 +583,13 @@ void strm_close_server_fd(struct stream *s)
 	if (s->srvs.wev_on)
 		event_del(s->srvs.wev);
 	s->srvs.rev_on = s->srvs.wev_on = 0;
+	if (s->srvs.ssl) {
+		if (!s->srvs.hs && !s->srvs.eof)
+			SSL_shutdown(s->srvs.ssl); /* close_notify; no wait for the answer */
+		SSL_free(s->srvs.ssl);
+		s->srvs.ssl = NULL;
+		s->srvs.hs = s->srvs.ssl_wants_write = 0;
+	}
 	close(s->srvs.fd);
 	s->srvs.fd = -1;
 	/* The queue stays: a retry sends it to the next server. */
@@ -605,10 +735,96 @@ static int send_proxy_header(struct stream *s);
 /* The server socket became writable while connecting. When bytes wait for
  * it (the client's, a PROXY header, an HTTP request) sending them is the
  * test: a refused connect fails that send, and no getsockopt() is spent. */
+static void connected_done(struct stream *s);
+static void server_handshake(struct stream *s);
+static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size);
+
+/* TCP is up to a server with `ssl`: a PROXY header goes first, in clear,
+ * in one send; then the TLS handshake, then the queued bytes, encrypted. */
+static void start_server_tls(struct stream *s)
+{
+	char sni[256];
+	SSL *ssl;
+
+	if (s->srv->conf->send_proxy != CFG_SEND_PROXY_NONE) {
+		uint8_t hdr[PP_SEND_MAX];
+		int n = build_proxy_header(s, hdr, sizeof(hdr));
+		if (n < 0) {
+			strm_set_term(s, 'P', 'C');
+			strm_close(s);
+			return;
+		}
+		if (send(s->srvs.fd, hdr, (size_t)n, MSG_NOSIGNAL) != n) {
+			srv_attempt_failed(s, 'S');
+			return;
+		}
+	}
+	strm_server_sni(s, sni, sizeof(sni));
+	ssl = tls_client_ssl_new(s->srv->tls, sni);
+	if (!ssl || SSL_set_fd(ssl, s->srvs.fd) != 1) {
+		SSL_free(ssl);
+		srv_attempt_failed(s, 'R');
+		return;
+	}
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	free(s->srv_sni);
+	s->srv_sni = strdup(sni);
+	s->srvs.ssl = ssl;
+	s->srvs.hs = 1;
+	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
+	event_del(s->srvs.wev); /* the connect timeout; the handshake has its own */
+	s->srvs.wev_on = 0;
+	server_handshake(s);
+}
+
+static int run_handshake(struct strm_side *side)
+{
+	int ret;
+
+	ERR_clear_error();
+	errno = 0;
+	ret = SSL_do_handshake(side->ssl);
+	if (ret == 1) {
+		side->hs = 0;
+		side->ssl_wants_write = 0;
+		return 1;
+	}
+	return ssl_status(side, ret) == STRM_IO_AGAIN ? 0 : -1;
+}
+
+static void server_handshake(struct stream *s)
+{
+	int r = run_handshake(&s->srvs);
+
+	if (r == 0) {
+		strm_update_interest(s);
+		return;
+	}
+	if (r < 0) {
+		char why[256];
+		long v = SSL_get_verify_result(s->srvs.ssl);
+		if (v != X509_V_OK)
+			snprintf(why, sizeof(why), "certificate verify failed: %s",
+				 X509_verify_cert_error_string(v));
+		else
+			tls_errors(why, sizeof(why));
+		log_msg(LOG_WARNING, "%s/%s: TLS handshake failed (stream %llu): %s",
+			s->be->conf->name, s->srv->conf->name, s->id, why[0] ? why : "closed");
+		srv_attempt_failed(s, 'S');
+		return;
+	}
+	connected_done(s);
+}
+
 static void on_connected(struct stream *s)
 {
 	unsigned long long before = s->srvs.bytes_written;
 	size_t hdr = s->srvs.q_len;
+
+	if (s->srv->conf->ssl && s->srv->tls) {
+		start_server_tls(s);
+		return;
+	}
 
 	if (s->srv->conf->send_proxy != CFG_SEND_PROXY_NONE && send_proxy_header(s) < 0) {
 		strm_set_term(s, 'P', 'C');
@@ -628,9 +844,21 @@ static void on_connected(struct stream *s)
 		strm_side_failed(s, &s->srvs);
 		return;
 	}
+	connected_done(s);
+}
+
+/* The server connection is usable (TCP, and TLS when asked). */
+static void connected_done(struct stream *s)
+{
 	s->connect_ms = strm_ms_since(&s->mono_accept);
-	event_del(s->srvs.wev); /* drop the connect timeout */
-	s->srvs.wev_on = 0;
+	if (s->srvs.wev_on) {
+		event_del(s->srvs.wev); /* drop the connect timeout */
+		s->srvs.wev_on = 0;
+	}
+	if (s->srvs.ssl && strm_flush(&s->srvs) < 0) {
+		strm_side_failed(s, &s->srvs);
+		return;
+	}
 	if (s->http) {
 		http_connected(s);
 		return;
@@ -643,6 +871,10 @@ static void on_srv_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
 
+	if (s->state == STRM_ST_CONNECTING && s->srvs.hs) {
+		server_handshake(s);
+		return;
+	}
 	if (s->state == STRM_ST_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -673,6 +905,9 @@ static void on_srv_io(evutil_socket_t fd, short what, void *arg)
 
 static void proxy_read(struct stream *s);
 static void proxy_failed(struct stream *s, short what);
+static void client_handshake(struct stream *s);
+static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len);
+static void after_client_ready(struct stream *s);
 
 static void on_cli_io(evutil_socket_t fd, short what, void *arg)
 {
@@ -683,6 +918,10 @@ static void on_cli_io(evutil_socket_t fd, short what, void *arg)
 			proxy_failed(s, what);
 		else
 			proxy_read(s);
+		return;
+	}
+	if (s->state == STRM_ST_TLS_HS) {
+		client_handshake(s);
 		return;
 	}
 	if (s->http && s->state != STRM_ST_ESTABLISHED) {
@@ -712,6 +951,11 @@ static void side_free(struct strm_side *side)
 			event_del(side->wev);
 		event_free(side->wev);
 	}
+	if (side->ssl) {
+		if (!side->hs && !side->eof && side->fd >= 0)
+			SSL_shutdown(side->ssl);
+		SSL_free(side->ssl);
+	}
 	if (side->fd >= 0)
 		close(side->fd);
 	free(side->q);
@@ -738,6 +982,8 @@ void strm_close(struct stream *s)
 		event_free(s->timer);
 	free(s->tried);
 	free(s->pp_buf);
+	free(s->sni);
+	free(s->srv_sni);
 	free((void *)s->up_unique_id.ptr);
 	free((void *)s->up_authority.ptr);
 	struct worker *w = s->w;
@@ -832,9 +1078,71 @@ static void proxy_adopt(struct stream *s, const struct pp_header *h)
  * relay sends them on. */
 static int proxy_leftover(struct stream *s, const uint8_t *data, size_t len)
 {
+	if (s->tls_bind)
+		return 0; /* the start of a ClientHello: begin_client_tls() takes it */
 	if (s->http)
 		return http_take_bytes(s, data, len);
 	return strm_queue(&s->srvs, data, len);
+}
+
+/* ---- TLS with the client ---- */
+
+/* The client is ready for the request path: TLS done (or none). */
+static void after_client_ready(struct stream *s)
+{
+	if (s->http)
+		http_begin(s);
+	else
+		strm_connect_next(s);
+}
+
+static void client_handshake(struct stream *s)
+{
+	int r = run_handshake(&s->cli);
+	const char *sni;
+
+	if (r == 0) {
+		strm_update_interest(s);
+		return;
+	}
+	if (r < 0) {
+		char why[256], msg[300];
+		tls_errors(why, sizeof(why));
+		snprintf(msg, sizeof(msg), "TLS handshake failed: %s", why[0] ? why : "closed");
+		strm_log_refusal(s, msg);
+		strm_set_term(s, 'C', 'R');
+		strm_close(s);
+		return;
+	}
+	sni = SSL_get_servername(s->cli.ssl, TLSEXT_NAMETYPE_host_name);
+	if (sni && !(s->sni = strdup(sni))) {
+		strm_set_term(s, 'R', 'R');
+		strm_close(s);
+		return;
+	}
+	after_client_ready(s);
+}
+
+/* `bind ... ssl`: terminate TLS, starting from `prefix` (bytes that came
+ * with a PROXY header) before the socket's own. */
+static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len)
+{
+	SSL *ssl = tls_bind_ssl_new(s->tls_bind);
+	BIO *bio = ssl ? tls_bio_new(s->cli.fd, prefix, len) : NULL;
+
+	if (!ssl || !bio) {
+		SSL_free(ssl);
+		strm_set_term(s, 'R', 'R');
+		strm_close(s);
+		return;
+	}
+	SSL_set_bio(ssl, bio, bio);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	s->cli.ssl = ssl;
+	s->cli.hs = 1;
+	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
+	strm_set_state(s, STRM_ST_TLS_HS);
+	client_handshake(s);
 }
 
 static size_t pp_limit(const struct stream *s)
@@ -886,8 +1194,6 @@ static void proxy_read(struct stream *s)
 		strm_close(s);
 		return;
 	}
-	free(s->pp_buf);
-	s->pp_buf = NULL;
 	/* Re-arm the client's read event without the client-hs timeout. */
 	event_del(s->cli.rev);
 	s->cli.rev_on = 0;
@@ -898,10 +1204,18 @@ static void proxy_read(struct stream *s)
 		log_msg(LOG_DEBUG, "stream %llu: PROXY v%d %s, client %s", s->id, h.version,
 			h.use_real_addrs ? "without addresses" : "accepted", peer);
 	}
-	if (s->http)
-		http_begin(s);
-	else
-		strm_connect_next(s);
+	if (s->tls_bind) {
+		/* The stream may end inside begin_client_tls(): let go of our
+		 * buffer first (the TLS BIO keeps its own copy of the bytes). */
+		uint8_t *buf = s->pp_buf;
+		s->pp_buf = NULL;
+		begin_client_tls(s, buf + consumed, s->pp_len - consumed);
+		free(buf);
+		return;
+	}
+	free(s->pp_buf);
+	s->pp_buf = NULL;
+	after_client_ready(s);
 }
 
 /* HAProxy's `tcp-request connection` rules, in order, on the real socket
@@ -952,34 +1266,39 @@ static struct pp_bytes make_unique_id(struct stream *s, char *buf, size_t len)
 	return b;
 }
 
-static int send_proxy_header(struct stream *s)
+static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size)
 {
 	const struct cfg_server *sc = s->srv->conf;
 	const struct sockaddr *src = (const struct sockaddr *)&s->cli_addr;
 	const struct sockaddr *dst = strm_frontend_addr(s);
-	uint8_t hdr[PP_SEND_MAX];
 	char uid[40];
 	int n;
 
 	if (sc->send_proxy == CFG_SEND_PROXY_V1) {
-		n = pp_encode_v1(hdr, sizeof(hdr), src, dst);
+		n = pp_encode_v1(hdr, size, src, dst);
 	} else {
 		struct pp_v2_send snd = {.src = src, .dst = dst, .flags = sc->pp2_options};
 		snd.unique_id = s->up_unique_id.ptr ? s->up_unique_id
 						    : make_unique_id(s, uid, sizeof(uid));
 		snd.authority = s->up_authority;
 		snd.ssl = NULL; /* not terminated here: the SSL TLV says client=0 */
-		n = pp_encode_v2(hdr, sizeof(hdr), &snd);
+		n = pp_encode_v2(hdr, size, &snd);
 	}
-	if (n < 0) {
+	if (n < 0)
 		log_msg(LOG_ERR, "%s/%s: cannot build the PROXY header for stream %llu (%s)",
 			s->be->conf->name, sc->name, s->id,
 			n == PP_ENC_TOO_LARGE ? "larger than 512 bytes" : "invalid value");
-		return -1;
-	}
+	return n;
+}
+
+static int send_proxy_header(struct stream *s)
+{
+	uint8_t hdr[PP_SEND_MAX];
+	int n = build_proxy_header(s, hdr, sizeof(hdr));
+
 	/* First in the server's queue: it leaves in the first write, alone
 	 * or ahead of the client's bytes, never split by them. */
-	return side_prepend(&s->srvs, hdr, (size_t)n);
+	return n < 0 ? -1 : side_prepend(&s->srvs, hdr, (size_t)n);
 }
 
 /* ---- accept ---- */
@@ -1020,6 +1339,7 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 	s->gen = gen_ref(w->gen);
 	s->fe = fe;
 	s->be = fe->be;
+	s->tls_bind = lsn->tls;
 	s->cli.fd = s->srvs.fd = -1;
 	s->connect_ms = -1;
 	memcpy(s->term, "--", 3);
@@ -1067,10 +1387,26 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 		s->cli.rev_on = 1;
 		return;
 	}
-	if (s->http)
-		http_begin(s);
+	if (s->tls_bind)
+		begin_client_tls(s, NULL, 0);
 	else
-		strm_connect_next(s);
+		after_client_ready(s);
+}
+
+const char *strm_server_sni(struct stream *s, char *buf, size_t len)
+{
+	const struct cfg_server *sc = s->srv->conf;
+	struct sample_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr, .sni = s->sni};
+
+	buf[0] = '\0';
+	if (!sc->sni)
+		return buf;
+	if (s->http)
+		http_sample_ctx(s, &ctx);
+	ctx.dst = strm_frontend_addr(s);
+	if (sample_expand(sc->sni, &ctx, buf, len) < 0)
+		buf[0] = '\0';
+	return buf;
 }
 
 void strm_attach_server_fd(struct stream *s, int fd)

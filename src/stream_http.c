@@ -35,6 +35,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <openssl/ssl.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@ struct pconn {
 	struct worker *w;
 	struct srv *srv;
 	int fd;
+	SSL *ssl;  /* a TLS connection stays TLS: its session goes with it */
+	char *sni; /* the SNI it was opened with ("" for none) */
 	unsigned uses;
 	struct event *ev; /* readable (server closed) or idle timeout */
 };
@@ -127,15 +130,18 @@ static ssize_t read_into(struct stream *s, struct strm_side *side, struct strm_b
 
 	if (buf_room(b, want) < 0)
 		return -1;
-	n = recv(side->fd, b->data + b->len, b->cap - b->len, 0);
-	if (n < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? -2 : -1;
-	if (n == 0) {
+	n = strm_recv(side, b->data + b->len, b->cap - b->len);
+	if (n == STRM_IO_AGAIN)
+		return -2;
+	if (n == STRM_IO_ERROR)
+		return -1;
+	if (n == STRM_IO_EOF) {
 		side->eof = 1;
 		return 0;
 	}
 	side->bytes_read += (unsigned long long)n;
 	b->len += (size_t)n;
+	strm_ssl_more(side);
 	return n;
 }
 
@@ -171,6 +177,10 @@ static void pool_drop(struct pconn *pc)
 {
 	pool_unlink(pc);
 	event_free(pc->ev);
+	if (pc->ssl)
+		SSL_shutdown(pc->ssl); /* keeps its session resumable */
+	SSL_free(pc->ssl);
+	free(pc->sni);
 	close_idle(pc->fd);
 	free(pc);
 }
@@ -190,30 +200,32 @@ static unsigned count_pooled(const struct worker *w, const struct srv *srv)
 	return n;
 }
 
-static void pool_put(struct worker *w, struct srv *srv, int fd, unsigned uses)
+static void pool_put(struct worker *w, struct srv *srv, int fd, SSL *ssl, const char *sni,
+		     unsigned uses)
 {
 	unsigned idle = cfg_timeout_server(srv->be->conf);
 	struct timeval tv;
-	struct pconn *pc;
+	struct pconn *pc = NULL;
 
 	if (idle > HTTP_POOL_IDLE_MS)
 		idle = HTTP_POOL_IDLE_MS;
 	tv.tv_sec = idle / 1000;
 	tv.tv_usec = (idle % 1000) * 1000;
-	if (count_pooled(w, srv) >= HTTP_POOL_PER_SERVER || !(pc = calloc(1, sizeof(*pc)))) {
+	if (count_pooled(w, srv) >= HTTP_POOL_PER_SERVER || !(pc = calloc(1, sizeof(*pc))) ||
+	    !(pc->sni = strdup(sni ? sni : "")) ||
+	    !(pc->ev = event_new(w->base, fd, EV_READ, pool_cb, pc))) {
+		if (pc)
+			free(pc->sni);
+		free(pc);
+		SSL_free(ssl);
 		close_idle(fd);
 		return;
 	}
 	pc->w = w;
 	pc->srv = srv;
 	pc->fd = fd;
+	pc->ssl = ssl;
 	pc->uses = uses;
-	pc->ev = event_new(w->base, fd, EV_READ, pool_cb, pc);
-	if (!pc->ev) {
-		close_idle(fd);
-		free(pc);
-		return;
-	}
 	pc->next = w->pool;
 	if (pc->next)
 		pc->next->prev = pc;
@@ -252,22 +264,26 @@ static void park_server(struct stream *s)
 	if (s->srvs.wev_on)
 		event_del(s->srvs.wev);
 	s->srvs.rev_on = s->srvs.wev_on = 0;
-	pool_put(s->w, s->srv, fd, h->srv_uses);
+	pool_put(s->w, s->srv, fd, s->srvs.ssl, s->srv_sni, h->srv_uses);
+	s->srvs.ssl = NULL;
 	h->srv_idle = 0;
 }
 
 /* The most recently pooled connection to `srv` used at least `min_uses`
  * times; returns its descriptor or -1. */
-static int pool_take(struct worker *w, const struct srv *srv, unsigned min_uses, unsigned *uses)
+static int pool_take(struct worker *w, const struct srv *srv, const char *sni, unsigned min_uses,
+		     unsigned *uses, SSL **ssl)
 {
 	for (struct pconn *pc = w->pool; pc; pc = pc->next) {
 		int fd;
-		if (pc->srv != srv || pc->uses < min_uses)
+		if (pc->srv != srv || pc->uses < min_uses || strcmp(pc->sni, sni) != 0)
 			continue;
 		fd = pc->fd;
 		*uses = pc->uses;
+		*ssl = pc->ssl;
 		pool_unlink(pc);
 		event_free(pc->ev);
+		free(pc->sni);
 		free(pc);
 		return fd;
 	}
@@ -440,6 +456,12 @@ static int req_hdr(void *arg, const char *name, size_t name_len, const uint8_t *
 	return 1; /* sample.h: > 0 means present */
 }
 
+void http_sample_ctx(struct stream *s, struct sample_ctx *ctx)
+{
+	ctx->hdr = req_hdr;
+	ctx->hdr_arg = s->http;
+}
+
 struct rewrite_plan {
 	const char *del[HTTP_MAX_ADD * 2 + 4];
 	size_t ndel;
@@ -488,6 +510,7 @@ static void plan_rules(struct stream *s, struct rewrite_plan *p)
 {
 	const struct cfg_proxy *px[2] = {fe_conf(s), be_conf(s)};
 	struct sample_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr,
+				 .sni = s->sni,
 				 .hdr = req_hdr,
 				 .hdr_arg = s->http};
 	struct acl_ctx actx = {.src = (const struct sockaddr *)&s->cli_addr};
@@ -605,6 +628,7 @@ static void reset_exchange(struct strm_http *h)
 	h->status = 0;
 	h->from_pool = 0;
 	h->replayable = 0;
+	h->replays = 0;
 	h->replay.len = 0;
 	h->logged = 0;
 	h->t_connect_ms = -1;
@@ -634,8 +658,19 @@ static int take_connection(struct stream *s, struct srv *srv)
 	unsigned uses = 0;
 	int allowed, fd = -1;
 	unsigned min_uses = reuse_min_uses(s, &allowed);
+	char sni[256];
+	SSL *ssl = NULL;
 
-	if (s->srvs.fd >= 0 && s->srv == srv && h->srv_idle) {
+	/* A TLS connection is only reused for the SNI it was opened with. */
+	sni[0] = '\0';
+	if (srv->conf->ssl) {
+		struct srv *prev = s->srv;
+		s->srv = srv;
+		strm_server_sni(s, sni, sizeof(sni));
+		s->srv = prev;
+	}
+	if (s->srvs.fd >= 0 && s->srv == srv && h->srv_idle &&
+	    strcmp(s->srv_sni ? s->srv_sni : "", sni) == 0) {
 		h->srv_idle = 0;
 		/* The connection this session kept from its previous request. */
 		h->from_pool = 1;
@@ -652,7 +687,7 @@ static int take_connection(struct stream *s, struct srv *srv)
 	free(s->tried);
 	s->tried = NULL;
 	if (allowed && poolable(s, srv))
-		fd = pool_take(s->w, srv, min_uses, &uses);
+		fd = pool_take(s->w, srv, sni, min_uses, &uses, &ssl);
 	if (fd < 0) {
 		s->presel = srv;
 		strm_connect_next(s);
@@ -665,6 +700,9 @@ static int take_connection(struct stream *s, struct srv *srv)
 	atomic_fetch_add(&srv->cur_conns, 1);
 	s->srv_held = 1;
 	strm_attach_server_fd(s, fd);
+	s->srvs.ssl = ssl;
+	free(s->srv_sni);
+	s->srv_sni = strdup(sni);
 	h->t_connect_ms = 0;
 	strm_set_state(s, STRM_ST_HTTP_XFER);
 	return 0;
@@ -1271,8 +1309,8 @@ void http_on_cli_io(struct stream *s, short what)
 			s->cli.shut = 1;
 		}
 		if (what & EV_READ) {
-			ssize_t n = recv(s->cli.fd, s->w->scratch, s->w->scratch_len, 0);
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			ssize_t n = strm_recv(&s->cli, s->w->scratch, s->w->scratch_len);
+			if (n == STRM_IO_EOF || n == STRM_IO_ERROR) {
 				strm_close(s);
 				return;
 			}

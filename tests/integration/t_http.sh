@@ -18,10 +18,13 @@ PW=$(free_port)     # ppbridge: websocket
 PA=$(free_port)     # ppbridge: http-reuse always
 PDEAD=$(free_port)  # ppbridge: no server
 PDOWN=$(free_port)  # nothing listens here
+PCA=$(free_port)    # backend that closes after each response, though it said keep-alive
+PRP=$(free_port)    # ppbridge: to that backend
 
 start_bg rec python3 "$PEERS" http --listen "127.0.0.1:$PREC" --name rec --echo --log "$T_DIR/rec.req"
 start_bg big python3 "$PEERS" http --listen "127.0.0.1:$PBIG" --name big --big 5000000
 start_bg ws python3 "$PEERS" ws --listen "127.0.0.1:$PWS" --name ws
+start_bg closer python3 "$PEERS" http --listen "127.0.0.1:$PCA" --name closer --close-after --log "$T_DIR/closer.req"
 cat >"$T_DIR/router.cfg" <<CFG
 defaults
     mode http
@@ -33,7 +36,7 @@ frontend router
     http-request return status 200 content-type text/plain lf-string "src=%[src] xff=%[req.hdr(x-forwarded-for)] n=%[req.hdr_cnt(x-forwarded-for)]\n"
 CFG
 start_haproxy router "$T_DIR/router.cfg"
-for p in $PREC $PBIG $PWS $PR; do wait_port 127.0.0.1 "$p"; done
+for p in $PREC $PBIG $PWS $PR $PCA; do wait_port 127.0.0.1 "$p"; done
 
 cat >"$T_DIR/ppb.cfg" <<CFG
 defaults
@@ -78,6 +81,9 @@ listen reuse
     option forwardfor
     http-request del-header X-Forwarded-For
     server rec 127.0.0.1:$PREC
+listen replay
+    bind 127.0.0.1:$PRP
+    server closer 127.0.0.1:$PCA
 listen dead
     bind 127.0.0.1:$PDEAD
     server gone 127.0.0.1:$PDOWN
@@ -205,7 +211,15 @@ conns=$(($(grep -c '^CONN' "$T_DIR/rec.req") - conns_before))
 [ "$conns" -le 2 ] || fail "http-reuse always: $conns server connections for 20 clients"
 ok "http-reuse always: 20 close clients used $conns server connection(s)"
 
-# 12. No server: 503 with a log line.
+# 12. A kept server connection that the server closed meanwhile: the
+#     request is replayed on a fresh one, the client sees nothing.
+out=$(python3 "$PEERS" raw --connect "127.0.0.1:$PRP" \
+	'GET /r1 HTTP/1.1\r\nHost: x\r\n\r\nGET /r2 HTTP/1.1\r\nHost: x\r\n\r\nGET /r3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+[ "$(echo "$out" | grep -c '^HTTP/1.1 200')" -eq 3 ] || fail "replay: $out"
+[ "$(grep -c '^REQ GET /r' "$T_DIR/closer.req")" -ge 3 ] || fail "replay: the server saw $(cat "$T_DIR/closer.req")"
+ok "3 pipelined requests over a server that closes after each answer: all 200 ($(grep -c 'replaying' "$LOG") replays)"
+
+# 13. No server: 503 with a log line.
 out=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PDEAD/")
 [ "$out" = 503 ] || fail "dead backend answered $out"
 ok "dead backend: 503"

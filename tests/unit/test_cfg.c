@@ -485,8 +485,6 @@ START_TEST(global_errors)
 	parse_err("global\n group haproxy\n", 2, "'group' not supported yet (issue #6 operations)");
 	parse_err("global\n stats socket /run/a.sock\n", 2, "'stats' not supported yet");
 	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported yet");
-	parse_err("global\n ca-base /etc/ssl\n", 2, "'ca-base' not supported yet");
-	parse_err("global\n crt-base /etc/ssl\n", 2, "'crt-base' not supported yet");
 	parse_err("global\n tune.bufsize 10\n", 2, "'tune.bufsize'");
 	parse_err("global\n nbproc 2\n", 2, "unknown keyword 'nbproc' in 'global' section");
 	parse_err("global foo\n", 1, "'global' takes no name");
@@ -503,6 +501,105 @@ START_TEST(global_errors)
 	parse_err("global\n log tcp@127.0.0.1:514 local0\n", 2, "unsupported log target");
 	parse_err("global\n log 127.0.0.1:99999 local0\n", 2, "invalid port");
 	parse_err("global\n log 127.0.0.1 sample 1:2 local0\n", 2, "'sample' is not supported");
+}
+END_TEST
+
+START_TEST(global_tls)
+{
+	struct cfg *cfg = parse_ok("global\n"
+	                           " ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:"
+	                           "ECDHE-RSA-AES128-GCM-SHA256\n"
+	                           " ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256\n"
+	                           " ssl-default-bind-options ssl-min-ver TLSv1.3 no-sslv3\n"
+	                           " ssl-default-server-ciphers ECDHE-RSA-AES256-GCM-SHA384\n"
+	                           " ssl-default-server-ciphersuites TLS_AES_256_GCM_SHA384\n"
+	                           " ssl-default-server-options no-tlsv10 no-tlsv11 ssl-min-ver "
+	                           "TLSv1.2\n"
+	                           " ssl-server-verify none\n"
+	                           " tune.ssl.default-dh-param 2048\n"
+	                           " ca-base /etc/ssl/ca\n"
+	                           " crt-base /etc/ssl/private/\n");
+	struct cfg_global *g = &cfg->global;
+
+	ck_assert_str_eq(g->ssl_default_bind_ciphers,
+	                 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+	ck_assert_str_eq(g->ssl_default_bind_ciphersuites, "TLS_AES_128_GCM_SHA256");
+	ck_assert_int_eq(g->ssl_default_bind_min_ver, 0x0304);
+	ck_assert_str_eq(g->ssl_default_server_ciphers, "ECDHE-RSA-AES256-GCM-SHA384");
+	ck_assert_str_eq(g->ssl_default_server_ciphersuites, "TLS_AES_256_GCM_SHA384");
+	ck_assert_int_eq(g->ssl_default_server_min_ver, 0x0303);
+	ck_assert_int_eq(g->ssl_server_verify_none, 1);
+	ck_assert_str_eq(g->ca_base, "/etc/ssl/ca");
+	ck_assert_str_eq(g->crt_base, "/etc/ssl/private/");
+	ck_assert_int_eq(M.warnings, 0);
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:4: ssl-default-bind-options: 'no-sslv3' has no "
+	                                  "effect: ppbridge never offers TLS versions below 1.2"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:7: ssl-default-server-options: 'no-tlsv10'"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:7: ssl-default-server-options: 'no-tlsv11'"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:9: tune.ssl.default-dh-param: accepted, no "
+	                                  "effect"));
+	cfg_free(cfg);
+
+	/* Defaults: nothing set; `required` written explicitly clears `none`. */
+	cfg = parse_ok("global\n ssl-server-verify none\n ssl-server-verify required\n");
+	ck_assert_int_eq(cfg->global.ssl_server_verify_none, 0);
+	ck_assert_int_eq(cfg->global.ssl_default_bind_min_ver, 0);
+	ck_assert_ptr_null(cfg->global.ca_base);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(global_tls_errors)
+{
+	parse_err("global\n ssl-default-bind-ciphers\n", 2,
+	          "'ssl-default-bind-ciphers' expects a cipher list");
+	parse_err("global\n ssl-default-bind-ciphers a b\n", 2,
+	          "'ssl-default-bind-ciphers' expects a cipher list");
+	parse_err("global\n ssl-default-bind-ciphersuites\n", 2,
+	          "'ssl-default-bind-ciphersuites' expects a TLS 1.3 cipher suite list");
+	parse_err("global\n ssl-default-server-ciphers \"\"\n", 2,
+	          "'ssl-default-server-ciphers' expects a cipher list");
+	parse_err("global\n\n ssl-default-server-ciphersuites\n", 3,
+	          "'ssl-default-server-ciphersuites' expects");
+	parse_err("global\n ssl-default-bind-options\n", 2,
+	          "'ssl-default-bind-options' expects options");
+	parse_err("global\n ssl-default-bind-options ssl-min-ver\n", 2,
+	          "'ssl-default-bind-options': 'ssl-min-ver' expects a value");
+	parse_err("global\n ssl-default-bind-options ssl-min-ver TLSv1.0\n", 2,
+	          "'ssl-default-bind-options': 'ssl-min-ver TLSv1.0': not supported: ppbridge "
+	          "requires TLS 1.2 or later");
+	parse_err("global\n ssl-default-server-options ssl-min-ver SSLv3\n", 2,
+	          "'ssl-min-ver SSLv3': not supported: ppbridge requires TLS 1.2 or later");
+	parse_err("global\n ssl-default-server-options ssl-min-ver TLSv1.1\n", 2,
+	          "requires TLS 1.2 or later");
+	parse_err("global\n ssl-default-server-options ssl-min-ver tls13\n", 2,
+	          "'ssl-min-ver tls13': expects TLSv1.2 or TLSv1.3");
+	parse_err("global\n ssl-default-bind-options no-tls-tickets\n", 2,
+	          "'ssl-default-bind-options': 'no-tls-tickets' is not supported");
+	parse_err("global\n ssl-default-server-options prefer-client-ciphers\n", 2,
+	          "'ssl-default-server-options': 'prefer-client-ciphers' is not supported");
+	parse_err("global\n ssl-server-verify\n", 2,
+	          "'ssl-server-verify' expects 'none' or 'required'");
+	parse_err("global\n ssl-server-verify optional\n", 2,
+	          "'ssl-server-verify' expects 'none' or 'required'");
+	parse_err("global\n tune.ssl.default-dh-param 512\n", 2,
+	          "'tune.ssl.default-dh-param' expects an integer between 1024 and 16384");
+	parse_err("global\n ca-base\n", 2, "'ca-base' expects a directory");
+	parse_err("global\n crt-base a b\n", 2, "'crt-base' expects a directory");
+	parse_err("frontend fe\n ssl-server-verify none\n", 2,
+	          "unknown keyword 'ssl-server-verify' in 'frontend' section");
+}
+END_TEST
+
+/* A bad ssl-default-*-options line changes nothing. */
+START_TEST(global_tls_error_keeps_previous)
+{
+	struct cfg *cfg = parse("global\n ssl-default-bind-options ssl-min-ver TLSv1.3\n"
+	                        " ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets\n");
+
+	expect_one_error(3, "'no-tls-tickets' is not supported");
+	ck_assert_int_eq(cfg->global.ssl_default_bind_min_ver, 0x0304);
+	cfg_free(cfg);
 }
 END_TEST
 
@@ -617,15 +714,148 @@ START_TEST(bind_errors)
 	parse_err("frontend fe\n bind host.example:80\n", 2, "literal");
 	parse_err("frontend fe\n bind *:0\n", 2, "port");
 	parse_err("frontend fe\n bind *:80,*:81\n", 2, "address lists are not supported");
-	parse_err("frontend fe\n bind *:443 ssl crt /a.pem\n", 2,
-	          "'ssl' on bind is not supported yet (TLS termination, issue #5)");
-	parse_err("frontend fe\n bind *:443 crt /a.pem\n", 2, "'crt' on bind is not supported yet");
-	parse_err("frontend fe\n bind *:443 alpn h2\n", 2, "'alpn' on bind is not supported yet");
 	parse_err("frontend fe\n bind *:443 transparent\n", 2, "unknown option 'transparent'");
 	parse_err("frontend fe\n bind *:443 name\n", 2, "'name' expects a value");
 	parse_err("backend be\n bind *:443\n", 2,
 	          "'bind' is not allowed in 'backend' section (only in frontend, listen)");
 	parse_err("defaults\n bind *:443\n", 2, "'bind' is not allowed in 'defaults' section");
+}
+END_TEST
+
+START_TEST(bind_tls)
+{
+	struct cfg *cfg =
+	    parse_ok("frontend fe\n"
+	             " bind *:443 ssl crt /etc/ssl/apps.pem crt /etc/ssl/more/ crt rel.pem "
+	             "alpn h2,http/1.1 ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.3 "
+	             "ciphers ECDHE-RSA-AES128-GCM-SHA256 ciphersuites TLS_AES_128_GCM_SHA256 "
+	             "no-sslv3 no-tlsv10 no-tlsv11 accept-proxy\n"
+	             " bind :80\n"
+	             " bind :8443 crt a.pem ssl ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.2\n"
+	             "global\n crt-base /etc/ppb\n"
+	             "frontend fe2\n"
+	             " bind :9443 ssl crt b.pem crt /abs/c.pem crt sub/d\n");
+	struct cfg_bind *b = cfg->proxies->binds;
+	struct cfg_str *c = b->crts;
+
+	ck_assert_int_eq(b->ssl, 1);
+	ck_assert_str_eq(c->s, "/etc/ssl/apps.pem");
+	c = c->next;
+	ck_assert_str_eq(c->s, "/etc/ssl/more/");
+	c = c->next;
+	ck_assert_str_eq(c->s, "rel.pem"); /* no crt-base yet */
+	ck_assert_ptr_null(c->next);
+	ck_assert_str_eq(b->alpn, "h2,http/1.1");
+	ck_assert_int_eq(b->ssl_min_ver, 0x0304);
+	ck_assert_int_eq(b->ssl_max_ver, 0x0304);
+	ck_assert_str_eq(b->ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+	ck_assert_str_eq(b->ciphersuites, "TLS_AES_128_GCM_SHA256");
+	ck_assert_int_eq(b->accept_proxy, 1);
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:2: 'bind *:443': 'no-sslv3' has no effect: "
+	                                  "ppbridge never offers TLS versions below 1.2"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:2: 'bind *:443': 'no-tlsv10' has no effect"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:2: 'bind *:443': 'no-tlsv11' has no effect"));
+	b = b->next;
+	ck_assert_int_eq(b->ssl, 0);
+	ck_assert_ptr_null(b->crts);
+	ck_assert_ptr_null(b->alpn);
+	ck_assert_int_eq(b->ssl_min_ver, 0);
+	ck_assert_int_eq(b->ssl_max_ver, 0);
+	ck_assert_ptr_null(b->ciphers);
+	ck_assert_ptr_null(b->ciphersuites);
+	b = b->next;
+	ck_assert_int_eq(b->ssl, 1); /* order of the options does not matter */
+	ck_assert_str_eq(b->crts->s, "a.pem");
+	ck_assert_int_eq(b->ssl_min_ver, 0x0303);
+	ck_assert_int_eq(b->ssl_max_ver, 0x0303);
+	/* crt-base applies to relative paths written after it. */
+	c = cfg->proxies->next->binds->crts;
+	ck_assert_str_eq(c->s, "/etc/ppb/b.pem");
+	ck_assert_str_eq(c->next->s, "/abs/c.pem");
+	ck_assert_str_eq(c->next->next->s, "/etc/ppb/sub/d");
+	ck_assert_int_eq(M.warnings, 0);
+	cfg_free(cfg);
+
+	/* TLS-terminated TCP: an ssl bind in mode tcp is a valid frontend. */
+	cfg = parse_finish("frontend fe\n mode tcp\n bind :443 ssl crt /a.pem\n"
+	                   " default_backend be\n timeout client 1s\n"
+	                   "backend be\n timeout connect 1s\n timeout server 1s\n"
+	                   " server a 10.0.0.1:443 ssl verify none\n");
+	if (M.errors || M.warnings)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(M.warnings, 0);
+	ck_assert_int_eq(cfg->proxies->binds->ssl, 1);
+	cfg_free(cfg);
+
+	/* "/" as crt-base does not double the slash. */
+	cfg_msgs_free(&M);
+	cfg = parse_ok("global\n crt-base /\nfrontend fe\n bind :443 ssl crt x.pem\n");
+	ck_assert_str_eq(cfg->proxies->binds->crts->s, "/x.pem");
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(bind_tls_errors)
+{
+	parse_err("frontend fe\n bind *:443 crt /a.pem\n", 2,
+	          "'bind *:443': 'crt' needs 'ssl' on the same bind");
+	parse_err("frontend fe\n\n bind *:443 ssl\n", 3,
+	          "'bind *:443': 'ssl' needs at least one 'crt'");
+	parse_err("frontend fe\n bind *:443 ssl alpn h2\n", 2, "'ssl' needs at least one 'crt'");
+	parse_err("frontend fe\n bind *:443 ssl crt\n", 2, "'bind *:443': 'crt' expects a value");
+	parse_err("frontend fe\n bind *:443 ssl crt \"\"\n", 2, "'crt' expects a value");
+	parse_err("frontend fe\n bind *:443 ssl crt /a alpn\n", 2, "'alpn' expects a value");
+	parse_err("frontend fe\n bind *:443 ssl crt /a alpn h2,,http/1.1\n", 2,
+	          "'alpn' expects protocol names separated by commas (e.g. h2,http/1.1), "
+	          "got 'h2,,http/1.1'");
+	parse_err("frontend fe\n bind *:443 ssl crt /a alpn h2,\n", 2, "got 'h2,'");
+	parse_err("frontend fe\n bind *:443 ssl crt /a alpn ,h2\n", 2, "got ',h2'");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ssl-min-ver\n", 2,
+	          "'ssl-min-ver' expects a value");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ssl-min-ver TLSv1.1\n", 2,
+	          "'bind *:443': 'ssl-min-ver TLSv1.1': not supported: ppbridge requires TLS "
+	          "1.2 or later");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ssl-min-ver SSLv3\n", 2,
+	          "'ssl-min-ver SSLv3': not supported: ppbridge requires TLS 1.2 or later");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ssl-min-ver TLSv1.0\n", 2,
+	          "'ssl-min-ver TLSv1.0': not supported");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ssl-max-ver TLSv1.1\n", 2,
+	          "'ssl-max-ver TLSv1.1': not supported: ppbridge requires TLS 1.2 or later");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ssl-max-ver TLSv2\n", 2,
+	          "'ssl-max-ver TLSv2': expects TLSv1.2 or TLSv1.3");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ssl-min-ver TLSv1.3 ssl-max-ver "
+	          "TLSv1.2\n",
+	          2, "'bind *:443': 'ssl-min-ver' is above 'ssl-max-ver'");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ciphers\n", 2, "'ciphers' expects a value");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ciphersuites\n", 2,
+	          "'ciphersuites' expects a value");
+	parse_err("frontend fe\n bind *:443 ssl crt /a no-tls-tickets\n", 2,
+	          "'bind *:443': 'no-tls-tickets' is not supported (session tickets stay on so "
+	          "that returning clients resume)");
+	parse_err("frontend fe\n bind *:443 ssl crt-list /l.txt\n", 2,
+	          "'bind *:443': 'crt-list' is not supported (list the certificates with several "
+	          "'crt', or name a directory)");
+	parse_err("frontend fe\n bind *:443 ssl crt /a ca-file /ca.pem\n", 2,
+	          "'bind *:443': 'ca-file' is not supported (client certificates are not "
+	          "supported)");
+	parse_err("frontend fe\n bind *:443 ssl crt /a verify required\n", 2,
+	          "'bind *:443': 'verify' is not supported (client certificates");
+	parse_err("frontend fe\n bind *:443 ssl crt /a curves X25519\n", 2,
+	          "'bind *:443': 'curves' is not supported (OpenSSL's default groups apply)");
+	parse_err("frontend fe\n bind *:443 ssl crt /a force-tlsv12\n", 2,
+	          "'force-tlsv12' is not supported (use 'ssl-min-ver' and 'ssl-max-ver')");
+	parse_err("frontend fe\n bind *:443 ssl crt /a npn http/1.1\n", 2,
+	          "'npn' is not supported (use 'alpn')");
+	parse_err("frontend fe\n bind *:443 ssl crt /a strict-sni\n", 2,
+	          "'strict-sni' is not supported");
+	/* A refused bind is not kept: no echo from cfg_finish about it. */
+	cfg_msgs_free(&M);
+	{
+		struct cfg *cfg = parse("frontend fe\n bind *:443 crt /a\n");
+		ck_assert_ptr_null(cfg->proxies->binds);
+		cfg_free(cfg);
+	}
 }
 END_TEST
 
@@ -918,19 +1148,165 @@ START_TEST(server_errors)
 }
 END_TEST
 
-START_TEST(server_later)
+START_TEST(server_tls)
 {
-	static const char *const tls[] = {"ssl", "sni ssl_fc_sni", "verifyhost x", "crt a.pem"};
-	char text[256], expect[160], opt[40];
+	struct cfg *cfg =
+	    parse_ok("backend be\n"
+	             " server a 10.0.0.1:443 check ssl sni ssl_fc_sni verifyhost router.apps "
+	             "ca-file /etc/ca.pem crt /etc/client.pem ssl-min-ver TLSv1.3 verify required "
+	             "no-ssl-reuse no-sslv3\n"
+	             " server b 10.0.0.2:443 ssl sni req.hdr(host) ca-file ca.pem crt c.pem\n"
+	             " server c 10.0.0.3:443 ssl sni str(fixed.example) verify none\n"
+	             " server d 10.0.0.4:80\n");
+	struct cfg_server *s = cfg->proxies->servers;
 
-	for (size_t i = 0; i < sizeof(tls) / sizeof(tls[0]); i++) {
-		snprintf(text, sizeof(text), "backend be\n server a 1.2.3.4:443 check %s\n",
-		         tls[i]);
-		sscanf(tls[i], "%39s", opt);
-		snprintf(expect, sizeof(expect),
-		         "server 'a': '%s' is not supported yet (issue #5 TLS re-encryption)", opt);
-		parse_err(text, 2, expect);
-	}
+	ck_assert_int_eq(s->ssl, 1);
+	ck_assert_int_eq(s->check, 1);
+	ck_assert_int_eq(s->check_ssl, 0); /* the check module derives it from `ssl` */
+	ck_assert_str_eq(s->sni_text, "ssl_fc_sni");
+	ck_assert_ptr_nonnull(s->sni);
+	ck_assert_int_eq(s->sni->nsegs, 1);
+	ck_assert_int_eq(s->sni->segs[0].fetch, SAMPLE_SSL_FC_SNI);
+	ck_assert_str_eq(s->verifyhost, "router.apps");
+	ck_assert_str_eq(s->ca_file, "/etc/ca.pem");
+	ck_assert_str_eq(s->crt, "/etc/client.pem");
+	ck_assert_int_eq(s->ssl_min_ver, 0x0304);
+	ck_assert_int_eq(s->verify, CFG_VERIFY_REQUIRED);
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:2: server 'a': 'no-ssl-reuse' has no effect: "
+	                                  "ppbridge always resumes TLS sessions to servers"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:2: server 'a': 'no-sslv3' has no effect: "
+	                                  "ppbridge never offers TLS versions below 1.2"));
+	s = s->next;
+	ck_assert_str_eq(s->sni_text, "req.hdr(host)");
+	ck_assert_int_eq(s->sni->nsegs, 1);
+	ck_assert_int_eq(s->sni->segs[0].fetch, SAMPLE_REQ_HDR);
+	ck_assert_str_eq(s->sni->segs[0].text, "host");
+	ck_assert_str_eq(s->ca_file, "ca.pem"); /* no ca-base */
+	ck_assert_str_eq(s->crt, "c.pem");
+	ck_assert_int_eq(s->verify, CFG_VERIFY_DEFAULT);
+	ck_assert_int_eq(s->ssl_min_ver, 0);
+	s = s->next;
+	ck_assert_str_eq(s->sni_text, "str(fixed.example)");
+	ck_assert_int_eq(s->sni->nsegs, 1);
+	ck_assert_int_eq(s->sni->segs[0].fetch, SAMPLE_LITERAL);
+	ck_assert_str_eq(s->sni->segs[0].text, "fixed.example");
+	ck_assert_int_eq(s->verify, CFG_VERIFY_NONE);
+	s = s->next;
+	ck_assert_int_eq(s->ssl, 0);
+	ck_assert_ptr_null(s->sni);
+	ck_assert_ptr_null(s->sni_text);
+	ck_assert_ptr_null(s->verifyhost);
+	ck_assert_ptr_null(s->crt);
+	ck_assert_ptr_null(s->ca_file);
+	ck_assert_int_eq(M.warnings, 0);
+	cfg_free(cfg);
+
+	/* ca-base and crt-base: relative paths only, written after them. */
+	cfg = parse_ok("backend be1\n server a 10.0.0.1:443 ssl ca-file ca.pem crt c.pem\n"
+	               "global\n ca-base /etc/ca/\n crt-base /etc/crt\n"
+	               "backend be2\n"
+	               " default-server ca-file d.pem\n"
+	               " server a 10.0.0.1:443 ssl crt sub/c.pem\n"
+	               " server b 10.0.0.2:443 ssl ca-file /abs/ca.pem crt /abs/c.pem\n");
+	s = cfg->proxies->servers;
+	ck_assert_str_eq(s->ca_file, "ca.pem");
+	ck_assert_str_eq(s->crt, "c.pem");
+	s = cfg->proxies->next->servers;
+	ck_assert_str_eq(s->ca_file, "/etc/ca/d.pem");
+	ck_assert_str_eq(s->crt, "/etc/crt/sub/c.pem");
+	s = s->next;
+	ck_assert_str_eq(s->ca_file, "/abs/ca.pem");
+	ck_assert_str_eq(s->crt, "/abs/c.pem");
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(server_tls_errors)
+{
+	parse_err("backend be\n server a 1.2.3.4:443 ssl sni\n", 2,
+	          "server 'a': 'sni' expects a value");
+	parse_err("backend be\n\n server a 1.2.3.4:443 ssl sni ssl_fc_snx\n", 3,
+	          "server 'a': 'sni ssl_fc_snx': unknown sample fetch 'ssl_fc_snx'");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl sni req.hdr(host),lower\n", 2,
+	          "server 'a': 'sni req.hdr(host),lower': '%[req.hdr(host),lower]': converters "
+	          "are not supported");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl sni req.hdr()\n", 2,
+	          "req.hdr() expects a header name");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl sni \"\"\n", 2,
+	          "server 'a': 'sni' expects an expression (ssl_fc_sni, req.hdr(host), "
+	          "str(<name>))");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl sni str(a%b)\n", 2,
+	          "server 'a': 'sni str(a%b)': 'a%b' is not a host name");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl sni \"str(a b)\"\n", 2,
+	          "'sni str(a b)': 'a b' is not a host name");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl verifyhost\n", 2,
+	          "'verifyhost' expects a value");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl verifyhost \"\"\n", 2,
+	          "server 'a': 'verifyhost' expects a host name");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl crt\n", 2, "'crt' expects a value");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl crt \"\"\n", 2,
+	          "server 'a': 'crt' expects a file");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl ssl-min-ver TLSv1.1\n", 2,
+	          "server 'a': 'ssl-min-ver TLSv1.1': not supported: ppbridge requires TLS 1.2 "
+	          "or later");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl ssl-min-ver 1.2\n", 2,
+	          "server 'a': 'ssl-min-ver 1.2': expects TLSv1.2 or TLSv1.3");
+	parse_err("backend be\n default-server ssl sni nope\n", 2,
+	          "default-server: 'sni nope': unknown sample fetch 'nope'");
+	parse_err("backend be\n server a 1.2.3.4:443 ssl no-tls-tickets\n", 2,
+	          "server 'a': unknown option 'no-tls-tickets'");
+}
+END_TEST
+
+/* default-server and defaults sections carry the TLS settings to every
+ * server, each with its own copy (ASan checks the frees). */
+START_TEST(server_tls_inherit)
+{
+	struct cfg *cfg =
+	    parse_ok("defaults\n"
+	             " default-server ssl sni ssl_fc_sni verifyhost d.example crt /d.pem "
+	             "ssl-min-ver TLSv1.3 ca-file /dca.pem\n"
+	             "backend be\n"
+	             " server a 1.2.3.4:443\n"
+	             " default-server sni req.hdr(host) verifyhost b.example\n"
+	             " server b 1.2.3.5:443 crt /b.pem\n"
+	             " server c 1.2.3.6:443 sni str(c.example)\n"
+	             "backend be2\n"
+	             " server x 1.2.3.7:443\n");
+	struct cfg_server *a = cfg->proxies->servers, *b = a->next, *c = b->next;
+	struct cfg_server *x = cfg->proxies->next->servers;
+
+	ck_assert_int_eq(a->ssl, 1);
+	ck_assert_str_eq(a->sni_text, "ssl_fc_sni");
+	ck_assert_ptr_nonnull(a->sni);
+	ck_assert_int_eq(a->sni->segs[0].fetch, SAMPLE_SSL_FC_SNI);
+	ck_assert_str_eq(a->verifyhost, "d.example");
+	ck_assert_str_eq(a->crt, "/d.pem");
+	ck_assert_str_eq(a->ca_file, "/dca.pem");
+	ck_assert_int_eq(a->ssl_min_ver, 0x0304);
+	ck_assert_int_eq(b->ssl, 1);
+	ck_assert_str_eq(b->sni_text, "req.hdr(host)");
+	ck_assert_int_eq(b->sni->segs[0].fetch, SAMPLE_REQ_HDR);
+	ck_assert_str_eq(b->verifyhost, "b.example");
+	ck_assert_str_eq(b->crt, "/b.pem");
+	ck_assert_str_eq(c->sni_text, "str(c.example)");
+	ck_assert_int_eq(c->sni->segs[0].fetch, SAMPLE_LITERAL);
+	ck_assert_str_eq(c->crt, "/d.pem");
+	ck_assert_ptr_ne(a->sni, x->sni); /* own copies */
+	ck_assert_ptr_ne(a->crt, x->crt);
+	ck_assert_str_eq(x->sni_text, "ssl_fc_sni");
+	ck_assert_int_eq(x->ssl_min_ver, 0x0304);
+	cfg_free(cfg);
+
+	/* A bad default-server line leaves the TLS template as it was. */
+	cfg_msgs_free(&M);
+	cfg = parse("backend be\n default-server ssl sni ssl_fc_sni\n"
+	            " default-server sni req.hdr(host) ssl-min-ver TLSv1.0\n"
+	            " server a 1.2.3.4:443\n");
+	expect_one_error(3, "default-server: 'ssl-min-ver TLSv1.0'");
+	ck_assert_str_eq(cfg->proxies->servers->sni_text, "ssl_fc_sni");
+	ck_assert_int_eq(cfg->proxies->servers->sni->segs[0].fetch, SAMPLE_SSL_FC_SNI);
+	cfg_free(cfg);
 }
 END_TEST
 
@@ -1921,12 +2297,6 @@ static const char seed_cfg[] = "frontend fe-ocp-api-servers\n"
 
 START_TEST(seed_config)
 {
-	static const char *const expect[] = {
-	    "t.cfg:40: 'ssl' on bind is not supported yet (TLS termination, issue #5)",
-	    "t.cfg:49: server 'infra1': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
-	    "t.cfg:50: server 'infra2': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
-	    "t.cfg:51: server 'infra3': 'ssl' is not supported yet (issue #5 TLS re-encryption)",
-	};
 	static const char *const warn[] = {
 	    "t.cfg:30: 'reqidel' was removed from HAProxy in 2.1; ppbridge maps this one to "
 	    "'http-request del-header X-Forwarded-For' (case-insensitive)",
@@ -1934,23 +2304,41 @@ START_TEST(seed_config)
 	    "'http-request del-header X-Forwarded-For' (case-insensitive)",
 	};
 	static const char *const http_fes[] = {"fe-route-http", "fe-route-https"};
-	size_t n = sizeof(expect) / sizeof(expect[0]);
 	struct cfg *cfg = parse_finish(seed_cfg);
-	struct cfg_proxy *fe;
-	size_t i = 0;
+	struct cfg_proxy *fe, *be;
+	struct cfg_bind *b;
 
-	if ((size_t)M.errors != n)
+	if (M.errors)
 		dump();
-	ck_assert_int_eq(M.errors, (int)n);
-	for (const struct cfg_msg *m = M.head; m; m = m->next) {
-		if (m->severity != CFG_SEV_ERROR)
-			continue;
-		ck_assert_str_eq(m->text, expect[i]);
-		i++;
-	}
-	/* The reqidel lines are the only parse warnings (the rest are timeouts). */
+	ck_assert_int_eq(M.errors, 0);
+	/* The reqidel lines are the only parse warnings (the rest are timeouts:
+	 * the seed writes none). */
 	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 0)->text, warn[0]);
 	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 1)->text, warn[1]);
+	for (int k = 2; k < M.warnings; k++)
+		ck_assert_ptr_nonnull(
+		    strstr(nth_msg(CFG_SEV_WARNING, k)->text, "missing timeouts"));
+	ck_assert_int_eq(M.warnings, 2 + 8);
+	/* The HTTPS VIP: terminated with the one certificate, re-encrypted to
+	 * the routers, verified (by default) against the same file. */
+	fe = cfg_find_proxy(cfg, "fe-route-https", CFG_CAP_FE);
+	b = fe->binds;
+	ck_assert_int_eq(b->ssl, 1);
+	ck_assert_str_eq(b->crts->s, "cert.pem");
+	ck_assert_ptr_null(b->crts->next);
+	ck_assert_int_eq(b->where.line, 40);
+	be = fe->backend;
+	ck_assert_int_eq(be->nservers, 3);
+	for (struct cfg_server *s = be->servers; s; s = s->next) {
+		ck_assert_int_eq(s->ssl, 1);
+		ck_assert_int_eq(s->check, 1);
+		ck_assert_str_eq(s->ca_file, "cert.pem");
+		ck_assert_int_eq(s->verify, CFG_VERIFY_DEFAULT);
+		ck_assert_ptr_null(s->sni);
+		ck_assert_int_eq(s->port, 443);
+	}
+	ck_assert_int_eq(cfg_find_proxy(cfg, "fe-route-http", CFG_CAP_FE)->binds->ssl, 0);
+	ck_assert_int_eq(cfg_find_proxy(cfg, "be-oauth-route", CFG_CAP_BE)->servers->ssl, 0);
 	ck_assert(!has_msg(CFG_SEV_WARNING, "requires mode http"));
 	for (size_t k = 0; k < sizeof(http_fes) / sizeof(http_fes[0]); k++) {
 		fe = cfg_find_proxy(cfg, http_fes[k], CFG_CAP_FE);
@@ -2235,12 +2623,17 @@ static Suite *cfg_suite(void)
 	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
 	tcase_add_test(tc, global_keywords);
 	tcase_add_test(tc, global_errors);
+	tcase_add_test(tc, global_tls);
+	tcase_add_test(tc, global_tls_errors);
+	tcase_add_test(tc, global_tls_error_keeps_previous);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("proxy");
 	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
 	tcase_add_test(tc, bind_ok);
 	tcase_add_test(tc, bind_errors);
+	tcase_add_test(tc, bind_tls);
+	tcase_add_test(tc, bind_tls_errors);
 	tcase_add_test(tc, proxy_keywords);
 	tcase_add_test(tc, builtin_values);
 	tcase_add_test(tc, log_options);
@@ -2252,7 +2645,9 @@ static Suite *cfg_suite(void)
 	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
 	tcase_add_test(tc, server_options);
 	tcase_add_test(tc, server_errors);
-	tcase_add_test(tc, server_later);
+	tcase_add_test(tc, server_tls);
+	tcase_add_test(tc, server_tls_errors);
+	tcase_add_test(tc, server_tls_inherit);
 	tcase_add_test(tc, proxy_protocol_keywords);
 	tcase_add_test(tc, proxy_protocol_errors);
 	tcase_add_test(tc, default_server);
