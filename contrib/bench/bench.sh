@@ -161,18 +161,27 @@ EOF
 register_job http-xff       frag_http_xff plain http
 register_job http-xff-close frag_http_xff plain http -H "Connection: close"
 
-# EXTENSION POINT (https-reencrypt): TLS on the VIP, TLS again to the server.
-#   Needs backend kind "tls" (see backend_port / write_nginx_cfg, and a
-#   self-signed cert made with openssl in $TMPD by prepare_tls) and scheme https:
-#   frag_https_reencrypt() { cat <<EOF
-#   listen vip
-#       bind 127.0.0.1:$1 ssl crt $TMPD/tls/vip.pem
-#       mode http
-#       balance roundrobin
-#       server s1 127.0.0.1:$2 ssl verify none
-#   EOF
-#   }
-#   register_job https-reencrypt frag_https_reencrypt tls https
+# HTTPS re-encryption (the seed's fe-route-https): TLS terminated on the
+# VIP, X-Forwarded-For rewritten, TLS again to the server (verified with
+# the test CA). The certificates are made by prepare_tls. The -always job
+# runs both proxies with http-reuse always.
+frag_https_reencrypt() {
+	cat <<EOF
+listen vip
+    bind 127.0.0.1:$1 ssl crt $TMPD/tls/vip.pem
+    mode http
+    option forwardfor
+    http-request del-header X-Forwarded-For
+    http-reuse ${HTTP_REUSE:-safe}
+    balance roundrobin
+    server s1 127.0.0.1:$2 ssl ca-file $TMPD/tls/ca.crt
+EOF
+}
+frag_https_reencrypt_always() { HTTP_REUSE=always frag_https_reencrypt "$@"; }
+
+register_job https-reencrypt              frag_https_reencrypt        tls https
+register_job https-reencrypt-close        frag_https_reencrypt        tls https -H "Connection: close"
+register_job https-reencrypt-close-always frag_https_reencrypt_always tls https -H "Connection: close"
 
 # ---- Arguments ---------------------------------------------------------------
 DO_INSTALL=0
@@ -361,7 +370,7 @@ backend_port() {
 	case $1 in
 	plain) echo $((BASE_PORT + 1)) ;;
 	proxyv2) echo $((BASE_PORT + 2)) ;;
-	# EXTENSION POINT (https-reencrypt): tls) echo $((BASE_PORT + 3)) ;;
+	tls) echo $((BASE_PORT + 3)) ;;
 	*) die "unknown backend kind '$1'" ;;
 	esac
 }
@@ -396,14 +405,37 @@ http {
         listen 127.0.0.1:$(backend_port proxyv2) proxy_protocol backlog=4096;
         location / { return 200 "ok\n"; }
     }
-    # EXTENSION POINT (https-reencrypt): a "listen ... ssl" server on
-    # \$(backend_port tls) with a self-signed certificate.
+    server {
+        listen 127.0.0.1:$(backend_port tls) ssl backlog=4096;
+        ssl_certificate $TMPD/tls/backend.crt;
+        ssl_certificate_key $TMPD/tls/backend.key;
+        ssl_session_cache shared:bench:10m;
+        location / { return 200 "ok\n"; }
+    }
 }
 EOF
 }
 
+# A throwaway CA, the VIP's certificate and the backend's, signed by it.
+prepare_tls() {
+	local d=$TMPD/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=bench CA" \
+		-keyout "$d/ca.key" -out "$d/ca.crt" >/dev/null 2>&1 || die "openssl: CA"
+	for name in vip backend; do
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/$name.ext"
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/$name.key" \
+			-out "$d/$name.csr" >/dev/null 2>&1 || die "openssl: $name csr"
+		openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+			-CAcreateserial -days 1 -extfile "$d/$name.ext" -out "$d/$name.crt" \
+			>/dev/null 2>&1 || die "openssl: $name sign"
+	done
+	cat "$d/vip.crt" "$d/vip.key" >"$d/vip.pem"
+}
+
 NGINX_PID=
 start_nginx() {
+	prepare_tls
 	write_nginx_cfg
 	"$NGINX_BIN" -t -q -p "$TMPD/nginx" -e "$TMPD/nginx/logs/error.log" \
 		-c "$TMPD/nginx/nginx.conf" || die "nginx rejected its config"
