@@ -27,7 +27,9 @@ struct srv {
 	const struct cfg_server *conf;
 	struct be *be;
 	atomic_int up;            /* health verdict: 1 UP, 0 DOWN */
-	atomic_int maint;         /* administratively disabled */
+	atomic_int maint;         /* administratively disabled (`disabled`, admin socket) */
+	atomic_int drain;         /* admin: no new connections, checks go on */
+	atomic_int weight;        /* runtime weight, from the config; the admin may change it */
 	atomic_uint cur_conns;    /* live connections to this server */
 	atomic_ullong total_conns;
 	atomic_ullong conn_failures; /* connect errors and timeouts */
@@ -55,6 +57,10 @@ struct be {
 
 int be_init(struct be *be, const struct cfg_proxy *conf);
 void be_destroy(struct be *be);
+
+/* The weight selection uses now (the admin socket may change it; the
+ * consistent-hash ring keeps the configured proportions). */
+int srv_weight(const struct srv *srv);
 
 /* Can this server take a new connection now? */
 int srv_usable(const struct srv *srv);

@@ -106,6 +106,8 @@ int be_init(struct be *be, const struct cfg_proxy *conf)
 		srv->be = be;
 		atomic_init(&srv->up, 1);
 		atomic_init(&srv->maint, cs->disabled ? 1 : 0);
+		atomic_init(&srv->drain, 0);
+		atomic_init(&srv->weight, cs->weight);
 		health_init(&srv->health, cs->rise, cs->fall);
 	}
 	if (conf->hash_type == CFG_HASH_CONSISTENT && build_ring(be) < 0)
@@ -122,12 +124,18 @@ void be_destroy(struct be *be)
 	memset(be, 0, sizeof(*be));
 }
 
+int srv_weight(const struct srv *srv)
+{
+	return atomic_load_explicit(&srv->weight, memory_order_relaxed);
+}
+
 int srv_usable(const struct srv *srv)
 {
 	int maxconn = srv->conf->maxconn;
 
 	if (!atomic_load_explicit(&srv->up, memory_order_relaxed) ||
-	    atomic_load_explicit(&srv->maint, memory_order_relaxed) || srv->conf->weight == 0)
+	    atomic_load_explicit(&srv->maint, memory_order_relaxed) ||
+	    atomic_load_explicit(&srv->drain, memory_order_relaxed) || srv_weight(srv) == 0)
 		return 0;
 	if (maxconn > 0 &&
 	    atomic_load_explicit(&srv->cur_conns, memory_order_relaxed) >= (unsigned)maxconn)
@@ -153,14 +161,14 @@ static struct srv *pick_weighted(struct be *be, int backup_tier, const unsigned 
 
 	for (int i = 0; i < be->nsrv; i++)
 		if (eligible(&be->srvs[i], backup_tier, tried, i))
-			total += (uint32_t)be->srvs[i].conf->weight;
+			total += (uint32_t)srv_weight(&be->srvs[i]);
 	if (total == 0)
 		return NULL;
 	pos %= total;
 	for (int i = 0; i < be->nsrv; i++) {
 		if (!eligible(&be->srvs[i], backup_tier, tried, i))
 			continue;
-		uint32_t w = (uint32_t)be->srvs[i].conf->weight;
+		uint32_t w = (uint32_t)srv_weight(&be->srvs[i]);
 		if (pos < w)
 			return &be->srvs[i];
 		pos -= w;
@@ -203,7 +211,7 @@ static struct srv *pick_leastconn(struct be *be, int backup_tier, const unsigned
 		if (!eligible(srv, backup_tier, tried, i))
 			continue;
 		unsigned long long load = atomic_load_explicit(&srv->cur_conns, memory_order_relaxed);
-		unsigned long long w = (unsigned long long)srv->conf->weight;
+		unsigned long long w = (unsigned long long)srv_weight(srv);
 		if (!best || load * best_w < best_load * w) {
 			best = srv;
 			best_load = load;
