@@ -2,6 +2,8 @@
 #ifndef PPB_APP_H
 #define PPB_APP_H
 
+#include <stddef.h>
+
 struct gen;
 
 /* Everything main() does; returns the process exit status. */

@@ -7,6 +7,7 @@
 struct cfg_bind;
 struct event;
 struct fe;
+struct gen;
 struct tls_bind;
 struct worker;
 
@@ -17,12 +18,23 @@ struct lsn {
 	const struct cfg_bind *bind;
 	struct tls_bind *tls; /* `ssl` on this bind, else NULL */
 	int fd;
+	int reused;           /* prepared for a reload: the socket belongs to an old lsn */
 	struct event *ev; /* readable: connections to accept */
 };
 
 /* Open one socket per bind of every frontend for worker `w` (not yet
  * accepting). Returns -1 with `err` filled on the first failure. */
 int lsn_open_all(struct worker *w, char *err, size_t errlen);
+/* For a reload: sockets for every bind of `gen`, reusing w's own for
+ * unchanged addresses (never closed, so nothing is refused meanwhile) and
+ * opening the others. Nothing changes for `w` yet. */
+int lsn_prepare(struct worker *w, struct gen *gen, struct lsn **out, char *err, size_t errlen);
+/* Drop a prepared list that will not be used (closes only new sockets). */
+void lsn_discard(struct lsn *list);
+/* In the worker's own thread: adopt a prepared list, close what is gone. */
+int lsn_swap(struct worker *w, struct lsn *next);
+void lsn_close_list(struct lsn *list);
+
 /* Attach the sockets to w->base and start accepting. */
 int lsn_enable_all(struct worker *w);
 void lsn_pause(struct worker *w, int paused);

@@ -21,6 +21,7 @@ enum worker_cmd {
 	WORKER_CMD_NONE = 0,
 	WORKER_CMD_SOFT_STOP, /* stop accepting, exit when idle */
 	WORKER_CMD_HARD_STOP, /* exit now */
+	WORKER_CMD_RELOAD,    /* adopt next_gen and next_lsns */
 };
 
 struct worker {
@@ -28,6 +29,9 @@ struct worker {
 	pthread_t thread;
 	struct event_base *base;
 	struct gen *gen;      /* new streams start on this generation */
+	struct gen *next_gen; /* a reload in flight (main thread -> worker) */
+	struct lsn *next_lsns;
+	atomic_int next_gen_pending;
 	struct lsn *lsns;
 	struct stream *streams; /* live streams, owned by stream.c */
 	struct pconn *pool;     /* idle server connections (stream_http.c) */
@@ -53,6 +57,11 @@ void workers_command(enum worker_cmd cmd);
 /* Wait for every worker thread to end and free them. */
 void workers_join(void);
 unsigned workers_conns(void);
+/* Prepare every worker's sockets for `gen` (reusing unchanged ones), then
+ * hand it over; the workers switch at their next turn. Returns -1 with
+ * `err` filled and nothing changed when a socket cannot be opened or a
+ * previous reload is still being applied. Main thread only. */
+int workers_reload(struct gen *gen, char *err, size_t errlen);
 
 /* Called by streams of worker `w` when one ends. */
 void worker_stream_done(struct worker *w);

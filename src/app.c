@@ -12,6 +12,7 @@
 #include "check.h"
 #include "gen.h"
 #include "log.h"
+#include "net.h"
 #include "ppdump.h"
 #include "proxy_proto.h"
 #include "tls.h"
@@ -29,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define APP_MAX_FILES 64
@@ -46,6 +48,8 @@ struct app_opts {
 };
 
 static struct {
+	struct app_opts opts; /* kept for reloads: the same -f files */
+	time_t started;
 	struct event_base *base;
 	struct gen *gen;
 	struct event *sig_term, *sig_int, *sig_usr1, *sig_hup, *stop_poll, *hard_stop;
@@ -120,7 +124,10 @@ static int parse_args(int argc, char **argv, struct app_opts *o)
 	return 0;
 }
 
-static void print_msgs(const struct cfg_msgs *msgs, const struct app_opts *o)
+/* Messages go to stderr, or for a reload into `sink` (errors only) so the
+ * admin caller gets them too. */
+static void print_msgs(const struct cfg_msgs *msgs, const struct app_opts *o, char *sink,
+		       size_t sinklen)
 {
 	static const char *const tags[] = {"ALERT", "WARNING", "NOTICE"};
 
@@ -129,6 +136,14 @@ static void print_msgs(const struct cfg_msgs *msgs, const struct app_opts *o)
 			continue;
 		if (m->severity != CFG_SEV_ERROR && o->quiet)
 			continue;
+		if (sink) {
+			size_t used = strlen(sink);
+			if (m->severity == CFG_SEV_ERROR && used < sinklen)
+				snprintf(sink + used, sinklen - used, "%s\n", m->text);
+			log_msg(m->severity == CFG_SEV_ERROR ? LOG_ALERT : LOG_WARNING, "%s",
+				m->text);
+			continue;
+		}
 		fprintf(stderr, "[%s] %s\n", tags[m->severity], m->text);
 	}
 }
@@ -187,7 +202,7 @@ static void warn_pp_size(const struct cfg *cfg, const struct app_opts *o)
 	}
 }
 
-static struct cfg *load_config(const struct app_opts *o)
+static struct cfg *load_config(const struct app_opts *o, char *sink, size_t sinklen)
 {
 	struct cfg *cfg = cfg_new();
 	struct cfg_msgs msgs;
@@ -199,7 +214,7 @@ static struct cfg *load_config(const struct app_opts *o)
 	}
 	cfg_msgs_init(&msgs);
 	rc = cfg_load_files(cfg, (char *const *)o->files, o->nfiles, &msgs);
-	print_msgs(&msgs, o);
+	print_msgs(&msgs, o, sink, sinklen);
 	cfg_msgs_free(&msgs);
 	if (rc == 0)
 		rc = validate_tls(cfg);
@@ -358,9 +373,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGUSR1:
 		soft_stop();
 		break;
-	case SIGHUP:
-		log_msg(LOG_WARNING, "SIGHUP: reload is not implemented yet; configuration unchanged");
+	case SIGHUP: {
+		char msg[2048];
+		app_reload(msg, sizeof(msg));
 		break;
+	}
 	default:
 		break;
 	}
@@ -395,6 +412,118 @@ static void free_events(void)
 }
 
 /* ---- start and run ---- */
+
+/* ---- reload ---- */
+
+struct gen *app_current_gen(void)
+{
+	return app.gen;
+}
+
+long app_uptime_seconds(void)
+{
+	return (long)(time(NULL) - app.started);
+}
+
+static void notify_reloading(void)
+{
+	struct timespec ts;
+	char msg[96];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+	sd_notify_msg(msg);
+}
+
+static struct be *find_be(struct gen *gen, const char *name)
+{
+	for (int i = 0; i < gen->nbe; i++)
+		if (strcmp(gen->bes[i].conf->name, name) == 0)
+			return &gen->bes[i];
+	return NULL;
+}
+
+/* A server that keeps its name and address keeps its runtime state:
+ * UP/DOWN with the check counters (so a reload never sends traffic to a
+ * dead server), maintenance, drain, and a weight the admin changed. */
+static void carry_server(const struct srv *old, struct srv *now)
+{
+	int top;
+
+	if (!net_addr_equal((const struct sockaddr *)&old->conf->addr.ss,
+			    (const struct sockaddr *)&now->conf->addr.ss))
+		return;
+	atomic_store(&now->up, atomic_load(&old->up));
+	atomic_store(&now->drain, atomic_load(&old->drain));
+	if (!now->conf->disabled)
+		atomic_store(&now->maint, atomic_load(&old->maint));
+	if (atomic_load(&old->weight) != old->conf->weight)
+		atomic_store(&now->weight, atomic_load(&old->weight));
+	now->health.up = old->health.up;
+	top = now->health.rise + now->health.fall - 1;
+	now->health.health = old->health.up ? top : 0;
+}
+
+static void carry_state(struct gen *old, struct gen *now)
+{
+	for (int b = 0; b < now->nbe; b++) {
+		struct be *nb = &now->bes[b];
+		struct be *ob = find_be(old, nb->conf->name);
+		for (int i = 0; ob && i < nb->nsrv; i++)
+			for (int k = 0; k < ob->nsrv; k++)
+				if (strcmp(ob->srvs[k].conf->name, nb->srvs[i].conf->name) == 0)
+					carry_server(&ob->srvs[k], &nb->srvs[i]);
+	}
+}
+
+static int reload_fail(const char *why, char *msg, size_t len)
+{
+	size_t used = strlen(msg);
+
+	if (why && used < len)
+		snprintf(msg + used, len - used, "%s\n", why);
+	log_msg(LOG_ALERT, "reload refused, the running configuration keeps serving: %s",
+		why ? why : "configuration errors");
+	sd_notify_msg("READY=1\nSTATUS=serving (last reload refused)");
+	return -1;
+}
+
+int app_reload(char *msg, size_t len)
+{
+	char err[600];
+	struct cfg *cfg;
+	struct gen *gen;
+
+	msg[0] = '\0';
+	if (app.soft_stopping)
+		return reload_fail("stopping", msg, len);
+	notify_reloading();
+	log_msg(LOG_NOTICE, "reload: reading the configuration again");
+	cfg = load_config(&app.opts, msg, len);
+	if (!cfg)
+		return reload_fail(NULL, msg, len);
+	gen = gen_new(cfg, err, sizeof(err)); /* certificates and CA files load here */
+	if (!gen)
+		return reload_fail(err, msg, len);
+	carry_state(app.gen, gen);
+	if (workers_reload(gen, err, sizeof(err)) < 0) {
+		gen_unref(gen);
+		return reload_fail(err, msg, len);
+	}
+	stop_checks(app.gen);
+	if (start_checks(gen) < 0)
+		log_msg(LOG_ALERT, "reload: some health checks could not start (see above)");
+	log_set_targets(gen->cfg->global.logs);
+	gen_unref(app.gen);
+	app.gen = gen;
+	snprintf(msg, len, "configuration reloaded: %d frontend%s, %d backend%s\n", gen->nfe,
+		 gen->nfe == 1 ? "" : "s", gen->nbe, gen->nbe == 1 ? "" : "s");
+	log_msg(LOG_NOTICE, "reload: %.*s; live connections finish on the previous one",
+		(int)strlen(msg) - 1, msg);
+	sd_notify_msg("READY=1\nSTATUS=serving");
+	return 0;
+}
 
 static int run(struct cfg *cfg, const struct app_opts *o)
 {
@@ -462,7 +591,7 @@ int app_main(int argc, char **argv)
 	if (parse_args(argc, argv, &o) < 0)
 		return 1;
 	log_setup(o.debug, 1);
-	cfg = load_config(&o);
+	cfg = load_config(&o, NULL, 0);
 	if (o.check_only) {
 		char err[600];
 		struct gen *gen = cfg ? gen_new(cfg, err, sizeof(err)) : NULL;
@@ -482,6 +611,8 @@ int app_main(int argc, char **argv)
 		log_msg(LOG_ALERT, "Fatal errors found in configuration.");
 		return 1;
 	}
+	app.opts = o;
+	app.started = time(NULL);
 	if (evthread_use_pthreads() != 0) {
 		log_msg(LOG_ALERT, "libevent has no pthreads support");
 		cfg_free(cfg);

@@ -44,26 +44,43 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-int lsn_open_all(struct worker *w, char *err, size_t errlen)
+/* An open listening socket of `from` for the same address, or -1. The
+ * socket is handed over (a reload keeps it: no connection is refused). */
+static int take_socket(struct lsn *from, const struct cfg_bind *b)
 {
-	struct gen *gen = w->gen;
+	for (struct lsn *l = from; l; l = l->next) {
+		if (l->fd < 0 || l->bind->addr.len != b->addr.len ||
+		    !net_addr_equal((const struct sockaddr *)&l->bind->addr.ss,
+				    (const struct sockaddr *)&b->addr.ss) ||
+		    l->bind->v6only != b->v6only)
+			continue;
+		return l->fd;
+	}
+	return -1;
+}
 
+int lsn_prepare(struct worker *w, struct gen *gen, struct lsn **out, char *err, size_t errlen)
+{
+	*out = NULL;
 	for (int i = 0; i < gen->nfe; i++) {
 		struct fe *fe = &gen->fes[i];
 		for (const struct cfg_bind *b = fe->conf->binds; b; b = b->next) {
 			char why[160];
-			int fd = net_listen((const struct sockaddr *)&b->addr.ss, b->addr.len, 1,
-					    b->v6only, LISTEN_BACKLOG, why, sizeof(why));
+			struct lsn *l = calloc(1, sizeof(*l));
+			int fd = take_socket(w->lsns, b);
+			if (!l) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+			l->reused = fd >= 0;
+			if (fd < 0)
+				fd = net_listen((const struct sockaddr *)&b->addr.ss, b->addr.len, 1,
+						b->v6only, LISTEN_BACKLOG, why, sizeof(why));
 			if (fd < 0) {
 				snprintf(err, errlen, "%s:%d: frontend '%s': cannot bind %s: %s",
 					 b->where.file, b->where.line, fe->conf->name, b->text, why);
-				return -1;
-			}
-			struct lsn *l = calloc(1, sizeof(*l));
-			if (!l) {
-				close(fd);
-				snprintf(err, errlen, "out of memory");
-				return -1;
+				free(l);
+				goto fail;
 			}
 			l->w = w;
 			l->fe = fe;
@@ -72,16 +89,62 @@ int lsn_open_all(struct worker *w, char *err, size_t errlen)
 				if (fe->binds[k].conf == b)
 					l->tls = fe->binds[k].tls;
 			l->fd = fd;
-			l->next = w->lsns;
-			w->lsns = l;
+			l->next = *out;
+			*out = l;
 		}
 	}
 	return 0;
+fail:
+	lsn_discard(*out);
+	*out = NULL;
+	return -1;
+}
+
+void lsn_discard(struct lsn *list)
+{
+	while (list) {
+		struct lsn *next = list->next;
+		if (!list->reused && list->fd >= 0)
+			close(list->fd);
+		free(list);
+		list = next;
+	}
+}
+
+int lsn_open_all(struct worker *w, char *err, size_t errlen)
+{
+	return lsn_prepare(w, w->gen, &w->lsns, err, errlen);
+}
+
+/* In the worker's thread: the prepared sockets replace the current ones;
+ * a socket both lists share changes owner without being closed. */
+int lsn_swap(struct worker *w, struct lsn *next)
+{
+	struct lsn *old = w->lsns;
+
+	for (struct lsn *l = next; l; l = l->next) {
+		if (!l->reused)
+			continue;
+		for (struct lsn *o = old; o; o = o->next) {
+			if (o->fd != l->fd)
+				continue;
+			if (o->ev)
+				event_free(o->ev);
+			o->ev = NULL;
+			o->fd = -1; /* now owned by l */
+		}
+		l->reused = 0;
+	}
+	w->lsns = next;
+	lsn_close_list(old);
+	return w->paused || w->stopping ? 0 : lsn_enable_all(w);
 }
 
 int lsn_enable_all(struct worker *w)
 {
 	for (struct lsn *l = w->lsns; l; l = l->next) {
+		if (l->ev)
+			continue;
 		l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST, on_accept, l);
 		if (!l->ev || event_add(l->ev, NULL) != 0)
 			return -1;
@@ -103,8 +166,12 @@ void lsn_pause(struct worker *w, int paused)
 
 void lsn_close_all(struct worker *w)
 {
-	struct lsn *l = w->lsns;
+	lsn_close_list(w->lsns);
+	w->lsns = NULL;
+}
 
+void lsn_close_list(struct lsn *l)
+{
 	while (l) {
 		struct lsn *next = l->next;
 		if (l->ev)
@@ -114,5 +181,4 @@ void lsn_close_all(struct worker *w)
 		free(l);
 		l = next;
 	}
-	w->lsns = NULL;
 }

@@ -58,6 +58,7 @@ struct pconn {
 	struct srv *srv;
 	int fd;
 	SSL *ssl;  /* a TLS connection stays TLS: its session goes with it */
+	struct gen *gen; /* keeps `srv` alive while pooled (a reload may retire it) */
 	char *sni; /* the SNI it was opened with ("" for none) */
 	unsigned uses;
 	struct event *ev; /* readable (server closed) or idle timeout */
@@ -181,6 +182,7 @@ static void pool_drop(struct pconn *pc)
 		SSL_shutdown(pc->ssl); /* keeps its session resumable */
 	SSL_free(pc->ssl);
 	free(pc->sni);
+	gen_unref(pc->gen);
 	close_idle(pc->fd);
 	free(pc);
 }
@@ -200,8 +202,8 @@ static unsigned count_pooled(const struct worker *w, const struct srv *srv)
 	return n;
 }
 
-static void pool_put(struct worker *w, struct srv *srv, int fd, SSL *ssl, const char *sni,
-		     unsigned uses)
+static void pool_put(struct worker *w, struct gen *gen, struct srv *srv, int fd, SSL *ssl,
+		     const char *sni, unsigned uses)
 {
 	unsigned idle = cfg_timeout_server(srv->be->conf);
 	struct timeval tv;
@@ -222,6 +224,7 @@ static void pool_put(struct worker *w, struct srv *srv, int fd, SSL *ssl, const 
 		return;
 	}
 	pc->w = w;
+	pc->gen = gen_ref(gen);
 	pc->srv = srv;
 	pc->fd = fd;
 	pc->ssl = ssl;
@@ -264,7 +267,7 @@ static void park_server(struct stream *s)
 	if (s->srvs.wev_on)
 		event_del(s->srvs.wev);
 	s->srvs.rev_on = s->srvs.wev_on = 0;
-	pool_put(s->w, s->srv, fd, s->srvs.ssl, s->srv_sni, h->srv_uses);
+	pool_put(s->w, s->gen, s->srv, fd, s->srvs.ssl, s->srv_sni, h->srv_uses);
 	s->srvs.ssl = NULL;
 	h->srv_idle = 0;
 }
@@ -284,6 +287,7 @@ static int pool_take(struct worker *w, const struct srv *srv, const char *sni, u
 		pool_unlink(pc);
 		event_free(pc->ev);
 		free(pc->sni);
+		gen_unref(pc->gen); /* the taker holds the same generation */
 		free(pc);
 		return fd;
 	}
@@ -995,10 +999,21 @@ static int parse_response_head(struct stream *s)
 
 /* Set up the body's framing, then send the head together with the body
  * bytes already here: one send for a whole small response. */
+/* A reload happened (this stream runs on an older generation) or the
+ * worker is soft-stopping: keep-alive connections move over to the new
+ * configuration by closing after their current response. */
+static int superseded(const struct stream *s)
+{
+	return s->gen != s->w->gen || s->w->stopping;
+}
+
 static int forward_response_head(struct stream *s, size_t head_len)
 {
 	struct strm_http *h = s->http;
 	size_t extra = 0;
+
+	if (superseded(s))
+		h->close_after = 1;
 
 	h->resp_head_done = 1;
 	h->srv_keep = h->resp.keep_alive && h->srv_keep_wanted;
@@ -1406,6 +1421,11 @@ int http_tick(struct stream *s)
 			return 1;
 		}
 		return 0;
+	}
+	if (s->state == STRM_ST_HTTP_REQ && !h->head_started && h->cin.len == 0 &&
+	    superseded(s)) {
+		strm_close(s); /* idle keep-alive connection of an older config */
+		return 1;
 	}
 	if (s->state == STRM_ST_HTTP_REQ &&
 	    strm_ms_since(&h->head_start) >= (long)head_timeout(s)) {

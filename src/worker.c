@@ -33,6 +33,17 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(w->base);
 		return;
 	}
+	if (cmd == WORKER_CMD_RELOAD && w->next_gen) {
+		struct gen *old = w->gen;
+		lsn_swap(w, w->next_lsns);
+		w->next_lsns = NULL;
+		w->gen = w->next_gen; /* new streams start here; live ones keep theirs */
+		atomic_store(&w->next_gen_pending, 0);
+		w->next_gen = NULL;
+		strm_pool_flush(w); /* idle server connections of the old servers */
+		gen_unref(old);
+		return;
+	}
 	if (cmd == WORKER_CMD_SOFT_STOP && !w->stopping) {
 		w->stopping = 1;
 		lsn_close_all(w);
@@ -100,6 +111,10 @@ static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxco
 
 static void worker_free(struct worker *w)
 {
+	if (w->next_gen) { /* a reload overtaken by a stop */
+		lsn_discard(w->next_lsns);
+		gen_unref(w->next_gen);
+	}
 	lsn_close_all(w);
 	strm_pool_flush(w);
 	if (w->wake)
@@ -160,6 +175,40 @@ void workers_join(void)
 	free(workers);
 	workers = NULL;
 	nworkers = 0;
+}
+
+int workers_reload(struct gen *gen, char *err, size_t errlen)
+{
+	struct lsn **lists = calloc((size_t)nworkers + 1, sizeof(*lists));
+
+	if (!lists) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < nworkers; i++) {
+		if (atomic_load(&workers[i].next_gen_pending) || workers[i].stopping) {
+			snprintf(err, errlen, "a previous reload or a stop is still being applied");
+			goto fail;
+		}
+	}
+	for (int i = 0; i < nworkers; i++)
+		if (lsn_prepare(&workers[i], gen, &lists[i], err, errlen) < 0)
+			goto fail;
+	for (int i = 0; i < nworkers; i++) {
+		struct worker *w = &workers[i];
+		w->next_lsns = lists[i];
+		w->next_gen = gen_ref(gen);
+		atomic_store(&w->next_gen_pending, 1);
+		atomic_store(&w->cmd, WORKER_CMD_RELOAD);
+		event_active(w->wake, EV_READ, 0);
+	}
+	free(lists);
+	return 0;
+fail:
+	for (int i = 0; i < nworkers; i++)
+		lsn_discard(lists[i]);
+	free(lists);
+	return -1;
 }
 
 unsigned workers_conns(void)
