@@ -33,6 +33,11 @@ deps_install() {
 	if command -v apt-get >/dev/null 2>&1; then
 		pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev check python3 openssl"
 		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang libclang-rt-dev"
+		# Packaging checks: rpmbuild of the dist tarball (Debian's rpm, no
+		# systemd RPM macros) and systemd-analyze verify of the unit. The
+		# systemd package only brings the tools here: where systemd is not
+		# PID 1 nothing starts, and where it is, it is installed already.
+		[ "$what" = test ] && pkgs="$pkgs rpm systemd"
 		for p in $pkgs; do
 			dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 				missing="$missing $p"
@@ -44,7 +49,7 @@ deps_install() {
 		fi
 	elif command -v dnf >/dev/null 2>&1; then
 		pkgs="gcc make autoconf automake pkgconf-pkg-config libevent-devel openssl-devel check-devel python3 openssl"
-		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang compiler-rt"
+		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang compiler-rt rpm-build systemd-rpm-macros systemd"
 		for p in $pkgs; do
 			rpm -q "$p" >/dev/null 2>&1 || missing="$missing $p"
 		done

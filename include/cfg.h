@@ -354,6 +354,12 @@ struct cfg_global {
 	 * written after them (the parser stores the joined paths) */
 	char *ca_base;
 	char *crt_base;
+	/* `stats socket <path> [mode <octal>] [level L] [user U] [group G]`, `stats timeout` */
+	char *stats_socket;          /* NULL: no admin socket */
+	unsigned stats_mode;         /* permission bits; 0600 when not written */
+	int stats_level;             /* enum adm_level (admin.h); operator when not written */
+	char *stats_user, *stats_group; /* owner of the socket file; NULL = unchanged */
+	unsigned stats_timeout_ms;   /* idle interactive client; 0 = not written (10s) */
 };
 
 struct cfg {

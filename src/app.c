@@ -7,6 +7,7 @@
 
 #include "app.h"
 
+#include "admin.h"
 #include "backend.h"
 #include "cfg.h"
 #include "check.h"
@@ -62,6 +63,7 @@ static void usage(FILE *out)
 		"Usage: ppbridge -f <cfgfile|cfgdir> [-f ...] [-c] [-d] [-V] [-q] [-p <pidfile>]\n"
 		"       ppbridge -v\n"
 		"       ppbridge pp-dump [-n COUNT] ADDR:PORT   (print received PROXY headers)\n"
+		"       ppbridge ctl <socket> <command...>      (admin socket command)\n"
 		"  -f  configuration file or directory (repeatable; read in order)\n"
 		"  -c  check the configuration and exit (0 valid, 1 invalid)\n"
 		"  -d  debug: foreground with debug messages and access logs on stderr\n"
@@ -552,7 +554,14 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		workers_join();
 		goto out;
 	}
+	if (adm_start(app.base, &app.gen->cfg->global, err, sizeof(err)) < 0) {
+		log_msg(LOG_ALERT, "%s", err);
+		workers_command(WORKER_CMD_HARD_STOP);
+		workers_join();
+		goto out;
+	}
 	if (start_checks(app.gen) < 0) {
+		adm_stop();
 		workers_command(WORKER_CMD_HARD_STOP);
 		workers_join();
 		goto out;
@@ -564,6 +573,7 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		app.gen->nfe == 1 ? "" : "s");
 	sd_notify_msg("READY=1\nSTATUS=serving");
 	event_base_dispatch(app.base);
+	adm_stop();
 	workers_command(WORKER_CMD_HARD_STOP);
 	workers_join();
 	stop_checks(app.gen);
@@ -588,6 +598,8 @@ int app_main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "pp-dump") == 0)
 		return ppdump_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)
+		return adm_ctl_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) < 0)
 		return 1;
 	log_setup(o.debug, 1);

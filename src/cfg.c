@@ -17,6 +17,7 @@
 #include "cfg.h"
 
 #include "acl.h"
+#include "admin.h"
 #include "proxy_proto.h"
 #include "net.h"
 #include "sample.h"
@@ -973,6 +974,84 @@ static int g_crt_base(struct pstate *ps, int argc, char **argv)
 	return kw_word(ps, argc, argv, "a directory", &ps->cfg->global.crt_base);
 }
 
+/* `stats socket` options after the path, as HAProxy's bind options. */
+static int stats_socket_opt(struct pstate *ps, const char *opt, const char *val)
+{
+	struct cfg_global *g = &ps->cfg->global;
+	char *end;
+
+	if (!strcmp(opt, "mode")) {
+		unsigned long m = strtoul(val, &end, 8);
+		if (!*val || *end || m > 07777) {
+			ERR(ps, "'stats socket': 'mode' expects octal permission bits, got '%s'",
+			    val);
+			return -1;
+		}
+		g->stats_mode = (unsigned)m;
+	} else if (!strcmp(opt, "level")) {
+		int lv = !strcmp(val, "user")       ? ADM_LEVEL_USER
+		         : !strcmp(val, "operator") ? ADM_LEVEL_OPERATOR
+		         : !strcmp(val, "admin")    ? ADM_LEVEL_ADMIN
+		                                    : -1;
+		if (lv < 0) {
+			ERR(ps, "'stats socket': 'level' expects user, operator or admin, got '%s'",
+			    val);
+			return -1;
+		}
+		g->stats_level = lv;
+	} else if (!strcmp(opt, "user")) {
+		set_str(&g->stats_user, val);
+	} else if (!strcmp(opt, "group")) {
+		set_str(&g->stats_group, val);
+	} else {
+		ERR(ps, "'stats socket': '%s' is not supported (mode, level, user, group)", opt);
+		return -1;
+	}
+	return 0;
+}
+
+/* `stats socket <path> [opts]` (unix sockets only) and `stats timeout`. */
+static int g_stats(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_global *g = &ps->cfg->global;
+
+	if (argc >= 2 && !strcmp(argv[1], "timeout")) {
+		if (kw_time(ps, "stats timeout", argc, argv, 2, &g->stats_timeout_ms) < 0)
+			return -1;
+		if (g->stats_timeout_ms == 0) {
+			ERR(ps, "'stats timeout' must be greater than 0");
+			return -1;
+		}
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "socket") != 0) {
+		ERR(ps, "'stats' expects 'socket <path> [mode <octal>] [level user|operator|admin] "
+		        "[user <name>] [group <name>]' or 'timeout <time>'");
+		return -1;
+	}
+	if (argv[2][0] != '/') {
+		ERR(ps, "'stats socket': only a unix socket path (absolute) is supported, got '%s'",
+		    argv[2]);
+		return -1;
+	}
+	if (g->stats_socket)
+		WARN(ps,
+		     "'stats socket': only one admin socket is supported; this one replaces '%s'",
+		     g->stats_socket);
+	set_str(&g->stats_socket, argv[2]);
+	g->stats_mode = 0600;
+	g->stats_level = ADM_LEVEL_OPERATOR;
+	for (int i = 3; i < argc; i += 2) {
+		if (i + 1 >= argc) {
+			ERR(ps, "'stats socket': '%s' expects a value", argv[i]);
+			return -1;
+		}
+		if (stats_socket_opt(ps, argv[i], argv[i + 1]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Known, not implemented yet: the message says which issue brings it. */
 struct later {
 	const char *kw;
@@ -984,7 +1063,6 @@ static const struct later global_later[] = {
     {"group", "not supported yet (issue #6 operations)"},
     {"uid", "not supported yet (issue #6 operations)"},
     {"gid", "not supported yet (issue #6 operations)"},
-    {"stats", "not supported yet (admin socket, issue #6 operations)"},
     {"chroot", "not supported yet (issue #6 operations)"},
     {NULL, NULL},
 };
@@ -1014,6 +1092,7 @@ static const struct global_kw global_kws[] = {
     {"tune.ssl.default-dh-param", g_ssl_dh_param},
     {"ca-base", g_ca_base},
     {"crt-base", g_crt_base},
+    {"stats", g_stats},
     {NULL, NULL},
 };
 
@@ -3128,6 +3207,9 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->global.ssl_default_server_ciphersuites);
 	free(cfg->global.ca_base);
 	free(cfg->global.crt_base);
+	free(cfg->global.stats_socket);
+	free(cfg->global.stats_user);
+	free(cfg->global.stats_group);
 	proxy_free_list(cfg->proxies);
 	proxy_free_list(cfg->defaults);
 	for (int i = 0; i < cfg->nfiles; i++)

@@ -36,6 +36,7 @@
 #include "stream_int.h"
 
 #include "acl.h"
+#include "admin.h"
 #include "backend.h"
 #include "cfg.h"
 #include "gen.h"
@@ -1016,6 +1017,7 @@ void strm_log_refusal(struct stream *s, const char *why)
 	net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
 	log_msg(LOG_NOTICE, "frontend %s: closing connection from %s: %s", s->fe->conf->name, peer,
 		why);
+	adm_note_error(s->fe->conf->name, peer, why); /* for `show errors` */
 }
 
 static void proxy_refuse(struct stream *s, enum pp_error err)

@@ -472,6 +472,36 @@ START_TEST(global_keywords)
 }
 END_TEST
 
+START_TEST(global_stats_socket)
+{
+	struct cfg *cfg = parse_ok("global\n stats socket /run/ppbridge/admin.sock\n");
+
+	ck_assert_str_eq(cfg->global.stats_socket, "/run/ppbridge/admin.sock");
+	ck_assert_uint_eq(cfg->global.stats_mode, 0600);
+	ck_assert_int_eq(cfg->global.stats_level, 1); /* operator, HAProxy 2.6's default */
+	ck_assert_ptr_null(cfg->global.stats_user);
+	ck_assert_uint_eq(cfg->global.stats_timeout_ms, 0);
+	cfg_free(cfg);
+	cfg = parse_ok("global\n stats socket /run/a.sock mode 660 level admin user haproxy "
+	               "group wheel\n stats timeout 30s\n");
+	ck_assert_str_eq(cfg->global.stats_socket, "/run/a.sock");
+	ck_assert_uint_eq(cfg->global.stats_mode, 0660);
+	ck_assert_int_eq(cfg->global.stats_level, 2);
+	ck_assert_str_eq(cfg->global.stats_user, "haproxy");
+	ck_assert_str_eq(cfg->global.stats_group, "wheel");
+	ck_assert_uint_eq(cfg->global.stats_timeout_ms, 30000);
+	cfg_free(cfg);
+	cfg = parse_ok("global\n stats socket /run/a.sock level user\n");
+	ck_assert_int_eq(cfg->global.stats_level, 0);
+	cfg_free(cfg);
+	/* a second socket replaces the first, with a warning */
+	cfg = parse_ok("global\n stats socket /run/a.sock\n stats socket /run/b.sock\n");
+	ck_assert_str_eq(cfg->global.stats_socket, "/run/b.sock");
+	ck_assert(has_msg(CFG_SEV_WARNING, "only one admin socket"));
+	cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(global_errors)
 {
 	parse_err("global\n maxconn\n", 2, "'maxconn' expects an integer");
@@ -483,7 +513,18 @@ START_TEST(global_errors)
 	parse_err("global\n\n hard-stop-after 5x\n", 3, "'hard-stop-after'");
 	parse_err("global\n user haproxy\n", 2, "'user' not supported yet (issue #6 operations)");
 	parse_err("global\n group haproxy\n", 2, "'group' not supported yet (issue #6 operations)");
-	parse_err("global\n stats socket /run/a.sock\n", 2, "'stats' not supported yet");
+	parse_err("global\n stats socket relative.sock\n", 2, "only a unix socket path");
+	parse_err("global\n stats socket /run/a.sock mode 0999\n", 2, "'mode' expects octal");
+	parse_err("global\n stats socket /run/a.sock mode\n", 2, "'mode' expects a value");
+	parse_err("global\n stats socket /run/a.sock level root\n", 2,
+	          "'level' expects user, operator or admin, got 'root'");
+	parse_err("global\n stats socket /run/a.sock expose-fd listeners\n", 2,
+	          "'expose-fd' is not supported");
+	parse_err("global\n stats socket\n", 2, "'stats' expects 'socket <path>");
+	parse_err("global\n stats enable\n", 2, "'stats' expects 'socket <path>");
+	parse_err("global\n stats timeout 5x\n", 2, "'stats timeout'");
+	parse_err("global\n stats timeout 0\n", 2, "greater than 0");
+	parse_err("global\n stats timeout 10s 5\n", 2, "unexpected word '5'");
 	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported yet");
 	parse_err("global\n tune.bufsize 10\n", 2, "'tune.bufsize'");
 	parse_err("global\n nbproc 2\n", 2, "unknown keyword 'nbproc' in 'global' section");
@@ -2622,6 +2663,7 @@ static Suite *cfg_suite(void)
 	tc = tcase_create("global");
 	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
 	tcase_add_test(tc, global_keywords);
+	tcase_add_test(tc, global_stats_socket);
 	tcase_add_test(tc, global_errors);
 	tcase_add_test(tc, global_tls);
 	tcase_add_test(tc, global_tls_errors);

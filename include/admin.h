@@ -1,0 +1,116 @@
+/* admin.h - the runtime admin socket (`stats socket`), HAProxy's CLI.
+ *
+ * A unix stream socket on the main thread's event base. The protocol is
+ * HAProxy's: a line holds one or more commands separated by ';'; each
+ * answer ends with an empty line; the connection closes after the line
+ * unless the client entered interactive mode with `prompt`.
+ *
+ * Three layers, so the first two are unit-tested without a socket:
+ *   adm_parse()   text -> struct adm_cmd (pure);
+ *   adm_exec()    a command against a generation -> text in a struct adm_out;
+ *   adm_start()   the socket and its connections (libevent).
+ */
+#ifndef PPB_ADMIN_H
+#define PPB_ADMIN_H
+
+#include <stddef.h>
+
+struct cfg_global;
+struct event_base;
+struct gen;
+
+/* Access levels of `stats socket ... level`, lowest first. */
+enum adm_level {
+	ADM_LEVEL_USER = 0, /* show only */
+	ADM_LEVEL_OPERATOR, /* + enable/disable/set server (HAProxy 2.6's default) */
+	ADM_LEVEL_ADMIN,    /* + reload */
+};
+
+enum adm_kind {
+	ADM_CMD_NONE = 0, /* an empty command: no answer */
+	ADM_CMD_HELP,
+	ADM_CMD_PROMPT,
+	ADM_CMD_QUIT,
+	ADM_CMD_SHOW_INFO,
+	ADM_CMD_SHOW_STAT,
+	ADM_CMD_SHOW_SERVERS_STATE,
+	ADM_CMD_SHOW_FRONTENDS,
+	ADM_CMD_SHOW_BACKEND,  /* HAProxy's: names only */
+	ADM_CMD_SHOW_BACKENDS, /* ppbridge's: with server counts */
+	ADM_CMD_SHOW_ERRORS,
+	ADM_CMD_SHOW_METRICS,
+	ADM_CMD_SHOW_VERSION,
+	ADM_CMD_DISABLE_SERVER,
+	ADM_CMD_ENABLE_SERVER,
+	ADM_CMD_SET_STATE,
+	ADM_CMD_SET_WEIGHT,
+	ADM_CMD_SET_SEVERITY, /* `set severity-output none|number` (per connection) */
+	ADM_CMD_RELOAD,
+};
+
+enum adm_state {
+	ADM_STATE_READY = 0,
+	ADM_STATE_DRAIN,
+	ADM_STATE_MAINT,
+};
+
+#define ADM_NAME_MAX 128       /* longest backend or server name in a command */
+#define ADM_LINE_MAX 4096      /* longest command line; longer ones close the connection */
+#define ADM_OUT_MAX (8u << 20) /* largest answer buffered for one client */
+
+struct adm_cmd {
+	enum adm_kind kind;
+	char backend[ADM_NAME_MAX]; /* show servers state [b], <b>/<s> */
+	char server[ADM_NAME_MAX];
+	enum adm_state state; /* set server ... state */
+	int weight;           /* set server ... weight: 0..256, or a percentage */
+	int weight_pct;       /* the weight was written "N%" (of the configured weight) */
+	int severity;         /* set severity-output: 1 number, 0 none */
+};
+
+/* Parse one command (no ';'). Returns 0, or -1 with a one-line message for
+ * wrong arguments, or -2 for an unknown command (the caller adds the help).
+ * Pure. */
+int adm_parse(const char *line, struct adm_cmd *out, char *err, size_t errlen);
+
+/* The least level a command needs. */
+enum adm_level adm_cmd_level(enum adm_kind kind);
+
+/* Split the next command off a line at an unescaped ';' ("\;" is a literal
+ * semicolon): copies it into `buf` and advances `*line`. Returns 0, or -1
+ * when nothing is left. Pure. */
+int adm_next_cmd(const char **line, char *buf, size_t len);
+
+/* A growing answer, bounded by ADM_OUT_MAX (`truncated` is set past it). */
+struct adm_out {
+	char *buf;
+	size_t len;
+	size_t cap;
+	int truncated;
+};
+
+void adm_out_free(struct adm_out *out);
+void adm_printf(struct adm_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Execute a parsed command against `gen` at access `level`; the answer
+ * (without the empty line that ends it) is appended to `out`. Returns 0,
+ * or -1 when the answer is an error. Main thread only. */
+int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, struct adm_out *out);
+
+/* The exact header of HAProxy 2.6's `show stat` (without "\n"). */
+extern const char adm_stat_header[];
+
+/* Record a refused connection or request for `show errors`. Any thread;
+ * the strings are copied (and cut to fit). `client` is "ip:port". */
+void adm_note_error(const char *frontend, const char *client, const char *reason);
+
+/* Open `g->stats_socket` (when set) on the main thread's base. Returns 0
+ * (also when no socket is configured) or -1 with a message. */
+int adm_start(struct event_base *base, const struct cfg_global *g, char *err, size_t errlen);
+/* Close the socket, its connections, and unlink the path. */
+void adm_stop(void);
+
+/* `ppbridge ctl <socket> <command...>`: returns the exit status. */
+int adm_ctl_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,691 @@
+/* test_admin.c - the admin socket's parser and answers (no socket). */
+#include <config.h>
+
+#include "admin.h"
+#include "backend.h"
+#include "cfg.h"
+#include "gen.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Captured from HAProxy 2.6.12 (`echo "show stat" | socat stdio <sock>`),
+ * kept apart from admin.c's copy so that an edit there cannot pass. */
+static const char haproxy26_header[] =
+    "# "
+    "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,"
+    "status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,"
+    "tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,"
+    "hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_"
+    "abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,"
+    "agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_"
+    "health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_"
+    "tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_"
+    "max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_"
+    "est,uweight,agg_server_status,agg_server_check_status,agg_check_status,-,ssl_sess,ssl_reused_"
+    "sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,h2_rst_stream_rcvd,h2_"
+    "goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,h2_rst_stream_"
+    "resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,h2_"
+    "backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_"
+    "streams,h1_bytes_in,h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out,";
+
+/* ------------------------------------------------------------------ */
+/* Parser */
+
+static struct adm_cmd parse_ok(const char *line, enum adm_kind kind)
+{
+	struct adm_cmd c;
+	char err[256];
+	int rc = adm_parse(line, &c, err, sizeof(err));
+
+	ck_assert_msg(rc == 0, "'%s': rc %d: %s", line, rc, err);
+	ck_assert_msg(c.kind == kind, "'%s': kind %d, want %d", line, c.kind, kind);
+	return c;
+}
+
+static void parse_err(const char *line, int want_rc, const char *want)
+{
+	struct adm_cmd c;
+	char err[256];
+	int rc = adm_parse(line, &c, err, sizeof(err));
+
+	ck_assert_msg(rc == want_rc, "'%s': rc %d, want %d (%s)", line, rc, want_rc, err);
+	ck_assert_msg(strcmp(err, want) == 0, "'%s': '%s', want '%s'", line, err, want);
+	ck_assert_ptr_null(strchr(err, '\n')); /* one line */
+}
+
+START_TEST(parse_simple)
+{
+	parse_ok("", ADM_CMD_NONE);
+	parse_ok("   \t ", ADM_CMD_NONE);
+	parse_ok("help", ADM_CMD_HELP);
+	parse_ok("help show stat", ADM_CMD_HELP);
+	parse_ok("prompt", ADM_CMD_PROMPT);
+	parse_ok("quit", ADM_CMD_QUIT);
+	parse_ok("reload", ADM_CMD_RELOAD);
+	parse_ok("show info", ADM_CMD_SHOW_INFO);
+	parse_ok("show stat", ADM_CMD_SHOW_STAT);
+	parse_ok("  show   stat  \r", ADM_CMD_SHOW_STAT);
+	parse_ok("show frontends", ADM_CMD_SHOW_FRONTENDS);
+	parse_ok("show backend", ADM_CMD_SHOW_BACKEND);
+	parse_ok("show backends", ADM_CMD_SHOW_BACKENDS);
+	parse_ok("show errors", ADM_CMD_SHOW_ERRORS);
+	parse_ok("show metrics", ADM_CMD_SHOW_METRICS);
+	parse_ok("show version", ADM_CMD_SHOW_VERSION);
+}
+END_TEST
+
+START_TEST(parse_servers_state)
+{
+	struct adm_cmd c = parse_ok("show servers state", ADM_CMD_SHOW_SERVERS_STATE);
+
+	ck_assert_str_eq(c.backend, "");
+	c = parse_ok("show servers state be_http", ADM_CMD_SHOW_SERVERS_STATE);
+	ck_assert_str_eq(c.backend, "be_http");
+	parse_err("show servers state a b", -1, "usage: show servers state [<backend>]");
+}
+END_TEST
+
+START_TEST(parse_server_commands)
+{
+	struct adm_cmd c = parse_ok("disable server be/s1", ADM_CMD_DISABLE_SERVER);
+
+	ck_assert_str_eq(c.backend, "be");
+	ck_assert_str_eq(c.server, "s1");
+	c = parse_ok("enable server be:x/s-2", ADM_CMD_ENABLE_SERVER);
+	ck_assert_str_eq(c.backend, "be:x");
+	ck_assert_str_eq(c.server, "s-2");
+	c = parse_ok("set server be/s1 state ready", ADM_CMD_SET_STATE);
+	ck_assert_int_eq(c.state, ADM_STATE_READY);
+	c = parse_ok("set server be/s1 state drain", ADM_CMD_SET_STATE);
+	ck_assert_int_eq(c.state, ADM_STATE_DRAIN);
+	c = parse_ok("set server be/s1 state maint", ADM_CMD_SET_STATE);
+	ck_assert_int_eq(c.state, ADM_STATE_MAINT);
+	c = parse_ok("set server be/s1 weight 0", ADM_CMD_SET_WEIGHT);
+	ck_assert_int_eq(c.weight, 0);
+	ck_assert_int_eq(c.weight_pct, 0);
+	c = parse_ok("set server be/s1 weight 256", ADM_CMD_SET_WEIGHT);
+	ck_assert_int_eq(c.weight, 256);
+	c = parse_ok("set server be/s1 weight 50%", ADM_CMD_SET_WEIGHT);
+	ck_assert_int_eq(c.weight, 50);
+	ck_assert_int_eq(c.weight_pct, 1);
+	c = parse_ok("set severity-output number", ADM_CMD_SET_SEVERITY);
+	ck_assert_int_eq(c.severity, 1);
+	c = parse_ok("set severity-output none", ADM_CMD_SET_SEVERITY);
+	ck_assert_int_eq(c.severity, 0);
+}
+END_TEST
+
+START_TEST(parse_errors)
+{
+	const char *unknown[] = {"foo",
+	                         "show",
+	                         "show foo",
+	                         "show servers",
+	                         "enable",
+	                         "disable foo",
+	                         "set",
+	                         "set foo bar",
+	                         "SHOW STAT",
+	                         "shows stat",
+	                         "enable frontend fe",
+	                         NULL};
+	char longword[300];
+
+	for (int i = 0; unknown[i]; i++)
+		parse_err(unknown[i], -2, "Unknown command.");
+	parse_err("disable server", -1, "Require 'backend/server'.");
+	parse_err("enable server be", -1, "Require 'backend/server'.");
+	parse_err("enable server /s1", -1, "Require 'backend/server'.");
+	parse_err("enable server be/", -1, "Require 'backend/server'.");
+	parse_err("enable server be/s1 now", -1, "Require 'backend/server'.");
+	parse_err("set server", -1, "Require 'backend/server'.");
+	parse_err("set server be/s1", -1, "usage: set server <backend>/<server> state | weight");
+	parse_err("set server be state ready", -1, "Require 'backend/server'.");
+	parse_err("set server be/s1 addr 1.2.3.4", -1,
+	          "usage: set server <backend>/<server> state | weight");
+	parse_err("set server be/s1 state", -1,
+	          "'set server <srv> state' expects 'ready', 'drain' and 'maint'.");
+	parse_err("set server be/s1 state up", -1,
+	          "'set server <srv> state' expects 'ready', 'drain' and 'maint'.");
+	parse_err("set server be/s1 state ready now", -1,
+	          "'set server <srv> state' expects 'ready', 'drain' and 'maint'.");
+	parse_err("set server be/s1 weight", -1, "'set server <srv> weight' expects an integer.");
+	parse_err("set server be/s1 weight 257", -1,
+	          "Absolute weight can only be between 0 and 256 inclusive.");
+	parse_err("set server be/s1 weight 99999999999999999999", -1,
+	          "Absolute weight can only be between 0 and 256 inclusive.");
+	parse_err("set server be/s1 weight -1", -1,
+	          "Empty weight string empty or preceded by garbage");
+	parse_err("set server be/s1 weight abc", -1,
+	          "Empty weight string empty or preceded by garbage");
+	parse_err("set server be/s1 weight 12x", -1, "Trailing garbage in weight string");
+	parse_err("set server be/s1 weight 101%", -1,
+	          "Relative weight can only be between 0 and 100% inclusive.");
+	parse_err("set severity-output string", -1,
+	          "one of 'none' or 'number' is expected (\"string\" is not supported).");
+	parse_err("show stat typed", -1, "'show stat' takes no argument.");
+	parse_err("show info json", -1, "'show info' takes no argument.");
+	parse_err("quit now", -1, "'quit' takes no argument.");
+	parse_err("reload now", -1, "'reload' takes no argument.");
+	parse_err("a b c d e f g h i", -1, "Command too long (too many or too long words).");
+	memset(longword, 'x', sizeof(longword) - 1);
+	longword[sizeof(longword) - 1] = '\0';
+	parse_err(longword, -1, "Command too long (too many or too long words).");
+}
+END_TEST
+
+START_TEST(parse_small_err_buffer)
+{
+	struct adm_cmd c;
+	char err[8];
+
+	ck_assert_int_eq(adm_parse("set server be/s1 weight 300", &c, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "Absolut");
+}
+END_TEST
+
+START_TEST(levels)
+{
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SHOW_STAT), ADM_LEVEL_USER);
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SHOW_ERRORS), ADM_LEVEL_USER);
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_HELP), ADM_LEVEL_USER);
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_DISABLE_SERVER), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_ENABLE_SERVER), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SET_STATE), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SET_WEIGHT), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(adm_cmd_level(ADM_CMD_RELOAD), ADM_LEVEL_ADMIN);
+}
+END_TEST
+
+START_TEST(split_commands)
+{
+	const char *line = "show info; show stat;;set server a\\;b/c state ready";
+	char buf[64];
+
+	ck_assert_int_eq(adm_next_cmd(&line, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "show info");
+	ck_assert_int_eq(adm_next_cmd(&line, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, " show stat");
+	ck_assert_int_eq(adm_next_cmd(&line, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(adm_next_cmd(&line, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "set server a;b/c state ready");
+	ck_assert_int_eq(adm_next_cmd(&line, buf, sizeof(buf)), -1);
+	/* a command longer than the buffer is cut, never overrun */
+	line = "show stat";
+	ck_assert_int_eq(adm_next_cmd(&line, buf, 5), 0);
+	ck_assert_str_eq(buf, "show");
+	ck_assert_int_eq(adm_next_cmd(&line, buf, 5), -1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Answers from a generation built from a small config */
+
+static const char *const CFG_TEXT =
+    "global\n"
+    " maxconn 1000\n"
+    "defaults\n"
+    " mode tcp\n"
+    " timeout connect 1s\n timeout client 10s\n timeout server 10s\n"
+    "frontend fe_tcp\n"
+    " bind 127.0.0.1:8443\n"
+    " default_backend be_pp\n"
+    "frontend fe_http\n"
+    " mode http\n"
+    " option forwardfor\n"
+    " bind 127.0.0.1:8080\n"
+    " bind 127.0.0.1:8081\n"
+    " default_backend be_http\n"
+    "backend be_pp\n"
+    " server r1 10.0.0.1:443 send-proxy-v2 check\n"
+    " server r2 10.0.0.2:443 send-proxy-v2 weight 3\n"
+    "backend be_http\n"
+    " mode http\n"
+    " balance leastconn\n"
+    " server w1 10.0.1.1:80 maxconn 50\n"
+    " server w2 10.0.1.2:80 backup\n";
+
+static struct gen *G;
+
+static void gen_setup(void)
+{
+	struct cfg *cfg = cfg_new();
+	struct cfg_msgs msgs;
+	char err[256];
+
+	cfg_msgs_init(&msgs);
+	ck_assert_int_eq(cfg_parse_text(cfg, "t.cfg", CFG_TEXT, strlen(CFG_TEXT), &msgs), 0);
+	ck_assert_int_eq(cfg_finish(cfg, &msgs), 0);
+	ck_assert_int_eq(cfg_resolve(cfg, &msgs), 0);
+	cfg_msgs_free(&msgs);
+	G = gen_new(cfg, err, sizeof(err));
+	ck_assert_msg(G != NULL, "%s", err);
+}
+
+static void gen_teardown(void)
+{
+	gen_unref(G);
+	G = NULL;
+}
+
+static struct srv *srv_named(const char *be, const char *sv)
+{
+	for (int b = 0; b < G->nbe; b++)
+		for (int i = 0; i < G->bes[b].nsrv; i++)
+			if (!strcmp(G->bes[b].conf->name, be) &&
+			    !strcmp(G->bes[b].srvs[i].conf->name, sv))
+				return &G->bes[b].srvs[i];
+	ck_abort_msg("no server %s/%s", be, sv);
+	return NULL;
+}
+
+/* Run one command line at `level`; the answer is returned (caller frees). */
+static char *run(const char *line, enum adm_level level, int want_rc)
+{
+	struct adm_cmd cmd;
+	struct adm_out out = {0};
+	char err[256];
+	int rc;
+
+	ck_assert_msg(adm_parse(line, &cmd, err, sizeof(err)) == 0, "%s: %s", line, err);
+	rc = adm_exec(G, &cmd, level, &out);
+	ck_assert_msg(rc == want_rc, "'%s': rc %d, want %d: %s", line, rc, want_rc,
+	              out.buf ? out.buf : "");
+	adm_printf(&out, "%s", ""); /* never NULL */
+	return out.buf;
+}
+
+/* Column `col` (0-based) of CSV `row`, copied into buf. */
+static const char *csv_col(const char *row, int col, char *buf, size_t len)
+{
+	for (int i = 0; i < col; i++) {
+		row = strchr(row, ',');
+		ck_assert_ptr_nonnull(row);
+		row++;
+	}
+	snprintf(buf, len, "%.*s", (int)strcspn(row, ",\n"), row);
+	return buf;
+}
+
+static int count_char(const char *s, size_t n, char c)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += s[i] == c;
+	return k;
+}
+
+START_TEST(stat_header_golden)
+{
+	ck_assert_str_eq(adm_stat_header, haproxy26_header);
+	ck_assert_int_eq(count_char(haproxy26_header, strlen(haproxy26_header), ','), 128);
+}
+END_TEST
+
+/* Index of a header column, from the golden header. */
+static int col(const char *name)
+{
+	char buf[64];
+
+	for (int i = 0; i < 128; i++)
+		if (!strcmp(csv_col(haproxy26_header + 2, i, buf, sizeof(buf)), name))
+			return i;
+	ck_abort_msg("no column %s", name);
+	return -1;
+}
+
+START_TEST(stat_rows)
+{
+	char *ans = run("show stat", ADM_LEVEL_USER, 0);
+	const char *want[] = {"fe_tcp,FRONTEND,", "fe_http,FRONTEND,", "be_pp,r1,",
+	                      "be_pp,r2,",        "be_pp,BACKEND,",    "be_http,w1,",
+	                      "be_http,w2,",      "be_http,BACKEND,"};
+	const char *p = strchr(ans, '\n') + 1;
+	char buf[64];
+	int n = 0;
+
+	ck_assert_int_eq(strncmp(ans, haproxy26_header, strlen(haproxy26_header)), 0);
+	for (; *p; n++) {
+		const char *eol = strchr(p, '\n');
+		ck_assert_ptr_nonnull(eol);
+		ck_assert_msg(n < 8, "extra row %.*s", (int)(eol - p), p);
+		ck_assert_msg(!strncmp(p, want[n], strlen(want[n])), "row %d: %.40s", n, p);
+		ck_assert_int_eq(count_char(p, (size_t)(eol - p), ','),
+		                 128); /* column for column */
+		ck_assert_str_eq(csv_col(p, col("-"), buf, sizeof(buf)), "-");
+		p = eol + 1;
+	}
+	ck_assert_int_eq(n, 8);
+	p = strstr(ans, "be_pp,r2,");
+	ck_assert_str_eq(csv_col(p, col("status"), buf, sizeof(buf)), "no check");
+	ck_assert_str_eq(csv_col(p, col("weight"), buf, sizeof(buf)), "3");
+	ck_assert_str_eq(csv_col(p, col("type"), buf, sizeof(buf)), "2");
+	ck_assert_str_eq(csv_col(p, col("sid"), buf, sizeof(buf)), "2");
+	ck_assert_str_eq(csv_col(p, col("iid"), buf, sizeof(buf)), "3");
+	ck_assert_str_eq(csv_col(p, col("addr"), buf, sizeof(buf)), "10.0.0.2:443");
+	ck_assert_str_eq(csv_col(p, col("mode"), buf, sizeof(buf)), "tcp");
+	ck_assert_str_eq(csv_col(p, col("qmax"), buf, sizeof(buf)), ""); /* no value: empty */
+	p = strstr(ans, "be_pp,r1,");
+	ck_assert_str_eq(csv_col(p, col("status"), buf, sizeof(buf)), "UP");
+	ck_assert_str_eq(csv_col(p, col("check_rise"), buf, sizeof(buf)), "2");
+	p = strstr(ans, "be_http,w1,");
+	ck_assert_str_eq(csv_col(p, col("slim"), buf, sizeof(buf)), "50");
+	ck_assert_str_eq(csv_col(p, col("act"), buf, sizeof(buf)), "1");
+	p = strstr(ans, "be_http,w2,");
+	ck_assert_str_eq(csv_col(p, col("bck"), buf, sizeof(buf)), "1");
+	p = strstr(ans, "be_http,BACKEND,");
+	ck_assert_str_eq(csv_col(p, col("algo"), buf, sizeof(buf)), "leastconn");
+	ck_assert_str_eq(csv_col(p, col("act"), buf, sizeof(buf)), "1");
+	ck_assert_str_eq(csv_col(p, col("bck"), buf, sizeof(buf)), "1");
+	ck_assert_str_eq(csv_col(p, col("type"), buf, sizeof(buf)), "1");
+	p = strstr(ans, "fe_http,FRONTEND,");
+	ck_assert_str_eq(csv_col(p, col("slim"), buf, sizeof(buf)), "1000");
+	ck_assert_str_eq(csv_col(p, col("status"), buf, sizeof(buf)), "OPEN");
+	ck_assert_str_eq(csv_col(p, col("mode"), buf, sizeof(buf)), "http");
+	free(ans);
+}
+END_TEST
+
+START_TEST(stat_counters_and_states)
+{
+	struct srv *r2 = srv_named("be_pp", "r2");
+	char *ans, buf[64];
+	const char *p;
+
+	atomic_store(&r2->total_conns, 7);
+	atomic_store(&r2->cur_conns, 2);
+	atomic_store(&r2->bytes_out, 100); /* client -> server: HAProxy's bin */
+	atomic_store(&r2->bytes_in, 900);
+	atomic_store(&G->fes[0].ctr.conns, 11);
+	free(run("set server be_pp/r2 state drain", ADM_LEVEL_OPERATOR, 0));
+	ans = run("show stat", ADM_LEVEL_USER, 0);
+	p = strstr(ans, "be_pp,r2,");
+	ck_assert_str_eq(csv_col(p, col("status"), buf, sizeof(buf)), "DRAIN");
+	ck_assert_str_eq(csv_col(p, col("stot"), buf, sizeof(buf)), "7");
+	ck_assert_str_eq(csv_col(p, col("scur"), buf, sizeof(buf)), "2");
+	ck_assert_str_eq(csv_col(p, col("bin"), buf, sizeof(buf)), "100");
+	ck_assert_str_eq(csv_col(p, col("bout"), buf, sizeof(buf)), "900");
+	p = strstr(ans, "be_pp,BACKEND,");
+	ck_assert_str_eq(csv_col(p, col("stot"), buf, sizeof(buf)), "7");
+	ck_assert_str_eq(csv_col(p, col("act"), buf, sizeof(buf)), "1"); /* r2 drains */
+	p = strstr(ans, "fe_tcp,FRONTEND,");
+	ck_assert_str_eq(csv_col(p, col("stot"), buf, sizeof(buf)), "11");
+	free(ans);
+	free(run("disable server be_pp/r2", ADM_LEVEL_OPERATOR, 0));
+	ans = run("show stat", ADM_LEVEL_USER, 0);
+	ck_assert_str_eq(csv_col(strstr(ans, "be_pp,r2,"), col("status"), buf, sizeof(buf)),
+	                 "MAINT");
+	free(ans);
+	atomic_store(&srv_named("be_pp", "r1")->up, 0);
+	ans = run("show stat", ADM_LEVEL_USER, 0);
+	ck_assert_str_eq(csv_col(strstr(ans, "be_pp,r1,"), col("status"), buf, sizeof(buf)),
+	                 "DOWN");
+	ck_assert_str_eq(csv_col(strstr(ans, "be_pp,BACKEND,"), col("status"), buf, sizeof(buf)),
+	                 "DOWN");
+	free(ans);
+}
+END_TEST
+
+START_TEST(set_server_state)
+{
+	struct srv *r1 = srv_named("be_pp", "r1");
+
+	free(run("set server be_pp/r1 state drain", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(atomic_load(&r1->drain), 1);
+	ck_assert_int_eq(srv_usable(r1), 0);
+	free(run("set server be_pp/r1 state maint", ADM_LEVEL_ADMIN, 0));
+	ck_assert_int_eq(atomic_load(&r1->maint), 1);
+	free(run("set server be_pp/r1 state ready", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(atomic_load(&r1->maint), 0);
+	ck_assert_int_eq(atomic_load(&r1->drain), 0);
+	ck_assert_int_eq(srv_usable(r1), 1);
+	free(run("disable server be_pp/r1", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(atomic_load(&r1->maint), 1);
+	free(run("enable server be_pp/r1", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(atomic_load(&r1->maint), 0);
+}
+END_TEST
+
+START_TEST(set_server_weight)
+{
+	struct srv *r2 = srv_named("be_pp", "r2");
+
+	free(run("set server be_pp/r2 weight 0", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(srv_weight(r2), 0);
+	ck_assert_int_eq(srv_usable(r2), 0);
+	free(run("set server be_pp/r2 weight 256", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(srv_weight(r2), 256);
+}
+END_TEST
+
+START_TEST(set_weight_percent)
+{
+	struct srv *r2 = srv_named("be_pp", "r2"); /* configured weight 3 */
+
+	free(run("set server be_pp/r2 weight 100%", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(srv_weight(r2), 3);
+	free(run("set server be_pp/r2 weight 34%", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(srv_weight(r2), 1);
+	free(run("set server be_pp/r2 weight 0%", ADM_LEVEL_OPERATOR, 0));
+	ck_assert_int_eq(srv_weight(r2), 0);
+}
+END_TEST
+
+START_TEST(exec_errors)
+{
+	char *ans = run("set server nope/r1 state drain", ADM_LEVEL_ADMIN, -1);
+
+	ck_assert_str_eq(ans, "No such backend.\n");
+	free(ans);
+	ans = run("disable server be_pp/nope", ADM_LEVEL_ADMIN, -1);
+	ck_assert_str_eq(ans, "No such server.\n");
+	free(ans);
+	ans = run("show servers state nope", ADM_LEVEL_ADMIN, -1);
+	ck_assert_str_eq(ans, "Can't find backend.\n");
+	free(ans);
+	/* levels: user may only look; operator may not reload */
+	ans = run("set server be_pp/r1 state drain", ADM_LEVEL_USER, -1);
+	ck_assert_str_eq(ans, "Permission denied\n");
+	free(ans);
+	ck_assert_int_eq(atomic_load(&srv_named("be_pp", "r1")->drain), 0);
+	ans = run("reload", ADM_LEVEL_OPERATOR, -1);
+	ck_assert_str_eq(ans, "Permission denied\n");
+	free(ans);
+}
+END_TEST
+
+START_TEST(servers_state_format)
+{
+	char *ans;
+	const char *head =
+	    "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state "
+	    "srv_uweight srv_iweight srv_time_since_last_change srv_check_status "
+	    "srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id "
+	    "srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port "
+	    "srv_check_addr srv_agent_addr srv_agent_port\n";
+
+	free(run("set server be_pp/r2 state drain", ADM_LEVEL_OPERATOR, 0));
+	free(run("disable server be_http/w2", ADM_LEVEL_OPERATOR, 0));
+	ans = run("show servers state", ADM_LEVEL_USER, 0);
+	ck_assert_int_eq(strncmp(ans, head, strlen(head)), 0);
+	ck_assert_str_eq(ans + strlen(head),
+	                 "3 be_pp 1 r1 10.0.0.1 2 0 1 1 0 6 3 2 6 0 0 0 - 443 - 0 0 - - 0\n"
+	                 "3 be_pp 2 r2 10.0.0.2 2 8 3 3 0 1 0 2 0 0 0 0 - 443 - 0 0 - - 0\n"
+	                 "4 be_http 1 w1 10.0.1.1 2 0 1 1 0 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n"
+	                 "4 be_http 2 w2 10.0.1.2 2 1 1 1 0 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n");
+	free(ans);
+	ans = run("show servers state be_http", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_null(strstr(ans, "be_pp"));
+	ck_assert_ptr_nonnull(strstr(ans, "4 be_http 2 w2 "));
+	free(ans);
+}
+END_TEST
+
+START_TEST(frontends_backends)
+{
+	char *ans = run("show frontends", ADM_LEVEL_USER, 0);
+
+	ck_assert_str_eq(ans, "# name mode backend binds client_ip\n"
+	                      "fe_tcp tcp be_pp 127.0.0.1:8443 proxy-v2\n"
+	                      "fe_http http be_http 127.0.0.1:8080,127.0.0.1:8081 xff\n");
+	free(ans);
+	ans = run("show backend", ADM_LEVEL_USER, 0);
+	ck_assert_str_eq(ans, "# name\nbe_pp\nbe_http\n");
+	free(ans);
+	ans = run("show backends", ADM_LEVEL_USER, 0);
+	ck_assert_str_eq(ans, "# name mode algo servers active backup\n"
+	                      "be_pp tcp roundrobin 2 2 0\n"
+	                      "be_http http leastconn 2 1 1\n");
+	free(ans);
+}
+END_TEST
+
+START_TEST(metrics)
+{
+	char *ans;
+
+	atomic_store(&srv_named("be_pp", "r1")->total_conns, 5);
+	atomic_store(&G->fes[1].ctr.http_errors, 4);
+	atomic_store(&G->fes[0].ctr.pp_timeout, 2);
+	free(run("set server be_pp/r2 state maint", ADM_LEVEL_OPERATOR, 0));
+	ans = run("show metrics", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "# TYPE ppbridge_frontend_connections_total counter\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(ans, "\nppbridge_frontend_connections_total{frontend=\"fe_tcp\"} 0\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(ans, "\nppbridge_frontend_http_errors_total{frontend=\"fe_http\"} 4\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    ans,
+	    "\nppbridge_frontend_proxy_errors_total{frontend=\"fe_tcp\",class=\"timeout\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "\nppbridge_frontend_proxy_errors_total{frontend=\"fe_"
+	                                  "tcp\",class=\"bad_signature\"} 0\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(ans, "\nppbridge_server_up{backend=\"be_pp\",server=\"r1\"} 1\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(ans, "\nppbridge_server_maint{backend=\"be_pp\",server=\"r2\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    ans, "\nppbridge_server_connections_total{backend=\"be_pp\",server=\"r1\"} 5\n"));
+	ck_assert_ptr_nonnull(strstr(
+	    ans, "\nppbridge_server_current_connections{backend=\"be_http\",server=\"w2\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "\nppbridge_server_bytes_in_total{"));
+	ck_assert_ptr_nonnull(strstr(ans, "\nppbridge_server_bytes_out_total{"));
+	ck_assert_ptr_nonnull(
+	    strstr(ans, "\nppbridge_server_weight{backend=\"be_pp\",server=\"r2\"} 3\n"));
+	/* every line is a comment or "name{labels} value" / "name value" */
+	for (const char *p = ans; *p;) {
+		const char *eol = strchr(p, '\n');
+		ck_assert_ptr_nonnull(eol);
+		ck_assert_msg(*p == '#' || !strncmp(p, "ppbridge_", 9), "line: %.60s", p);
+		p = eol + 1;
+	}
+	free(ans);
+}
+END_TEST
+
+START_TEST(errors_ring)
+{
+	char *ans;
+	char want[128];
+
+	adm_note_error("fe_http", "192.0.2.1:4000", "400 Bad Request: invalid header name");
+	ans = run("show errors", ADM_LEVEL_USER, 0);
+	ck_assert_int_eq(strncmp(ans, "Total events captured on [", 26), 0);
+	ck_assert_ptr_nonnull(strstr(
+	    ans,
+	    "] frontend fe_http, client 192.0.2.1:4000: 400 Bad Request: invalid header name\n"));
+	free(ans);
+	/* the ring keeps the last 64, oldest first */
+	for (int i = 0; i < 100; i++) {
+		snprintf(want, sizeof(want), "reason %d", i);
+		adm_note_error("fe", NULL, want);
+	}
+	ans = run("show errors", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_null(strstr(ans, "reason 35\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "client -: reason 36\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "reason 99\n"));
+	ck_assert(strstr(ans, "reason 36\n") < strstr(ans, "reason 99\n"));
+	ck_assert_int_eq(count_char(ans, strlen(ans), '\n'), 65);
+	free(ans);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+	char *ans = run("help", ADM_LEVEL_USER, 0);
+
+	ck_assert_ptr_nonnull(strstr(ans, "  set server <bk>/<srv> state <st>"));
+	ck_assert_ptr_nonnull(strstr(ans, "  show servers state [<backend>]"));
+	free(ans);
+	ans = run("show version", ADM_LEVEL_USER, 0);
+	ck_assert_str_eq(ans, PACKAGE_VERSION "\n");
+	free(ans);
+	ans = run("show info", ADM_LEVEL_USER, 0);
+	ck_assert_int_eq(strncmp(ans, "Name: ppbridge\nVersion: " PACKAGE_VERSION "\n", 24), 0);
+	ck_assert_ptr_nonnull(strstr(ans, "\nMaxconn: 1000\n"));
+	free(ans);
+}
+END_TEST
+
+START_TEST(out_bounded)
+{
+	struct adm_out out = {0};
+	char chunk[4096];
+
+	memset(chunk, 'a', sizeof(chunk) - 1);
+	chunk[sizeof(chunk) - 1] = '\0';
+	for (unsigned i = 0; i < ADM_OUT_MAX / 4000 + 10; i++)
+		adm_printf(&out, "%s", chunk);
+	ck_assert_int_eq(out.truncated, 1);
+	ck_assert_uint_le(out.len, ADM_OUT_MAX);
+	adm_out_free(&out);
+}
+END_TEST
+
+static Suite *admin_suite(void)
+{
+	Suite *s = suite_create("admin");
+	TCase *tc = tcase_create("parse");
+
+	tcase_add_test(tc, parse_simple);
+	tcase_add_test(tc, parse_servers_state);
+	tcase_add_test(tc, parse_server_commands);
+	tcase_add_test(tc, parse_errors);
+	tcase_add_test(tc, parse_small_err_buffer);
+	tcase_add_test(tc, levels);
+	tcase_add_test(tc, split_commands);
+	tcase_add_test(tc, out_bounded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exec");
+	tcase_add_checked_fixture(tc, gen_setup, gen_teardown);
+	tcase_add_test(tc, stat_header_golden);
+	tcase_add_test(tc, stat_rows);
+	tcase_add_test(tc, stat_counters_and_states);
+	tcase_add_test(tc, set_server_state);
+	tcase_add_test(tc, set_server_weight);
+	tcase_add_test(tc, set_weight_percent);
+	tcase_add_test(tc, exec_errors);
+	tcase_add_test(tc, servers_state_format);
+	tcase_add_test(tc, frontends_backends);
+	tcase_add_test(tc, metrics);
+	tcase_add_test(tc, errors_ring);
+	tcase_add_test(tc, help_and_version);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(admin_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
