@@ -360,6 +360,8 @@ struct cfg_global {
 	int stats_level;             /* enum adm_level (admin.h); operator when not written */
 	char *stats_user, *stats_group; /* owner of the socket file; NULL = unchanged */
 	unsigned stats_timeout_ms;   /* idle interactive client; 0 = not written (10s) */
+	char *user;                  /* `user`/`uid`: drop to it after binding (name or number) */
+	char *group;                 /* `group`/`gid` */
 };
 
 struct cfg {

@@ -23,6 +23,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -415,6 +417,70 @@ static void free_events(void)
 
 /* ---- start and run ---- */
 
+/* ---- privileges ---- */
+
+static int lookup_ids(const struct cfg_global *g, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	char *end;
+
+	if (g->user) {
+		struct passwd *pw = getpwnam(g->user);
+		long v = strtol(g->user, &end, 10);
+		if (pw) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid; /* the user's group unless `group` says otherwise */
+		} else if (*end == '\0' && end != g->user) {
+			*uid = (uid_t)v;
+		} else {
+			snprintf(err, errlen, "global 'user': no user '%s'", g->user);
+			return -1;
+		}
+	}
+	if (g->group) {
+		struct group *gr = getgrnam(g->group);
+		long v = strtol(g->group, &end, 10);
+		if (gr)
+			*gid = gr->gr_gid;
+		else if (*end == '\0' && end != g->group)
+			*gid = (gid_t)v;
+		else {
+			snprintf(err, errlen, "global 'group': no group '%s'", g->group);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Started by hand as root with `user`/`group`: give up root once every
+ * socket is bound. A reload can then no longer bind new ports below 1024
+ * or read files only root may read; under systemd use User=/Group= and
+ * CAP_NET_BIND_SERVICE instead (see ppbridge(8)). */
+static int drop_privileges(const struct cfg_global *g, char *err, size_t errlen)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (!g->user && !g->group)
+		return 0;
+	if (geteuid() != 0) {
+		log_msg(LOG_WARNING, "'user'/'group' ignored: not started as root");
+		return 0;
+	}
+	if (lookup_ids(g, &uid, &gid, err, errlen) < 0)
+		return -1;
+	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+		snprintf(err, errlen, "cannot switch to uid %u gid %u: %s", (unsigned)uid,
+			 (unsigned)gid, strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && setuid(0) == 0) {
+		snprintf(err, errlen, "privileges could be regained after dropping them");
+		return -1;
+	}
+	log_msg(LOG_NOTICE, "running as uid %u, gid %u", (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
 /* ---- reload ---- */
 
 struct gen *app_current_gen(void)
@@ -560,6 +626,13 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		workers_join();
 		goto out;
 	}
+	if (drop_privileges(&app.gen->cfg->global, err, sizeof(err)) < 0) {
+		log_msg(LOG_ALERT, "%s", err);
+		adm_stop();
+		workers_command(WORKER_CMD_HARD_STOP);
+		workers_join();
+		goto out;
+	}
 	if (start_checks(app.gen) < 0) {
 		adm_stop();
 		workers_command(WORKER_CMD_HARD_STOP);
@@ -614,6 +687,16 @@ int app_main(int argc, char **argv)
 		if (!gen) {
 			fprintf(stderr, "[ALERT] Fatal errors found in configuration.\n");
 			return 1;
+		}
+		if (gen->cfg->global.user || gen->cfg->global.group) {
+			uid_t uid = 0;
+			gid_t gid = 0;
+			if (lookup_ids(&gen->cfg->global, &uid, &gid, err, sizeof(err)) < 0) {
+				fprintf(stderr, "[ALERT] %s\n[ALERT] Fatal errors found in configuration.\n",
+					err);
+				gen_unref(gen);
+				return 1;
+			}
 		}
 		gen_unref(gen);
 		printf("Configuration file is valid\n");

@@ -1052,6 +1052,35 @@ static int g_stats(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+/* `user`/`uid`, `group`/`gid`: whom to run as once the sockets are bound.
+ * Names are looked up at start-up (not here: the parser does no I/O). */
+static int g_identity(struct pstate *ps, int argc, char **argv, char **slot, int numeric)
+{
+	if (argc != 2 || !*argv[1]) {
+		ERR(ps, "'%s' expects %s", argv[0], numeric ? "a number" : "a name");
+		return -1;
+	}
+	if (numeric) {
+		long v;
+		if (parse_long(argv[1], 0, INT_MAX, &v) < 0) {
+			ERR(ps, "'%s' expects a number, got '%s'", argv[0], argv[1]);
+			return -1;
+		}
+	}
+	set_str(slot, argv[1]);
+	return 0;
+}
+
+static int g_user(struct pstate *ps, int argc, char **argv)
+{
+	return g_identity(ps, argc, argv, &ps->cfg->global.user, !strcmp(argv[0], "uid"));
+}
+
+static int g_group(struct pstate *ps, int argc, char **argv)
+{
+	return g_identity(ps, argc, argv, &ps->cfg->global.group, !strcmp(argv[0], "gid"));
+}
+
 /* Known, not implemented yet: the message says which issue brings it. */
 struct later {
 	const char *kw;
@@ -1059,10 +1088,6 @@ struct later {
 };
 
 static const struct later global_later[] = {
-    {"user", "not supported yet (issue #6 operations)"},
-    {"group", "not supported yet (issue #6 operations)"},
-    {"uid", "not supported yet (issue #6 operations)"},
-    {"gid", "not supported yet (issue #6 operations)"},
     {"chroot", "not supported yet (issue #6 operations)"},
     {NULL, NULL},
 };
@@ -1093,6 +1118,10 @@ static const struct global_kw global_kws[] = {
     {"ca-base", g_ca_base},
     {"crt-base", g_crt_base},
     {"stats", g_stats},
+    {"user", g_user},
+    {"uid", g_user},
+    {"group", g_group},
+    {"gid", g_group},
     {NULL, NULL},
 };
 
@@ -3208,6 +3237,8 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->global.ca_base);
 	free(cfg->global.crt_base);
 	free(cfg->global.stats_socket);
+	free(cfg->global.user);
+	free(cfg->global.group);
 	free(cfg->global.stats_user);
 	free(cfg->global.stats_group);
 	proxy_free_list(cfg->proxies);

@@ -67,3 +67,24 @@ mv "$T_DIR/ppbridge.log" "$T_DIR/ppbridge-2.log"
 start_ppb "$T_DIR/ppb.cfg"
 stop_ppb
 ok "SIGTERM: clean exit"
+
+# Started as root with `user`/`group`: root is given up once the sockets
+# are bound; the daemon serves and reloads (same ports: sockets kept).
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	mv "$T_DIR/ppbridge.log" "$T_DIR/ppbridge-3.log"
+	sed -i 's/^global$/global\n    user nobody/' "$T_DIR/ppb.cfg"
+	chmod 755 "$T_DIR" # the reload reads the file again as nobody
+	chmod 644 "$T_DIR/ppb.cfg"
+	start_ppb "$T_DIR/ppb.cfg"
+	uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$T_PPB_PID/status")
+	[ "$uid" = "$(id -u nobody) $(id -u nobody) $(id -u nobody) $(id -u nobody)" ] ||
+		fail "still running as uid '$uid'"
+	python3 "$PEERS" probe --connect "127.0.0.1:$PF" --count 5 >/dev/null || fail "no service as nobody"
+	kill -HUP "$T_PPB_PID"
+	wait_log "$T_DIR/ppbridge.log" 'reload: configuration reloaded' 5
+	python3 "$PEERS" probe --connect "127.0.0.1:$PF" --count 5 >/dev/null || fail "no service after reload"
+	stop_ppb
+	ok "user nobody: root dropped after binding (uid $(id -u nobody)), serves and reloads"
+else
+	ok "not root: privilege drop not exercised"
+fi

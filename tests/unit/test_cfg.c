@@ -511,8 +511,16 @@ START_TEST(global_errors)
 	parse_err("global\n nbthread -1\n", 2, "'nbthread'");
 	parse_err("global\n pidfile\n", 2, "'pidfile' expects a path");
 	parse_err("global\n\n hard-stop-after 5x\n", 3, "'hard-stop-after'");
-	parse_err("global\n user haproxy\n", 2, "'user' not supported yet (issue #6 operations)");
-	parse_err("global\n group haproxy\n", 2, "'group' not supported yet (issue #6 operations)");
+	parse_err("global\n user\n", 2, "'user' expects a name");
+	parse_err("global\n uid ppbridge\n", 2, "'uid' expects a number, got 'ppbridge'");
+	parse_err("global\n group a b\n", 2, "'group' expects a name");
+	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported yet");
+	{
+		struct cfg *cfg = parse_ok("global\n user nobody\n group 65534\n");
+		ck_assert_str_eq(cfg->global.user, "nobody");
+		ck_assert_str_eq(cfg->global.group, "65534");
+		cfg_free(cfg);
+	}
 	parse_err("global\n stats socket relative.sock\n", 2, "only a unix socket path");
 	parse_err("global\n stats socket /run/a.sock mode 0999\n", 2, "'mode' expects octal");
 	parse_err("global\n stats socket /run/a.sock mode\n", 2, "'mode' expects a value");
