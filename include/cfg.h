@@ -145,6 +145,7 @@ struct cfg_bind {
 	int ssl_max_ver;       /* 0: none */
 	char *ciphers;         /* TLS <= 1.2 cipher list */
 	char *ciphersuites;    /* TLS 1.3 suites */
+	char *tls_ticket_keys; /* `tls-ticket-keys <file>`: shared, reload-proof ticket keys */
 };
 
 /* One `http-check send hdr <name> <value>` line. */

@@ -1239,6 +1239,7 @@ static void bind_free(struct cfg_bind *b)
 	free(b->alpn);
 	free(b->ciphers);
 	free(b->ciphersuites);
+	free(b->tls_ticket_keys);
 	free(b);
 }
 
@@ -1575,6 +1576,10 @@ static int kw_bind_option(struct pstate *ps, struct cfg_bind *b, int argc, char 
 		if (!(arg = bind_arg(ps, argc, argv, i)))
 			return -1;
 		set_str(&b->ciphersuites, arg);
+	} else if (!strcmp(opt, "tls-ticket-keys")) {
+		if (!(arg = bind_arg(ps, argc, argv, i)))
+			return -1;
+		set_str(&b->tls_ticket_keys, arg);
 	} else if (!strcmp(opt, "no-sslv3") || !strcmp(opt, "no-tlsv10") ||
 	           !strcmp(opt, "no-tlsv11")) {
 		NOTICE(ps,

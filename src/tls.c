@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
@@ -577,6 +580,175 @@ static int parse_alpn(struct tls_bind *tb, const char *list, char *err, size_t e
 	return 0;
 }
 
+/* ---- session ticket keys ----
+ *
+ * OpenSSL makes fresh random ticket keys for every context, so a reload
+ * (new contexts) would make every returning client pay a full handshake,
+ * and two hosts behind one VIP could not resume each other's tickets.
+ * Instead every bind uses one key set: by default random keys made once
+ * per process (they survive reloads), or the keys of a `tls-ticket-keys`
+ * file (HAProxy's format: base64 lines of 48 or 80 bytes, name|AES|HMAC;
+ * the penultimate key encrypts, all of them decrypt), which hosts can
+ * share and rotate. */
+#define TLS_TKEYS_MAX 16
+
+struct tls_tkey {
+	unsigned char name[16];
+	unsigned char aes[32];
+	unsigned char hmac[32];
+};
+
+struct tls_tkeys {
+	atomic_int refs;   /* contexts using this set; the process set is never freed */
+	int n;
+	int enc;           /* the key new tickets are made with */
+	int keylen;        /* 16 (AES-128) or 32 (AES-256) */
+	struct tls_tkey k[TLS_TKEYS_MAX];
+};
+
+static struct tls_tkeys process_keys;
+static pthread_once_t process_keys_once = PTHREAD_ONCE_INIT;
+static int tkeys_idx = -1;
+static pthread_once_t tkeys_once = PTHREAD_ONCE_INIT;
+
+static void make_process_keys(void)
+{
+	process_keys.n = 1;
+	process_keys.keylen = 32;
+	atomic_init(&process_keys.refs, 1);
+	if (RAND_bytes((unsigned char *)&process_keys.k[0], sizeof(process_keys.k[0])) != 1)
+		process_keys.n = 0; /* tickets then fall back to OpenSSL's own keys */
+}
+
+static void tkeys_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+		       void *argp)
+{
+	struct tls_tkeys *keys = ptr;
+
+	if (keys && keys != &process_keys && atomic_fetch_sub(&keys->refs, 1) == 1) {
+		OPENSSL_cleanse(keys, sizeof(*keys));
+		free(keys);
+	}
+}
+
+static void tkeys_index(void)
+{
+	tkeys_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, tkeys_free);
+}
+
+static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
+		     EVP_MAC_CTX *hctx, int enc)
+{
+	const struct tls_tkeys *keys = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tkeys_idx);
+	const EVP_CIPHER *cipher;
+	const struct tls_tkey *k = NULL;
+	OSSL_PARAM params[3];
+	int i = 0;
+
+	if (!keys || keys->n == 0)
+		return -1;
+	cipher = keys->keylen == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
+	if (enc) {
+		k = &keys->k[keys->enc];
+		memcpy(name, k->name, 16);
+		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(cipher)) != 1 ||
+		    EVP_EncryptInit_ex(cctx, cipher, NULL, k->aes, iv) != 1)
+			return -1;
+	} else {
+		for (i = 0; i < keys->n; i++)
+			if (!memcmp(name, keys->k[i].name, 16))
+				break;
+		if (i == keys->n)
+			return 0; /* unknown key: a full handshake, then a new ticket */
+		k = &keys->k[i];
+		if (EVP_DecryptInit_ex(cctx, cipher, NULL, k->aes, iv) != 1)
+			return -1;
+	}
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)k->hmac,
+						      (size_t)keys->keylen);
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(hctx, params) != 1)
+		return -1;
+	/* A ticket made with an older key resumes, and is renewed. */
+	return enc || i == keys->enc ? 1 : 2;
+}
+
+/* Read a `tls-ticket-keys` file. */
+static struct tls_tkeys *load_tkeys(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	struct tls_tkeys *keys;
+	char line[256];
+	int lineno = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "tls-ticket-keys '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	keys = calloc(1, sizeof(*keys));
+	if (!keys) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		unsigned char raw[96];
+		size_t len = strcspn(line, "\r\n");
+		int n, pad = 0;
+		lineno++;
+		line[len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (len % 4 || len > 128 || keys->n == TLS_TKEYS_MAX)
+			goto bad;
+		n = EVP_DecodeBlock(raw, (const unsigned char *)line, (int)len);
+		pad = (line[len - 1] == '=') + (len > 1 && line[len - 2] == '=');
+		n -= pad;
+		if ((n != 48 && n != 80) || (keys->keylen && keys->keylen != (n - 16) / 2))
+			goto bad;
+		keys->keylen = (n - 16) / 2;
+		memcpy(keys->k[keys->n].name, raw, 16);
+		memcpy(keys->k[keys->n].aes, raw + 16, (size_t)keys->keylen);
+		memcpy(keys->k[keys->n].hmac, raw + 16 + keys->keylen, (size_t)keys->keylen);
+		keys->n++;
+		OPENSSL_cleanse(raw, sizeof(raw));
+	}
+	fclose(f);
+	OPENSSL_cleanse(line, sizeof(line));
+	if (keys->n == 0) {
+		snprintf(err, errlen, "tls-ticket-keys '%s': no key in it", path);
+		free(keys);
+		return NULL;
+	}
+	keys->enc = keys->n >= 2 ? keys->n - 2 : 0;
+	atomic_init(&keys->refs, 0);
+	return keys;
+bad:
+	fclose(f);
+	OPENSSL_cleanse(keys, sizeof(*keys));
+	free(keys);
+	snprintf(err, errlen,
+		 "tls-ticket-keys '%s':%d: not a base64 key of 48 or 80 bytes (all of one size)",
+		 path, lineno);
+	return NULL;
+}
+
+/* Every context of a bind gets the bind's key set. */
+static int attach_tkeys(struct tls_bind *tb, struct tls_tkeys *keys, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < tb->nctx; i++) {
+		if (keys != &process_keys)
+			atomic_fetch_add(&keys->refs, 1);
+		if (!SSL_CTX_set_ex_data(tb->ctxs[i], tkeys_idx, keys) ||
+		    SSL_CTX_set_tlsext_ticket_key_evp_cb(tb->ctxs[i], ticket_cb) != 1) {
+			snprintf(err, errlen, "cannot install the session ticket keys");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static SSL_CTX *bind_ctx_new(struct tls_bind *tb, const struct tls_proto *p, char *err,
 			     size_t errlen)
 {
@@ -785,6 +957,20 @@ struct tls_bind *tls_bind_new(const struct cfg_bind *b, const struct cfg_global 
 		goto fail;
 	}
 	index_names(tb);
+	{
+		struct tls_tkeys *keys = &process_keys;
+		pthread_once(&process_keys_once, make_process_keys);
+		pthread_once(&tkeys_once, tkeys_index);
+		if (b->tls_ticket_keys && !(keys = load_tkeys(b->tls_ticket_keys, err, errlen)))
+			goto fail;
+		if (keys->n > 0 && attach_tkeys(tb, keys, err, errlen) < 0) {
+			if (keys != &process_keys && atomic_load(&keys->refs) == 0)
+				free(keys);
+			goto fail;
+		}
+		if (keys != &process_keys && atomic_load(&keys->refs) == 0)
+			free(keys); /* no context took it (cannot happen: nctx > 0) */
+	}
 	tb->warn = NULL; /* the caller's argument may not outlive this call */
 	SSL_CTX_set_tlsext_servername_callback(tb->ctxs[0], bind_servername_cb);
 	SSL_CTX_set_tlsext_servername_arg(tb->ctxs[0], tb);

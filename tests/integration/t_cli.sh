@@ -90,6 +90,24 @@ rc=0; out=$("$PPB_BIN" -c -f "$T_DIR/ca.cfg" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && echo "$out" | grep -q "ca.cfg:13: .*nope.crt" || fail "bad ca-file: $out"
 ok "-c loads TLS material of checks"
 
+# A tls-ticket-keys file that is not HAProxy's format: refused by -c.
+make_certs
+printf 'not base64 at all\n' >"$T_DIR/bad.keys"
+cat >"$T_DIR/tk.cfg" <<CFG
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen x
+    bind 127.0.0.1:$P ssl crt $PKI/srv.pem tls-ticket-keys $T_DIR/bad.keys
+    server s 127.0.0.1:1
+CFG
+rc=0; out=$("$PPB_BIN" -c -f "$T_DIR/tk.cfg" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && echo "$out" | grep -q "tk.cfg:7: .*bad.keys':1: not a base64 key" ||
+	fail "bad ticket keys: rc=$rc $out"
+ok "-c refuses a malformed tls-ticket-keys file with file:line"
+
 # A port already taken: start-up fails with file:line, exit 1.
 python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$P" &
 T_PIDS="$T_PIDS $!"

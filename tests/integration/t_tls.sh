@@ -22,7 +22,8 @@ cat "$D/apps.crt" "$D/apps.key" >"$D/router.pem"
 PAPI=$(free_port); POAUTH=$(free_port); P80=$(free_port); P443=$(free_port)
 PM=$(free_port); PI80=$(free_port); PI443=$(free_port)
 P6=$(free_port); PSNI=$(free_port); PBADCA=$(free_port); PBADHOST=$(free_port)
-PPXY=$(free_port); PHF=$(free_port); PRES=$(free_port)
+PPXY=$(free_port); PHF=$(free_port); PRES=$(free_port); PTK=$(free_port)
+for i in 1 2 3; do openssl rand 80 | openssl base64 -A; echo; done >"$D/ticket.keys"
 
 for i in 1 2 3; do
 	start_ident "master$i" "127.0.1.$i:$PM"
@@ -95,6 +96,9 @@ listen tls-accept-proxy
     option forwardfor
     http-request del-header X-Forwarded-For
     server infra2 127.0.2.2:$PI443 ssl ca-file $D/ca.crt sni ssl_fc_sni
+listen ticket-keys
+    bind 127.0.0.1:$PTK ssl crt $D/cert.crt tls-ticket-keys $D/ticket.keys
+    server infra3 127.0.2.3:$PI443 ssl ca-file $D/ca.crt
 listen resume
     bind 127.0.0.1:$PRES
     option http-server-close
@@ -192,7 +196,49 @@ out=$($CURL --resolve "oauth-openshift.apps.test:$POAUTH:127.0.0.2" "https://oau
 echo "$out" | grep -Eq '^router=infra[1-3] xff= n=0 sni=oauth-openshift.apps.test' || fail "OAuth passthrough: $out"
 ok "API and OAuth VIPs pass through (the router terminates OAuth's TLS itself)"
 
-# 7. A router going down: `check ssl` notices, traffic moves.
+# 7. Ticket keys survive a reload: the process's own keys, and a shared
+#    tls-ticket-keys file (two hosts behind one VIP resume each other's).
+cat >"$T_DIR/resume_across.py" <<'PY'
+import socket, ssl, sys, time
+ca, ports = sys.argv[1], [int(p) for p in sys.argv[2:]]
+sessions = {}
+ctx = ssl.create_default_context(cafile=ca)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+def fetch(port, session):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="t.apps.test", session=session)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t.apps.test\r\nConnection: close\r\n\r\n")
+    while s.recv(4096):
+        pass
+    sess, reused = s.session, s.session_reused
+    s.close()
+    return sess, reused
+mode = sys.stdin.readline().strip()
+if mode == "before":
+    for p in ports:
+        sessions[p] = fetch(p, None)[0]
+    # ssl.SSLSession cannot be pickled: keep the process alive instead
+    print("ready", flush=True)
+    sys.stdin.readline()  # wait until the reload happened
+    for p in ports:
+        print(p, fetch(p, sessions[p])[1], flush=True)
+PY
+coproc RESUME { python3 "$T_DIR/resume_across.py" "$D/ca.crt" "$PSNI" "$PTK"; }
+echo before >&"${RESUME[1]}"
+read -r -t 10 line <&"${RESUME[0]}" || fail "resume helper did not start"
+n=$(count_lines "$LOG" 'reload: configuration reloaded')
+kill -HUP "$T_PPB_PID"
+for _ in $(seq 1 100); do
+	[ "$(count_lines "$LOG" 'reload: configuration reloaded')" -gt "$n" ] && break
+	sleep 0.05
+done
+echo go >&"${RESUME[1]}"
+read -r -t 10 a <&"${RESUME[0]}" || fail "no answer after the reload"
+read -r -t 10 b <&"${RESUME[0]}" || fail "no answer after the reload"
+[ "$a" = "$PSNI True" ] || fail "process ticket keys did not survive the reload: $a"
+[ "$b" = "$PTK True" ] || fail "tls-ticket-keys did not survive the reload: $b"
+ok "TLS 1.3 tickets resume across a reload (process keys and a tls-ticket-keys file)"
+
+# 8. A router going down: `check ssl` notices, traffic moves.
 pkill -f "haproxy -db -f $T_DIR/router1.cfg"
 wait_log "$LOG" 'Server be-route-https/infra1 is DOWN' 8
 for i in $(seq 1 12); do
