@@ -46,6 +46,7 @@ enum adm_kind {
 	ADM_CMD_SET_WEIGHT,
 	ADM_CMD_SET_SEVERITY, /* `set severity-output none|number` (per connection) */
 	ADM_CMD_RELOAD,
+	ADM_CMD_SET_CLIENT_IP, /* `set frontend <f> client-ip <strategy>` (operator) */
 };
 
 enum adm_state {
@@ -66,6 +67,7 @@ struct adm_cmd {
 	int weight;           /* set server ... weight: 0..256, or a percentage */
 	int weight_pct;       /* the weight was written "N%" (of the configured weight) */
 	int severity;         /* set severity-output: 1 number, 0 none */
+	int client_ip;        /* set frontend ... client-ip: enum cfg_client_ip */
 };
 
 /* Parse one command (no ';'). Returns 0, or -1 with a one-line message for

@@ -51,6 +51,7 @@ struct be {
 	struct srv *srvs;
 	int nsrv;
 	atomic_uint rr_cursor;
+	atomic_int check_pp;   /* -1: checks follow the servers' settings; 1/2: PROXY v1/v2 */
 	struct be_ring_point *ring; /* hash-type consistent */
 	int nring;
 };

@@ -248,6 +248,16 @@ struct cfg_timeouts {
 	unsigned client_fin, server_fin;
 };
 
+/* `client-ip`: how the servers learn the client's address (ppbridge). */
+enum cfg_client_ip {
+	CFG_CLIENT_IP_UNSET = 0, /* follow HAProxy semantics of the section */
+	CFG_CLIENT_IP_NONE,      /* L4 passthrough, nothing added */
+	CFG_CLIENT_IP_XFF,       /* terminate, X-Forwarded-For, re-encrypt */
+	CFG_CLIENT_IP_PROXY_V1,  /* L4 passthrough behind a PROXY v1 line */
+	CFG_CLIENT_IP_PROXY_V2,  /* L4 passthrough behind a PROXY v2 header */
+	CFG_CLIENT_IP_AUTO,      /* per server (not implemented yet) */
+};
+
 /* `http-reuse`: when may a request ride on an idle server connection that
  * another client session opened (HAProxy's meanings; default safe). */
 enum cfg_http_reuse {
@@ -331,6 +341,7 @@ struct cfg_proxy {
 	struct cfg_forwardfor forwardfor;
 	struct cfg_http_rule *http_rules; /* `http-request`, in order */
 	enum cfg_http_reuse http_reuse;
+	enum cfg_client_ip client_ip; /* `client-ip`, CFG_CLIENT_IP_UNSET when not written */
 };
 
 struct cfg_global {
@@ -362,6 +373,7 @@ struct cfg_global {
 	char *stats_user, *stats_group; /* owner of the socket file; NULL = unchanged */
 	unsigned stats_timeout_ms;   /* idle interactive client; 0 = not written (10s) */
 	char *user;                  /* `user`/`uid`: drop to it after binding (name or number) */
+	char *client_ip_state;       /* `client-ip-state <file>`: runtime strategies kept here */
 	char *group;                 /* `group`/`gid` */
 };
 
@@ -418,6 +430,11 @@ int cfg_resolve(struct cfg *cfg, struct cfg_msgs *msgs);
 
 /* Convenience: read files, parse, finish, resolve. */
 int cfg_load_files(struct cfg *cfg, char *const *paths, int npaths, struct cfg_msgs *msgs);
+
+/* Name of a client-IP strategy ("none", "xff", "proxy-v1", "proxy-v2",
+ * "auto"), and back (-1 for an unknown name). */
+const char *cfg_client_ip_name(enum cfg_client_ip v);
+int cfg_client_ip_parse(const char *name);
 
 /* Lookup helpers. */
 struct cfg_proxy *cfg_find_proxy(const struct cfg *cfg, const char *name, unsigned caps);

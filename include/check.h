@@ -78,6 +78,7 @@ int chk_uses_ssl(const struct cfg_server *srv, const struct cfg_proxy *be);
 /* The header a check sends on connected socket `fd`: v2 LOCAL (with the
  * server's crc32c/ssl options), or a real v1 line from the socket's own
  * addresses. Returns its length or a negative value. */
-int chk_build_proxy_header(const struct cfg_server *srv, int fd, uint8_t *buf, size_t len);
+int chk_build_proxy_header(const struct cfg_server *srv, int version, int fd, uint8_t *buf,
+			   size_t len);
 
 #endif

@@ -44,6 +44,7 @@ struct fe {
 	struct be *be;
 	struct fe_bind *binds;
 	int nbinds;
+	atomic_int client_ip;    /* enum cfg_client_ip in force: config, derived, or runtime */
 	struct fe_counters ctr;
 };
 
@@ -63,6 +64,13 @@ struct gen {
  * go to the log. */
 struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen);
 struct gen *gen_ref(struct gen *gen);
+
+/* The strategy a frontend's configuration means: `client-ip` when written,
+ * else HAProxy's semantics (mode http: xff; mode tcp whose servers all
+ * send-proxy[-v2]: proxy-v1/v2; else none). */
+int gen_config_client_ip(const struct cfg_proxy *fe);
+/* Make `st` the frontend's strategy (checks of its backend follow). */
+void gen_set_client_ip(struct fe *fe, int st);
 void gen_unref(struct gen *gen);
 
 #endif

@@ -161,12 +161,19 @@ struct stream {
 	char *sni;              /* the client's SNI (ssl_fc_sni), or NULL */
 	char *srv_sni;          /* the SNI of the current TLS server connection */
 	struct timespec hs_start; /* when the current TLS handshake began */
+	int strategy;           /* the frontend's client-IP strategy at accept */
+	int want_http;          /* this connection takes the HTTP loop */
+	int srv_plain;          /* ignore the servers' `ssl` (PROXY passthrough) */
+	int pp_set;             /* pp_ver overrides the servers' send-proxy */
+	int pp_ver;
 };
 
 /* stream.c */
 ssize_t strm_recv(struct strm_side *side, void *buf, size_t len);
 ssize_t strm_send(struct strm_side *side, const void *buf, size_t len);
 void strm_ssl_more(struct strm_side *side);
+/* The PROXY version this stream sends its server (0: none). */
+int strm_pp_version(const struct stream *s);
 /* The SNI for a TLS server connection: the server's `sni` expression
  * (ssl_fc_sni, req.hdr(host), ...), or "" when it has none. */
 const char *strm_server_sni(struct stream *s, char *buf, size_t len);

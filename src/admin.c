@@ -67,6 +67,8 @@ static const struct {
     {"enable server <bk>/<srv>", "take a server out of maintenance (operator)"},
     {"set server <bk>/<srv> state <st>", "ready, drain or maint (operator)"},
     {"set server <bk>/<srv> weight <w>", "0..256, or N% of the configured weight (operator)"},
+    {"set frontend <f> client-ip <strategy>",
+     "none, xff, proxy-v1 or proxy-v2 for new connections (operator)"},
     {"set severity-output <fmt>", "none or number: prefix errors with [3]:"},
     {"reload", "reload the configuration; Success=1 or Success=0 (admin)"},
 };
@@ -220,6 +222,22 @@ static int parse_set(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *e
 {
 	if (n >= 2 && !strcmp(w[1], "server"))
 		return parse_set_server(w, n, out, err, errlen);
+	if (n >= 2 && !strcmp(w[1], "frontend")) {
+		int v;
+		out->kind = ADM_CMD_SET_CLIENT_IP;
+		if (n != 5 || strcmp(w[3], "client-ip") != 0)
+			return fail(err, errlen, -1,
+			            "usage: set frontend <frontend> client-ip "
+			            "none|xff|proxy-v1|proxy-v2");
+		v = cfg_client_ip_parse(w[4]);
+		if (v < 0 || v == CFG_CLIENT_IP_AUTO)
+			return fail(err, errlen, -1,
+			            "'client-ip' expects none, xff, proxy-v1 or proxy-v2 ('auto' is "
+			            "not supported yet).");
+		snprintf(out->backend, sizeof(out->backend), "%s", w[2]);
+		out->client_ip = v;
+		return 0;
+	}
 	if (n >= 2 && !strcmp(w[1], "severity-output")) {
 		out->kind = ADM_CMD_SET_SEVERITY;
 		if (n == 3 && !strcmp(w[2], "none"))
@@ -277,6 +295,7 @@ enum adm_level adm_cmd_level(enum adm_kind kind)
 	case ADM_CMD_ENABLE_SERVER:
 	case ADM_CMD_SET_STATE:
 	case ADM_CMD_SET_WEIGHT:
+	case ADM_CMD_SET_CLIENT_IP:
 		return ADM_LEVEL_OPERATOR;
 	case ADM_CMD_RELOAD:
 		return ADM_LEVEL_ADMIN;
@@ -776,23 +795,8 @@ static int show_servers_state(const struct gen *gen, const struct adm_cmd *cmd, 
 /* How the servers learn the client's address through this frontend. */
 static const char *client_ip_strategy(const struct fe *fe)
 {
-	const struct cfg_proxy *f = fe->conf, *b = fe->be->conf;
-	int v1 = 0, v2 = 0, n = 0;
-
-	if (f->mode == CFG_MODE_HTTP) {
-		int xff = f->forwardfor.enabled || b->forwardfor.enabled;
-		int fwd = ((f->options | b->options) & CFG_OPT_FORWARDED) != 0;
-		return xff && fwd ? "xff+forwarded" : xff ? "xff" : fwd ? "forwarded" : "none";
-	}
-	for (const struct cfg_server *s = b->servers; s; s = s->next, n++) {
-		v1 += s->send_proxy == CFG_SEND_PROXY_V1;
-		v2 += s->send_proxy == CFG_SEND_PROXY_V2;
-	}
-	if (n > 0 && v1 == n)
-		return "proxy-v1";
-	if (n > 0 && v2 == n)
-		return "proxy-v2";
-	return v1 + v2 ? "mixed" : "none";
+	return cfg_client_ip_name(
+	    atomic_load_explicit((atomic_int *)&fe->client_ip, memory_order_relaxed));
 }
 
 static void show_frontends(const struct gen *gen, struct adm_out *out)
@@ -1115,6 +1119,14 @@ int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, s
 		return 0;
 	case ADM_CMD_RELOAD:
 		return exec_reload(out);
+	case ADM_CMD_SET_CLIENT_IP: {
+		char msg[512];
+		int rc = app_set_client_ip(cmd->backend, cmd->client_ip, msg, sizeof(msg));
+		if (rc < 0)
+			return err_answer(out, "%s", msg);
+		adm_printf(out, "%s\n", msg);
+		return 0;
+	}
 	case ADM_CMD_NONE:
 	case ADM_CMD_PROMPT:
 	case ADM_CMD_QUIT:

@@ -481,6 +481,101 @@ static int drop_privileges(const struct cfg_global *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- client-IP strategies chosen at run time ---- */
+
+static struct fe *find_fe(struct gen *gen, const char *name)
+{
+	for (int i = 0; i < gen->nfe; i++)
+		if (strcmp(gen->fes[i].conf->name, name) == 0)
+			return &gen->fes[i];
+	return NULL;
+}
+
+/* The state file holds, per frontend switched at run time, the runtime
+ * strategy and the one its configuration meant then: a later config that
+ * says something else wins. Written whole, then renamed into place. */
+static void save_client_ip_state(struct gen *gen)
+{
+	const char *path = gen->cfg->global.client_ip_state;
+	char tmp[4096];
+	FILE *f;
+
+	if (!path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		log_msg(LOG_WARNING, "client-ip-state %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "# ppbridge runtime client-IP strategies: frontend runtime configured\n");
+	for (int i = 0; i < gen->nfe; i++) {
+		int now = atomic_load(&gen->fes[i].client_ip);
+		int conf = gen_config_client_ip(gen->fes[i].conf);
+		if (now != conf)
+			fprintf(f, "%s %s %s\n", gen->fes[i].conf->name, cfg_client_ip_name(now),
+				cfg_client_ip_name(conf));
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		log_msg(LOG_WARNING, "client-ip-state %s: %s", path, strerror(errno));
+}
+
+static void load_client_ip_state(struct gen *gen)
+{
+	const char *path = gen->cfg->global.client_ip_state;
+	char line[512], name[256], rt[32], was[32];
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "r")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		struct fe *fe;
+		int r, w, conf;
+		if (line[0] == '#' || sscanf(line, "%255s %31s %31s", name, rt, was) != 3)
+			continue;
+		fe = find_fe(gen, name);
+		r = cfg_client_ip_parse(rt);
+		w = cfg_client_ip_parse(was);
+		if (!fe || r < 0 || w < 0)
+			continue;
+		conf = gen_config_client_ip(fe->conf);
+		if (conf != w) {
+			log_msg(LOG_NOTICE,
+				"frontend %s: the configuration now says client-ip %s; the runtime "
+				"choice %s is dropped (the configuration wins)",
+				name, cfg_client_ip_name(conf), rt);
+			continue;
+		}
+		gen_set_client_ip(fe, r);
+		log_msg(LOG_NOTICE, "frontend %s: client-ip %s (runtime choice kept in %s)", name,
+			rt, path);
+	}
+	fclose(f);
+}
+
+int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
+{
+	struct fe *fe = app.gen ? find_fe(app.gen, frontend) : NULL;
+	int was;
+
+	if (!fe) {
+		snprintf(msg, len, "No such frontend.");
+		return -1;
+	}
+	if (st == CFG_CLIENT_IP_XFF && fe->conf->mode != CFG_MODE_HTTP) {
+		snprintf(msg, len, "client-ip xff needs a 'mode http' frontend.");
+		return -1;
+	}
+	was = atomic_load(&fe->client_ip);
+	gen_set_client_ip(fe, st);
+	save_client_ip_state(app.gen);
+	snprintf(msg, len, "frontend %s: client-ip %s -> %s (new connections; kept-alive ones "
+		 "move over after their current response)", frontend, cfg_client_ip_name(was),
+		 cfg_client_ip_name(st));
+	log_msg(LOG_NOTICE, "%s", msg);
+	return 0;
+}
+
 /* ---- reload ---- */
 
 struct gen *app_current_gen(void)
@@ -575,6 +670,7 @@ int app_reload(char *msg, size_t len)
 	if (!gen)
 		return reload_fail(err, msg, len);
 	carry_state(app.gen, gen);
+	load_client_ip_state(gen);
 	if (workers_reload(gen, err, sizeof(err)) < 0) {
 		gen_unref(gen);
 		return reload_fail(err, msg, len);
@@ -609,6 +705,7 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		log_msg(LOG_ALERT, "%s", err);
 		return 1;
 	}
+	load_client_ip_state(app.gen);
 	app.base = event_base_new();
 	if (!app.base || setup_signals() < 0) {
 		log_msg(LOG_ALERT, "cannot set up the main event loop");

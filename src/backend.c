@@ -95,6 +95,7 @@ int be_init(struct be *be, const struct cfg_proxy *conf)
 	memset(be, 0, sizeof(*be));
 	be->conf = conf;
 	be->nsrv = conf->nservers;
+	atomic_init(&be->check_pp, -1);
 	if (be->nsrv > 0) {
 		be->srvs = calloc((size_t)be->nsrv, sizeof(*be->srvs));
 		if (!be->srvs)

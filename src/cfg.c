@@ -1052,6 +1052,16 @@ static int g_stats(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+static int g_client_ip_state(struct pstate *ps, int argc, char **argv)
+{
+	if (argc != 2 || !*argv[1]) {
+		ERR(ps, "'client-ip-state' expects a file path");
+		return -1;
+	}
+	set_str(&ps->cfg->global.client_ip_state, argv[1]);
+	return 0;
+}
+
 /* `user`/`uid`, `group`/`gid`: whom to run as once the sockets are bound.
  * Names are looked up at start-up (not here: the parser does no I/O). */
 static int g_identity(struct pstate *ps, int argc, char **argv, char **slot, int numeric)
@@ -1118,6 +1128,7 @@ static const struct global_kw global_kws[] = {
     {"ca-base", g_ca_base},
     {"crt-base", g_crt_base},
     {"stats", g_stats},
+    {"client-ip-state", g_client_ip_state},
     {"user", g_user},
     {"uid", g_user},
     {"group", g_group},
@@ -2672,6 +2683,42 @@ static int kw_log(struct pstate *ps, int argc, char **argv)
 	return parse_log(ps, argc, argv, &ps->cur->logs);
 }
 
+static const char *const client_ip_names[] = {NULL, "none", "xff", "proxy-v1", "proxy-v2", "auto"};
+
+const char *cfg_client_ip_name(enum cfg_client_ip v)
+{
+	if (v == CFG_CLIENT_IP_UNSET || (unsigned)v >= sizeof(client_ip_names) / sizeof(client_ip_names[0]))
+		return "unset";
+	return client_ip_names[v];
+}
+
+int cfg_client_ip_parse(const char *name)
+{
+	for (size_t i = 1; i < sizeof(client_ip_names) / sizeof(client_ip_names[0]); i++)
+		if (!strcmp(name, client_ip_names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* `client-ip none|xff|proxy-v1|proxy-v2|auto` (a ppbridge keyword). */
+static int kw_client_ip(struct pstate *ps, int argc, char **argv)
+{
+	int v = argc == 2 ? cfg_client_ip_parse(argv[1]) : -1;
+
+	if (v < 0) {
+		ERR(ps, "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto");
+		return -1;
+	}
+	if (v == CFG_CLIENT_IP_AUTO) {
+		ERR(ps, "'client-ip auto' is not supported yet (per-server PROXY detection, "
+			"issue #7)");
+		return -1;
+	}
+	ps->cur->client_ip = (enum cfg_client_ip)v;
+	return 0;
+}
+
+
 static int kw_acl(struct pstate *ps, int argc, char **argv)
 {
 	char err[256];
@@ -2962,6 +3009,7 @@ static const struct proxy_kw proxy_kws[] = {
     {"log", CAP_ALL, kw_log},
     {"acl", CAP_FE | CAP_BE, kw_acl},
     {"tcp-request", CAP_FE, kw_tcp_request},
+    {"client-ip", CAP_FE, kw_client_ip},
     {"http-request", CAP_FE | CAP_BE, kw_http_request},
     {"http-reuse", CAP_DEF | CAP_BE, kw_http_reuse},
     {"reqidel", CAP_FE | CAP_BE, kw_reqdel},
@@ -2974,7 +3022,6 @@ static const struct proxy_kw proxy_kws[] = {
 static const struct later proxy_later[] = {
     {"use_backend", "is not supported yet (content switching, issue #4 L7 HTTP path)"},
     {"http-response", L7_LATER},
-    {"client-ip", "is not supported yet (migration toggle, issue #7)"},
     {"stats", "is not supported yet (issue #6 operations)"},
     {NULL, NULL},
 };
@@ -3243,6 +3290,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->global.crt_base);
 	free(cfg->global.stats_socket);
 	free(cfg->global.user);
+	free(cfg->global.client_ip_state);
 	free(cfg->global.group);
 	free(cfg->global.stats_user);
 	free(cfg->global.stats_group);
@@ -3343,6 +3391,10 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 		return;
 	}
 	p->backend = be;
+	if (p->client_ip == CFG_CLIENT_IP_XFF && p->mode != CFG_MODE_HTTP)
+		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
+			    "%s '%s': 'client-ip xff' needs 'mode http' (headers are rewritten)",
+			    sec_name(p->caps), p->name);
 	if (be->mode != p->mode)
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
 		            "%s '%s' in mode %s cannot use backend '%s' in mode %s",

@@ -102,12 +102,13 @@ int chk_sends_proxy(const struct cfg_server *srv)
 	return 0;
 }
 
-int chk_build_proxy_header(const struct cfg_server *srv, int fd, uint8_t *buf, size_t len)
+int chk_build_proxy_header(const struct cfg_server *srv, int version, int fd, uint8_t *buf,
+			   size_t len)
 {
 	struct sockaddr_storage local, peer;
 	socklen_t llen = sizeof(local), plen = sizeof(peer);
 
-	if (chk_sends_proxy(srv) == 2) {
+	if (version == 2) {
 		/* LOCAL, as HAProxy's checks: the receiver keeps the real
 		 * addresses; only the TLVs that make sense without a client. */
 		struct pp_v2_send snd = {.local = true,
@@ -503,6 +504,18 @@ static void start_tls(struct chk *chk)
 	bufferevent_enable(chk->bev, EV_READ);
 }
 
+/* The frontend's client-IP strategy wins over the servers' settings: with
+ * PROXY on the data path the routers refuse checks without it. A check
+ * sent elsewhere (`port`/`addr`, e.g. :1936) stays plain. */
+static int proxy_version(const struct chk *chk)
+{
+	int forced = atomic_load_explicit(&chk->srv->be->check_pp, memory_order_relaxed);
+
+	if (forced > 0 && !chk->conf->check_port && !chk->conf->check_addr)
+		return forced;
+	return chk_sends_proxy(chk->conf);
+}
+
 /* The PROXY header goes out in clear, in one send() on the fresh socket,
  * before the TLS handshake or the HTTP request (a few dozen bytes always
  * fit in an empty socket buffer). */
@@ -510,7 +523,7 @@ static int send_proxy(struct chk *chk)
 {
 	uint8_t hdr[PP_SEND_MAX];
 	int fd = bufferevent_getfd(chk->bev);
-	int n = chk_build_proxy_header(chk->conf, fd, hdr, sizeof(hdr));
+	int n = chk_build_proxy_header(chk->conf, proxy_version(chk), fd, hdr, sizeof(hdr));
 
 	if (n < 0)
 		return -1;
@@ -519,7 +532,7 @@ static int send_proxy(struct chk *chk)
 
 static void on_connected(struct chk *chk)
 {
-	if (chk->phase == CHK_PHASE_CONNECTING && chk_sends_proxy(chk->conf) && send_proxy(chk) < 0) {
+	if (chk->phase == CHK_PHASE_CONNECTING && proxy_version(chk) && send_proxy(chk) < 0) {
 		finishf(chk, 0, "Layer4 connection problem: cannot send the PROXY header: %s",
 			strerror(errno));
 		return;

@@ -134,12 +134,46 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 			gen_free(gen);
 			return NULL;
 		}
+		atomic_init(&fe->client_ip, CFG_CLIENT_IP_UNSET);
+		if (px->client_ip != CFG_CLIENT_IP_UNSET)
+			gen_set_client_ip(fe, px->client_ip);
+		else
+			atomic_store(&fe->client_ip, gen_config_client_ip(px));
 	}
 	return gen;
 oom:
 	snprintf(err, errlen, "out of memory");
 	gen_free(gen);
 	return NULL;
+}
+
+int gen_config_client_ip(const struct cfg_proxy *fe)
+{
+	const struct cfg_proxy *be = fe->backend;
+	int n = 0, v1 = 0, v2 = 0;
+
+	if (fe->client_ip != CFG_CLIENT_IP_UNSET)
+		return fe->client_ip;
+	if (fe->mode == CFG_MODE_HTTP)
+		return CFG_CLIENT_IP_XFF;
+	for (const struct cfg_server *s = be ? be->servers : NULL; s; s = s->next, n++) {
+		v1 += s->send_proxy == CFG_SEND_PROXY_V1;
+		v2 += s->send_proxy == CFG_SEND_PROXY_V2;
+	}
+	if (n > 0 && v1 == n)
+		return CFG_CLIENT_IP_PROXY_V1;
+	if (n > 0 && v2 == n)
+		return CFG_CLIENT_IP_PROXY_V2;
+	return CFG_CLIENT_IP_NONE;
+}
+
+void gen_set_client_ip(struct fe *fe, int st)
+{
+	atomic_store(&fe->client_ip, st);
+	/* With PROXY on the data path, the routers refuse checks without it. */
+	atomic_store(&fe->be->check_pp, st == CFG_CLIENT_IP_PROXY_V1   ? 1
+					: st == CFG_CLIENT_IP_PROXY_V2 ? 2
+								       : -1);
 }
 
 struct gen *gen_ref(struct gen *gen)

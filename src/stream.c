@@ -747,7 +747,7 @@ static void start_server_tls(struct stream *s)
 	char sni[256];
 	SSL *ssl;
 
-	if (s->srv->conf->send_proxy != CFG_SEND_PROXY_NONE) {
+	if (strm_pp_version(s)) {
 		uint8_t hdr[PP_SEND_MAX];
 		int n = build_proxy_header(s, hdr, sizeof(hdr));
 		if (n < 0) {
@@ -822,12 +822,12 @@ static void on_connected(struct stream *s)
 	unsigned long long before = s->srvs.bytes_written;
 	size_t hdr = s->srvs.q_len;
 
-	if (s->srv->conf->ssl && s->srv->tls) {
+	if (s->srv->conf->ssl && s->srv->tls && !s->srv_plain) {
 		start_server_tls(s);
 		return;
 	}
 
-	if (s->srv->conf->send_proxy != CFG_SEND_PROXY_NONE && send_proxy_header(s) < 0) {
+	if (strm_pp_version(s) && send_proxy_header(s) < 0) {
 		strm_set_term(s, 'P', 'C');
 		strm_close(s);
 		return;
@@ -1276,7 +1276,7 @@ static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size)
 	char uid[40];
 	int n;
 
-	if (sc->send_proxy == CFG_SEND_PROXY_V1) {
+	if (strm_pp_version(s) == 1) {
 		n = pp_encode_v1(hdr, size, src, dst);
 	} else {
 		struct pp_v2_send snd = {.src = src, .dst = dst, .flags = sc->pp2_options};
@@ -1317,6 +1317,44 @@ static int strm_init_events(struct stream *s, int fd)
 	s->srvs.wev = event_new(base, -1, 0, on_srv_io, s);
 	s->timer = evtimer_new(base, on_tick, s);
 	return s->cli.rev && s->cli.wev && s->srvs.rev && s->srvs.wev && s->timer ? 0 : -1;
+}
+
+/* The frontend's client-IP strategy decides this connection's path (a
+ * runtime switch applies to connections accepted after it):
+ *   xff              terminate TLS if the bind has `ssl`, HTTP loop, X-Forwarded-For
+ *   proxy-v1/v2      L4 passthrough (TLS untouched) behind a PROXY header,
+ *                    whatever the servers' send-proxy and ssl settings say
+ *   none             L4 passthrough (explicit `client-ip none`: no header)
+ * Without `client-ip` the section's HAProxy semantics apply unchanged. */
+static void choose_client_path(struct stream *s)
+{
+	const struct cfg_proxy *fc = s->fe->conf;
+	int st = atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed);
+
+	s->strategy = st;
+	s->want_http = fc->mode == CFG_MODE_HTTP;
+	if (st == CFG_CLIENT_IP_XFF)
+		return;
+	if (fc->client_ip == CFG_CLIENT_IP_UNSET && st == gen_config_client_ip(fc) &&
+	    fc->mode != CFG_MODE_HTTP)
+		return; /* plain HAProxy semantics for a tcp section */
+	if (st == CFG_CLIENT_IP_PROXY_V1 || st == CFG_CLIENT_IP_PROXY_V2 ||
+	    st == CFG_CLIENT_IP_NONE) {
+		s->want_http = 0;
+		s->tls_bind = NULL; /* the client's TLS goes through untouched */
+		s->srv_plain = 1;   /* and so no TLS of ours towards the server */
+		s->pp_set = 1;
+		s->pp_ver = st == CFG_CLIENT_IP_PROXY_V1 ? 1 : st == CFG_CLIENT_IP_PROXY_V2 ? 2 : 0;
+	}
+}
+
+int strm_pp_version(const struct stream *s)
+{
+	if (s->pp_set)
+		return s->pp_ver;
+	return s->srv->conf->send_proxy == CFG_SEND_PROXY_V1   ? 1
+	       : s->srv->conf->send_proxy == CFG_SEND_PROXY_V2 ? 2
+							       : 0;
 }
 
 void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockaddr *peer,
@@ -1365,7 +1403,8 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 		strm_close(s);
 		return;
 	}
-	if (fe->conf->mode == CFG_MODE_HTTP && !(s->http = calloc(1, sizeof(*s->http)))) {
+	choose_client_path(s);
+	if (s->want_http && !(s->http = calloc(1, sizeof(*s->http)))) {
 		close(fd);
 		strm_set_term(s, 'R', 'C');
 		strm_close(s);

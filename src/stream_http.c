@@ -1004,7 +1004,8 @@ static int parse_response_head(struct stream *s)
  * configuration by closing after their current response. */
 static int superseded(const struct stream *s)
 {
-	return s->gen != s->w->gen || s->w->stopping;
+	return s->gen != s->w->gen || s->w->stopping ||
+	       s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed);
 }
 
 static int forward_response_head(struct stream *s, size_t head_len)

@@ -32,7 +32,7 @@ hard_error() {
 
 # Tables that hold configuration words (keywords, option names, values).
 KNOWN_TABLES="units facility_names level_names global_later global_kws later names fns
-	srv_opts timeout_kws opt_kws proxy_kws proxy_later skipped_sections px"
+	srv_opts timeout_kws opt_kws proxy_kws proxy_later skipped_sections px client_ip_names"
 # Tables that hold no configuration word (message fragments).
 IGNORED_TABLES="lists"
 # Tables whose every entry is a keyword refused as "not supported yet".

@@ -1081,8 +1081,16 @@ START_TEST(proxy_errors)
 	          "'http-response' is not supported yet (L7 HTTP path, issue #4)");
 	parse_err("frontend fe\n tcp-request content accept\n", 2,
 	          "'tcp-request content' is not supported yet (SNI inspection, issue #7)");
-	parse_err("frontend fe\n client-ip proxy-v2\n", 2,
-	          "'client-ip' is not supported yet (migration toggle, issue #7)");
+	parse_err("frontend fe\n client-ip auto\n", 2,
+	          "'client-ip auto' is not supported yet (per-server PROXY detection, issue #7)");
+	parse_err("frontend fe\n client-ip proxy-v3\n", 2,
+	          "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto");
+	parse_err("backend be\n client-ip none\n", 2, "'client-ip' is not allowed in 'backend'");
+	{
+		struct cfg *cfg = parse_ok("frontend fe\n client-ip proxy-v2\n");
+		ck_assert_int_eq(cfg->proxies->client_ip, CFG_CLIENT_IP_PROXY_V2);
+		cfg_free(cfg);
+	}
 	parse_err("listen st\n stats enable\n", 2, "'stats' is not supported yet (issue #6");
 	parse_err("frontend fe\n no option\n", 2, "'no' expects");
 	parse_err("frontend fe\n no foo\n", 2, "'no' expects");

@@ -1555,7 +1555,7 @@ START_TEST(test_proxy_header_bytes)
 	memset(&sv, 0, sizeof(sv));
 	sv.send_proxy = CFG_SEND_PROXY_V2;
 	sv.pp2_options = PP_V2_F_CRC32C | PP_V2_F_UNIQUE_ID | PP_V2_F_SSL;
-	n = chk_build_proxy_header(&sv, -1, buf, sizeof(buf));
+	n = chk_build_proxy_header(&sv, 2, -1, buf, sizeof(buf));
 	/* LOCAL needs no socket: 16 + CRC32C (7) + SSL (8) = 31, as HAProxy's. */
 	ck_assert_int_eq(n, 31);
 	ck_assert_mem_eq(buf, sig, 12);
@@ -1565,7 +1565,7 @@ START_TEST(test_proxy_header_bytes)
 	ck_assert_uint_eq(buf[15], 0x0F);
 
 	sv.send_proxy = CFG_SEND_PROXY_V1;
-	ck_assert_int_lt(chk_build_proxy_header(&sv, -1, buf, sizeof(buf)), 0);
+	ck_assert_int_lt(chk_build_proxy_header(&sv, 1, -1, buf, sizeof(buf)), 0);
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
 	ck_assert_int_eq(listen(lfd, 1), 0);
@@ -1574,7 +1574,7 @@ START_TEST(test_proxy_header_bytes)
 	ck_assert_int_eq(connect(fds[0], (struct sockaddr *)&a, sizeof(a)), 0);
 	fds[1] = accept(lfd, NULL, NULL);
 	ck_assert_int_eq(getsockname(fds[0], (struct sockaddr *)&local, &llen), 0);
-	n = chk_build_proxy_header(&sv, fds[0], buf, sizeof(buf));
+	n = chk_build_proxy_header(&sv, 1, fds[0], buf, sizeof(buf));
 	ck_assert_int_gt(n, 0);
 	memcpy(line, buf, (size_t)n);
 	line[n] = '\0';
