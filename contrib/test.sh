@@ -120,13 +120,18 @@ rpm_check() {
 	grep -E '^# (PASS|FAIL|ERROR):' "$rpmdir/rpmbuild.log" | tr '\n' ' ' | sed 's/^/  %check: /; s/ *$/\n/'
 	bin=$(ls "$rpmdir"/RPMS/*/ppbridge-[0-9]*.rpm 2>/dev/null | head -n 1)
 	[ -n "$bin" ] || { echo "no binary RPM written"; return 1; }
+	# The list goes to a file first: `rpm | grep -q` under pipefail fails
+	# whenever grep stops reading early (SIGPIPE on rpm).
+	rpm -qlp "$bin" >"$rpmdir/files.txt" 2>/dev/null
 	for f in /usr/sbin/ppbridge /usr/lib/systemd/system/ppbridge.service \
 		/etc/ppbridge/ppbridge.cfg /usr/share/man/man8/ppbridge.8 /usr/share/man/man5/ppbridge.cfg.5; do
-		rpm -qlp "$bin" 2>/dev/null | grep -q "^$f" || { echo "$(basename "$bin") lacks $f"; return 1; }
+		grep -q "^$f" "$rpmdir/files.txt" || { echo "$(basename "$bin") lacks $f"; return 1; }
 	done
-	rpm -qcp "$bin" 2>/dev/null | grep -qx /etc/ppbridge/ppbridge.cfg ||
+	rpm -qcp "$bin" >"$rpmdir/config.txt" 2>/dev/null
+	grep -qx /etc/ppbridge/ppbridge.cfg "$rpmdir/config.txt" ||
 		{ echo "/etc/ppbridge/ppbridge.cfg is not %config"; return 1; }
-	rpm -qp --scripts "$bin" 2>/dev/null | grep -q 'useradd -r' ||
+	rpm -qp --scripts "$bin" >"$rpmdir/scripts.txt" 2>/dev/null
+	grep -q 'useradd -r' "$rpmdir/scripts.txt" ||
 		{ echo "no user creation in %pre"; return 1; }
 }
 
