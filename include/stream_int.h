@@ -156,6 +156,7 @@ struct stream {
 	unsigned tick_ms;
 	char term[3];      /* HAProxy-like termination state, e.g. "--", "SC" */
 	struct strm_http *http; /* mode http only */
+	int busy;               /* event callbacks running on it: freed when 0 and closed */
 	struct srv *presel;     /* the server the HTTP loop chose for the next connect */
 	struct tls_bind *tls_bind; /* `bind ... ssl`: terminate TLS with this */
 	char *sni;              /* the client's SNI (ssl_fc_sni), or NULL */

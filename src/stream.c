@@ -193,9 +193,21 @@ static void arm_timer(struct stream *s)
 	evtimer_add(s->timer, &tv);
 }
 
+static void strm_enter(struct stream *s);
+static void strm_leave(struct stream *s);
+static void tick(struct stream *s);
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
+
+	strm_enter(s);
+	tick(s);
+	strm_leave(s);
+}
+
+static void tick(struct stream *s)
+{
 	struct strm_side *sides[2] = {&s->cli, &s->srvs};
 
 	for (int i = 0; i < 2; i++) {
@@ -868,9 +880,19 @@ static void connected_done(struct stream *s)
 	settle(s);
 }
 
+static void srv_io(struct stream *s, evutil_socket_t fd, short what);
+
 static void on_srv_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
+
+	strm_enter(s);
+	srv_io(s, fd, what);
+	strm_leave(s);
+}
+
+static void srv_io(struct stream *s, evutil_socket_t fd, short what)
+{
 
 	if (s->state == STRM_ST_CONNECTING && s->srvs.hs) {
 		server_handshake(s);
@@ -910,9 +932,19 @@ static void client_handshake(struct stream *s);
 static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len);
 static void after_client_ready(struct stream *s);
 
+static void cli_io(struct stream *s, short what);
+
 static void on_cli_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct stream *s = arg;
+
+	strm_enter(s);
+	cli_io(s, what);
+	strm_leave(s);
+}
+
+static void cli_io(struct stream *s, short what)
+{
 
 	if (s->state == STRM_ST_PROXY_WAIT) {
 		if (what & EV_TIMEOUT)
@@ -962,12 +994,34 @@ static void side_free(struct strm_side *side)
 	free(side->q);
 }
 
+/* Closing marks the stream; its memory goes when the event callback that
+ * is running returns (strm_leave). Code that goes on after a helper closed
+ * the stream therefore still reads valid memory and sees CLOSED. */
+static void strm_destroy(struct stream *s);
+
 void strm_close(struct stream *s)
 {
 	if (s->state == STRM_ST_CLOSED)
 		return;
 	strm_release_srv(s);
 	strm_set_state(s, STRM_ST_CLOSED);
+	if (s->busy == 0)
+		strm_destroy(s);
+}
+
+static void strm_enter(struct stream *s)
+{
+	s->busy++;
+}
+
+static void strm_leave(struct stream *s)
+{
+	if (--s->busy == 0 && s->state == STRM_ST_CLOSED)
+		strm_destroy(s);
+}
+
+static void strm_destroy(struct stream *s)
+{
 	if (s->srv) {
 		atomic_fetch_add(&s->srv->bytes_out, s->cli.bytes_read);
 		atomic_fetch_add(&s->srv->bytes_in, s->srvs.bytes_read);
@@ -1357,8 +1411,8 @@ int strm_pp_version(const struct stream *s)
 							       : 0;
 }
 
-void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockaddr *peer,
-		 socklen_t peerlen)
+static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
+				     const struct sockaddr *peer, socklen_t peerlen)
 {
 	struct fe *fe = lsn->fe;
 	struct stream *s = calloc(1, sizeof(*s));
@@ -1367,9 +1421,10 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 	if (!s) {
 		log_msg(LOG_ERR, "frontend %s: out of memory, refusing a connection", fe->conf->name);
 		close(fd);
-		return;
+		return NULL;
 	}
 	worker_stream_started(w);
+	s->busy = 1; /* released at the end of strm_accept */
 	s->next = w->streams;
 	if (s->next)
 		s->next->prev = s;
@@ -1401,19 +1456,19 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 		close(fd);
 		strm_set_term(s, 'P', 'R');
 		strm_close(s);
-		return;
+		return s;
 	}
 	choose_client_path(s);
 	if (s->want_http && !(s->http = calloc(1, sizeof(*s->http)))) {
 		close(fd);
 		strm_set_term(s, 'R', 'C');
 		strm_close(s);
-		return;
+		return s;
 	}
 	if (strm_init_events(s, fd) < 0) {
 		strm_set_term(s, 'R', 'C');
 		strm_close(s);
-		return;
+		return s;
 	}
 	/* TCP_NODELAY comes from the listening socket (inherited on accept). */
 	set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
@@ -1426,12 +1481,13 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 		strm_set_state(s, STRM_ST_PROXY_WAIT);
 		event_add(s->cli.rev, &tv);
 		s->cli.rev_on = 1;
-		return;
+		return s;
 	}
 	if (s->tls_bind)
 		begin_client_tls(s, NULL, 0);
 	else
 		after_client_ready(s);
+	return s;
 }
 
 const char *strm_server_sni(struct stream *s, char *buf, size_t len)
@@ -1448,6 +1504,17 @@ const char *strm_server_sni(struct stream *s, char *buf, size_t len)
 	if (sample_expand(sc->sni, &ctx, buf, len) < 0)
 		buf[0] = '\0';
 	return buf;
+}
+
+/* Every entry into a stream holds it (strm_enter/strm_leave) so that a
+ * close in the middle frees it only on the way out. */
+void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockaddr *peer,
+		 socklen_t peerlen)
+{
+	struct stream *s = accept_stream(w, lsn, fd, peer, peerlen);
+
+	if (s)
+		strm_leave(s);
 }
 
 void strm_attach_server_fd(struct stream *s, int fd)
