@@ -162,6 +162,9 @@ void lsn_pause(struct worker *w, int paused)
 		else
 			event_add(l->ev, NULL);
 	}
+	/* A reload while paused leaves the new listeners without events. */
+	if (!paused && lsn_enable_all(w) < 0)
+		log_msg(LOG_ERR, "worker %d: cannot watch a listening socket again", w->id);
 }
 
 void lsn_close_all(struct worker *w)

@@ -380,14 +380,18 @@ void strm_update_interest(struct stream *s)
 		srv_read = !s->srvs.ssl_wants_write;
 	if (s->state != STRM_ST_PROXY_WAIT)
 		set_event(s->cli.rev, &s->cli.rev_on, cli_read);
-	set_event(s->cli.wev, &s->cli.wev_on, s->cli.q_len > 0 || s->cli.ssl_wants_write);
+	/* Queued data waits for the handshake: arming write for it then
+	 * would wake us on every loop while the peer has not answered. */
+	set_event(s->cli.wev, &s->cli.wev_on,
+		  s->cli.hs ? s->cli.ssl_wants_write : s->cli.q_len > 0 || s->cli.ssl_wants_write);
 	if (s->srvs.fd >= 0) {
 		set_event(s->srvs.rev, &s->srvs.rev_on, srv_read);
 		/* CONNECTING's write event is armed with the connect timeout
 		 * until the TCP connect completes. */
 		if (s->state != STRM_ST_CONNECTING || s->srvs.hs)
 			set_event(s->srvs.wev, &s->srvs.wev_on,
-				  s->srvs.q_len > 0 || s->srvs.ssl_wants_write);
+				  s->srvs.hs ? s->srvs.ssl_wants_write
+					     : s->srvs.q_len > 0 || s->srvs.ssl_wants_write);
 	}
 }
 

@@ -686,6 +686,7 @@ static int take_connection(struct stream *s, struct srv *srv)
 		return 0;
 	}
 	park_server(s); /* a kept connection to another server */
+	h->sin.len = 0;
 	s->srv = srv;
 	s->attempts = 0;
 	free(s->tried);
@@ -1129,6 +1130,7 @@ static void release_server(struct stream *s)
 		strm_close_server_fd(s);
 		h->srv_idle = 0;
 		h->srv_uses = 0;
+		h->sin.len = 0; /* stray bytes of the closed connection */
 	}
 	strm_release_srv(s);
 }
