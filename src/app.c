@@ -326,6 +326,7 @@ static void stop_checks(struct gen *gen)
 static void hard_stop(const char *why)
 {
 	log_msg(LOG_NOTICE, "%s: stopping now (%u live connections closed)", why, workers_conns());
+	app.soft_stopping = 1; /* a reload arriving now is refused */
 	sd_notify_msg("STOPPING=1");
 	workers_command(WORKER_CMD_HARD_STOP);
 	event_base_loopexit(app.base, NULL);

@@ -359,6 +359,17 @@ static void set_event(struct event *ev, int *on, int want)
 	*on = want;
 }
 
+/* Reading paused by backpressure can leave decrypted bytes inside TLS,
+ * which the socket will not signal again: resuming must come back for them. */
+static void set_read(struct strm_side *side, int want)
+{
+	int was_on = side->rev_on;
+
+	set_event(side->rev, &side->rev_on, want);
+	if (want && !was_on)
+		strm_ssl_more(side);
+}
+
 /* Which events a stream needs follows from its state and queues alone. */
 void strm_update_interest(struct stream *s)
 {
@@ -379,13 +390,13 @@ void strm_update_interest(struct stream *s)
 	if (s->srvs.hs)
 		srv_read = !s->srvs.ssl_wants_write;
 	if (s->state != STRM_ST_PROXY_WAIT)
-		set_event(s->cli.rev, &s->cli.rev_on, cli_read);
+		set_read(&s->cli, cli_read);
 	/* Queued data waits for the handshake: arming write for it then
 	 * would wake us on every loop while the peer has not answered. */
 	set_event(s->cli.wev, &s->cli.wev_on,
 		  s->cli.hs ? s->cli.ssl_wants_write : s->cli.q_len > 0 || s->cli.ssl_wants_write);
 	if (s->srvs.fd >= 0) {
-		set_event(s->srvs.rev, &s->srvs.rev_on, srv_read);
+		set_read(&s->srvs, srv_read);
 		/* CONNECTING's write event is armed with the connect timeout
 		 * until the TCP connect completes. */
 		if (s->state != STRM_ST_CONNECTING || s->srvs.hs)

@@ -932,6 +932,7 @@ static int become_tunnel(struct stream *s)
 	h->logged = 1;
 	s->path = STRM_PATH_RELAY;
 	strm_set_state(s, STRM_ST_ESTABLISHED);
+	strm_update_interest(s); /* the relay's interest, not the HTTP one */
 	return -1; /* the L4 relay takes over */
 }
 
@@ -1144,7 +1145,9 @@ static int finish_exchange(struct stream *s)
 	if (!h->logged)
 		http_log(s);
 	release_server(s);
-	if (h->close_after || s->cli.eof) {
+	/* A client's FIN after pipelined requests still wants them answered:
+	 * close only when nothing of theirs is left to parse. */
+	if (h->close_after || (s->cli.eof && h->cin.len == 0)) {
 		h->closing = 1;
 		clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
 		strm_set_state(s, STRM_ST_HTTP_REQ);
@@ -1350,8 +1353,6 @@ void http_on_cli_io(struct stream *s, short what)
 			strm_close(s); /* a keep-alive client left between requests */
 			return;
 		}
-		if (n == 0)
-			h->close_after = 1;
 	}
 	if (http_progress(s) < 0)
 		return;

@@ -18,7 +18,7 @@ Clients (exit 0 on success, print one line per connection):
   peers.py bulk   --connect ADDR:PORT --bytes N
       Sends N random bytes, half-closes, reads the echo until EOF and
       checks its SHA-256; prints the server name and the digest.
-  peers.py raw    --connect ADDR:PORT [--src IP] [--pause S] PART...
+  peers.py raw    --connect ADDR:PORT [--src IP] [--pause S] [--half-close] PART...
       Sends each PART (Python string escapes allowed: \\r\\n, \\x00) with a
       pause between parts, then prints everything received until EOF (or
       "RESET" when the peer reset, "TIMEOUT" after 3 s of silence).
@@ -286,6 +286,8 @@ def raw(args):
             if i and args.pause:
                 time.sleep(args.pause)
             sock.sendall(part.encode("latin-1").decode("unicode_escape").encode("latin-1"))
+        if args.half_close:
+            sock.shutdown(socket.SHUT_WR)
         sock.settimeout(3)
         while True:
             chunk = sock.recv(65536)
@@ -351,6 +353,8 @@ def main():
     p.add_argument("--connect", required=True)
     p.add_argument("--src")
     p.add_argument("--pause", type=float, default=0.0)
+    p.add_argument("--half-close", action="store_true",
+                   help="shutdown(SHUT_WR) after the last part")
     p.add_argument("parts", nargs="+")
     p = sub.add_parser("hold")
     p.add_argument("--connect", required=True)

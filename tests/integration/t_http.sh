@@ -118,6 +118,13 @@ out=$(python3 "$PEERS" raw --connect "127.0.0.1:$PF" --src 127.0.0.7 \
 [ "$(echo "$out" | xff_lines)" -eq 3 ] || fail "pipelined: extra XFF: $out"
 ok "pipelined batch of 3: each with exactly one XFF"
 
+# 3b. The same batch, then the client's FIN at once: every request already
+# sent is still answered before the close.
+out=$(python3 "$PEERS" raw --half-close --connect "127.0.0.1:$PF" --src 127.0.0.7 \
+	'GET /h1 HTTP/1.1\r\nHost: x\r\n\r\nGET /h2 HTTP/1.1\r\nHost: x\r\n\r\nGET /h3 HTTP/1.1\r\nHost: x\r\n\r\n')
+[ "$(echo "$out" | grep -c '^HTTP/1.1 200')" -eq 3 ] || fail "pipelined then half-close: $out"
+ok "pipelined batch of 3 then the client's FIN: all 3 answered"
+
 # 4. The seed's frontend against a real HAProxy router: except 127.0.0.0/8.
 out=$(curl -s --interface 127.0.0.8 -H 'X-Forwarded-For: 6.6.6.6' "http://127.0.0.1:$PS/")
 [ "$out" = "src=127.0.0.1 xff= n=0" ] || fail "except 127/8: router saw '$out'"
