@@ -1363,7 +1363,15 @@ void http_on_cli_io(struct stream *s, short what)
 		return;
 	}
 	if (s->cli.eof && s->state == STRM_ST_HTTP_REQ && !h->closing) {
-		strm_close(s); /* an incomplete head, then the client left */
+		/* An incomplete head, then the client left: answers to its
+		 * earlier requests still leave before the close. */
+		if (s->cli.q_len > 0) {
+			h->closing = 1;
+			clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
+			strm_update_interest(s);
+			return;
+		}
+		strm_close(s);
 		return;
 	}
 	if (h->closing && s->cli.q_len == 0 && s->cli.eof) {

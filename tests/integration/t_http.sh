@@ -144,6 +144,14 @@ n=$(curl -s "http://127.0.0.1:$PB/" | wc -c)
 [ "$n" -eq 5000000 ] || fail "download: $n bytes of 5000000"
 ok "700 kB chunked and plain uploads, 5 MB download intact"
 
+# Two pipelined 5 MB downloads, half a third request, then the client's FIN:
+# both answers leave whole, then the close. (A fast reader drains our queue
+# before the unfinished head is seen; the slow-reader case is not forced.)
+n=$(python3 "$PEERS" raw --half-close --connect "127.0.0.1:$PB" \
+	'GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\nGET /3 HTT' | wc -c)
+[ "$n" -gt 10000000 ] && [ "$n" -lt 10002000 ] || fail "pipelined downloads then FIN: $n bytes"
+ok "2 pipelined 5 MB answers, then a half request and FIN: both delivered, then closed"
+
 # 6. X-Forwarded-For in chunked trailers never reaches the server.
 out=$(python3 "$PEERS" raw --connect "127.0.0.1:$PF" \
 	'POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Forwarded-For: 6.6.6.6\r\nX-Other: kept\r\n\r\n')
