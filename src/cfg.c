@@ -14,6 +14,7 @@
  */
 #include <config.h>
 
+#include "hexdigit.h"
 #include "cfg.h"
 
 #include "acl.h"
@@ -178,17 +179,6 @@ static int tok_end_word(struct tok *t, const char **err)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One backslash sequence at line[*i] (the backslash). Known escapes give
  * their character; others keep the backslash, as HAProxy does, so regexes
  * like `\.` survive. `\$` is an escape only inside double quotes. */
@@ -221,8 +211,8 @@ static int tok_escape(struct tok *t, const char *line, size_t len, size_t *i, in
 		out = '$';
 		break;
 	case 'x': {
-		int hi = *i + 2 < len ? hexval(line[*i + 2]) : -1;
-		int lo = *i + 3 < len ? hexval(line[*i + 3]) : -1;
+		int hi = *i + 2 < len ? hex_digit_value(line[*i + 2]) : -1;
+		int lo = *i + 3 < len ? hex_digit_value(line[*i + 3]) : -1;
 		if (hi < 0 || lo < 0) {
 			*err = "invalid '\\x' escape: two hexadecimal digits expected";
 			return -1;

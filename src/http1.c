@@ -9,6 +9,7 @@
  */
 #include <config.h>
 
+#include "hexdigit.h"
 #include "http1.h"
 
 #include <stdio.h>
@@ -69,13 +70,6 @@ static bool mem_eq_ci(const uint8_t *a, const char *b, size_t n)
 		if (lower(a[i]) != lower((uint8_t)b[i]))
 			return false;
 	return true;
-}
-
-static int hexval(uint8_t c)
-{
-	if (c <= '9')
-		return c - '0';
-	return lower(c) - 'a' + 10;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1059,9 +1053,9 @@ static enum h1_error size_line_byte(struct h1_chunk_state *st, uint8_t c)
 	case P_SIZE0:
 	case P_SIZE:
 		if (is(c, C_HEX)) {
-			if (st->size > (CL_MAX - (unsigned)hexval(c)) / 16)
+			if (st->size > (CL_MAX - (unsigned)hex_digit_value(c)) / 16)
 				return H1_ERR_CHUNK_SIZE_OVERFLOW;
-			st->size = st->size * 16 + (unsigned)hexval(c);
+			st->size = st->size * 16 + (unsigned)hex_digit_value(c);
 			st->phase = P_SIZE;
 			return H1_ERR_NONE;
 		}

@@ -8,6 +8,7 @@
  */
 #include <config.h>
 
+#include "hexdigit.h"
 #include "proxy_proto.h"
 
 #include <arpa/inet.h>
@@ -214,17 +215,6 @@ struct v6_text {
 	struct v4_text v4; /* current token (or dotted tail) as IPv4 */
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int v6_feed(struct v6_text *v, char c)
 {
 	int pos = v->pos++;
@@ -236,7 +226,7 @@ static int v6_feed(struct v6_text *v, char c)
 		return c == ':' ? -1 : v4_feed(&v->v4, c);
 	if (was_lead && c != ':')
 		return -1;
-	if (hexval(c) >= 0) {
+	if (hex_digit_value(c) >= 0) {
 		if (v->xdigits == 0) {
 			/* a new token: it needs room for one more group */
 			if (v->groups + 1 > (v->dcolon ? 7 : 8))
