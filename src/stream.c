@@ -1543,8 +1543,15 @@ void strm_attach_server_fd(struct stream *s, int fd)
 
 void strm_kill_all(struct worker *w)
 {
-	while (w->streams) {
-		strm_set_term(w->streams, 'K', w->streams->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
-		strm_close(w->streams);
+	struct stream *next;
+
+	/* Walks by next pointers: a stream held by a running callback is
+	 * only marked closed here and stays on the list until it returns. */
+	for (struct stream *s = w->streams; s; s = next) {
+		next = s->next;
+		if (s->state == STRM_ST_CLOSED)
+			continue;
+		strm_set_term(s, 'K', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
+		strm_close(s);
 	}
 }
