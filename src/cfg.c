@@ -1088,7 +1088,7 @@ struct later {
 };
 
 static const struct later global_later[] = {
-    {"chroot", "not supported yet (issue #6 operations)"},
+    {"chroot", "not supported (the systemd unit's sandboxing confines ppbridge)"},
     {NULL, NULL},
 };
 
@@ -2440,7 +2440,7 @@ struct opt_kw {
 	const char *later;
 };
 
-#define L7_LATER "is not supported yet (L7 HTTP path, issue #4)"
+#define L7_LATER "is not supported (outside the L7 HTTP subset)"
 
 static const struct opt_kw opt_kws[] = {
     {"tcplog", CAP_DEF | CAP_FE, CFG_OPT_TCPLOG, NULL, NULL},
@@ -3010,9 +3010,9 @@ static const struct proxy_kw proxy_kws[] = {
 };
 
 static const struct later proxy_later[] = {
-    {"use_backend", "is not supported yet (content switching, issue #4 L7 HTTP path)"},
+    {"use_backend", "is not supported yet (SNI routing, issue #7)"},
     {"http-response", L7_LATER},
-    {"stats", "is not supported yet (issue #6 operations)"},
+    {"stats", "is not supported (no HTTP stats page: use 'stats socket' in global and 'show stat')"},
     {NULL, NULL},
 };
 

@@ -70,21 +70,8 @@ if grep -n 'x\.x\.x\|<your_subdomain>\|<path_to_cert>' "$TMP/ppbridge.cfg" | gre
 fi
 
 cfg=$TMP/ppbridge.cfg
-if ! "$BIN" -c -f "$cfg" >"$TMP/check.out" 2>&1; then
-	# The admin socket (`stats socket`) is being added by issue #6; until
-	# the parser knows it, check everything else and say so.
-	if grep -q "'stats' not supported yet" "$TMP/check.out" &&
-		[ "$(grep -c '^\[ALERT\].*:[0-9]*:' "$TMP/check.out")" -eq 1 ]; then
-		echo "t_example_cfg: NOTE: this ppbridge does not parse 'stats socket' yet;" \
-			"checking the rest of the example without that line"
-		sed '/^[[:space:]]*stats[[:space:]]/d' "$cfg" >"$TMP/nostats.cfg"
-		cfg=$TMP/nostats.cfg
-		"$BIN" -c -f "$cfg" >"$TMP/check.out" 2>&1 ||
-			fail "ppbridge -c refused the example: $(cat "$TMP/check.out")"
-	else
-		fail "ppbridge -c refused the example: $(cat "$TMP/check.out")"
-	fi
-fi
+"$BIN" -c -f "$cfg" >"$TMP/check.out" 2>&1 ||
+	fail "ppbridge -c refused the example: $(cat "$TMP/check.out")"
 grep -q 'Configuration file is valid' "$TMP/check.out" ||
 	fail "no 'Configuration file is valid': $(cat "$TMP/check.out")"
 # The example sets every timeout: no "missing timeouts" warning.

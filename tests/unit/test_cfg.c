@@ -514,7 +514,7 @@ START_TEST(global_errors)
 	parse_err("global\n user\n", 2, "'user' expects a name");
 	parse_err("global\n uid ppbridge\n", 2, "'uid' expects a number, got 'ppbridge'");
 	parse_err("global\n group a b\n", 2, "'group' expects a name");
-	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported yet");
+	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported (the systemd");
 	{
 		struct cfg *cfg = parse_ok("global\n user nobody\n group 65534\n");
 		ck_assert_str_eq(cfg->global.user, "nobody");
@@ -533,7 +533,7 @@ START_TEST(global_errors)
 	parse_err("global\n stats timeout 5x\n", 2, "'stats timeout'");
 	parse_err("global\n stats timeout 0\n", 2, "greater than 0");
 	parse_err("global\n stats timeout 10s 5\n", 2, "unexpected word '5'");
-	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported yet");
+	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported (the systemd");
 	parse_err("global\n tune.bufsize 10\n", 2, "'tune.bufsize'");
 	parse_err("global\n nbproc 2\n", 2, "unknown keyword 'nbproc' in 'global' section");
 	parse_err("global foo\n", 1, "'global' takes no name");
@@ -1076,9 +1076,9 @@ START_TEST(proxy_errors)
 	parse_err("backend be\n option dontlognull\n", 2, "'option dontlognull' is not allowed");
 	parse_err("frontend fe\n option httpchk\n", 2, "'option httpchk' is not allowed");
 	parse_err("frontend fe\n option originalto\n", 2,
-	          "'option originalto' is not supported yet (L7 HTTP path, issue #4)");
+	          "'option originalto' is not supported (outside the L7 HTTP subset)");
 	parse_err("frontend fe\n http-response del-header Server\n", 2,
-	          "'http-response' is not supported yet (L7 HTTP path, issue #4)");
+	          "'http-response' is not supported (outside the L7 HTTP subset)");
 	parse_err("frontend fe\n tcp-request content accept\n", 2,
 	          "'tcp-request content' is not supported yet (SNI inspection, issue #7)");
 	parse_err("frontend fe\n client-ip auto\n", 2,
@@ -1091,7 +1091,7 @@ START_TEST(proxy_errors)
 		ck_assert_int_eq(cfg->proxies->client_ip, CFG_CLIENT_IP_PROXY_V2);
 		cfg_free(cfg);
 	}
-	parse_err("listen st\n stats enable\n", 2, "'stats' is not supported yet (issue #6");
+	parse_err("listen st\n stats enable\n", 2, "'stats' is not supported (no HTTP stats page");
 	parse_err("frontend fe\n no option\n", 2, "'no' expects");
 	parse_err("frontend fe\n no foo\n", 2, "'no' expects");
 	parse_err("backend be\n no option httpchk\n", 2, "only boolean options can be negated");
@@ -2271,7 +2271,7 @@ START_TEST(http_conn_options)
 	parse_err("frontend fe\n option http-keep-alive x\n", 2,
 	          "'option http-keep-alive' takes no value, got 'x'");
 	parse_err("backend be\n option http-buffer-request\n", 2,
-	          "'option http-buffer-request' is not supported yet (L7 HTTP path, issue #4)");
+	          "'option http-buffer-request' is not supported (outside the L7 HTTP subset)");
 }
 END_TEST
 
