@@ -23,6 +23,20 @@ struct cfg_server;
 struct chk;
 struct tls_client;
 
+/* `client-ip auto`: does this server take a PROXY header on its data
+ * port? Set by the probes (detect.c) and, at once, by the data path when
+ * a connection proves the other way. */
+enum srv_pp_mode {
+	SRV_PP_UNKNOWN = -1, /* not probed yet: connections take the XFF/plain path */
+	SRV_PP_PLAIN = 0,
+	SRV_PP_PROXY = 1,
+};
+
+/* be->check_pp: the data-port checks send PROXY as each server's detected mode says. */
+#define BE_CHECK_PP_AUTO 3
+
+struct det;
+
 struct srv {
 	const struct cfg_server *conf;
 	struct be *be;
@@ -39,6 +53,9 @@ struct srv {
 	struct chk *chk;          /* main thread only */
 	char *last_check;         /* main thread only: last check outcome */
 	struct tls_client *tls;   /* `ssl`: context and session cache (gen.c owns it) */
+	atomic_int pp_mode;       /* enum srv_pp_mode */
+	atomic_ullong pp_mode_changes;
+	struct det *det;          /* main thread only: `client-ip auto` probes */
 };
 
 struct be_ring_point {
@@ -51,7 +68,8 @@ struct be {
 	struct srv *srvs;
 	int nsrv;
 	atomic_uint rr_cursor;
-	atomic_int check_pp;   /* -1: checks follow the servers' settings; 1/2: PROXY v1/v2 */
+	atomic_int check_pp;   /* -1: checks follow the servers' settings; 1/2: PROXY v1/v2;
+				* BE_CHECK_PP_AUTO: per server, as detected */
 	struct be_ring_point *ring; /* hash-type consistent */
 	int nring;
 };
@@ -79,5 +97,11 @@ uint32_t be_hash_addr(const struct sockaddr *sa);
 /* Record a health-check outcome from the main thread; logs every UP/DOWN
  * transition once, with `reason`. */
 void srv_check_result(struct srv *srv, int success, const char *reason);
+
+/* Record what a server was found to take (any thread); logs a change
+ * once, with `why`. Returns 1 when the mode changed. */
+int srv_set_pp_mode(struct srv *srv, enum srv_pp_mode mode, const char *why);
+enum srv_pp_mode srv_pp_mode(const struct srv *srv);
+const char *srv_pp_mode_name(enum srv_pp_mode mode);
 
 #endif

@@ -228,12 +228,11 @@ static int parse_set(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *e
 		if (n != 5 || strcmp(w[3], "client-ip") != 0)
 			return fail(err, errlen, -1,
 			            "usage: set frontend <frontend> client-ip "
-			            "none|xff|proxy-v1|proxy-v2");
+			            "none|xff|proxy-v1|proxy-v2|auto");
 		v = cfg_client_ip_parse(w[4]);
-		if (v < 0 || v == CFG_CLIENT_IP_AUTO)
+		if (v < 0)
 			return fail(err, errlen, -1,
-			            "'client-ip' expects none, xff, proxy-v1 or proxy-v2 ('auto' is "
-			            "not supported yet).");
+			            "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto.");
 		snprintf(out->backend, sizeof(out->backend), "%s", w[2]);
 		out->client_ip = v;
 		return 0;

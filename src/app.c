@@ -15,6 +15,8 @@
 #include "log.h"
 #include "net.h"
 #include "ppdump.h"
+#include "detect.h"
+#include "probe.h"
 #include "proxy_proto.h"
 #include "tls.h"
 #include "worker.h"
@@ -66,6 +68,7 @@ static void usage(FILE *out)
 		"       ppbridge -v\n"
 		"       ppbridge pp-dump [-n COUNT] ADDR:PORT   (print received PROXY headers)\n"
 		"       ppbridge ctl <socket> <command...>      (admin socket command)\n"
+		"       ppbridge probe IP:PORT [ssl] [sni NAME] (plain / PROXY v1 / v2 accepted?)\n"
 		"  -f  configuration file or directory (repeatable; read in order)\n"
 		"  -c  check the configuration and exit (0 valid, 1 invalid)\n"
 		"  -d  debug: foreground with debug messages and access logs on stderr\n"
@@ -296,6 +299,12 @@ static int start_checks(struct gen *gen)
 		for (int i = 0; i < be->nsrv; i++) {
 			struct srv *srv = &be->srvs[i];
 			char err[512];
+			/* Every server can be probed: `client-ip auto` may come at run time. */
+			if (!det_start(app.base, srv, err, sizeof(err))) {
+				log_msg(LOG_ALERT, "server '%s/%s': cannot start PROXY detection: %s",
+					be->conf->name, srv->conf->name, err);
+				return -1;
+			}
 			if (!srv->conf->check)
 				continue;
 			srv->chk = chk_start(app.base, srv, err, sizeof(err));
@@ -318,6 +327,7 @@ static void stop_checks(struct gen *gen)
 			if (srv->chk)
 				chk_stop(srv->chk);
 			srv->chk = NULL;
+			det_stop(srv->det);
 		}
 }
 
@@ -610,7 +620,8 @@ static struct be *find_be(struct gen *gen, const char *name)
 
 /* A server that keeps its name and address keeps its runtime state:
  * UP/DOWN with the check counters (so a reload never sends traffic to a
- * dead server), maintenance, drain, and a weight the admin changed. */
+ * dead server), maintenance, drain, a weight the admin changed, and
+ * whether it takes PROXY (`client-ip auto`). */
 static void carry_server(const struct srv *old, struct srv *now)
 {
 	int top;
@@ -620,6 +631,7 @@ static void carry_server(const struct srv *old, struct srv *now)
 		return;
 	atomic_store(&now->up, atomic_load(&old->up));
 	atomic_store(&now->drain, atomic_load(&old->drain));
+	atomic_store(&now->pp_mode, atomic_load(&old->pp_mode));
 	if (!now->conf->disabled)
 		atomic_store(&now->maint, atomic_load(&old->maint));
 	if (atomic_load(&old->weight) != old->conf->weight)
@@ -767,6 +779,8 @@ int app_main(int argc, char **argv)
 	struct cfg *cfg;
 	int rc;
 
+	if (argc >= 2 && strcmp(argv[1], "probe") == 0)
+		return probe_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "pp-dump") == 0)
 		return ppdump_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "ctl") == 0)

@@ -109,6 +109,7 @@ int be_init(struct be *be, const struct cfg_proxy *conf)
 		atomic_init(&srv->maint, cs->disabled ? 1 : 0);
 		atomic_init(&srv->drain, 0);
 		atomic_init(&srv->weight, cs->weight);
+		atomic_init(&srv->pp_mode, SRV_PP_UNKNOWN);
 		health_init(&srv->health, cs->rise, cs->fall);
 	}
 	if (conf->hash_type == CFG_HASH_CONSISTENT && build_ring(be) < 0)
@@ -296,4 +297,31 @@ void srv_check_result(struct srv *srv, int success, const char *reason)
 		atomic_load(&srv->cur_conns));
 	if (active == 0 && backup == 0)
 		log_msg(LOG_EMERG, "backend %s has no server available!", srv->be->conf->name);
+}
+
+const char *srv_pp_mode_name(enum srv_pp_mode mode)
+{
+	return mode == SRV_PP_PROXY ? "proxy" : mode == SRV_PP_PLAIN ? "plain" : "unknown";
+}
+
+enum srv_pp_mode srv_pp_mode(const struct srv *srv)
+{
+	return atomic_load_explicit((atomic_int *)&srv->pp_mode, memory_order_relaxed);
+}
+
+int srv_set_pp_mode(struct srv *srv, enum srv_pp_mode mode, const char *why)
+{
+	int was = atomic_exchange(&srv->pp_mode, mode);
+
+	if (was == (int)mode)
+		return 0;
+	atomic_fetch_add(&srv->pp_mode_changes, 1);
+	log_msg(LOG_NOTICE,
+		"Server %s/%s: PROXY protocol %s (%s); new connections take the %s path. "
+		"Was: %s.",
+		srv->be->conf->name, srv->conf->name,
+		mode == SRV_PP_PROXY ? "accepted" : "refused", why ? why : "-",
+		mode == SRV_PP_PROXY ? "PROXY passthrough" : "X-Forwarded-For/plain",
+		srv_pp_mode_name(was));
+	return 1;
 }

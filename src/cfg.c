@@ -2699,11 +2699,6 @@ static int kw_client_ip(struct pstate *ps, int argc, char **argv)
 		ERR(ps, "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto");
 		return -1;
 	}
-	if (v == CFG_CLIENT_IP_AUTO) {
-		ERR(ps, "'client-ip auto' is not supported yet (per-server PROXY detection, "
-			"issue #7)");
-		return -1;
-	}
 	ps->cur->client_ip = (enum cfg_client_ip)v;
 	return 0;
 }

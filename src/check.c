@@ -511,6 +511,8 @@ static int proxy_version(const struct chk *chk)
 {
 	int forced = atomic_load_explicit(&chk->srv->be->check_pp, memory_order_relaxed);
 
+	if (forced == BE_CHECK_PP_AUTO)
+		forced = srv_pp_mode(chk->srv) == SRV_PP_PROXY ? 2 : -1;
 	if (forced > 0 && !chk->conf->check_port && !chk->conf->check_addr)
 		return forced;
 	return chk_sends_proxy(chk->conf);

@@ -170,9 +170,11 @@ int gen_config_client_ip(const struct cfg_proxy *fe)
 void gen_set_client_ip(struct fe *fe, int st)
 {
 	atomic_store(&fe->client_ip, st);
-	/* With PROXY on the data path, the routers refuse checks without it. */
+	/* With PROXY on the data path, the routers refuse checks without it;
+	 * in auto each server's checks follow what its probes found. */
 	atomic_store(&fe->be->check_pp, st == CFG_CLIENT_IP_PROXY_V1   ? 1
 					: st == CFG_CLIENT_IP_PROXY_V2 ? 2
+					: st == CFG_CLIENT_IP_AUTO     ? BE_CHECK_PP_AUTO
 								       : -1);
 }
 
