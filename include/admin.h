@@ -35,6 +35,7 @@ enum adm_kind {
 	ADM_CMD_SHOW_STAT,
 	ADM_CMD_SHOW_SERVERS_STATE,
 	ADM_CMD_SHOW_FRONTENDS,
+	ADM_CMD_SHOW_CLIENT_IP, /* ppbridge: paths taken per frontend, servers' PROXY modes */
 	ADM_CMD_SHOW_BACKEND,  /* HAProxy's: names only */
 	ADM_CMD_SHOW_BACKENDS, /* ppbridge's: with server counts */
 	ADM_CMD_SHOW_ERRORS,

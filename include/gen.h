@@ -31,6 +31,13 @@ struct fe_counters {
 	atomic_ullong pp_closed;
 	atomic_ullong pp_accepted;
 	atomic_ullong http_errors; /* requests refused as invalid (4xx) */
+	/* The client-IP path each accepted connection took, and how often
+	 * `client-ip auto` had to retry a connection the other way. */
+	atomic_ullong path_xff;    /* terminated (or plain HTTP), X-Forwarded-For */
+	atomic_ullong path_proxy;  /* passed through behind a PROXY header */
+	atomic_ullong path_plain;  /* passed through as they came */
+	atomic_ullong auto_retries;
+	atomic_ullong switches;    /* runtime strategy changes */
 };
 
 /* A bind and the TLS it terminates (NULL without `ssl`). */

@@ -167,9 +167,27 @@ struct stream {
 	int srv_plain;          /* ignore the servers' `ssl` (PROXY passthrough) */
 	int pp_set;             /* pp_ver overrides the servers' send-proxy */
 	int pp_ver;
+	int conn_pp;            /* PROXY version sent on the current server connection */
+	/* `client-ip auto`: the path follows the chosen server's detected mode. */
+	int is_auto;
+	struct tls_bind *auto_tls; /* the bind's TLS, for a passthrough that falls back */
+	int auto_watch;         /* PROXY passthrough: no server byte yet, client bytes kept */
+	uint8_t *auto_keep;     /* the client's bytes so far (ClientHello, request) */
+	size_t auto_keep_len;
+	int auto_flips;         /* server modes this stream changed (at most 2: no ping-pong) */
+	int path_counted;       /* counted in the frontend's path counters */
 };
 
+/* A passthrough whose server has not answered keeps this much of the
+ * client's bytes to restart them on the XFF path (a ClientHello with
+ * post-quantum key shares is about 1.8 KB; a request head fits too). */
+#define STRM_AUTO_KEEP_MAX 16384
+
 /* stream.c */
+/* `client-ip auto` on the XFF path: a server connection that failed before
+ * the server sent a byte says the server's mode changed. Flips it (once
+ * per stream) and returns 1 when the caller should retry the other way. */
+int strm_auto_flip(struct stream *s, const char *why);
 ssize_t strm_recv(struct strm_side *side, void *buf, size_t len);
 ssize_t strm_send(struct strm_side *side, const void *buf, size_t len);
 void strm_ssl_more(struct strm_side *side);

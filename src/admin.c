@@ -13,6 +13,7 @@
 #include "app.h"
 #include "backend.h"
 #include "cfg.h"
+#include "detect.h"
 #include "gen.h"
 #include "log.h"
 #include "net.h"
@@ -58,6 +59,7 @@ static const struct {
     {"show stat", "report counters for each proxy and server (CSV)"},
     {"show servers state [<backend>]", "dump volatile server information"},
     {"show frontends", "list frontends with their binds and client-IP strategy"},
+    {"show client-ip", "paths taken per frontend; servers' detected PROXY mode (auto)"},
     {"show backend", "list backends (names only, as HAProxy)"},
     {"show backends", "list backends with their servers' states"},
     {"show errors", "report the last refused connections and requests"},
@@ -68,7 +70,7 @@ static const struct {
     {"set server <bk>/<srv> state <st>", "ready, drain or maint (operator)"},
     {"set server <bk>/<srv> weight <w>", "0..256, or N% of the configured weight (operator)"},
     {"set frontend <f> client-ip <strategy>",
-     "none, xff, proxy-v1 or proxy-v2 for new connections (operator)"},
+     "none, xff, proxy-v1, proxy-v2 or auto for new connections (operator)"},
     {"set severity-output <fmt>", "none or number: prefix errors with [3]:"},
     {"reload", "reload the configuration; Success=1 or Success=0 (admin)"},
 };
@@ -184,6 +186,7 @@ static int parse_show(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *
 	    {"frontends", ADM_CMD_SHOW_FRONTENDS}, {"backend", ADM_CMD_SHOW_BACKEND},
 	    {"backends", ADM_CMD_SHOW_BACKENDS},   {"errors", ADM_CMD_SHOW_ERRORS},
 	    {"metrics", ADM_CMD_SHOW_METRICS},     {"version", ADM_CMD_SHOW_VERSION},
+	    {"client-ip", ADM_CMD_SHOW_CLIENT_IP},
 	};
 
 	if (n >= 3 && !strcmp(w[1], "servers") && !strcmp(w[2], "state")) {
@@ -760,12 +763,13 @@ static void servers_state_line(const struct gen *gen, const struct srv *s, struc
 
 	if (c->addr.len)
 		net_format_ip((const struct sockaddr *)&c->addr.ss, ip, sizeof(ip));
-	adm_printf(out, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 %s %u - %d %u %s - 0\n",
+	adm_printf(out, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 %s %u - %d %u %s - 0 %s\n",
 	           proxy_id(gen, s->be->conf), s->be->conf->name, c->id, c->name, ip,
 	           ld(&s->up) ? 2 : 0, admin, srv_weight(s), c->weight, 0, chk_status, chk_result,
 	           s->health.health, c->check ? 6 : 0,
 	           net_parse_ip(c->host, &tmp, &tmplen) == 0 ? "-" : c->host, c->port, c->ssl,
-	           c->check_port, c->check_addr ? c->check_addr : "-");
+	           c->check_port, c->check_addr ? c->check_addr : "-",
+	           srv_pp_mode_name(srv_pp_mode(s)));
 }
 
 static int show_servers_state(const struct gen *gen, const struct adm_cmd *cmd, struct adm_out *out)
@@ -777,7 +781,8 @@ static int show_servers_state(const struct gen *gen, const struct adm_cmd *cmd, 
 	           "srv_admin_state srv_uweight srv_iweight srv_time_since_last_change "
 	           "srv_check_status srv_check_result srv_check_health srv_check_state "
 	           "srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord "
-	           "srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n");
+	           "srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port "
+	           "ppb_pp_mode\n");
 	for (int b = 0; b < gen->nbe; b++) {
 		const struct be *be = &gen->bes[b];
 		if (cmd->backend[0] && strcmp(cmd->backend, be->conf->name) != 0)
@@ -810,6 +815,30 @@ static void show_frontends(const struct gen *gen, struct adm_out *out)
 			           b->accept_proxy ? "(accept-proxy)" : "", b->next ? "," : "");
 		adm_printf(out, " %s\n", client_ip_strategy(fe));
 	}
+}
+
+/* The migration at a glance: per frontend, its strategy and the paths its
+ * connections took; per server, what `client-ip auto` found it takes. */
+static void show_client_ip(const struct gen *gen, struct adm_out *out)
+{
+	adm_printf(out, "# frontend client_ip conns path_xff path_proxy path_plain auto_retries "
+			"switches\n");
+	for (int i = 0; i < gen->nfe; i++) {
+		const struct fe *fe = &gen->fes[i];
+		const struct fe_counters *c = &fe->ctr;
+		adm_printf(out, "%s %s %llu %llu %llu %llu %llu %llu\n", fe->conf->name,
+			   client_ip_strategy(fe), ldu(&c->conns), ldu(&c->path_xff),
+			   ldu(&c->path_proxy), ldu(&c->path_plain), ldu(&c->auto_retries),
+			   ldu(&c->switches));
+	}
+	adm_printf(out, "# backend/server pp_mode changes last_probes\n");
+	for (int b = 0; b < gen->nbe; b++)
+		for (int k = 0; k < gen->bes[b].nsrv; k++) {
+			const struct srv *s = &gen->bes[b].srvs[k];
+			adm_printf(out, "%s/%s %s %llu %s\n", gen->bes[b].conf->name, s->conf->name,
+				   srv_pp_mode_name(srv_pp_mode(s)), ldu(&s->pp_mode_changes),
+				   det_last(s->det));
+		}
 }
 
 static void show_backends(const struct gen *gen, const struct adm_cmd *cmd, struct adm_out *out)
@@ -1147,6 +1176,9 @@ int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, s
 		return show_servers_state(gen, cmd, out);
 	case ADM_CMD_SHOW_FRONTENDS:
 		show_frontends(gen, out);
+		return 0;
+	case ADM_CMD_SHOW_CLIENT_IP:
+		show_client_ip(gen, out);
 		return 0;
 	case ADM_CMD_SHOW_BACKEND:
 	case ADM_CMD_SHOW_BACKENDS:

@@ -579,6 +579,8 @@ int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
 	}
 	was = atomic_load(&fe->client_ip);
 	gen_set_client_ip(fe, st);
+	if (was != st)
+		atomic_fetch_add(&fe->ctr.switches, 1);
 	save_client_ip_state(app.gen);
 	snprintf(msg, len, "frontend %s: client-ip %s -> %s (new connections; kept-alive ones "
 		 "move over after their current response)", frontend, cfg_client_ip_name(was),

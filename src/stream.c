@@ -74,6 +74,9 @@ static void on_cli_io(evutil_socket_t fd, short what, void *arg);
 static void on_srv_io(evutil_socket_t fd, short what, void *arg);
 static int handshake_expired(struct stream *s);
 static void srv_attempt_failed(struct stream *s, char cause);
+static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n);
+static void auto_keep(struct stream *s, const uint8_t *data, size_t len);
+static int auto_fallback(struct stream *s, const char *why);
 
 long strm_ms_since(const struct timespec *t0)
 {
@@ -93,12 +96,16 @@ void strm_set_state(struct stream *s, enum strm_state next)
 		ok = s->state == STRM_ST_INIT;
 		break;
 	case STRM_ST_TLS_HS:
-		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT;
+		/* ESTABLISHED: `client-ip auto` terminating a passthrough whose
+		 * server refused PROXY, from the client's kept bytes. */
+		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
+		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
 		break;
 	case STRM_ST_CONNECTING:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
 		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
-		     s->state == STRM_ST_HTTP_REQ;
+		     s->state == STRM_ST_HTTP_REQ ||
+		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
 		break;
 	case STRM_ST_ESTABLISHED:
 		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_XFER;
@@ -106,7 +113,8 @@ void strm_set_state(struct stream *s, enum strm_state next)
 	case STRM_ST_HTTP_REQ:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
 		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
-		     s->state == STRM_ST_HTTP_XFER;
+		     s->state == STRM_ST_HTTP_XFER ||
+		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
 		break;
 	case STRM_ST_HTTP_XFER:
 		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_REQ;
@@ -538,6 +546,9 @@ static void maybe_shutdown(struct stream *s, struct strm_side *to)
 
 void strm_side_failed(struct stream *s, struct strm_side *side)
 {
+	if (side == &s->srvs && s->auto_watch &&
+	    auto_fallback(s, "the connection failed after the PROXY header, before any answer"))
+		return;
 	strm_set_term(s, side == &s->cli ? 'C' : 'S', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
 	strm_close(s);
 }
@@ -552,6 +563,8 @@ static int relay_read(struct stream *s, struct strm_side *from)
 
 	if (n == STRM_IO_AGAIN)
 		return 0;
+	if (from == &s->srvs && s->auto_watch && auto_server_said(s, buf, n))
+		return -1; /* refused: the stream went the other way */
 	if (n == STRM_IO_ERROR) {
 		strm_side_failed(s, from);
 		return -1;
@@ -568,6 +581,8 @@ static int relay_read(struct stream *s, struct strm_side *from)
 	}
 	from->bytes_read += (unsigned long long)n;
 	strm_ssl_more(from);
+	if (from == &s->cli && s->auto_watch)
+		auto_keep(s, buf, (size_t)n);
 	if (s->state != STRM_ST_ESTABLISHED)
 		return strm_queue(to, buf, (size_t)n) < 0 ? (strm_side_failed(s, from), -1) : 0;
 	if (strm_deliver(to, buf, (size_t)n) < 0) {
@@ -620,6 +635,7 @@ void strm_close_server_fd(struct stream *s)
 	}
 	close(s->srvs.fd);
 	s->srvs.fd = -1;
+	s->conn_pp = 0;
 	/* The queue stays: a retry sends it to the next server. */
 	s->srvs.eof = s->srvs.shut = 0;
 }
@@ -774,7 +790,8 @@ static void start_server_tls(struct stream *s)
 	char sni[256];
 	SSL *ssl;
 
-	if (strm_pp_version(s)) {
+	s->conn_pp = strm_pp_version(s);
+	if (s->conn_pp) {
 		uint8_t hdr[PP_SEND_MAX];
 		int n = build_proxy_header(s, hdr, sizeof(hdr));
 		if (n < 0) {
@@ -838,6 +855,16 @@ static void server_handshake(struct stream *s)
 			tls_errors(why, sizeof(why));
 		log_msg(LOG_WARNING, "%s/%s: TLS handshake failed (stream %llu): %s",
 			s->be->conf->name, s->srv->conf->name, s->id, why[0] ? why : "closed");
+		/* A router that now wants PROXY closes on a bare ClientHello;
+		 * one that no longer does fails on the header: retry the other way. */
+		if ((s->conn_pp || BIO_number_read(SSL_get_rbio(s->srvs.ssl)) == 0) &&
+		    strm_auto_flip(s, s->conn_pp ? "TLS handshake failed after a PROXY header"
+						 : "closed on a ClientHello without a PROXY header")) {
+			strm_release_srv(s);
+			strm_close_server_fd(s);
+			strm_connect_next(s);
+			return;
+		}
 		srv_attempt_failed(s, 'S');
 		return;
 	}
@@ -854,7 +881,8 @@ static void on_connected(struct stream *s)
 		return;
 	}
 
-	if (strm_pp_version(s) && send_proxy_header(s) < 0) {
+	s->conn_pp = strm_pp_version(s);
+	if (s->conn_pp && send_proxy_header(s) < 0) {
 		strm_set_term(s, 'P', 'C');
 		strm_close(s);
 		return;
@@ -943,6 +971,7 @@ static void srv_io(struct stream *s, evutil_socket_t fd, short what)
 
 static void proxy_read(struct stream *s);
 static void proxy_failed(struct stream *s, short what);
+static void auto_choose(struct stream *s);
 static void client_handshake(struct stream *s);
 static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len);
 static void after_client_ready(struct stream *s);
@@ -1054,6 +1083,7 @@ static void strm_destroy(struct stream *s)
 	free(s->pp_buf);
 	free(s->sni);
 	free(s->srv_sni);
+	free(s->auto_keep);
 	free((void *)s->up_unique_id.ptr);
 	free((void *)s->up_authority.ptr);
 	struct worker *w = s->w;
@@ -1153,6 +1183,8 @@ static int proxy_leftover(struct stream *s, const uint8_t *data, size_t len)
 		return 0; /* the start of a ClientHello: begin_client_tls() takes it */
 	if (s->http)
 		return http_take_bytes(s, data, len);
+	if (s->auto_watch)
+		auto_keep(s, data, len);
 	return strm_queue(&s->srvs, data, len);
 }
 
@@ -1259,6 +1291,7 @@ static void proxy_read(struct stream *s)
 		break;
 	}
 	proxy_adopt(s, &h);
+	auto_choose(s);
 	s->cli.bytes_read += s->pp_len - consumed;
 	if (s->pp_len > consumed && proxy_leftover(s, s->pp_buf + consumed, s->pp_len - consumed) < 0) {
 		strm_set_term(s, 'R', 'R');
@@ -1372,6 +1405,180 @@ static int send_proxy_header(struct stream *s)
 	return n < 0 ? -1 : side_prepend(&s->srvs, hdr, (size_t)n);
 }
 
+/* ---- client-ip auto ---- */
+
+/* The PROXY version auto sends: v1 when the servers say `send-proxy`,
+ * else v2 (what the probes use; HAProxy's accept-proxy takes both). */
+static int auto_pp_version(const struct srv *srv)
+{
+	return srv->conf->send_proxy == CFG_SEND_PROXY_V1 ? 1 : 2;
+}
+
+/* Per-frontend path counters, once per connection. */
+static void count_path(struct stream *s)
+{
+	struct fe_counters *c = &s->fe->ctr;
+	int pp;
+
+	if (s->path_counted)
+		return;
+	s->path_counted = 1;
+	if (s->http) {
+		atomic_fetch_add(&c->path_xff, 1);
+		return;
+	}
+	pp = s->pp_set ? s->pp_ver : gen_config_client_ip(s->fe->conf) != CFG_CLIENT_IP_NONE;
+	atomic_fetch_add(pp ? &c->path_proxy : &c->path_plain, 1);
+}
+
+/* The server first (source hash needs only the client's address), then
+ * the path its detected mode allows: PROXY passthrough (the client's TLS
+ * untouched) to a server that takes PROXY; else the frontend's own path,
+ * X-Forwarded-For for mode http, a plain relay for mode tcp. */
+static void auto_choose(struct stream *s)
+{
+	struct srv *srv;
+
+	if (!s->is_auto || s->path_counted) {
+		count_path(s);
+		return;
+	}
+	srv = be_select(s->be, (const struct sockaddr *)&s->cli_addr, NULL);
+	s->presel = srv;
+	s->pp_set = !s->http; /* mode tcp: never the servers' send-proxy */
+	s->pp_ver = 0;
+	if (srv && srv_pp_mode(srv) == SRV_PP_PROXY) {
+		http_free(s);
+		s->want_http = 0;
+		s->tls_bind = NULL;
+		s->srv_plain = 1;
+		s->pp_set = 1;
+		s->pp_ver = auto_pp_version(srv);
+		s->auto_watch = 1; /* until the server's first byte */
+	} else if (!s->http) {
+		s->srv_plain = 1;
+	}
+	count_path(s);
+}
+
+static void auto_keep(struct stream *s, const uint8_t *data, size_t len)
+{
+	uint8_t *more;
+
+	if (s->auto_keep_len + len > STRM_AUTO_KEEP_MAX ||
+	    !(more = realloc(s->auto_keep, s->auto_keep_len + len))) {
+		/* Too much to restart from: this connection stays as it is. */
+		free(s->auto_keep);
+		s->auto_keep = NULL;
+		s->auto_keep_len = 0;
+		s->auto_watch = 0;
+		return;
+	}
+	memcpy(more + s->auto_keep_len, data, len);
+	s->auto_keep = more;
+	s->auto_keep_len += len;
+}
+
+/* The first thing a passthrough's server did: a close or reset, a TLS
+ * alert instead of a ServerHello, or HTTP 400 to a PROXY-prefixed request
+ * all mean it does not take PROXY. Returns 1 when the stream fell back. */
+static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
+{
+	if (n == STRM_IO_EOF || n == STRM_IO_ERROR)
+		return auto_fallback(s, n == STRM_IO_EOF ? "closed after the PROXY header, before any answer"
+							: "reset after the PROXY header, before any answer");
+	if (s->auto_tls && buf[0] == 0x15)
+		return auto_fallback(s, "TLS alert after the PROXY header");
+	if (!s->auto_tls && n >= 12 && memcmp(buf, "HTTP/1.", 7) == 0 &&
+	    memcmp(buf + 8, " 400", 4) == 0)
+		return auto_fallback(s, "HTTP 400 to a PROXY-prefixed request");
+	/* It answered: this connection stays on its path. */
+	s->auto_watch = 0;
+	free(s->auto_keep);
+	s->auto_keep = NULL;
+	s->auto_keep_len = 0;
+	return 0;
+}
+
+int strm_auto_flip(struct stream *s, const char *why)
+{
+	enum srv_pp_mode to;
+
+	if (!s->is_auto || s->auto_flips >= 2 || !s->srv)
+		return 0;
+	to = s->conn_pp ? SRV_PP_PLAIN : SRV_PP_PROXY;
+	s->auto_flips++;
+	srv_set_pp_mode(s->srv, to, why);
+	atomic_fetch_add(&s->fe->ctr.auto_retries, 1);
+	log_msg(LOG_NOTICE, "stream %llu: %s/%s: %s; retrying %s a PROXY header", s->id,
+		s->be->conf->name, s->srv->conf->name, why, to == SRV_PP_PROXY ? "with" : "without");
+	return 1;
+}
+
+/* A passthrough's server refused PROXY before answering: restart the
+ * client's kept bytes on the frontend's own path, without the header -
+ * TLS terminated here and X-Forwarded-For for mode http (never a silent
+ * loss of the client's address), a plain relay for mode tcp. Returns 1
+ * when the stream went on that way (or ended), 0 when it cannot. */
+static int auto_fallback(struct stream *s, const char *why)
+{
+	uint8_t *keep = s->auto_keep;
+	size_t len = s->auto_keep_len;
+	struct srv *srv = s->srv;
+
+	if (!s->auto_watch || !strm_auto_flip(s, why))
+		return 0;
+	s->auto_watch = 0;
+	s->auto_keep = NULL;
+	s->auto_keep_len = 0;
+	strm_release_srv(s);
+	strm_close_server_fd(s);
+	queue_release(&s->srvs);
+	s->srvs.eof = s->srvs.shut = 0;
+	s->pp_ver = 0;
+	s->presel = srv;
+	s->attempts = 0;
+	free(s->tried);
+	s->tried = NULL;
+	atomic_fetch_sub(&s->fe->ctr.path_proxy, 1);
+	if (s->fe->conf->mode != CFG_MODE_HTTP) {
+		atomic_fetch_add(&s->fe->ctr.path_plain, 1);
+		if (len && strm_queue(&s->srvs, keep, len) < 0) {
+			free(keep);
+			strm_set_term(s, 'R', 'C');
+			strm_close(s);
+			return 1;
+		}
+		free(keep);
+		strm_connect_next(s);
+		return 1;
+	}
+	atomic_fetch_add(&s->fe->ctr.path_xff, 1);
+	s->srv_plain = 0;
+	s->pp_set = 0;
+	s->want_http = 1;
+	if (!(s->http = calloc(1, sizeof(*s->http)))) {
+		free(keep);
+		strm_set_term(s, 'R', 'C');
+		strm_close(s);
+		return 1;
+	}
+	if (s->auto_tls) {
+		s->tls_bind = s->auto_tls;
+		begin_client_tls(s, keep, len);
+	} else {
+		if (len && http_take_bytes(s, keep, len) < 0) {
+			free(keep);
+			strm_set_term(s, 'R', 'C');
+			strm_close(s);
+			return 1;
+		}
+		http_begin(s);
+	}
+	free(keep);
+	return 1;
+}
+
 /* ---- accept ---- */
 
 static int strm_init_events(struct stream *s, int fd)
@@ -1402,6 +1609,11 @@ static void choose_client_path(struct stream *s)
 
 	s->strategy = st;
 	s->want_http = fc->mode == CFG_MODE_HTTP;
+	if (st == CFG_CLIENT_IP_AUTO) {
+		s->is_auto = 1;
+		s->auto_tls = s->tls_bind;
+		return; /* per server, once the client's address is final: auto_choose() */
+	}
 	if (st == CFG_CLIENT_IP_XFF)
 		return;
 	if (fc->client_ip == CFG_CLIENT_IP_UNSET && st == gen_config_client_ip(fc) &&
@@ -1421,6 +1633,8 @@ int strm_pp_version(const struct stream *s)
 {
 	if (s->pp_set)
 		return s->pp_ver;
+	if (s->is_auto) /* the XFF path: PROXY only to a server that now needs it */
+		return srv_pp_mode(s->srv) == SRV_PP_PROXY ? auto_pp_version(s->srv) : 0;
 	return s->srv->conf->send_proxy == CFG_SEND_PROXY_V1   ? 1
 	       : s->srv->conf->send_proxy == CFG_SEND_PROXY_V2 ? 2
 							       : 0;
@@ -1489,6 +1703,8 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
 	s->tick_ms = tick_for(s);
 	arm_timer(s);
+	if (!s->expect_proxy || !s->is_auto)
+		auto_choose(s); /* else after the PROXY header */
 	if (s->expect_proxy) {
 		unsigned ms = s->fe->conf->timeout.client_hs ? s->fe->conf->timeout.client_hs
 							      : CFG_DEFAULT_TIMEOUT_CLIENT_HS;

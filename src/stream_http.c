@@ -66,6 +66,7 @@ struct pconn {
 
 static int http_progress(struct stream *s);
 static int poolable(const struct stream *s, const struct srv *srv);
+static int replay(struct stream *s);
 
 /* ---- small buffers ---- */
 
@@ -323,11 +324,15 @@ static unsigned opts(const struct stream *s)
 }
 
 /* A server connection can serve several clients only without a PROXY
- * header (the spec forbids one client's header on a shared connection). */
+ * header (the spec forbids one client's header on a shared connection):
+ * in `client-ip auto`, connections to a server that takes PROXY, and one
+ * that carried a header, stay private to their client. */
 static int poolable(const struct stream *s, const struct srv *srv)
 {
 	return be_conf(s)->http_reuse != CFG_REUSE_NEVER &&
 	       srv->conf->send_proxy == CFG_SEND_PROXY_NONE &&
+	       !(srv == s->srv && s->conn_pp) &&
+	       !(s->is_auto && srv_pp_mode(srv) == SRV_PP_PROXY) &&
 	       !(opts(s) & (CFG_OPT_HTTP_SERVER_CLOSE | CFG_OPT_HTTPCLOSE));
 }
 
@@ -985,6 +990,13 @@ static int parse_response_head(struct stream *s)
 	case H1_OK:
 		break;
 	}
+	/* auto: HAProxy answers 400 to a PROXY header it does not expect. */
+	if (h->resp.status == 400 && s->conn_pp && !s->srvs.ssl && !h->from_pool &&
+	    h->srv_uses == 0 && h->replayable && h->replays == 0 &&
+	    strm_auto_flip(s, "HTTP 400 to the first request after a PROXY header")) {
+		replay(s);
+		return -1; /* the exchange starts over on a new connection */
+	}
 	h->replayable = 0; /* the server answered: no replay from here on */
 	buf_free(&h->replay);
 	h->status = h->resp.status;
@@ -1007,7 +1019,9 @@ static int parse_response_head(struct stream *s)
 static int superseded(const struct stream *s)
 {
 	return s->gen != s->w->gen || s->w->stopping ||
-	       s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed);
+	       s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed) ||
+	       /* auto: its server takes PROXY now; the next connection passes through */
+	       (s->is_auto && s->srv && srv_pp_mode(s->srv) == SRV_PP_PROXY);
 }
 
 static int forward_response_head(struct stream *s, size_t head_len)
@@ -1227,30 +1241,52 @@ void http_connected(struct stream *s)
 	strm_update_interest(s);
 }
 
-/* A pooled connection that died before answering: send the request
- * again on a fresh one. Returns 1 when replayed. */
-static int try_replay(struct stream *s)
+/* Send the request again on a fresh connection to the same server. */
+static int replay(struct stream *s)
 {
 	struct strm_http *h = s->http;
 	struct srv *srv = s->srv;
 
-	if (!h->from_pool || !h->replayable || h->resp_bytes > 0 || h->sin.len > 0 ||
-	    h->replays > 0)
-		return 0;
 	h->replays++;
-	log_msg(LOG_INFO, "%s/%s: reused connection closed before answering; replaying stream %llu",
-		be_conf(s)->name, srv->conf->name, s->id);
+	h->sin.len = 0;
+	h1_resp_init(&h->resp, h->req_fields, H1_DEFAULT_MAX_FIELDS);
 	strm_close_server_fd(s);
 	strm_release_srv(s);
 	s->srvs.q_len = s->srvs.q_off = 0;
-	if (strm_queue(&s->srvs, h->replay.data, h->replay.len) < 0)
-		return 0;
+	if (strm_queue(&s->srvs, h->replay.data, h->replay.len) < 0) {
+		strm_set_term(s, 'R', 'C');
+		strm_close(s);
+		return 1;
+	}
 	h->from_pool = 0;
 	s->presel = srv;
 	s->attempts = 0;
 	strm_set_state(s, STRM_ST_HTTP_REQ); /* CONNECTING is entered from here */
 	strm_connect_next(s);
 	return 1;
+}
+
+/* A connection that died before answering: a pooled one is replayed on a
+ * fresh one; in `client-ip auto`, a fresh one says the server's mode
+ * changed (a router that now wants PROXY closes on a bare request, one
+ * that no longer does on the header): replayed the other way. Returns 1
+ * when replayed. */
+static int try_replay(struct stream *s)
+{
+	struct strm_http *h = s->http;
+
+	if (!h->replayable || h->resp_bytes > 0 || h->sin.len > 0 || h->replays > 0)
+		return 0;
+	if (h->from_pool) {
+		log_msg(LOG_INFO,
+			"%s/%s: reused connection closed before answering; replaying stream %llu",
+			be_conf(s)->name, s->srv->conf->name, s->id);
+		return replay(s);
+	}
+	if (strm_auto_flip(s, s->conn_pp ? "closed a PROXY-prefixed connection before answering"
+					 : "closed a connection without PROXY header before answering"))
+		return replay(s);
+	return 0;
 }
 
 static void server_ended(struct stream *s, int error)

@@ -1,0 +1,238 @@
+#!/bin/bash
+# client-ip auto: three real HAProxy 2.6 routers are reloaded one at a time
+# (haproxy -sf, as a pod drains) from plain to accept-proxy on their TLS and
+# plain HTTP ports, under continuous bounded load through ppbridge: no
+# request may fail, each router's detected mode must flip within about
+# rise*inter, and the client's address must reach the routers on both
+# paths (X-Forwarded-For after termination, PROXY source in passthrough).
+# Then the rollback (routers back to plain, still auto, then xff): zero
+# failures again. `ppbridge probe` tells the same story from the shell.
+. "$PPB_SRCDIR/tests/integration/lib.sh"
+make_certs
+
+PF=$(free_port); PH=$(free_port)
+SOCK=$T_DIR/admin.sock
+INTER=300 RISE=2
+declare -A PS PP
+for n in 1 2 3; do PS[$n]=$(free_port); PP[$n]=$(free_port); done
+
+router_cfg() { # n accept-proxy?
+	cat <<CFG
+global
+    stats socket $T_DIR/r$1.sock mode 600 level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend https
+    bind 127.0.0.1:${PS[$1]} ssl crt $PKI/srv.pem $2
+    bind 127.0.0.1:${PP[$1]} $2
+    http-request return status 200 content-type text/plain lf-string "router=$1 src=%[src] xff=%[req.hdr(x-forwarded-for)]\n"
+CFG
+}
+declare -A RPID
+start_router() { # n plain|pp
+	local extra=""
+	[ "$2" = pp ] && extra=accept-proxy
+	router_cfg "$1" "$extra" >"$T_DIR/r$1-$2.cfg"
+	if [ -n "${RPID[$1]:-}" ]; then
+		# graceful: the new process binds, then tells the old one to finish
+		start_bg "r$1-$2-$(date +%s%N)" haproxy -db -f "$T_DIR/r$1-$2.cfg" -sf "${RPID[$1]}"
+	else
+		start_bg "r$1-$2" haproxy -db -f "$T_DIR/r$1-$2.cfg"
+	fi
+	RPID[$1]=$LAST_PID
+}
+for n in 1 2 3; do start_router "$n" plain; done
+for n in 1 2 3; do wait_port 127.0.0.1 "${PS[$n]}"; wait_port 127.0.0.1 "${PP[$n]}"; done
+
+servers() { # ssl-options
+	for n in 1 2 3; do
+		local port=${PP[$n]}
+		[ -n "$1" ] && port=${PS[$n]}
+		echo "    server r$n 127.0.0.1:$port $1 check inter $INTER fall 2 rise $RISE"
+	done
+}
+cat >"$T_DIR/ppb.cfg" <<CFG
+global
+    stats socket $SOCK mode 600 level admin
+    client-ip-state $T_DIR/client-ip.state
+defaults
+    log global
+    mode http
+    option forwardfor
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+    retries 2
+frontend fe-https
+    bind 127.0.0.1:$PF ssl crt $PKI/srv.pem
+    http-request del-header X-Forwarded-For
+    client-ip auto
+    default_backend routers-https
+frontend fe-http
+    bind 127.0.0.1:$PH
+    http-request del-header X-Forwarded-For
+    client-ip auto
+    default_backend routers-http
+backend routers-https
+    balance source
+$(servers "ssl ca-file $PKI/ca.crt")
+backend routers-http
+    balance source
+$(servers "")
+CFG
+"$PPB_BIN" -c -f "$T_DIR/ppb.cfg" >/dev/null || fail "client-ip auto refused by -c"
+start_ppb "$T_DIR/ppb.cfg"
+LOG=$T_DIR/ppbridge.log
+adm() { "$PPB_BIN" ctl "$SOCK" "$@"; }
+
+# mode_of BACKEND/SERVER
+mode_of() { adm "show client-ip" | awk -v s="$1" '$1 == s { print $2 }'; }
+# wait_mode MODE MS n...: every routerN in both backends shows MODE; prints ms
+wait_mode() {
+	local want=$1 limit=$2 t0 now all
+	shift 2
+	t0=$(date +%s%N)
+	while :; do
+		all=1
+		for n in "$@"; do
+			[ "$(mode_of "routers-https/r$n")" = "$want" ] || all=0
+			[ "$(mode_of "routers-http/r$n")" = "$want" ] || all=0
+		done
+		now=$(( ($(date +%s%N) - t0) / 1000000 ))
+		[ "$all" = 1 ] && { echo "$now"; return 0; }
+		[ "$now" -gt "$limit" ] && { echo "$now"; return 1; }
+		sleep 0.05
+	done
+}
+
+ms=$(wait_mode plain 3000 1 2 3) || fail "routers not detected plain after ${ms} ms: $(adm 'show client-ip')"
+ok "start: the probes found all routers plain in ${ms} ms"
+adm "show servers state routers-https" | grep -q ' plain$' || fail "show servers state: no ppb_pp_mode column"
+
+out=$("$PPB_BIN" probe "127.0.0.1:${PS[1]}" ssl)
+echo "$out" | grep -q 'verdict: plain only' || fail "ppbridge probe (plain TLS router): $out"
+out=$("$PPB_BIN" probe "127.0.0.1:${PP[1]}")
+echo "$out" | grep -q 'verdict: plain only' || fail "ppbridge probe (plain HTTP router): $out"
+ok "ppbridge probe: plain routers say 'plain only' on both ports"
+
+# Continuous load: HTTPS and HTTP alternately, two requests per connection,
+# from ten client addresses (so that source hashing reaches every router);
+# each answer must name the client's own address. Bounded: 90 s at most.
+STOP=$T_DIR/stop
+python3 - "$PF" "$PH" "$PKI/ca.crt" "$STOP" >"$T_DIR/load.txt" 2>"$T_DIR/load.log" <<'PY' &
+import os, socket, ssl, sys, time
+pf, ph, ca, stop = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=ca)
+end = time.time() + 90
+n = ok = bad = 0
+paths = {"proxy": 0, "xff": 0}
+fails = []
+def one(port, tls, ip):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(ip, 0))
+    s = ctx.wrap_socket(raw, server_hostname="localhost") if tls else raw
+    f = s.makefile("rb")
+    res = []
+    for i in range(2):
+        last = i == 1
+        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 6.6.6.6\r\n" +
+                  (b"Connection: close\r\n" if last else b"") + b"\r\n")
+        status = f.readline()
+        length = 0
+        closing = False
+        while True:
+            h = f.readline()
+            if h in (b"\r\n", b""):
+                break
+            k, _, v = h.decode().partition(":")
+            if k.lower() == "content-length":
+                length = int(v)
+            if k.lower() == "connection" and "close" in v.lower():
+                closing = True
+        body = f.read(length).decode()
+        res.append((status, body))
+        if closing:
+            break
+    s.close()
+    return res
+while time.time() < end and not os.path.exists(stop):
+    ip = "127.0.0.%d" % (20 + n % 10)
+    tls = n % 2 == 0
+    n += 1
+    try:
+        for status, body in one(pf if tls else ph, tls, ip):
+            kv = dict(x.split("=", 1) for x in body.split())
+            if b" 200 " not in status:
+                raise OSError("status %r" % status)
+            if kv.get("src") == ip:
+                paths["proxy"] += 1
+            elif kv.get("src") == "127.0.0.1" and kv.get("xff") == ip:
+                paths["xff"] += 1
+            else:
+                raise OSError("wrong client address for %s: %r" % (ip, body))
+            ok += 1
+    except Exception as e:
+        bad += 1
+        fails.append("%.3f %s %s: %s" % (time.time(), "https" if tls else "http", ip, e))
+print("ok=%d bad=%d proxy=%d xff=%d" % (ok, bad, paths["proxy"], paths["xff"]))
+for f in fails[:20]:
+    print(f, file=sys.stderr)
+PY
+LOAD=$!
+sleep 1
+
+# Rolling update to accept-proxy, one router at a time.
+for n in 1 2 3; do
+	start_router "$n" pp
+	ms=$(wait_mode proxy 3000 "$n") || fail "r$n not detected proxy after ${ms} ms: $(adm 'show client-ip')"
+	t_log "r$n reloaded with accept-proxy: detected in ${ms} ms (rise*inter = $((RISE * INTER)) ms)"
+	[ "$ms" -le $((RISE * INTER + INTER + 400)) ] || fail "r$n flipped in ${ms} ms, beyond rise*inter + one probe"
+	sleep 1
+done
+sleep 1
+out=$("$PPB_BIN" probe "127.0.0.1:${PS[2]}" ssl)
+echo "$out" | grep -q 'verdict: needs PROXY' || fail "ppbridge probe (accept-proxy router): $out"
+ok "rolling update to accept-proxy: each router detected within rise*inter (+ one probe)"
+
+# Rollback: back to plain, one router at a time, still in auto.
+for n in 1 2 3; do
+	start_router "$n" plain
+	ms=$(wait_mode plain 3000 "$n") || fail "r$n not detected plain after ${ms} ms: $(adm 'show client-ip')"
+	t_log "r$n rolled back to plain: detected in ${ms} ms"
+	sleep 1
+done
+touch "$STOP"
+wait "$LOAD"
+res=$(cat "$T_DIR/load.txt")
+t_log "load through the rolling update and the rollback: $res"
+echo "$res" | grep -Eq '^ok=[0-9]+ bad=0 ' || { cat "$T_DIR/load.log"; fail "requests failed in auto: $res"; }
+echo "$res" | grep -Eq 'proxy=[1-9][0-9]* xff=[1-9]' || fail "both paths should have carried traffic: $res"
+ok "auto: zero failed requests through rolling update and rollback; client address right on both paths"
+
+adm "show client-ip" | grep -Eq '^fe-https auto [0-9]+ [1-9][0-9]* [1-9][0-9]* ' ||
+	fail "path counters: $(adm 'show client-ip')"
+grep -q 'Server routers-https/r1: PROXY protocol accepted' "$LOG" || fail "no mode change logged"
+
+# Without traffic only the probes can tell: a router reloaded now is
+# found by them alone, within rise*inter plus one probe interval.
+start_router 2 pp
+ms=$(wait_mode proxy 3000 2) || fail "r2 (idle) not detected proxy after ${ms} ms: $(adm 'show client-ip')"
+grep -q 'Server routers-https/r2: PROXY protocol accepted (probes: with PROXY TLS handshake completed' "$LOG" ||
+	fail "the idle flip was not the probes' doing"
+[ "$ms" -le $((RISE * INTER + INTER + 400)) ] || fail "idle r2 flipped in ${ms} ms"
+start_router 2 plain
+ms2=$(wait_mode plain 3000 2) || fail "r2 (idle) not detected plain after ${ms2} ms"
+ok "idle routers: the probes alone flip the mode (${ms} ms to proxy, ${ms2} ms back; rise*inter = $((RISE * INTER)) ms)"
+
+# Strategy back to xff: plain routers, no failures.
+adm "set frontend fe-https client-ip xff" >/dev/null || fail "set xff"
+adm "set frontend fe-http client-ip xff" >/dev/null || fail "set xff (http)"
+out=$(curl -s --max-time 3 --cacert "$PKI/ca.crt" --resolve "localhost:$PF:127.0.0.1" \
+	--interface 127.0.0.33 "https://localhost:$PF/")
+echo "$out" | grep -Eq '^router=[123] src=127.0.0.1 xff=127.0.0.33$' || fail "xff after rollback: $out"
+adm "set frontend fe-https client-ip auto" | grep -q 'xff -> auto' || fail "set auto at run time"
+ok "rollback to xff, then auto again at run time"
+stop_ppb
+ok "clean exit"
