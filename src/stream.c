@@ -1457,6 +1457,7 @@ static void auto_choose(struct stream *s)
 		s->auto_watch = 1; /* until the server's first byte */
 	} else if (!s->http) {
 		s->srv_plain = 1;
+		s->auto_watch = 1; /* a server that now wants PROXY closes at once */
 	}
 	count_path(s);
 }
@@ -1479,17 +1480,23 @@ static void auto_keep(struct stream *s, const uint8_t *data, size_t len)
 	s->auto_keep_len += len;
 }
 
-/* The first thing a passthrough's server did: a close or reset, a TLS
- * alert instead of a ServerHello, or HTTP 400 to a PROXY-prefixed request
- * all mean it does not take PROXY. Returns 1 when the stream fell back. */
+/* The first thing a passthrough's server did. A close or reset before any
+ * answer means it wants the other way (a router with accept-proxy closes
+ * on anything but a header; one without closes on the header); after a
+ * PROXY header, a TLS alert instead of a ServerHello, or HTTP 400, say
+ * the same. Returns 1 when the stream went the other way. */
 static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
 {
-	if (n == STRM_IO_EOF || n == STRM_IO_ERROR)
-		return auto_fallback(s, n == STRM_IO_EOF ? "closed after the PROXY header, before any answer"
-							: "reset after the PROXY header, before any answer");
-	if (s->auto_tls && buf[0] == 0x15)
+	int tls = s->auto_keep_len > 0 && s->auto_keep[0] == 0x16; /* a ClientHello */
+
+	/* Without a header, only a ClientHello makes the close meaningful:
+	 * a client sending garbage to a TCP VIP is closed on for itself. */
+	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && (s->conn_pp || tls))
+		return auto_fallback(s, s->conn_pp ? "closed after the PROXY header, before any answer"
+						   : "closed on a ClientHello without a PROXY header");
+	if (s->conn_pp && tls && buf[0] == 0x15)
 		return auto_fallback(s, "TLS alert after the PROXY header");
-	if (!s->auto_tls && n >= 12 && memcmp(buf, "HTTP/1.", 7) == 0 &&
+	if (s->conn_pp && !tls && n >= 12 && memcmp(buf, "HTTP/1.", 7) == 0 &&
 	    memcmp(buf + 8, " 400", 4) == 0)
 		return auto_fallback(s, "HTTP 400 to a PROXY-prefixed request");
 	/* It answered: this connection stays on its path. */
@@ -1515,16 +1522,19 @@ int strm_auto_flip(struct stream *s, const char *why)
 	return 1;
 }
 
-/* A passthrough's server refused PROXY before answering: restart the
- * client's kept bytes on the frontend's own path, without the header -
- * TLS terminated here and X-Forwarded-For for mode http (never a silent
- * loss of the client's address), a plain relay for mode tcp. Returns 1
- * when the stream went on that way (or ended), 0 when it cannot. */
+/* A passthrough's server refused what it got before answering: restart
+ * the client's kept bytes the other way. After a PROXY header: without
+ * it, on the frontend's own path - TLS terminated here and
+ * X-Forwarded-For for mode http (never a silent loss of the client's
+ * address), a plain relay for mode tcp. After none (mode tcp): behind a
+ * header. Returns 1 when the stream went on that way (or ended), 0 when
+ * it cannot. */
 static int auto_fallback(struct stream *s, const char *why)
 {
 	uint8_t *keep = s->auto_keep;
 	size_t len = s->auto_keep_len;
 	struct srv *srv = s->srv;
+	int was_pp = s->conn_pp;
 
 	if (!s->auto_watch || !strm_auto_flip(s, why))
 		return 0;
@@ -1540,9 +1550,10 @@ static int auto_fallback(struct stream *s, const char *why)
 	s->attempts = 0;
 	free(s->tried);
 	s->tried = NULL;
-	atomic_fetch_sub(&s->fe->ctr.path_proxy, 1);
+	atomic_fetch_sub(was_pp ? &s->fe->ctr.path_proxy : &s->fe->ctr.path_plain, 1);
 	if (s->fe->conf->mode != CFG_MODE_HTTP) {
-		atomic_fetch_add(&s->fe->ctr.path_plain, 1);
+		atomic_fetch_add(was_pp ? &s->fe->ctr.path_plain : &s->fe->ctr.path_proxy, 1);
+		s->pp_ver = was_pp ? 0 : auto_pp_version(srv);
 		if (len && strm_queue(&s->srvs, keep, len) < 0) {
 			free(keep);
 			strm_set_term(s, 'R', 'C');

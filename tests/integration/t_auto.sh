@@ -10,7 +10,7 @@
 . "$PPB_SRCDIR/tests/integration/lib.sh"
 make_certs
 
-PF=$(free_port); PH=$(free_port)
+PF=$(free_port); PH=$(free_port); PT=$(free_port)
 SOCK=$T_DIR/admin.sock
 INTER=300 RISE=2
 declare -A PS PP
@@ -47,10 +47,10 @@ start_router() { # n plain|pp
 for n in 1 2 3; do start_router "$n" plain; done
 for n in 1 2 3; do wait_port 127.0.0.1 "${PS[$n]}"; wait_port 127.0.0.1 "${PP[$n]}"; done
 
-servers() { # ssl-options
+servers() { # ssl-options [PS: the TLS port without ssl]
 	for n in 1 2 3; do
 		local port=${PP[$n]}
-		[ -n "$1" ] && port=${PS[$n]}
+		[ -n "$1" ] || [ -n "${2:-}" ] && port=${PS[$n]}
 		echo "    server r$n 127.0.0.1:$port $1 check inter $INTER fall 2 rise $RISE"
 	done
 }
@@ -76,6 +76,16 @@ frontend fe-http
     http-request del-header X-Forwarded-For
     client-ip auto
     default_backend routers-http
+frontend fe-tcp
+    # an L4 VIP in front of the routers' TLS port (OAuth, API style)
+    mode tcp
+    bind 127.0.0.1:$PT
+    client-ip auto
+    default_backend routers-tcp
+backend routers-tcp
+    mode tcp
+    balance source
+$(servers "" PS)
 backend routers-https
     balance source
 $(servers "ssl ca-file $PKI/ca.crt")
@@ -100,6 +110,7 @@ wait_mode() {
 		for n in "$@"; do
 			[ "$(mode_of "routers-https/r$n")" = "$want" ] || all=0
 			[ "$(mode_of "routers-http/r$n")" = "$want" ] || all=0
+			[ "$(mode_of "routers-tcp/r$n")" = "$want" ] || all=0
 		done
 		now=$(( ($(date +%s%N) - t0) / 1000000 ))
 		[ "$all" = 1 ] && { echo "$now"; return 0; }
@@ -122,13 +133,13 @@ ok "ppbridge probe: plain routers say 'plain only' on both ports"
 # from ten client addresses (so that source hashing reaches every router);
 # each answer must name the client's own address. Bounded: 90 s at most.
 STOP=$T_DIR/stop
-python3 - "$PF" "$PH" "$PKI/ca.crt" "$STOP" >"$T_DIR/load.txt" 2>"$T_DIR/load.log" <<'PY' &
+python3 - "$PF" "$PH" "$PT" "$PKI/ca.crt" "$STOP" >"$T_DIR/load.txt" 2>"$T_DIR/load.log" <<'PY' &
 import os, socket, ssl, sys, time
-pf, ph, ca, stop = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+pf, ph, pt, ca, stop = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 ctx = ssl.create_default_context(cafile=ca)
 end = time.time() + 90
 n = ok = bad = 0
-paths = {"proxy": 0, "xff": 0}
+paths = {"proxy": 0, "xff": 0, "plain": 0}
 fails = []
 def one(port, tls, ip):
     raw = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(ip, 0))
@@ -159,24 +170,27 @@ def one(port, tls, ip):
     return res
 while time.time() < end and not os.path.exists(stop):
     ip = "127.0.0.%d" % (20 + n % 10)
-    tls = n % 2 == 0
+    kind = n % 3  # 0 https VIP, 1 http VIP, 2 TCP VIP (TLS to the router)
+    tls = kind != 1
     n += 1
     try:
-        for status, body in one(pf if tls else ph, tls, ip):
+        for status, body in one((pf, ph, pt)[kind], tls, ip):
             kv = dict(x.split("=", 1) for x in body.split())
             if b" 200 " not in status:
                 raise OSError("status %r" % status)
             if kv.get("src") == ip:
                 paths["proxy"] += 1
-            elif kv.get("src") == "127.0.0.1" and kv.get("xff") == ip:
+            elif kind != 2 and kv.get("src") == "127.0.0.1" and kv.get("xff") == ip:
                 paths["xff"] += 1
+            elif kind == 2 and kv.get("src") == "127.0.0.1" and kv.get("xff") == "6.6.6.6":
+                paths["plain"] += 1  # L4 untouched: the client's own header
             else:
                 raise OSError("wrong client address for %s: %r" % (ip, body))
             ok += 1
     except Exception as e:
         bad += 1
-        fails.append("%.3f %s %s: %s" % (time.time(), "https" if tls else "http", ip, e))
-print("ok=%d bad=%d proxy=%d xff=%d" % (ok, bad, paths["proxy"], paths["xff"]))
+        fails.append("%.3f %s %s: %s" % (time.time(), ("https", "http", "tcp")[kind], ip, e))
+print("ok=%d bad=%d proxy=%d xff=%d plain=%d" % (ok, bad, paths["proxy"], paths["xff"], paths["plain"]))
 for f in fails[:20]:
     print(f, file=sys.stderr)
 PY
@@ -208,12 +222,14 @@ wait "$LOAD"
 res=$(cat "$T_DIR/load.txt")
 t_log "load through the rolling update and the rollback: $res"
 echo "$res" | grep -Eq '^ok=[0-9]+ bad=0 ' || { cat "$T_DIR/load.log"; fail "requests failed in auto: $res"; }
-echo "$res" | grep -Eq 'proxy=[1-9][0-9]* xff=[1-9]' || fail "both paths should have carried traffic: $res"
+echo "$res" | grep -Eq 'proxy=[1-9][0-9]* xff=[1-9][0-9]* plain=[1-9]' || fail "every path should have carried traffic: $res"
 ok "auto: zero failed requests through rolling update and rollback; client address right on both paths"
 
 adm "show client-ip" | grep -Eq '^fe-https auto [0-9]+ [1-9][0-9]* [1-9][0-9]* ' ||
 	fail "path counters: $(adm 'show client-ip')"
 grep -q 'Server routers-https/r1: PROXY protocol accepted' "$LOG" || fail "no mode change logged"
+adm "show client-ip" | grep -Eq '^fe-tcp auto [0-9]+ 0 [1-9][0-9]* [1-9][0-9]* ' ||
+	fail "tcp VIP path counters: $(adm 'show client-ip')"
 
 # Without traffic only the probes can tell: a router reloaded now is
 # found by them alone, within rise*inter plus one probe interval.
