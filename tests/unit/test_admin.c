@@ -69,6 +69,7 @@ START_TEST(parse_simple)
 	parse_ok("show stat", ADM_CMD_SHOW_STAT);
 	parse_ok("  show   stat  \r", ADM_CMD_SHOW_STAT);
 	parse_ok("show frontends", ADM_CMD_SHOW_FRONTENDS);
+	parse_ok("show client-ip", ADM_CMD_SHOW_CLIENT_IP);
 	parse_ok("show backend", ADM_CMD_SHOW_BACKEND);
 	parse_ok("show backends", ADM_CMD_SHOW_BACKENDS);
 	parse_ok("show errors", ADM_CMD_SHOW_ERRORS);
@@ -507,17 +508,17 @@ START_TEST(servers_state_format)
 	    "srv_uweight srv_iweight srv_time_since_last_change srv_check_status "
 	    "srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id "
 	    "srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port "
-	    "srv_check_addr srv_agent_addr srv_agent_port\n";
+	    "srv_check_addr srv_agent_addr srv_agent_port ppb_pp_mode\n";
 
 	free(run("set server be_pp/r2 state drain", ADM_LEVEL_OPERATOR, 0));
 	free(run("disable server be_http/w2", ADM_LEVEL_OPERATOR, 0));
 	ans = run("show servers state", ADM_LEVEL_USER, 0);
 	ck_assert_int_eq(strncmp(ans, head, strlen(head)), 0);
 	ck_assert_str_eq(ans + strlen(head),
-	                 "3 be_pp 1 r1 10.0.0.1 2 0 1 1 0 6 3 2 6 0 0 0 - 443 - 0 0 - - 0\n"
-	                 "3 be_pp 2 r2 10.0.0.2 2 8 3 3 0 1 0 2 0 0 0 0 - 443 - 0 0 - - 0\n"
-	                 "4 be_http 1 w1 10.0.1.1 2 0 1 1 0 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n"
-	                 "4 be_http 2 w2 10.0.1.2 2 1 1 1 0 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n");
+	                 "3 be_pp 1 r1 10.0.0.1 2 0 1 1 0 6 3 2 6 0 0 0 - 443 - 0 0 - - 0 unknown\n"
+	                 "3 be_pp 2 r2 10.0.0.2 2 8 3 3 0 1 0 2 0 0 0 0 - 443 - 0 0 - - 0 unknown\n"
+	                 "4 be_http 1 w1 10.0.1.1 2 0 1 1 0 1 0 2 0 0 0 0 - 80 - 0 0 - - 0 unknown\n"
+	                 "4 be_http 2 w2 10.0.1.2 2 1 1 1 0 1 0 2 0 0 0 0 - 80 - 0 0 - - 0 unknown\n");
 	free(ans);
 	ans = run("show servers state be_http", ADM_LEVEL_USER, 0);
 	ck_assert_ptr_null(strstr(ans, "be_pp"));
@@ -536,6 +537,16 @@ START_TEST(frontends_backends)
 	free(ans);
 	ans = run("show backend", ADM_LEVEL_USER, 0);
 	ck_assert_str_eq(ans, "# name\nbe_pp\nbe_http\n");
+	free(ans);
+	atomic_store(&G->fes[0].ctr.path_proxy, 7);
+	atomic_store(&G->fes[1].ctr.path_xff, 3);
+	atomic_store(&G->fes[1].ctr.auto_retries, 1);
+	atomic_store(&srv_named("be_pp", "r2")->pp_mode, SRV_PP_PROXY);
+	ans = run("show client-ip", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "\nfe_tcp proxy-v2 0 0 7 0 0 0\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "\nfe_http xff 0 3 0 0 1 0\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "\nbe_pp/r1 unknown 0 not probing\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "\nbe_pp/r2 proxy 0 not probing\n"));
 	free(ans);
 	ans = run("show backends", ADM_LEVEL_USER, 0);
 	ck_assert_str_eq(ans, "# name mode algo servers active backup\n"

@@ -1081,14 +1081,15 @@ START_TEST(proxy_errors)
 	          "'http-response' is not supported (outside the L7 HTTP subset)");
 	parse_err("frontend fe\n tcp-request content accept\n", 2,
 	          "'tcp-request content' is not supported yet (SNI inspection, issue #7)");
-	parse_err("frontend fe\n client-ip auto\n", 2,
-	          "'client-ip auto' is not supported yet (per-server PROXY detection, issue #7)");
 	parse_err("frontend fe\n client-ip proxy-v3\n", 2,
 	          "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto");
 	parse_err("backend be\n client-ip none\n", 2, "'client-ip' is not allowed in 'backend'");
 	{
 		struct cfg *cfg = parse_ok("frontend fe\n client-ip proxy-v2\n");
 		ck_assert_int_eq(cfg->proxies->client_ip, CFG_CLIENT_IP_PROXY_V2);
+		cfg_free(cfg);
+		cfg = parse_ok("frontend fe\n client-ip auto\n");
+		ck_assert_int_eq(cfg->proxies->client_ip, CFG_CLIENT_IP_AUTO);
 		cfg_free(cfg);
 	}
 	parse_err("listen st\n stats enable\n", 2, "'stats' is not supported (no HTTP stats page");
