@@ -29,6 +29,8 @@ struct sample_fmt;
 #define CFG_DEFAULT_TIMEOUT_SERVER 60000u
 #define CFG_DEFAULT_TIMEOUT_CLIENT_HS 5000u
 #define CFG_DEFAULT_INTER 2000u
+/* How long to wait for a ClientHello without `tcp-request inspect-delay`. */
+#define CFG_DEFAULT_INSPECT_DELAY 5000u
 #define CFG_DEFAULT_RISE 2
 #define CFG_DEFAULT_FALL 3
 #define CFG_DEFAULT_WEIGHT 1
@@ -246,6 +248,7 @@ struct cfg_timeouts {
 	unsigned connect, client, server, check, queue;
 	unsigned http_request, http_keep_alive, client_hs, tunnel;
 	unsigned client_fin, server_fin;
+	unsigned inspect_delay; /* `tcp-request inspect-delay` */
 };
 
 /* `client-ip`: how the servers learn the client's address (ppbridge). */
@@ -307,6 +310,17 @@ struct cfg_tcp_rule {
 	struct acl_cond *cond; /* NULL: always */
 };
 
+/* `use_backend <name> [if|unless <condition>]`: decided before TLS
+ * termination, from the client's ClientHello (`req.ssl_sni`); the chosen
+ * backend gets the connection at L4. */
+struct cfg_use_backend {
+	struct cfg_use_backend *next;
+	struct cfg_where where;
+	char *name;
+	struct cfg_proxy *be;  /* resolved */
+	struct acl_cond *cond; /* NULL: always */
+};
+
 /* A frontend, backend, listen or defaults section. */
 struct cfg_proxy {
 	struct cfg_proxy *next;
@@ -337,6 +351,8 @@ struct cfg_proxy {
 	int log_global;       /* `log global` */
 	struct acl *acls;     /* `acl` declarations (not inherited from defaults) */
 	struct cfg_tcp_rule *tcp_conn_rules; /* `tcp-request connection`, in order */
+	struct cfg_tcp_rule *tcp_content_rules; /* `tcp-request content accept|reject` */
+	struct cfg_use_backend *use_backends;   /* in order */
 	/* mode http */
 	struct cfg_forwardfor forwardfor;
 	struct cfg_http_rule *http_rules; /* `http-request`, in order */

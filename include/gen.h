@@ -49,6 +49,7 @@ struct fe_bind {
 struct fe {
 	const struct cfg_proxy *conf;
 	struct be *be;
+	struct be **use_bes;     /* the `use_backend` targets, in the rules' order */
 	struct fe_bind *binds;
 	int nbinds;
 	atomic_int client_ip;    /* enum cfg_client_ip in force: config, derived, or runtime */

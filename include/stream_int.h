@@ -34,6 +34,7 @@ typedef struct ssl_st SSL;
 enum strm_state {
 	STRM_ST_INIT = 0,
 	STRM_ST_PROXY_WAIT,  /* reading the inbound PROXY header */
+	STRM_ST_INSPECT,     /* reading the ClientHello for use_backend / tcp-request content */
 	STRM_ST_TLS_HS,      /* TLS handshake with the client (bind ... ssl) */
 	STRM_ST_CONNECTING,  /* connecting to a server */
 	STRM_ST_ESTABLISHED, /* L4 relay (also HTTP tunnels after 101) */
@@ -176,6 +177,12 @@ struct stream {
 	size_t auto_keep_len;
 	int auto_flips;         /* server modes this stream changed (at most 2: no ping-pong) */
 	int path_counted;       /* counted in the frontend's path counters */
+	/* Reading the ClientHello before termination. */
+	int inspected;
+	int bind_ssl;           /* the client came in on a `bind ... ssl` */
+	uint8_t *insp_buf;
+	size_t insp_len;
+	char *hello_sni;        /* req.ssl_sni: the ClientHello's server name, or NULL */
 };
 
 /* A passthrough whose server has not answered keeps this much of the

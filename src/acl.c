@@ -38,11 +38,73 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A host name pattern: lower-cased; "*.suffix" matches names below it. */
+static int add_name(struct acl_expr *e, const char *name)
+{
+	char **more;
+	char *copy;
+
+	if (e->nstrs >= ACL_MAX_PATTERNS || !*name)
+		return -1;
+	for (const char *p = name; *p; p++)
+		if (*p == ' ' || *p == '\t' || (unsigned char)*p < 0x20)
+			return -1;
+	more = realloc(e->strs, (size_t)(e->nstrs + 1) * sizeof(*more));
+	if (!more)
+		return -1;
+	e->strs = more;
+	if (!(copy = strdup(name)))
+		return -1;
+	for (char *p = copy; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	e->strs[e->nstrs++] = copy;
+	return 0;
+}
+
+static int add_int(struct acl_expr *e, const char *text)
+{
+	char *end;
+	long v = strtol(text, &end, 10);
+	int *more;
+
+	if (*text == '\0' || *end != '\0' || v < 0 || v > 255 || e->nints >= 256)
+		return -1;
+	more = realloc(e->ints, (size_t)(e->nints + 1) * sizeof(*more));
+	if (!more)
+		return -1;
+	e->ints = more;
+	e->ints[e->nints++] = (int)v;
+	return 0;
+}
+
+/* One pattern of the expression's kind. */
+static int add_pattern(struct acl_expr *e, const char *text)
+{
+	struct net_cidr cidr;
+
+	switch (e->fetch) {
+	case ACL_FETCH_SRC:
+		return net_parse_cidr(text, &cidr) < 0 ? -1 : add_net(e, &cidr);
+	case ACL_FETCH_SSL_SNI:
+		return add_name(e, text);
+	case ACL_FETCH_SSL_HELLO_TYPE:
+		return add_int(e, text);
+	}
+	return -1;
+}
+
+static const char *pattern_kind(enum acl_fetch f)
+{
+	return f == ACL_FETCH_SRC ? "address or network" : f == ACL_FETCH_SSL_SNI ? "host name"
+										    : "integer 0..255";
+}
+
 /* One pattern per line; blank lines and `#` comments are skipped. */
 static int load_file(struct acl_expr *e, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[256];
+	char line[512];
 	int lineno = 0;
 
 	if (!f) {
@@ -50,14 +112,13 @@ static int load_file(struct acl_expr *e, const char *path, char *err, size_t err
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		struct net_cidr cidr;
 		char *p = trim(line);
 		lineno++;
 		if (*p == '\0' || *p == '#')
 			continue;
-		if (net_parse_cidr(p, &cidr) < 0 || add_net(e, &cidr) < 0) {
-			snprintf(err, errlen, "%s:%d: invalid address or network '%s'", path, lineno,
-				 p);
+		if (add_pattern(e, p) < 0) {
+			snprintf(err, errlen, "%s:%d: invalid %s '%s'", path, lineno,
+				 pattern_kind(e->fetch), p);
 			fclose(f);
 			return -1;
 		}
@@ -66,16 +127,67 @@ static int load_file(struct acl_expr *e, const char *path, char *err, size_t err
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	enum acl_fetch fetch;
+} fetches[] = {
+    {"src", ACL_FETCH_SRC},
+    {"req.ssl_sni", ACL_FETCH_SSL_SNI},
+    {"req_ssl_sni", ACL_FETCH_SSL_SNI},
+    {"req.ssl_hello_type", ACL_FETCH_SSL_HELLO_TYPE},
+    {"req_ssl_hello_type", ACL_FETCH_SSL_HELLO_TYPE},
+};
+
+/* HAProxy's pattern flags: `-i` (names are compared without case anyway),
+ * `-m str|end|beg` (names), `-f <file>`, `--`. Returns the number of words
+ * taken, 0 when `words[0]` is a pattern, -1 on error. */
+static int parse_flag(struct acl_expr *e, char *const *words, int nwords, char *err,
+		      size_t errlen)
+{
+	const char *w = words[0];
+
+	if (strcmp(w, "-i") == 0 && e->fetch == ACL_FETCH_SSL_SNI)
+		return 1;
+	if (strcmp(w, "-m") == 0 && e->fetch == ACL_FETCH_SSL_SNI) {
+		if (nwords < 2 || (strcmp(words[1], "str") && strcmp(words[1], "end") &&
+				   strcmp(words[1], "beg"))) {
+			snprintf(err, errlen, "'-m' expects str, end or beg");
+			return -1;
+		}
+		e->match = !strcmp(words[1], "end") ? ACL_MATCH_END
+			   : !strcmp(words[1], "beg") ? ACL_MATCH_BEG
+						      : ACL_MATCH_STR;
+		return 2;
+	}
+	if (strcmp(w, "-f") == 0) {
+		if (nwords < 2) {
+			snprintf(err, errlen, "'-f' needs a file name");
+			return -1;
+		}
+		return load_file(e, words[1], err, errlen) < 0 ? -1 : 2;
+	}
+	if (w[0] == '-' && w[1] != '\0' && e->fetch != ACL_FETCH_SRC) {
+		snprintf(err, errlen, "unsupported flag '%s' (supported: -i, -m str|end|beg, -f)", w);
+		return -1;
+	}
+	return 0;
+}
+
 struct acl_expr *acl_expr_parse(char *const *words, int nwords, char *err, size_t errlen)
 {
 	struct acl_expr *e;
+	size_t f = 0;
 
 	if (nwords < 1) {
 		snprintf(err, errlen, "missing fetch method (e.g. 'src')");
 		return NULL;
 	}
-	if (strcmp(words[0], "src") != 0) {
-		snprintf(err, errlen, "unsupported fetch '%s' (supported: src)", words[0]);
+	while (f < sizeof(fetches) / sizeof(fetches[0]) && strcmp(words[0], fetches[f].name) != 0)
+		f++;
+	if (f == sizeof(fetches) / sizeof(fetches[0])) {
+		snprintf(err, errlen,
+			 "unsupported fetch '%s' (supported: src, req.ssl_sni, req_ssl_hello_type)",
+			 words[0]);
 		return NULL;
 	}
 	e = calloc(1, sizeof(*e));
@@ -83,31 +195,26 @@ struct acl_expr *acl_expr_parse(char *const *words, int nwords, char *err, size_
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e->fetch = ACL_FETCH_SRC;
+	e->fetch = fetches[f].fetch;
 	for (int i = 1; i < nwords; i++) {
-		struct net_cidr cidr;
-		if (strcmp(words[i], "-f") == 0) {
-			if (i + 1 >= nwords) {
-				snprintf(err, errlen, "'-f' needs a file name");
-				goto bad;
-			}
-			if (load_file(e, words[++i], err, errlen) < 0)
-				goto bad;
-			continue;
-		}
+		int used;
 		if (strcmp(words[i], "--") == 0)
 			continue;
-		if (net_parse_cidr(words[i], &cidr) < 0) {
-			snprintf(err, errlen, "invalid address or network '%s' for 'src'", words[i]);
+		used = parse_flag(e, words + i, nwords - i, err, errlen);
+		if (used < 0)
 			goto bad;
+		if (used > 0) {
+			i += used - 1;
+			continue;
 		}
-		if (add_net(e, &cidr) < 0) {
-			snprintf(err, errlen, "too many patterns");
+		if (add_pattern(e, words[i]) < 0) {
+			snprintf(err, errlen, "invalid %s '%s' for '%s'", pattern_kind(e->fetch),
+				 words[i], words[0]);
 			goto bad;
 		}
 	}
-	if (e->nnets == 0) {
-		snprintf(err, errlen, "'src' needs at least one address or network");
+	if (e->nnets + e->nstrs + e->nints == 0) {
+		snprintf(err, errlen, "'%s' needs at least one pattern", words[0]);
 		goto bad;
 	}
 	return e;
@@ -121,6 +228,10 @@ void acl_expr_free(struct acl_expr *expr)
 	while (expr) {
 		struct acl_expr *next = expr->next;
 		free(expr->nets);
+		for (int i = 0; i < expr->nstrs; i++)
+			free(expr->strs[i]);
+		free(expr->strs);
+		free(expr->ints);
 		free(expr);
 		expr = next;
 	}
@@ -302,15 +413,48 @@ void acl_cond_free(struct acl_cond *cond)
 	free(cond);
 }
 
-static int expr_match(const struct acl_expr *e, const struct acl_ctx *ctx)
+/* A host name against one pattern: exact, "*.suffix" (names below it),
+ * or HAProxy's -m end / -m beg. Both sides are lower-case. */
+static int name_match(const struct acl_expr *e, const char *pat, const char *name)
 {
-	for (; e; e = e->next) {
-		if (e->fetch != ACL_FETCH_SRC || !ctx->src)
-			continue;
-		for (int i = 0; i < e->nnets; i++)
+	size_t pl = strlen(pat), nl = strlen(name);
+
+	if (e->match == ACL_MATCH_END)
+		return nl >= pl && strcmp(name + nl - pl, pat) == 0;
+	if (e->match == ACL_MATCH_BEG)
+		return strncmp(name, pat, pl) == 0;
+	if (pat[0] == '*' && pat[1] == '.')
+		return nl > pl - 1 && strcmp(name + nl - (pl - 1), pat + 1) == 0;
+	return strcmp(name, pat) == 0;
+}
+
+static int one_match(const struct acl_expr *e, const struct acl_ctx *ctx)
+{
+	switch (e->fetch) {
+	case ACL_FETCH_SRC:
+		for (int i = 0; ctx->src && i < e->nnets; i++)
 			if (net_cidr_match(&e->nets[i], ctx->src))
 				return 1;
+		return 0;
+	case ACL_FETCH_SSL_SNI:
+		for (int i = 0; ctx->sni && *ctx->sni && i < e->nstrs; i++)
+			if (name_match(e, e->strs[i], ctx->sni))
+				return 1;
+		return 0;
+	case ACL_FETCH_SSL_HELLO_TYPE:
+		for (int i = 0; i < e->nints; i++)
+			if (ctx->hello_type == e->ints[i])
+				return 1;
+		return 0;
 	}
+	return 0;
+}
+
+static int expr_match(const struct acl_expr *e, const struct acl_ctx *ctx)
+{
+	for (; e; e = e->next)
+		if (one_match(e, ctx))
+			return 1;
 	return 0;
 }
 
@@ -334,4 +478,19 @@ int acl_cond_eval(const struct acl_cond *cond, const struct acl_ctx *ctx)
 		result = all;
 	}
 	return cond->unless ? !result : result;
+}
+
+unsigned acl_cond_fetches(const struct acl_cond *cond)
+{
+	unsigned mask = 0;
+
+	for (int g = 0; cond && g < cond->ngroups; g++)
+		for (int t = 0; t < cond->groups[g].nterms; t++) {
+			const struct acl_term *term = &cond->groups[g].terms[t];
+			for (const struct acl_expr *e = term->anonymous ? term->anonymous
+									: term->named->exprs;
+			     e; e = e->next)
+				mask |= 1u << e->fetch;
+		}
+	return mask;
 }

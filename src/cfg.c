@@ -1300,6 +1300,16 @@ static void http_rules_free(struct cfg_http_rule *r)
 	}
 }
 
+static void tcp_rules_free(struct cfg_tcp_rule *r)
+{
+	while (r) {
+		struct cfg_tcp_rule *next = r->next;
+		acl_cond_free(r->cond);
+		free(r);
+		r = next;
+	}
+}
+
 static void proxy_free(struct cfg_proxy *p)
 {
 	struct cfg_bind *b = p->binds;
@@ -1318,11 +1328,14 @@ static void proxy_free(struct cfg_proxy *p)
 	}
 	server_free_fields(&p->defsrv);
 	httpchk_clear_rules(&p->httpchk);
-	while (p->tcp_conn_rules) {
-		struct cfg_tcp_rule *next = p->tcp_conn_rules->next;
-		acl_cond_free(p->tcp_conn_rules->cond);
-		free(p->tcp_conn_rules);
-		p->tcp_conn_rules = next;
+	tcp_rules_free(p->tcp_conn_rules);
+	tcp_rules_free(p->tcp_content_rules);
+	while (p->use_backends) {
+		struct cfg_use_backend *next = p->use_backends->next;
+		acl_cond_free(p->use_backends->cond);
+		free(p->use_backends->name);
+		free(p->use_backends);
+		p->use_backends = next;
 	}
 	http_rules_free(p->http_rules);
 	free(p->forwardfor.header);
@@ -2719,8 +2732,60 @@ static int kw_acl(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
-/* `tcp-request connection accept|reject|expect-proxy layer4 [if|unless ...]`;
- * the content-inspection forms arrive with the migration toggle (#7). */
+/* `use_backend <backend> [if|unless <condition>]`. */
+static int kw_use_backend(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_use_backend *u, **tail;
+	char err[256];
+
+	if (argc < 2 || (argc > 2 && strcmp(argv[2], "if") != 0 && strcmp(argv[2], "unless") != 0)) {
+		ERR(ps, "'use_backend' expects a backend name [if|unless <condition>]");
+		return -1;
+	}
+	u = xcalloc(1, sizeof(*u));
+	u->where = ps->where;
+	if (argc > 2 &&
+	    !(u->cond = acl_cond_parse(argv + 2, argc - 2, ps->cur->acls, err, sizeof(err)))) {
+		ERR(ps, "'use_backend %s': %s", argv[1], err);
+		free(u);
+		return -1;
+	}
+	u->name = xstrdup(argv[1]);
+	for (tail = &ps->cur->use_backends; *tail; tail = &(*tail)->next)
+		;
+	*tail = u;
+	return 0;
+}
+
+/* `tcp-request content accept|reject [if|unless ...]`: evaluated once the
+ * client's ClientHello is read (or `tcp-request inspect-delay` ran out). */
+static int tcp_content_rule(struct pstate *ps, int argc, char **argv)
+{
+	struct cfg_tcp_rule *rule, **tail;
+	char err[256];
+
+	if (argc < 3 || (strcmp(argv[2], "accept") != 0 && strcmp(argv[2], "reject") != 0)) {
+		ERR(ps, "'tcp-request content' expects accept or reject [if|unless <condition>]");
+		return -1;
+	}
+	rule = xcalloc(1, sizeof(*rule));
+	rule->where = ps->where;
+	rule->action = strcmp(argv[2], "accept") == 0 ? CFG_TCP_ACCEPT : CFG_TCP_REJECT;
+	if (argc > 3 &&
+	    !(rule->cond = acl_cond_parse(argv + 3, argc - 3, ps->cur->acls, err, sizeof(err)))) {
+		ERR(ps, "'tcp-request content %s': %s", argv[2], err);
+		free(rule);
+		return -1;
+	}
+	for (tail = &ps->cur->tcp_content_rules; *tail; tail = &(*tail)->next)
+		;
+	*tail = rule;
+	return 0;
+}
+
+/* `tcp-request connection accept|reject|expect-proxy layer4 [if|unless ...]`,
+ * `tcp-request content accept|reject [if|unless ...]`,
+ * `tcp-request inspect-delay <time>`. */
 static int kw_tcp_request(struct pstate *ps, int argc, char **argv)
 {
 	struct cfg_tcp_rule *rule, **tail;
@@ -2728,12 +2793,14 @@ static int kw_tcp_request(struct pstate *ps, int argc, char **argv)
 	int next = 3;
 	enum cfg_tcp_action action;
 
-	if (argc >= 2 && (!strcmp(argv[1], "content") || !strcmp(argv[1], "inspect-delay"))) {
-		ERR(ps, "'tcp-request %s' is not supported yet (SNI inspection, issue #7)", argv[1]);
-		return -1;
-	}
+	if (argc >= 2 && !strcmp(argv[1], "inspect-delay"))
+		return kw_time(ps, "tcp-request inspect-delay", argc, argv, 2,
+			       &ps->cur->timeout.inspect_delay);
+	if (argc >= 2 && !strcmp(argv[1], "content"))
+		return tcp_content_rule(ps, argc, argv);
 	if (argc < 3 || strcmp(argv[1], "connection") != 0) {
-		ERR(ps, "'tcp-request' expects 'connection <action> [if|unless <condition>]'");
+		ERR(ps, "'tcp-request' expects 'connection <action> [if|unless <condition>]', "
+			"'content accept|reject ...' or 'inspect-delay <time>'");
 		return -1;
 	}
 	if (!strcmp(argv[2], "accept")) {
@@ -2760,6 +2827,14 @@ static int kw_tcp_request(struct pstate *ps, int argc, char **argv)
 		rule->cond = acl_cond_parse(argv + next, argc - next, ps->cur->acls, err, sizeof(err));
 		if (!rule->cond) {
 			ERR(ps, "'tcp-request connection %s': %s", argv[2], err);
+			free(rule);
+			return -1;
+		}
+		if (acl_cond_fetches(rule->cond) & ACL_NEEDS_CONTENT) {
+			ERR(ps, "'tcp-request connection %s': the ClientHello is not read yet at "
+				"connection time (use 'tcp-request content' and "
+				"'tcp-request inspect-delay')", argv[2]);
+			acl_cond_free(rule->cond);
 			free(rule);
 			return -1;
 		}
@@ -2994,6 +3069,7 @@ static const struct proxy_kw proxy_kws[] = {
     {"log", CAP_ALL, kw_log},
     {"acl", CAP_FE | CAP_BE, kw_acl},
     {"tcp-request", CAP_FE, kw_tcp_request},
+    {"use_backend", CAP_FE, kw_use_backend},
     {"client-ip", CAP_FE, kw_client_ip},
     {"http-request", CAP_FE | CAP_BE, kw_http_request},
     {"http-reuse", CAP_DEF | CAP_BE, kw_http_reuse},
@@ -3005,7 +3081,6 @@ static const struct proxy_kw proxy_kws[] = {
 };
 
 static const struct later proxy_later[] = {
-    {"use_backend", "is not supported yet (SNI routing, issue #7)"},
     {"http-response", L7_LATER},
     {"stats", "is not supported (no HTTP stats page: use 'stats socket' in global and 'show stat')"},
     {NULL, NULL},
@@ -3348,6 +3423,34 @@ static void finish_timeouts(struct cfg_proxy *p, struct cfg_msgs *msgs)
 		            p->name, p->where.file, p->where.line, sec_name(p->caps), list);
 }
 
+/* use_backend targets are chosen before termination from the ClientHello,
+ * so they take the connection at L4: mode tcp, whatever the frontend's. */
+static void finish_use_backends(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	for (struct cfg_use_backend *u = p->use_backends; u; u = u->next) {
+		u->be = cfg_find_proxy(cfg, u->name, CFG_CAP_BE);
+		if (!u->be) {
+			cfg_msg_add(msgs, CFG_SEV_ERROR, &u->where, "use_backend '%s' not found",
+				    u->name);
+			continue;
+		}
+		if (u->be->mode != CFG_MODE_TCP)
+			cfg_msg_add(msgs, CFG_SEV_ERROR, &u->where,
+				    "use_backend '%s': the backend must be 'mode tcp' (ppbridge routes "
+				    "by the ClientHello, before termination, and passes the TLS through)",
+				    u->name);
+		if (u->cond && (acl_cond_fetches(u->cond) & ~(ACL_NEEDS_CONTENT | 1u)) != 0)
+			cfg_msg_add(msgs, CFG_SEV_ERROR, &u->where,
+				    "use_backend '%s': only src, req.ssl_sni and req_ssl_hello_type "
+				    "can be used", u->name);
+	}
+	if ((p->use_backends || p->tcp_content_rules) && !p->timeout.inspect_delay)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
+			    "%s '%s': use_backend/tcp-request content without 'tcp-request "
+			    "inspect-delay': ppbridge waits at most %u ms for the ClientHello",
+			    sec_name(p->caps), p->name, CFG_DEFAULT_INSPECT_DELAY);
+}
+
 static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
 {
 	struct cfg_proxy *be;
@@ -3370,12 +3473,13 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 		be = p; /* a listen is its own backend */
 	} else {
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
-		            "frontend '%s' has no default_backend (and use_backend is not "
-		            "supported yet)",
+		            "frontend '%s' has no default_backend (use_backend alone would leave "
+		            "other connections nowhere to go)",
 		            p->name);
 		return;
 	}
 	p->backend = be;
+	finish_use_backends(cfg, p, msgs);
 	if (p->client_ip == CFG_CLIENT_IP_XFF && p->mode != CFG_MODE_HTTP)
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
 			    "%s '%s': 'client-ip xff' needs 'mode http' (headers are rewritten)",

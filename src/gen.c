@@ -22,6 +22,7 @@ static void gen_free(struct gen *gen)
 		for (int k = 0; k < gen->fes[i].nbinds; k++)
 			tls_bind_free(gen->fes[i].binds[k].tls);
 		free(gen->fes[i].binds);
+		free(gen->fes[i].use_bes);
 	}
 	free(gen->bes);
 	free(gen->fes);
@@ -67,6 +68,28 @@ static int build_binds(struct fe *fe, const struct cfg *cfg, char *err, size_t e
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* The runtime backends `use_backend` rules name (resolved by the parser). */
+static int build_use_bes(struct gen *gen, struct fe *fe, char *err, size_t errlen)
+{
+	int n = 0, i = 0;
+
+	for (const struct cfg_use_backend *u = fe->conf->use_backends; u; u = u->next)
+		n++;
+	if (!n)
+		return 0;
+	fe->use_bes = calloc((size_t)n, sizeof(*fe->use_bes));
+	if (!fe->use_bes) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (const struct cfg_use_backend *u = fe->conf->use_backends; u; u = u->next, i++)
+		if (!(fe->use_bes[i] = find_be(gen, u->be))) {
+			snprintf(err, errlen, "use_backend '%s' not found", u->name);
+			return -1;
+		}
 	return 0;
 }
 
@@ -130,7 +153,7 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 			gen_free(gen);
 			return NULL;
 		}
-		if (build_binds(fe, cfg, err, errlen) < 0) {
+		if (build_binds(fe, cfg, err, errlen) < 0 || build_use_bes(gen, fe, err, errlen) < 0) {
 			gen_free(gen);
 			return NULL;
 		}
@@ -169,13 +192,20 @@ int gen_config_client_ip(const struct cfg_proxy *fe)
 
 void gen_set_client_ip(struct fe *fe, int st)
 {
+	int pp = st == CFG_CLIENT_IP_PROXY_V1   ? 1
+		 : st == CFG_CLIENT_IP_PROXY_V2 ? 2
+		 : st == CFG_CLIENT_IP_AUTO     ? BE_CHECK_PP_AUTO
+						: -1;
+	int i = 0;
+
 	atomic_store(&fe->client_ip, st);
 	/* With PROXY on the data path, the routers refuse checks without it;
-	 * in auto each server's checks follow what its probes found. */
-	atomic_store(&fe->be->check_pp, st == CFG_CLIENT_IP_PROXY_V1   ? 1
-					: st == CFG_CLIENT_IP_PROXY_V2 ? 2
-					: st == CFG_CLIENT_IP_AUTO     ? BE_CHECK_PP_AUTO
-								       : -1);
+	 * in auto each server's checks follow what its probes found. The
+	 * passthrough backends of `use_backend` follow the strategy too. */
+	atomic_store(&fe->be->check_pp, pp);
+	for (const struct cfg_use_backend *u = fe->conf->use_backends; u && fe->use_bes;
+	     u = u->next, i++)
+		atomic_store(&fe->use_bes[i]->check_pp, pp);
 }
 
 struct gen *gen_ref(struct gen *gen)

@@ -47,6 +47,7 @@
 #include "sample.h"
 #include "tls.h"
 #include "tls_bio.h"
+#include "tls_hello.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -66,7 +67,7 @@
 
 #define STRM_IDLE_TICKS 4
 
-static const char *const strm_state_names[] = {"INIT",      "PROXY_WAIT",  "TLS_HS",
+static const char *const strm_state_names[] = {"INIT",      "PROXY_WAIT",  "INSPECT", "TLS_HS",
 						"CONNECTING", "ESTABLISHED", "HTTP_REQ",
 						"HTTP_XFER", "CLOSED"};
 
@@ -95,14 +96,19 @@ void strm_set_state(struct stream *s, enum strm_state next)
 	case STRM_ST_PROXY_WAIT:
 		ok = s->state == STRM_ST_INIT;
 		break;
+	case STRM_ST_INSPECT:
+		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT;
+		break;
 	case STRM_ST_TLS_HS:
 		/* ESTABLISHED: `client-ip auto` terminating a passthrough whose
 		 * server refused PROXY, from the client's kept bytes. */
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
+		     s->state == STRM_ST_INSPECT ||
 		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
 		break;
 	case STRM_ST_CONNECTING:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
+		     s->state == STRM_ST_INSPECT ||
 		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
 		     s->state == STRM_ST_HTTP_REQ ||
 		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
@@ -112,6 +118,7 @@ void strm_set_state(struct stream *s, enum strm_state next)
 		break;
 	case STRM_ST_HTTP_REQ:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
+		     s->state == STRM_ST_INSPECT ||
 		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
 		     s->state == STRM_ST_HTTP_XFER ||
 		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
@@ -229,7 +236,8 @@ static void tick(struct stream *s)
 		return;
 	/* HTTP has its own clocks (http-request, keep-alive, waiting for the
 	 * response); the generic ones apply to its tunnels only. */
-	if (s->http && s->state != STRM_ST_ESTABLISHED && s->state != STRM_ST_PROXY_WAIT) {
+	if (s->http && s->state != STRM_ST_ESTABLISHED && s->state != STRM_ST_PROXY_WAIT &&
+	    s->state != STRM_ST_INSPECT) {
 		if (http_tick(s))
 			return;
 		if (s->state == STRM_ST_CLOSED)
@@ -382,22 +390,24 @@ static void set_read(struct strm_side *side, int want)
 void strm_update_interest(struct stream *s)
 {
 	int relaying = s->state == STRM_ST_ESTABLISHED;
+	int waiting = s->state == STRM_ST_PROXY_WAIT || s->state == STRM_ST_INSPECT;
 	int cli_read = !s->cli.eof && s->srvs.q_len == 0 &&
-		       (s->state == STRM_ST_PROXY_WAIT || s->state == STRM_ST_CONNECTING || relaying);
+		       (waiting || s->state == STRM_ST_CONNECTING || relaying);
 	int srv_read = relaying && !s->srvs.eof && s->cli.q_len == 0;
 
 	if (s->state == STRM_ST_CLOSED)
 		return;
-	if (s->http && !relaying && s->state != STRM_ST_PROXY_WAIT)
+	if (s->http && !relaying && !waiting)
 		http_interest(s, &cli_read, &srv_read);
-	/* PROXY_WAIT's read carries the client-hs timeout: armed once, kept. */
+	/* PROXY_WAIT's read carries the client-hs timeout, INSPECT's the
+	 * inspect-delay: armed once, kept. */
 	/* A TLS handshake reads or writes as it asks; an established TLS
 	 * side may need its socket writable to go on reading. */
 	if (s->cli.hs)
 		cli_read = !s->cli.ssl_wants_write;
 	if (s->srvs.hs)
 		srv_read = !s->srvs.ssl_wants_write;
-	if (s->state != STRM_ST_PROXY_WAIT)
+	if (!waiting)
 		set_read(&s->cli, cli_read);
 	/* Queued data waits for the handshake: arming write for it then
 	 * would wake us on every loop while the peer has not answered. */
@@ -972,6 +982,8 @@ static void srv_io(struct stream *s, evutil_socket_t fd, short what)
 static void proxy_read(struct stream *s);
 static void proxy_failed(struct stream *s, short what);
 static void auto_choose(struct stream *s);
+static void inspect_read(struct stream *s, short what);
+static void client_begin(struct stream *s, const uint8_t *prefix, size_t len);
 static void client_handshake(struct stream *s);
 static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len);
 static void after_client_ready(struct stream *s);
@@ -995,6 +1007,10 @@ static void cli_io(struct stream *s, short what)
 			proxy_failed(s, what);
 		else
 			proxy_read(s);
+		return;
+	}
+	if (s->state == STRM_ST_INSPECT) {
+		inspect_read(s, what);
 		return;
 	}
 	if (s->state == STRM_ST_TLS_HS) {
@@ -1084,6 +1100,8 @@ static void strm_destroy(struct stream *s)
 	free(s->sni);
 	free(s->srv_sni);
 	free(s->auto_keep);
+	free(s->insp_buf);
+	free(s->hello_sni);
 	free((void *)s->up_unique_id.ptr);
 	free((void *)s->up_authority.ptr);
 	struct worker *w = s->w;
@@ -1291,13 +1309,7 @@ static void proxy_read(struct stream *s)
 		break;
 	}
 	proxy_adopt(s, &h);
-	auto_choose(s);
 	s->cli.bytes_read += s->pp_len - consumed;
-	if (s->pp_len > consumed && proxy_leftover(s, s->pp_buf + consumed, s->pp_len - consumed) < 0) {
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return;
-	}
 	/* Re-arm the client's read event without the client-hs timeout. */
 	event_del(s->cli.rev);
 	s->cli.rev_on = 0;
@@ -1308,18 +1320,14 @@ static void proxy_read(struct stream *s)
 		log_msg(LOG_DEBUG, "stream %llu: PROXY v%d %s, client %s", s->id, h.version,
 			h.use_real_addrs ? "without addresses" : "accepted", peer);
 	}
-	if (s->tls_bind) {
-		/* The stream may end inside begin_client_tls(): let go of our
-		 * buffer first (the TLS BIO keeps its own copy of the bytes). */
+	/* The stream may end inside client_begin(): let go of our buffer
+	 * first (whoever keeps the bytes copies them). */
+	{
 		uint8_t *buf = s->pp_buf;
 		s->pp_buf = NULL;
-		begin_client_tls(s, buf + consumed, s->pp_len - consumed);
+		client_begin(s, buf + consumed, s->pp_len - consumed);
 		free(buf);
-		return;
 	}
-	free(s->pp_buf);
-	s->pp_buf = NULL;
-	after_client_ready(s);
 }
 
 /* HAProxy's `tcp-request connection` rules, in order, on the real socket
@@ -1385,6 +1393,12 @@ static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size)
 		snd.unique_id = s->up_unique_id.ptr ? s->up_unique_id
 						    : make_unique_id(s, uid, sizeof(uid));
 		snd.authority = s->up_authority;
+		if (!snd.authority.ptr && s->hello_sni) {
+			/* A passthrough: the name the client asked for, from its
+			 * ClientHello (HAProxy sends it only when it terminates). */
+			snd.authority.ptr = (const uint8_t *)s->hello_sni;
+			snd.authority.len = strlen(s->hello_sni);
+		}
 		snd.ssl = NULL; /* not terminated here: the SSL TLV says client=0 */
 		n = pp_encode_v2(hdr, size, &snd);
 	}
@@ -1427,7 +1441,8 @@ static void count_path(struct stream *s)
 		atomic_fetch_add(&c->path_xff, 1);
 		return;
 	}
-	pp = s->pp_set ? s->pp_ver : gen_config_client_ip(s->fe->conf) != CFG_CLIENT_IP_NONE;
+	pp = s->pp_set ? s->pp_ver
+		       : s->be->nsrv > 0 && s->be->srvs[0].conf->send_proxy != CFG_SEND_PROXY_NONE;
 	atomic_fetch_add(pp ? &c->path_proxy : &c->path_plain, 1);
 }
 
@@ -1551,7 +1566,8 @@ static int auto_fallback(struct stream *s, const char *why)
 	free(s->tried);
 	s->tried = NULL;
 	atomic_fetch_sub(was_pp ? &s->fe->ctr.path_proxy : &s->fe->ctr.path_plain, 1);
-	if (s->fe->conf->mode != CFG_MODE_HTTP) {
+	/* The backend's mode: a use_backend passthrough target is mode tcp. */
+	if (s->be->conf->mode != CFG_MODE_HTTP) {
 		atomic_fetch_add(was_pp ? &s->fe->ctr.path_plain : &s->fe->ctr.path_proxy, 1);
 		s->pp_ver = was_pp ? 0 : auto_pp_version(srv);
 		if (len && strm_queue(&s->srvs, keep, len) < 0) {
@@ -1588,6 +1604,193 @@ static int auto_fallback(struct stream *s, const char *why)
 	}
 	free(keep);
 	return 1;
+}
+
+/* ---- routing by the ClientHello (before termination) ---- */
+
+/* Room for a whole ClientHello and its record headers. */
+#define INSPECT_MAX (TLS_HELLO_MAX + 1024)
+
+/* The server wants the PP2 AUTHORITY TLV and the client's TLS may pass
+ * through: only the ClientHello can tell the name then. */
+static int wants_authority(const struct stream *s)
+{
+	int st = s->strategy;
+
+	if (!s->bind_ssl || (st != CFG_CLIENT_IP_PROXY_V2 && st != CFG_CLIENT_IP_AUTO))
+		return 0;
+	for (int i = 0; i < s->be->nsrv; i++)
+		if (s->be->srvs[i].conf->pp2_options & PP_V2_F_AUTHORITY)
+			return 1;
+	return 0;
+}
+
+static int needs_inspect(const struct stream *s)
+{
+	const struct cfg_proxy *fc = s->fe->conf;
+
+	return fc->use_backends || fc->tcp_content_rules || wants_authority(s);
+}
+
+static unsigned inspect_delay(const struct stream *s)
+{
+	unsigned ms = s->fe->conf->timeout.inspect_delay;
+
+	return ms ? ms : CFG_DEFAULT_INSPECT_DELAY;
+}
+
+/* Hand the connection to a `use_backend` target: at L4, the client's TLS
+ * untouched, with the PROXY header the strategy asks for (proxy-v1/v2; in
+ * auto as the target's servers take it; else the servers' send-proxy). */
+static void route_passthrough(struct stream *s, struct be *be)
+{
+	int st = s->strategy;
+
+	s->be = be;
+	http_free(s);
+	s->want_http = 0;
+	s->tls_bind = NULL;
+	s->auto_tls = NULL;
+	s->srv_plain = 1;
+	s->pp_set = st == CFG_CLIENT_IP_PROXY_V1 || st == CFG_CLIENT_IP_PROXY_V2;
+	s->pp_ver = st == CFG_CLIENT_IP_PROXY_V1 ? 1 : st == CFG_CLIENT_IP_PROXY_V2 ? 2 : 0;
+}
+
+/* `tcp-request content` then `use_backend`, on what the ClientHello said.
+ * Returns -1 when the connection was rejected (and closed). */
+static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
+{
+	struct acl_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr,
+			      .sni = hello->sni[0] ? hello->sni : NULL,
+			      .hello_type = hello->hello_type};
+	int i = 0;
+
+	for (const struct cfg_tcp_rule *r = s->fe->conf->tcp_content_rules; r; r = r->next) {
+		char why[160];
+		if (!acl_cond_eval(r->cond, &ctx))
+			continue;
+		if (r->action == CFG_TCP_ACCEPT)
+			break;
+		atomic_fetch_add(&s->fe->ctr.rejected, 1);
+		snprintf(why, sizeof(why), "rejected by 'tcp-request content reject' at %s:%d",
+			 r->where.file, r->where.line);
+		strm_log_refusal(s, why);
+		reset_on_close(s->cli.fd);
+		strm_set_term(s, 'P', 'R');
+		strm_close(s);
+		return -1;
+	}
+	for (const struct cfg_use_backend *u = s->fe->conf->use_backends; u; u = u->next, i++)
+		if (acl_cond_eval(u->cond, &ctx)) {
+			route_passthrough(s, s->fe->use_bes[i]);
+			break;
+		}
+	return 0;
+}
+
+/* The ClientHello is complete, or will not come (not TLS, too large,
+ * inspect-delay over): decide, then go on with every byte read so far. */
+static void inspect_done(struct stream *s, int timed_out)
+{
+	struct tls_hello hello;
+	enum tls_hello_status st = tls_hello_parse(s->insp_buf, s->insp_len, &hello);
+	uint8_t *buf = s->insp_buf;
+	size_t len = s->insp_len;
+
+	event_del(s->cli.rev);
+	s->cli.rev_on = 0;
+	s->inspected = 1;
+	if (st != TLS_HELLO_OK)
+		hello.sni[0] = '\0';
+	if (log_debug_enabled())
+		log_msg(LOG_DEBUG, "stream %llu: %s after %zu bytes%s, SNI '%s'", s->id,
+			tls_hello_status_name(st), len, timed_out ? " (inspect-delay over)" : "",
+			hello.sni);
+	if (hello.sni[0] && !(s->hello_sni = strdup(hello.sni))) {
+		strm_set_term(s, 'R', 'R');
+		strm_close(s);
+		return;
+	}
+	if (apply_content_rules(s, &hello) < 0)
+		return;
+	s->insp_buf = NULL;
+	s->insp_len = 0;
+	client_begin(s, buf, len);
+	free(buf);
+}
+
+static void inspect_read(struct stream *s, short what)
+{
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		inspect_done(s, 1);
+		return;
+	}
+	n = recv(s->cli.fd, s->insp_buf + s->insp_len, INSPECT_MAX - s->insp_len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		strm_log_refusal(s, "closed before a complete ClientHello");
+		strm_set_term(s, 'C', 'R');
+		strm_close(s);
+		return;
+	}
+	s->insp_len += (size_t)n;
+	s->cli.bytes_read += (unsigned long long)n;
+	if (s->insp_len < INSPECT_MAX) {
+		struct tls_hello hello;
+		if (tls_hello_parse(s->insp_buf, s->insp_len, &hello) == TLS_HELLO_NEED_MORE)
+			return;
+	}
+	inspect_done(s, 0);
+}
+
+/* Wait for the ClientHello, bounded by `tcp-request inspect-delay`,
+ * starting with the bytes that came with a PROXY header. */
+static void inspect_start(struct stream *s, const uint8_t *prefix, size_t len)
+{
+	unsigned ms = inspect_delay(s);
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	struct tls_hello hello;
+
+	if (!(s->insp_buf = malloc(INSPECT_MAX)) || len > INSPECT_MAX) {
+		strm_set_term(s, 'R', 'R');
+		strm_close(s);
+		return;
+	}
+	if (len)
+		memcpy(s->insp_buf, prefix, len);
+	s->insp_len = len;
+	strm_set_state(s, STRM_ST_INSPECT);
+	if (len && tls_hello_parse(s->insp_buf, len, &hello) != TLS_HELLO_NEED_MORE) {
+		inspect_done(s, 0);
+		return;
+	}
+	event_add(s->cli.rev, &tv);
+	s->cli.rev_on = 1;
+}
+
+/* The client is accepted (its PROXY header read, if one was due): read
+ * the ClientHello when rules route by it, else choose the path and start
+ * on it with `prefix`, the client's bytes already read. */
+static void client_begin(struct stream *s, const uint8_t *prefix, size_t len)
+{
+	if (!s->inspected && needs_inspect(s)) {
+		inspect_start(s, prefix, len);
+		return;
+	}
+	auto_choose(s);
+	if (s->tls_bind) {
+		begin_client_tls(s, prefix, len);
+		return;
+	}
+	if (len && proxy_leftover(s, prefix, len) < 0) {
+		strm_set_term(s, 'R', 'R');
+		strm_close(s);
+		return;
+	}
+	after_client_ready(s);
 }
 
 /* ---- accept ---- */
@@ -1675,6 +1878,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	s->fe = fe;
 	s->be = fe->be;
 	s->tls_bind = lsn->tls;
+	s->bind_ssl = lsn->tls != NULL;
 	s->cli.fd = s->srvs.fd = -1;
 	s->connect_ms = -1;
 	memcpy(s->term, "--", 3);
@@ -1714,8 +1918,6 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
 	s->tick_ms = tick_for(s);
 	arm_timer(s);
-	if (!s->expect_proxy || !s->is_auto)
-		auto_choose(s); /* else after the PROXY header */
 	if (s->expect_proxy) {
 		unsigned ms = s->fe->conf->timeout.client_hs ? s->fe->conf->timeout.client_hs
 							      : CFG_DEFAULT_TIMEOUT_CLIENT_HS;
@@ -1725,10 +1927,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 		s->cli.rev_on = 1;
 		return s;
 	}
-	if (s->tls_bind)
-		begin_client_tls(s, NULL, 0);
-	else
-		after_client_ready(s);
+	client_begin(s, NULL, 0);
 	return s;
 }
 

@@ -171,6 +171,67 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Evaluate `cond` for a ClientHello with `sni` (NULL: none) and `type`. */
+static int eval_hello(const char *cond_text, const char *sni, int type)
+{
+	char buf[512], err[256];
+	char *words[64];
+	struct acl_ctx ctx = {.sni = sni, .hello_type = type};
+	struct acl_cond *cond;
+	int n, r;
+
+	snprintf(buf, sizeof(buf), "%s", cond_text);
+	n = split(buf, words, 64);
+	cond = acl_cond_parse(words, n, NULL, err, sizeof(err));
+	ck_assert_msg(cond != NULL, "parse '%s': %s", cond_text, err);
+	r = acl_cond_eval(cond, &ctx);
+	acl_cond_free(cond);
+	return r;
+}
+
+START_TEST(test_ssl_sni)
+{
+	const char *c = "if { req.ssl_sni -i oauth.test *.pass.test }";
+
+	ck_assert_int_eq(eval_hello(c, "oauth.test", 1), 1);
+	ck_assert_int_eq(eval_hello(c, "a.pass.test", 1), 1);
+	ck_assert_int_eq(eval_hello(c, "a.b.pass.test", 1), 1);
+	ck_assert_int_eq(eval_hello(c, "pass.test", 1), 0);    /* not below itself */
+	ck_assert_int_eq(eval_hello(c, "xpass.test", 1), 0);   /* a label boundary */
+	ck_assert_int_eq(eval_hello(c, "oauth.test.evil", 1), 0);
+	ck_assert_int_eq(eval_hello(c, NULL, 1), 0);           /* no SNI: no match */
+	ck_assert_int_eq(eval_hello(c, "", 1), 0);
+	ck_assert_int_eq(eval_hello("unless { req_ssl_sni OAuth.TEST }", "oauth.test", 1), 0);
+	ck_assert_int_eq(eval_hello("if { req.ssl_sni -m end .apps.test }", "x.apps.test", 1), 1);
+	ck_assert_int_eq(eval_hello("if { req.ssl_sni -m end .apps.test }", "apps.test", 1), 0);
+	ck_assert_int_eq(eval_hello("if { req.ssl_sni -m beg api. }", "api.c.test", 1), 1);
+	ck_assert_int_eq(eval_hello("if { req_ssl_hello_type 1 }", NULL, 1), 1);
+	ck_assert_int_eq(eval_hello("if { req_ssl_hello_type 1 }", NULL, 0), 0);
+	ck_assert_int_eq(eval_hello("if { req.ssl_hello_type 1 } { req.ssl_sni a.test }",
+				    "a.test", 1), 1);
+	ck_assert(strstr(parse_error("if { req.ssl_sni -m reg .* }", NULL), "'-m' expects"));
+	ck_assert(strstr(parse_error("if { req.ssl_sni -x a }", NULL), "unsupported flag '-x'"));
+	ck_assert(strstr(parse_error("if { req_ssl_hello_type one }", NULL), "invalid integer"));
+	ck_assert(strstr(parse_error("if { req_ssl_hello_type 300 }", NULL), "invalid integer"));
+	ck_assert(strstr(parse_error("if { req.ssl_sni -i }", NULL), "at least one pattern"));
+}
+END_TEST
+
+START_TEST(test_fetch_mask)
+{
+	char buf[128] = "if { src 10.0.0.0/8 } || { req.ssl_sni a.test }", err[256];
+	char *words[16];
+	int n = split(buf, words, 16);
+	struct acl_cond *cond = acl_cond_parse(words, n, NULL, err, sizeof(err));
+
+	ck_assert_ptr_nonnull(cond);
+	ck_assert_uint_eq(acl_cond_fetches(cond),
+			  (1u << ACL_FETCH_SRC) | (1u << ACL_FETCH_SSL_SNI));
+	ck_assert_uint_eq(acl_cond_fetches(NULL), 0);
+	acl_cond_free(cond);
+}
+END_TEST
+
 START_TEST(test_null_cond_holds)
 {
 	struct acl_ctx ctx = {0};
@@ -192,6 +253,8 @@ int main(void)
 	tcase_add_test(tc, test_file);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_null_cond_holds);
+	tcase_add_test(tc, test_ssl_sni);
+	tcase_add_test(tc, test_fetch_mask);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1050,7 +1050,7 @@ START_TEST(proxy_errors)
 	parse_err("frontend fe\n default_backend a b\n", 2, "'default_backend' expects");
 	parse_err("backend be\n default_backend x\n", 2,
 	          "'default_backend' is not allowed in 'backend' section");
-	parse_err("frontend fe\n use_backend be if x\n", 2, "'use_backend' is not supported yet");
+	parse_err("frontend fe\n use_backend be if x\n", 2, "unknown ACL 'x'");
 	parse_err("backend be\n balance uri\n", 2, "'balance' 'uri': supported algorithms are");
 	parse_err("backend be\n balance static-rr\n", 2, "supported algorithms");
 	parse_err("backend be\n balance\n", 2, "'balance': supported algorithms");
@@ -1079,8 +1079,29 @@ START_TEST(proxy_errors)
 	          "'option originalto' is not supported (outside the L7 HTTP subset)");
 	parse_err("frontend fe\n http-response del-header Server\n", 2,
 	          "'http-response' is not supported (outside the L7 HTTP subset)");
-	parse_err("frontend fe\n tcp-request content accept\n", 2,
-	          "'tcp-request content' is not supported yet (SNI inspection, issue #7)");
+	parse_err("frontend fe\n tcp-request content drop\n", 2,
+	          "'tcp-request content' expects accept or reject");
+	parse_err("frontend fe\n tcp-request inspect-delay soon\n", 2,
+	          "'tcp-request inspect-delay'");
+	parse_err("frontend fe\n use_backend\n", 2, "'use_backend' expects a backend name");
+	parse_err("frontend fe\n use_backend be when x\n", 2, "'use_backend' expects");
+	{
+		struct cfg *cfg = parse_finish("frontend fe\n mode tcp\n bind :1\n"
+					   " tcp-request inspect-delay 3s\n"
+					   " tcp-request content accept if { req_ssl_hello_type 1 }\n"
+					   " use_backend pass if { req.ssl_sni -i a.test *.b.test }\n"
+					   " default_backend be\n"
+					   "backend be\n mode tcp\n server s 127.0.0.1:1\n"
+					   "backend pass\n mode tcp\n server s 127.0.0.1:2\n");
+		const struct cfg_proxy *fe = cfg->proxies;
+		ck_assert_int_eq(M.errors, 0);
+		ck_assert_uint_eq(fe->timeout.inspect_delay, 3000);
+		ck_assert_ptr_nonnull(fe->tcp_content_rules);
+		ck_assert_int_eq(fe->tcp_content_rules->action, CFG_TCP_ACCEPT);
+		ck_assert_ptr_nonnull(fe->use_backends);
+		ck_assert_str_eq(fe->use_backends->be->name, "pass");
+		cfg_free(cfg);
+	}
 	parse_err("frontend fe\n client-ip proxy-v3\n", 2,
 	          "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto");
 	parse_err("backend be\n client-ip none\n", 2, "'client-ip' is not allowed in 'backend'");
@@ -1435,8 +1456,8 @@ START_TEST(proxy_protocol_errors)
 	parse_err("frontend fe\n tcp-request connection set-src src\n", 2,
 	          "unsupported action 'set-src'");
 	parse_err("frontend fe\n tcp-request connection reject if { req.ssl_sni -i a }\n", 2,
-	          "unsupported fetch 'req.ssl_sni'");
-	parse_err("frontend fe\n acl x src\n", 2, "needs at least one address");
+	          "the ClientHello is not read yet at connection time");
+	parse_err("frontend fe\n acl x src\n", 2, "'src' needs at least one pattern");
 	parse_err("frontend fe\n acl x\n", 2, "'acl' expects");
 	parse_err("frontend fe\n acl x src -f /nonexistent/ppb.lst\n", 2,
 	          "cannot read pattern file '/nonexistent/ppb.lst'");
@@ -1766,7 +1787,7 @@ START_TEST(finish_errors)
 {
 	finish_err(FE "backend other\n", 3, "frontend 'fe': default_backend 'be' not found");
 	finish_err("frontend fe\n bind :1\n" BE, 1,
-	           "frontend 'fe' has no default_backend (and use_backend is not supported yet)");
+	           "frontend 'fe' has no default_backend (use_backend alone");
 	finish_err(FE BE "frontend f2\n bind 127.0.0.1:8080\n default_backend be\n", 7,
 	           "bind '127.0.0.1:8080' uses the same address as bind '127.0.0.1:8080' of "
 	           "frontend 'fe' (t.cfg:2)");
