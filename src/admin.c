@@ -996,6 +996,8 @@ enum srv_val {
 	SV_IN,
 	SV_OUT,
 	SV_HEALTH,
+	SV_PROXY_MODE,
+	SV_PROXY_CHANGES,
 };
 
 static unsigned long long srv_value(const struct srv *s, enum srv_val v)
@@ -1021,6 +1023,10 @@ static unsigned long long srv_value(const struct srv *s, enum srv_val v)
 		return ldu(&s->bytes_in);
 	case SV_HEALTH:
 		return (unsigned long long)s->health.health;
+	case SV_PROXY_MODE:
+		return srv_pp_mode(s) == SRV_PP_PROXY;
+	case SV_PROXY_CHANGES:
+		return ldu(&s->pp_mode_changes);
 	}
 	return 0;
 }
@@ -1062,6 +1068,20 @@ static void show_metrics(const struct gen *gen, struct adm_out *out)
 	fe_metric(gen, out, "frontend_connect_failures_total", "Every server attempt failed.",
 	          offsetof(struct fe_counters, conn_fail));
 	fe_proxy_errors(gen, out);
+	fe_metric(gen, out, "frontend_path_xff_total",
+		  "Connections terminated (or plain HTTP) with X-Forwarded-For.",
+		  offsetof(struct fe_counters, path_xff));
+	fe_metric(gen, out, "frontend_path_proxy_total",
+		  "Connections passed through behind a PROXY header.",
+		  offsetof(struct fe_counters, path_proxy));
+	fe_metric(gen, out, "frontend_path_plain_total",
+		  "Connections passed through as they came.",
+		  offsetof(struct fe_counters, path_plain));
+	fe_metric(gen, out, "frontend_auto_retries_total",
+		  "client-ip auto: connections retried the other way.",
+		  offsetof(struct fe_counters, auto_retries));
+	fe_metric(gen, out, "frontend_client_ip_switches_total",
+		  "Runtime client-ip strategy changes.", offsetof(struct fe_counters, switches));
 	srv_metric(gen, out, "server_up", "gauge", "Health: 1 UP, 0 DOWN.", SV_UP);
 	srv_metric(gen, out, "server_maint", "gauge", "1 in maintenance.", SV_MAINT);
 	srv_metric(gen, out, "server_drain", "gauge", "1 draining.", SV_DRAIN);
@@ -1076,6 +1096,10 @@ static void show_metrics(const struct gen *gen, struct adm_out *out)
 	           SV_OUT);
 	srv_metric(gen, out, "server_check_health", "gauge",
 	           "Health-check counter (UP at >= rise).", SV_HEALTH);
+	srv_metric(gen, out, "server_proxy_mode", "gauge",
+	           "client-ip auto: 1 when the server takes a PROXY header.", SV_PROXY_MODE);
+	srv_metric(gen, out, "server_proxy_mode_changes_total", "counter",
+	           "client-ip auto: changes of the detected PROXY mode.", SV_PROXY_CHANGES);
 }
 
 /* ------------------------------------------------------------------ */
