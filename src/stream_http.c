@@ -1319,6 +1319,25 @@ static void server_ended(struct stream *s, int error)
 	strm_update_interest(s);
 }
 
+/* An incomplete head, then the client left: it cannot be completed, so
+ * the stream ends now (not at the http-request timeout), once the answers
+ * to the client's earlier requests have left. Returns 1 when handled. */
+static int client_left_midhead(struct stream *s)
+{
+	struct strm_http *h = s->http;
+
+	if (!s->cli.eof || s->state != STRM_ST_HTTP_REQ || h->closing)
+		return 0;
+	if (s->cli.q_len > 0) {
+		h->closing = 1;
+		clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
+		strm_update_interest(s);
+		return 1;
+	}
+	strm_close(s);
+	return 1;
+}
+
 void http_on_srv_io(struct stream *s, short what)
 {
 	struct strm_http *h = s->http;
@@ -1343,10 +1362,12 @@ void http_on_srv_io(struct stream *s, short what)
 				return;
 			if (s->state == STRM_ST_HTTP_XFER)
 				server_ended(s, n == -1);
+			else
+				client_left_midhead(s);
 			return;
 		}
 	}
-	if (http_progress(s) < 0)
+	if (http_progress(s) < 0 || client_left_midhead(s))
 		return;
 	strm_update_interest(s);
 }
@@ -1398,18 +1419,8 @@ void http_on_cli_io(struct stream *s, short what)
 		strm_close(s);
 		return;
 	}
-	if (s->cli.eof && s->state == STRM_ST_HTTP_REQ && !h->closing) {
-		/* An incomplete head, then the client left: answers to its
-		 * earlier requests still leave before the close. */
-		if (s->cli.q_len > 0) {
-			h->closing = 1;
-			clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
-			strm_update_interest(s);
-			return;
-		}
-		strm_close(s);
+	if (client_left_midhead(s))
 		return;
-	}
 	if (h->closing && s->cli.q_len == 0 && s->cli.eof) {
 		strm_close(s);
 		return;
