@@ -77,8 +77,9 @@ struct gen *gen_ref(struct gen *gen);
  * else HAProxy's semantics (mode http: xff; mode tcp whose servers all
  * send-proxy[-v2]: proxy-v1/v2; else none). */
 int gen_config_client_ip(const struct cfg_proxy *fe);
-/* Make `st` the frontend's strategy (checks of its backend follow). */
-void gen_set_client_ip(struct fe *fe, int st);
+/* Make `st` the frontend's strategy (checks of its backends follow; a
+ * backend shared by several frontends follows the most demanding one). */
+void gen_set_client_ip(struct gen *gen, struct fe *fe, int st);
 void gen_unref(struct gen *gen);
 
 #endif

@@ -175,6 +175,7 @@ struct stream {
 	int auto_watch;         /* PROXY passthrough: no server byte yet, client bytes kept */
 	uint8_t *auto_keep;     /* the client's bytes so far (ClientHello, request) */
 	size_t auto_keep_len;
+	struct event *retry_ev; /* a reconnect after a short pause (auto) */
 	int auto_flips;         /* server modes this stream changed (at most 2: no ping-pong) */
 	int path_counted;       /* counted in the frontend's path counters */
 	/* Reading the ClientHello before termination. */

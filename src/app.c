@@ -557,7 +557,7 @@ static void load_client_ip_state(struct gen *gen)
 				name, cfg_client_ip_name(conf), rt);
 			continue;
 		}
-		gen_set_client_ip(fe, r);
+		gen_set_client_ip(gen, fe, r);
 		log_msg(LOG_NOTICE, "frontend %s: client-ip %s (runtime choice kept in %s)", name,
 			rt, path);
 	}
@@ -578,7 +578,7 @@ int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
 		return -1;
 	}
 	was = atomic_load(&fe->client_ip);
-	gen_set_client_ip(fe, st);
+	gen_set_client_ip(app.gen, fe, st);
 	if (was != st)
 		atomic_fetch_add(&fe->ctr.switches, 1);
 	save_client_ip_state(app.gen);

@@ -159,7 +159,7 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 		}
 		atomic_init(&fe->client_ip, CFG_CLIENT_IP_UNSET);
 		if (px->client_ip != CFG_CLIENT_IP_UNSET)
-			gen_set_client_ip(fe, px->client_ip);
+			gen_set_client_ip(gen, fe, px->client_ip);
 		else
 			atomic_store(&fe->client_ip, gen_config_client_ip(px));
 	}
@@ -190,22 +190,51 @@ int gen_config_client_ip(const struct cfg_proxy *fe)
 	return CFG_CLIENT_IP_NONE;
 }
 
-void gen_set_client_ip(struct fe *fe, int st)
+/* What a strategy asks of the data-port checks: with PROXY on the data
+ * path the routers refuse checks without it; in auto each server's checks
+ * follow what its probes found. Ranked: a backend several frontends share
+ * gets the most demanding (auto keeps its probes running). */
+static int check_pp_of(int st)
 {
-	int pp = st == CFG_CLIENT_IP_PROXY_V1   ? 1
-		 : st == CFG_CLIENT_IP_PROXY_V2 ? 2
-		 : st == CFG_CLIENT_IP_AUTO     ? BE_CHECK_PP_AUTO
-						: -1;
-	int i = 0;
+	return st == CFG_CLIENT_IP_AUTO ? BE_CHECK_PP_AUTO
+	       : st == CFG_CLIENT_IP_PROXY_V2 ? 2
+	       : st == CFG_CLIENT_IP_PROXY_V1 ? 1
+					      : -1;
+}
 
+static void raise_check_pp(int *want, const struct gen *gen, const struct be *be, int pp)
+{
+	int i = (int)(be - gen->bes);
+
+	if (pp == BE_CHECK_PP_AUTO || (want[i] != BE_CHECK_PP_AUTO && pp > want[i]))
+		want[i] = pp;
+}
+
+/* Every backend's checks follow the frontends that send to it: their
+ * default backend and their use_backend targets. */
+static void update_check_pp(struct gen *gen)
+{
+	int want[gen->nbe > 0 ? gen->nbe : 1];
+
+	for (int b = 0; b < gen->nbe; b++)
+		want[b] = -1;
+	for (int f = 0; f < gen->nfe; f++) {
+		const struct fe *fe = &gen->fes[f];
+		int pp = check_pp_of(atomic_load(&fe->client_ip));
+		int i = 0;
+		raise_check_pp(want, gen, fe->be, pp);
+		for (const struct cfg_use_backend *u = fe->conf->use_backends; u && fe->use_bes;
+		     u = u->next, i++)
+			raise_check_pp(want, gen, fe->use_bes[i], pp);
+	}
+	for (int b = 0; b < gen->nbe; b++)
+		atomic_store(&gen->bes[b].check_pp, want[b]);
+}
+
+void gen_set_client_ip(struct gen *gen, struct fe *fe, int st)
+{
 	atomic_store(&fe->client_ip, st);
-	/* With PROXY on the data path, the routers refuse checks without it;
-	 * in auto each server's checks follow what its probes found. The
-	 * passthrough backends of `use_backend` follow the strategy too. */
-	atomic_store(&fe->be->check_pp, pp);
-	for (const struct cfg_use_backend *u = fe->conf->use_backends; u && fe->use_bes;
-	     u = u->next, i++)
-		atomic_store(&fe->use_bes[i]->check_pp, pp);
+	update_check_pp(gen);
 }
 
 struct gen *gen_ref(struct gen *gen)

@@ -76,6 +76,7 @@ static void on_srv_io(evutil_socket_t fd, short what, void *arg);
 static int handshake_expired(struct stream *s);
 static void srv_attempt_failed(struct stream *s, char cause);
 static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n);
+static int auto_refusal_plausible(const struct stream *s);
 static void auto_keep(struct stream *s, const uint8_t *data, size_t len);
 static int auto_fallback(struct stream *s, const char *why);
 
@@ -104,7 +105,8 @@ void strm_set_state(struct stream *s, enum strm_state next)
 		 * server refused PROXY, from the client's kept bytes. */
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
 		     s->state == STRM_ST_INSPECT ||
-		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
+		     ((s->state == STRM_ST_ESTABLISHED || s->state == STRM_ST_CONNECTING) &&
+		      s->is_auto);
 		break;
 	case STRM_ST_CONNECTING:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
@@ -556,8 +558,11 @@ static void maybe_shutdown(struct stream *s, struct strm_side *to)
 
 void strm_side_failed(struct stream *s, struct strm_side *side)
 {
-	if (side == &s->srvs && s->auto_watch &&
-	    auto_fallback(s, "the connection failed after the PROXY header, before any answer"))
+	if (side == &s->srvs && auto_refusal_plausible(s) &&
+	    auto_fallback(s, s->conn_pp ? "the connection failed after the PROXY header, before "
+					  "any answer"
+					: "the connection failed on a ClientHello without a PROXY "
+					  "header"))
 		return;
 	strm_set_term(s, side == &s->cli ? 'C' : 'S', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
 	strm_close(s);
@@ -867,7 +872,8 @@ static void server_handshake(struct stream *s)
 			s->be->conf->name, s->srv->conf->name, s->id, why[0] ? why : "closed");
 		/* A router that now wants PROXY closes on a bare ClientHello;
 		 * one that no longer does fails on the header: retry the other way. */
-		if ((s->conn_pp || BIO_number_read(SSL_get_rbio(s->srvs.ssl)) == 0) &&
+		if (v == X509_V_OK &&
+		    (s->conn_pp || BIO_number_read(SSL_get_rbio(s->srvs.ssl)) == 0) &&
 		    strm_auto_flip(s, s->conn_pp ? "TLS handshake failed after a PROXY header"
 						 : "closed on a ClientHello without a PROXY header")) {
 			strm_release_srv(s);
@@ -1095,6 +1101,8 @@ static void strm_destroy(struct stream *s)
 	side_free(&s->srvs);
 	if (s->timer)
 		event_free(s->timer);
+	if (s->retry_ev)
+		event_free(s->retry_ev);
 	free(s->tried);
 	free(s->pp_buf);
 	free(s->sni);
@@ -1386,7 +1394,7 @@ static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size)
 	char uid[40];
 	int n;
 
-	if (strm_pp_version(s) == 1) {
+	if (s->conn_pp == 1) {
 		n = pp_encode_v1(hdr, size, src, dst);
 	} else {
 		struct pp_v2_send snd = {.src = src, .dst = dst, .flags = sc->pp2_options};
@@ -1500,21 +1508,120 @@ static void auto_keep(struct stream *s, const uint8_t *data, size_t len)
  * on anything but a header; one without closes on the header); after a
  * PROXY header, a TLS alert instead of a ServerHello, or HTTP 400, say
  * the same. Returns 1 when the stream went the other way. */
+/* A server's close can only say "not this way" when the client did all
+ * a client should: it is still there (a health check or a preconnect that
+ * leaves, or a client gone quiet past the server's timeout, is closed on
+ * for itself), and what it sent is whole - a complete ClientHello (a
+ * scanner's garbage is closed on for itself too), or for plain HTTP a
+ * complete request head. The server's mode is global: one client must not
+ * be able to flip it at will. */
+static int auto_refusal_plausible(const struct stream *s)
+{
+	struct tls_hello hello;
+	struct h1_req req;
+	struct h1_field fields[H1_DEFAULT_MAX_FIELDS];
+	size_t head_len = 0;
+	enum h1_error err;
+
+	if (!s->auto_watch || s->auto_keep_len == 0 || s->cli.eof || s->srvs.shut)
+		return 0;
+	if (s->auto_keep[0] == 0x16)
+		return tls_hello_parse(s->auto_keep, s->auto_keep_len, &hello) == TLS_HELLO_OK;
+	if (!s->conn_pp)
+		return 0; /* a plain relay: only a ClientHello counts */
+	h1_req_init(&req, fields, H1_DEFAULT_MAX_FIELDS);
+	return h1_parse_request(s->auto_keep, s->auto_keep_len, NULL, &req, &head_len, &err) ==
+	       H1_OK;
+}
+
+/* HAProxy's own answer to a PROXY header it does not expect on a plain
+ * HTTP port: 400 with `connection: close`, as the first bytes. An
+ * application's 400 on a kept-alive connection does not look like it. */
+static int looks_like_proxy_400(const uint8_t *buf, size_t n)
+{
+	static const char close_hdr[] = "\r\nconnection: close\r\n";
+	size_t k = sizeof(close_hdr) - 1;
+
+	if (n < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || memcmp(buf + 8, " 400", 4) != 0)
+		return 0;
+	for (size_t i = 0; i + k <= n; i++) {
+		size_t j = 0;
+		while (j < k && (buf[i + j] | 0x20) == (close_hdr[j] | 0x20))
+			j++;
+		if (j == k)
+			return 1;
+		if (buf[i] == '\r' && i + 3 < n && buf[i + 1] == '\n' && buf[i + 2] == '\r')
+			return 0; /* end of the head */
+	}
+	return 0;
+}
+
+/* HAProxy waits min(timeout connect, 1s) before a retry to the same
+ * server; a draining router's reset needs only a short pause: 25 ms, then
+ * 50, ... so that the retry does not land in the dying listen queue. */
+static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	strm_enter(s);
+	if (s->state == STRM_ST_CONNECTING && s->srvs.fd < 0)
+		strm_connect_next(s);
+	strm_leave(s);
+}
+
+static void auto_reconnect_later(struct stream *s)
+{
+	struct srv *srv = s->srv;
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 25000 * (s->attempts < 8 ? s->attempts : 8)};
+
+	log_msg(LOG_INFO, "%s/%s: closed before any byte either way; reconnecting stream %llu",
+		s->be->conf->name, srv->conf->name, s->id);
+	strm_release_srv(s);
+	atomic_fetch_add(&srv->conn_failures, 1);
+	strm_close_server_fd(s);
+	if (s->attempts > s->be->conf->retries) {
+		atomic_fetch_add(&s->fe->ctr.conn_fail, 1);
+		log_msg(LOG_WARNING, "%s/%s: giving up on stream %llu after %d attempts",
+			s->be->conf->name, srv->conf->name, s->id, s->attempts);
+		strm_set_term(s, 'S', 'C');
+		strm_close(s);
+		return;
+	}
+	if (!s->retry_ev && !(s->retry_ev = evtimer_new(s->w->base, on_retry_timer, s))) {
+		strm_connect_next(s);
+		return;
+	}
+	strm_set_state(s, STRM_ST_CONNECTING);
+	evtimer_add(s->retry_ev, &tv);
+	strm_update_interest(s);
+}
+
 static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
 {
-	int tls = s->auto_keep_len > 0 && s->auto_keep[0] == 0x16; /* a ClientHello */
-
-	/* Without a header, only a ClientHello makes the close meaningful:
-	 * a client sending garbage to a TCP VIP is closed on for itself. */
-	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && (s->conn_pp || tls))
+	/* Closed before either side said a thing: a router draining (after
+	 * `haproxy -sf` the old process resets what its listen queue still
+	 * held) - nothing was exchanged, so connect again, the same way. */
+	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && s->auto_keep_len == 0 &&
+	    s->cli.bytes_read == 0 && !s->cli.eof) {
+		auto_reconnect_later(s);
+		return 1;
+	}
+	/* Not a ClientHello or a request head, or no client left: the close
+	 * is this client's business, the server's mode stays. */
+	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && auto_refusal_plausible(s))
 		return auto_fallback(s, s->conn_pp ? "closed after the PROXY header, before any answer"
 						   : "closed on a ClientHello without a PROXY header");
-	if (s->conn_pp && tls && buf[0] == 0x15)
-		return auto_fallback(s, "TLS alert after the PROXY header");
-	if (s->conn_pp && !tls && n >= 12 && memcmp(buf, "HTTP/1.", 7) == 0 &&
-	    memcmp(buf + 8, " 400", 4) == 0)
-		return auto_fallback(s, "HTTP 400 to a PROXY-prefixed request");
-	/* It answered: this connection stays on its path. */
+	/* A 400 before the client even sent its request answers our header;
+	 * after it, only when the request was a whole, valid head. */
+	if (n > 0 && s->conn_pp && !s->cli.eof && looks_like_proxy_400(buf, (size_t)n) &&
+	    (s->auto_keep_len == 0 ||
+	     (s->auto_keep[0] != 0x16 && auto_refusal_plausible(s))))
+		return auto_fallback(s, "HTTP 400 and close to a PROXY-prefixed request");
+	/* It answered (or the close is not for us to read): this connection
+	 * stays on its path. */
+	if (log_debug_enabled())
+		log_msg(LOG_DEBUG, "stream %llu: auto: server said %zd (kept %zu bytes, client %s)",
+			s->id, n, s->auto_keep_len, s->cli.eof ? "gone" : "there");
 	s->auto_watch = 0;
 	free(s->auto_keep);
 	s->auto_keep = NULL;
@@ -1534,6 +1641,15 @@ int strm_auto_flip(struct stream *s, const char *why)
 	atomic_fetch_add(&s->fe->ctr.auto_retries, 1);
 	log_msg(LOG_NOTICE, "stream %llu: %s/%s: %s; retrying %s a PROXY header", s->id,
 		s->be->conf->name, s->srv->conf->name, why, to == SRV_PP_PROXY ? "with" : "without");
+	return 1;
+}
+
+static int auto_out_of_memory(struct stream *s)
+{
+	log_msg(LOG_ERR, "frontend %s: out of memory retrying stream %llu the other way",
+		s->fe->conf->name, s->id);
+	strm_set_term(s, 'R', 'C');
+	strm_close(s);
 	return 1;
 }
 
@@ -1572,9 +1688,7 @@ static int auto_fallback(struct stream *s, const char *why)
 		s->pp_ver = was_pp ? 0 : auto_pp_version(srv);
 		if (len && strm_queue(&s->srvs, keep, len) < 0) {
 			free(keep);
-			strm_set_term(s, 'R', 'C');
-			strm_close(s);
-			return 1;
+			return auto_out_of_memory(s);
 		}
 		free(keep);
 		strm_connect_next(s);
@@ -1586,9 +1700,7 @@ static int auto_fallback(struct stream *s, const char *why)
 	s->want_http = 1;
 	if (!(s->http = calloc(1, sizeof(*s->http)))) {
 		free(keep);
-		strm_set_term(s, 'R', 'C');
-		strm_close(s);
-		return 1;
+		return auto_out_of_memory(s);
 	}
 	if (s->auto_tls) {
 		s->tls_bind = s->auto_tls;
@@ -1596,9 +1708,7 @@ static int auto_fallback(struct stream *s, const char *why)
 	} else {
 		if (len && http_take_bytes(s, keep, len) < 0) {
 			free(keep);
-			strm_set_term(s, 'R', 'C');
-			strm_close(s);
-			return 1;
+			return auto_out_of_memory(s);
 		}
 		http_begin(s);
 	}
@@ -1707,6 +1817,7 @@ static void inspect_done(struct stream *s, int timed_out)
 			tls_hello_status_name(st), len, timed_out ? " (inspect-delay over)" : "",
 			hello.sni);
 	if (hello.sni[0] && !(s->hello_sni = strdup(hello.sni))) {
+		log_msg(LOG_ERR, "frontend %s: out of memory (stream %llu)", s->fe->conf->name, s->id);
 		strm_set_term(s, 'R', 'R');
 		strm_close(s);
 		return;
@@ -1717,6 +1828,22 @@ static void inspect_done(struct stream *s, int timed_out)
 	s->insp_len = 0;
 	client_begin(s, buf, len);
 	free(buf);
+}
+
+/* inspect-delay is one deadline for the whole ClientHello, as HAProxy's:
+ * a client trickling bytes does not push it back. Returns 0 when over. */
+static int inspect_rearm(struct stream *s)
+{
+	long left = (long)inspect_delay(s) - strm_ms_since(&s->hs_start);
+	struct timeval tv;
+
+	if (left <= 0)
+		return 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	event_add(s->cli.rev, &tv);
+	s->cli.rev_on = 1;
+	return 1;
 }
 
 static void inspect_read(struct stream *s, short what)
@@ -1740,8 +1867,11 @@ static void inspect_read(struct stream *s, short what)
 	s->cli.bytes_read += (unsigned long long)n;
 	if (s->insp_len < INSPECT_MAX) {
 		struct tls_hello hello;
-		if (tls_hello_parse(s->insp_buf, s->insp_len, &hello) == TLS_HELLO_NEED_MORE)
+		if (tls_hello_parse(s->insp_buf, s->insp_len, &hello) == TLS_HELLO_NEED_MORE) {
+			if (!inspect_rearm(s))
+				inspect_done(s, 1);
 			return;
+		}
 	}
 	inspect_done(s, 0);
 }
@@ -1750,11 +1880,12 @@ static void inspect_read(struct stream *s, short what)
  * starting with the bytes that came with a PROXY header. */
 static void inspect_start(struct stream *s, const uint8_t *prefix, size_t len)
 {
-	unsigned ms = inspect_delay(s);
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 	struct tls_hello hello;
+	size_t cap = len > INSPECT_MAX ? len : INSPECT_MAX;
 
-	if (!(s->insp_buf = malloc(INSPECT_MAX)) || len > INSPECT_MAX) {
+	if (!(s->insp_buf = malloc(cap))) {
+		log_msg(LOG_ERR, "frontend %s: out of memory reading a ClientHello (stream %llu)",
+			s->fe->conf->name, s->id);
 		strm_set_term(s, 'R', 'R');
 		strm_close(s);
 		return;
@@ -1763,12 +1894,14 @@ static void inspect_start(struct stream *s, const uint8_t *prefix, size_t len)
 		memcpy(s->insp_buf, prefix, len);
 	s->insp_len = len;
 	strm_set_state(s, STRM_ST_INSPECT);
-	if (len && tls_hello_parse(s->insp_buf, len, &hello) != TLS_HELLO_NEED_MORE) {
+	clock_gettime(CLOCK_MONOTONIC, &s->hs_start); /* the inspect-delay runs from here */
+	/* Enough bytes came with a PROXY header to decide now. */
+	if (len >= INSPECT_MAX ||
+	    (len && tls_hello_parse(s->insp_buf, len, &hello) != TLS_HELLO_NEED_MORE)) {
 		inspect_done(s, 0);
 		return;
 	}
-	event_add(s->cli.rev, &tv);
-	s->cli.rev_on = 1;
+	inspect_rearm(s);
 }
 
 /* The client is accepted (its PROXY header read, if one was due): read

@@ -748,7 +748,12 @@ static int start_request(struct stream *s, size_t head_len)
 	if (h->req.method == H1_METHOD_CONNECT)
 		return http_fail(s, 405, "CONNECT is not allowed", 'P', 'R');
 	h->close_after = !h->req.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE);
-	srv = be_select(s->be, (const struct sockaddr *)&s->cli_addr, NULL);
+	/* client-ip auto chose the first request's server already, to pick
+	 * the path: the same one (a second pick would move roundrobin on). */
+	srv = h->nreq == 1 && s->presel && srv_usable(s->presel)
+		  ? s->presel
+		  : be_select(s->be, (const struct sockaddr *)&s->cli_addr, NULL);
+	s->presel = NULL;
 	if (!srv)
 		return http_fail(s, 503, "no server available", 'S', 'C');
 	/* Keep server connections alive unless told otherwise; whether one may
@@ -814,6 +819,8 @@ static int send_body(struct stream *s, const uint8_t *data, size_t len)
 	if (h->replayable && h->resp_bytes == 0 && h->sin.len == 0) {
 		if (h->replay.len + len > HTTP_REPLAY_MAX || buf_append(&h->replay, data, len) < 0)
 			h->replayable = 0;
+	} else {
+		h->replayable = 0; /* the copy would miss these bytes */
 	}
 	if (strm_deliver(&s->srvs, data, len) < 0) {
 		strm_side_failed(s, &s->srvs);
@@ -990,10 +997,15 @@ static int parse_response_head(struct stream *s)
 	case H1_OK:
 		break;
 	}
-	/* auto: HAProxy answers 400 to a PROXY header it does not expect. */
-	if (h->resp.status == 400 && s->conn_pp && !s->srvs.ssl && !h->from_pool &&
-	    h->srv_uses == 0 && h->replayable && h->replays == 0 &&
-	    strm_auto_flip(s, "HTTP 400 to the first request after a PROXY header")) {
+	/* auto: HAProxy answers a PROXY header it does not expect with 400
+	 * and a close, on the first request of the connection. Only a safe
+	 * request is sent again: an application's own 400 to a POST must
+	 * reach the client as it is. */
+	if (h->resp.status == 400 && h->resp.conn_close && s->conn_pp && !s->srvs.ssl &&
+	    !h->from_pool && h->srv_uses == 0 && h->replayable && h->replays < 2 &&
+	    (h->req.method == H1_METHOD_GET || h->req.method == H1_METHOD_HEAD ||
+	     h->req.method == H1_METHOD_OPTIONS) &&
+	    strm_auto_flip(s, "HTTP 400 and close to the first request after a PROXY header")) {
 		replay(s);
 		return -1; /* the exchange starts over on a new connection */
 	}
@@ -1254,6 +1266,8 @@ static int replay(struct stream *s)
 	strm_release_srv(s);
 	s->srvs.q_len = s->srvs.q_off = 0;
 	if (strm_queue(&s->srvs, h->replay.data, h->replay.len) < 0) {
+		log_msg(LOG_ERR, "%s/%s: out of memory replaying stream %llu", be_conf(s)->name,
+			srv->conf->name, s->id);
 		strm_set_term(s, 'R', 'C');
 		strm_close(s);
 		return 1;
@@ -1275,15 +1289,20 @@ static int try_replay(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	if (!h->replayable || h->resp_bytes > 0 || h->sin.len > 0 || h->replays > 0)
+	if (!h->replayable || h->resp_bytes > 0 || h->sin.len > 0)
 		return 0;
 	if (h->from_pool) {
+		if (h->replays > 0)
+			return 0;
 		log_msg(LOG_INFO,
 			"%s/%s: reused connection closed before answering; replaying stream %llu",
 			be_conf(s)->name, s->srv->conf->name, s->id);
 		return replay(s);
 	}
-	if (strm_auto_flip(s, s->conn_pp ? "closed a PROXY-prefixed connection before answering"
+	/* After a pooled connection's replay too: a router reloading behind
+	 * it is what closed both. strm_auto_flip() allows two flips. */
+	if (h->replays < 2 &&
+	    strm_auto_flip(s, s->conn_pp ? "closed a PROXY-prefixed connection before answering"
 					 : "closed a connection without PROXY header before answering"))
 		return replay(s);
 	return 0;
