@@ -72,6 +72,13 @@ static const char *const strm_state_names[] = {"INIT",      "PROXY_WAIT",  "INSP
 						"HTTP_XFER", "CLOSED"};
 
 static void on_cli_io(evutil_socket_t fd, short what, void *arg);
+
+/* RELEASE_BUFFERS: an idle TLS connection gives its 34 KB of record
+ * buffers back (as HAProxy does); measured 67 KB per idle HTTPS client
+ * (both sides) without it. */
+#define STRM_SSL_MODES                                                                  \
+	(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |          \
+	 SSL_MODE_RELEASE_BUFFERS)
 static void on_srv_io(evutil_socket_t fd, short what, void *arg);
 static int handshake_expired(struct stream *s);
 static void srv_attempt_failed(struct stream *s, char cause);
@@ -826,7 +833,7 @@ static void start_server_tls(struct stream *s)
 		srv_attempt_failed(s, 'R');
 		return;
 	}
-	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_set_mode(ssl, STRM_SSL_MODES);
 	free(s->srv_sni);
 	s->srv_sni = strdup(sni);
 	s->srvs.ssl = ssl;
@@ -1266,7 +1273,7 @@ static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len
 		return;
 	}
 	SSL_set_bio(ssl, bio, bio);
-	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_set_mode(ssl, STRM_SSL_MODES);
 	s->cli.ssl = ssl;
 	s->cli.hs = 1;
 	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
