@@ -85,7 +85,8 @@ struct strm_http {
 	struct strm_buf cin;   /* from the client, not processed yet */
 	struct strm_buf sin;   /* from the server, not processed yet */
 	struct h1_req req;
-	struct h1_field req_fields[H1_DEFAULT_MAX_FIELDS];
+	struct h1_field *req_fields; /* H1_DEFAULT_MAX_FIELDS, only while a head is parsed or in
+				      * flight: an idle keep-alive connection holds none */
 	struct h1_resp resp;
 	int nreq;              /* requests seen on this connection */
 	struct timespec head_start; /* when we started waiting for this head */

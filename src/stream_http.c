@@ -791,6 +791,20 @@ static int start_request(struct stream *s, size_t head_len)
 	return 0;
 }
 
+/* The header index a head is parsed into (2.4 KB): taken when a head
+ * starts, given back when the connection goes idle. */
+static int fields_ready(struct strm_http *h)
+{
+	if (h->req_fields)
+		return 0;
+	h->req_fields = malloc(H1_DEFAULT_MAX_FIELDS * sizeof(*h->req_fields));
+	if (!h->req_fields)
+		return -1;
+	h->req.fields = h->resp.fields = h->req_fields;
+	h->req.fields_cap = h->resp.fields_cap = H1_DEFAULT_MAX_FIELDS;
+	return 0;
+}
+
 /* Parse the head in `cin`. Returns 1 when a request started, 0 to wait
  * for more bytes, -1 when the stream ended or is closing. */
 static int try_request(struct stream *s)
@@ -801,6 +815,13 @@ static int try_request(struct stream *s)
 
 	if (h->cin.len == 0)
 		return 0;
+	if (fields_ready(h) < 0) {
+		log_msg(LOG_ERR, "frontend %s: out of memory parsing a request (stream %llu)",
+			s->fe->conf->name, s->id);
+		strm_set_term(s, 'R', 'R');
+		strm_close(s);
+		return -1;
+	}
 	if (!h->head_started) {
 		h->head_started = 1;
 		clock_gettime(CLOCK_MONOTONIC, &h->head_start);
@@ -1194,8 +1215,12 @@ static int finish_exchange(struct stream *s)
 		strm_update_interest(s);
 		return 0;
 	}
-	reset_exchange(h);
 	/* Between requests an idle connection keeps no buffer. */
+	if (h->cin.len == 0) {
+		free(h->req_fields);
+		h->req_fields = NULL;
+	}
+	reset_exchange(h);
 	if (h->cin.len == 0)
 		buf_free(&h->cin);
 	if (h->sin.len == 0)
@@ -1563,6 +1588,7 @@ void http_free(struct stream *s)
 	buf_free(&h->cin);
 	buf_free(&h->sin);
 	buf_free(&h->replay);
+	free(h->req_fields);
 	free(h);
 	s->http = NULL;
 }

@@ -22,6 +22,11 @@ global
     stats socket $T_DIR/r$1.sock mode 600 level admin
 defaults
     mode http
+    # As an IngressController with idleConnectionTerminationPolicy: Deferred:
+    # a reloading router answers the connections it accepted before closing
+    # them (by default HAProxy closes idle ones at once, a failure that
+    # would hit any client, with or without ppbridge in front).
+    option idle-close-on-response
     timeout connect 2s
     timeout client 5s
     timeout server 5s
