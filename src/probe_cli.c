@@ -103,7 +103,9 @@ static const char *summary(const struct probe_run *run)
 int probe_main(int argc, char **argv)
 {
 	struct probe_spec spec = {0};
-	struct probe_run run = {.rows = {{"plain", 0}, {"PROXY v1", 1}, {"PROXY v2", 2}}};
+	struct probe_run run = {.rows = {{.label = "plain", .version = 0},
+					 {.label = "PROXY v1", .version = 1},
+					 {.label = "PROXY v2", .version = 2}}};
 	char why[256], addr[NET_ADDRSTRLEN];
 	SSL_CTX *ctx;
 	int rc;
