@@ -18,6 +18,8 @@
 set -euo pipefail
 
 PROG=${0##*/}
+# shellcheck source=contrib/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # ---- Settings (environment) ------------------------------------------------
 DURATION=${DURATION:-8}            # seconds of wrk per measured run
@@ -39,9 +41,6 @@ KEEP_TMP=${KEEP_TMP:-0}            # 1: keep the temp dir (configs, logs, wrk ou
 STRICT=${STRICT:-0}                # 1: exit 3 when a target ratio is missed
 
 # ---- Small helpers -----------------------------------------------------------
-say()  { printf '%s\n' "$*"; }
-warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die()  { warn "$*"; exit 2; }
 
 usage() {
 	sed -n '5,16p' "$0" | sed 's/^# \{0,1\}//'
@@ -63,33 +62,9 @@ Options:
 EOF
 }
 
-is_num() { [[ ${1:-} =~ ^[0-9]+([.][0-9]+)?$ ]]; }
 
-# median of the numeric arguments ("-" if none)
-median() {
-	local v
-	for v in "$@"; do is_num "$v" && printf '%s\n' "$v"; done | sort -g |
-		awk '{ a[NR] = $1 }
-		     END { if (NR == 0) { print "-"; exit }
-		           if (NR % 2) print a[(NR + 1) / 2];
-		           else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 
-# max of the numeric arguments ("-" if none)
-maxof() {
-	local v
-	for v in "$@"; do is_num "$v" && printf '%s\n' "$v"; done |
-		awk 'NR == 1 || $1 > m { m = $1 } END { if (NR == 0) print "-"; else print m }'
-}
 
-# ratio a/b formatted with 2 decimals ("-" if either is missing)
-ratio() {
-	if is_num "$1" && is_num "$2"; then
-		awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'
-	else
-		echo "-"
-	fi
-}
 
 # ---- Job registry ------------------------------------------------------------
 # A job is (name, proxy config fragment, backend kind, URL scheme, wrk options).
@@ -339,9 +314,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- Network helpers ---------------------------------------------------------
-port_open() { # PORT: something accepts on 127.0.0.1:PORT
-	timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
-}
 
 # PORT [PREFIX]: send one HTTP/1.0 GET (optionally after PREFIX, e.g. a PROXY
 # v1 line) and succeed if the answer is a 200.
@@ -354,15 +326,6 @@ http_probe() {
 	[[ $out == "HTTP/1."?" 200" ]]
 }
 
-wait_port() { # PORT PID: wait up to 5 s for PORT to accept while PID lives
-	local _
-	for _ in $(seq 1 50); do
-		kill -0 "$2" 2>/dev/null || return 1
-		port_open "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # ---- Backend (private nginx) -------------------------------------------------
 VIP_PORT=$BASE_PORT
@@ -627,14 +590,6 @@ measure() { # JOB PROXY ROUND
 	printf '%s %s %s %s %s\n' "$rps" "$cpu" "$p99" "$rss" "$err"
 }
 
-verdict() { # RATIO OP LIMIT -> met | MISSED | n/a
-	is_num "$1" || { echo "n/a"; return; }
-	if awk -v r="$1" -v l="$3" -v op="$2" 'BEGIN { exit !(op == ">=" ? r >= l : r <= l) }'; then
-		echo "met"
-	else
-		echo "MISSED"
-	fi
-}
 
 # ---- Main --------------------------------------------------------------------
 for p in $(seq "$BASE_PORT" $((BASE_PORT + 9))); do
