@@ -1,5 +1,7 @@
 # lib.sh - helpers shared by bench.sh and idle.sh (sourced after PROG is set).
 # shellcheck shell=bash
+# SC2016: the single-quoted bash -c script expands its own positional parameters.
+# shellcheck disable=SC2016
 
 say()  { printf '%s\n' "$*"; }
 
