@@ -317,8 +317,14 @@ trap 'exit 143' TERM
 
 # PORT [PREFIX]: send one HTTP/1.0 GET (optionally after PREFIX, e.g. a PROXY
 # v1 line) and succeed if the answer is a 200.
-http_probe() {
+http_probe() { # PORT [PREFIX] [SCHEME]: one GET (after PREFIX, e.g. a PROXY line) answers 200
 	local out
+	if [ "${3:-http}" = https ]; then
+		out=$(timeout 3 curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$1/" 2>/dev/null) ||
+			return 1
+		[ "$out" = 200 ]
+		return
+	fi
 	out=$(timeout 3 bash -c '
 		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 		printf "%sGET / HTTP/1.0\r\nHost: bench\r\n\r\n" "$2" >&3
@@ -545,7 +551,9 @@ measure() { # JOB PROXY ROUND
 		return 1
 	fi
 	# warm-up request (up to 3 tries)
-	if ! { http_probe "$VIP_PORT" || http_probe "$VIP_PORT" || http_probe "$VIP_PORT"; }; then
+	local scheme=${JOB_SCHEME[$job]}
+	if ! { http_probe "$VIP_PORT" "" "$scheme" || http_probe "$VIP_PORT" "" "$scheme" ||
+		http_probe "$VIP_PORT" "" "$scheme"; }; then
 		warn "$job/$name round $round: warm-up request through the VIP failed"
 	fi
 	if [ "$WARMUP" -gt 0 ]; then
