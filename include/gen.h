@@ -38,6 +38,8 @@ struct fe_counters {
 	atomic_ullong path_plain;  /* passed through as they came */
 	atomic_ullong auto_retries;
 	atomic_ullong switches;    /* runtime strategy changes */
+	atomic_ullong tls_handshakes; /* client TLS handshakes completed (bind ... ssl) */
+	atomic_ullong tls_resumed;    /* of which resumed a session */
 };
 
 /* A bind and the TLS it terminates (NULL without `ssl`). */

@@ -1080,6 +1080,11 @@ static void show_metrics(const struct gen *gen, struct adm_out *out)
 	fe_metric(gen, out, "frontend_auto_retries_total",
 		  "client-ip auto: connections retried the other way.",
 		  offsetof(struct fe_counters, auto_retries));
+	fe_metric(gen, out, "frontend_tls_handshakes_total",
+		  "Client TLS handshakes completed.", offsetof(struct fe_counters, tls_handshakes));
+	fe_metric(gen, out, "frontend_tls_resumed_total",
+		  "Client TLS handshakes that resumed a session.",
+		  offsetof(struct fe_counters, tls_resumed));
 	fe_metric(gen, out, "frontend_client_ip_switches_total",
 		  "Runtime client-ip strategy changes.", offsetof(struct fe_counters, switches));
 	srv_metric(gen, out, "server_up", "gauge", "Health: 1 UP, 0 DOWN.", SV_UP);

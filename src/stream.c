@@ -1250,6 +1250,9 @@ static void client_handshake(struct stream *s)
 		strm_close(s);
 		return;
 	}
+	atomic_fetch_add(&s->fe->ctr.tls_handshakes, 1);
+	if (SSL_session_reused(s->cli.ssl))
+		atomic_fetch_add(&s->fe->ctr.tls_resumed, 1);
 	sni = SSL_get_servername(s->cli.ssl, TLSEXT_NAMETYPE_host_name);
 	if (sni && !(s->sni = strdup(sni))) {
 		strm_set_term(s, 'R', 'R');

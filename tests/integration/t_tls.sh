@@ -189,6 +189,23 @@ for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
         sys.exit(1)
 PY
 ok "client-side sessions resume: $(tr '\n' ' ' <"$T_DIR/client-resume.txt")"
+# A client that resumes with the ticket of its previous (resumed) connection,
+# as wrk and browsers do: each resumption must bring a fresh ticket, since a
+# TLS 1.3 client uses a ticket once (before the fix every other one was full).
+chain=""
+rm -f "$T_DIR"/chain*.sess
+for i in 1 2 3 4; do
+	in=""
+	[ "$i" -gt 1 ] && in="-sess_in $T_DIR/chain$((i - 1)).sess"
+	# shellcheck disable=SC2086
+	line=$( (printf 'GET / HTTP/1.1\r\nHost: r.apps.test\r\nConnection: close\r\n\r\n'; sleep 0.3) |
+		timeout 5 openssl s_client -connect "127.0.0.1:$PSNI" -servername r.apps.test \
+			-CAfile "$D/ca.crt" $in -sess_out "$T_DIR/chain$i.sess" 2>/dev/null |
+		grep -E '^(New|Reused),' | cut -d, -f1)
+	chain="$chain ${line:-none}"
+done
+[ "$chain" = " New Reused Reused Reused" ] || fail "chained TLS 1.3 resumption: $chain"
+ok "chained resumption (each connection with the previous one's ticket):$chain"
 
 # 6. The API and OAuth VIPs still pass through at L4.
 out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PAPI" --count 3) || fail "API VIP: $out"
