@@ -48,6 +48,8 @@
 #define HTTP_LINGER_MS 1000      /* after an error answer, wait this long for the client's FIN */
 #define HTTP_POOL_PER_SERVER 32  /* idle connections kept per server and thread */
 #define HTTP_POOL_IDLE_MS 5000   /* HAProxy's pool-purge-delay */
+/* A keep-alive client idle this long gives its server connection back. */
+#define HTTP_PARK_IDLE_MS 1000
 #define HTTP_MAX_ADD 16
 
 /* An idle server connection, owned by the worker's pool. */
@@ -1545,6 +1547,15 @@ int http_tick(struct stream *s)
 	    superseded(s)) {
 		strm_close(s); /* idle keep-alive connection of an older config */
 		return 1;
+	}
+	/* An idle keep-alive client gives its server connection back (to the
+	 * pool, or closed when the pool is full or the connection private):
+	 * ten thousand idle clients must not hold ten thousand server
+	 * connections and their TLS (HAProxy closes its server side too). */
+	if (s->state == STRM_ST_HTTP_REQ && !h->head_started && h->cin.len == 0 && h->srv_idle &&
+	    strm_ms_since(&h->head_start) >= HTTP_PARK_IDLE_MS) {
+		park_server(s);
+		strm_update_interest(s);
 	}
 	if (s->state == STRM_ST_HTTP_REQ &&
 	    strm_ms_since(&h->head_start) >= (long)head_timeout(s)) {
