@@ -16,14 +16,22 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+/* One of the two probes of a round. */
+struct det_slot {
+	struct det *det;
+	struct probe *probe; /* in flight, or NULL */
+	enum probe_result result;
+	char why[160];
+};
+
+enum { SLOT_PLAIN = 0, SLOT_PROXIED = 1 };
+
 struct det {
 	struct event_base *base;
 	struct srv *srv;
 	struct event *timer;
 	SSL_CTX *ctx;                 /* TLS probes: acceptance only, no verification */
-	struct probe *plain, *proxied; /* in flight */
-	enum probe_result r_plain, r_proxied;
-	char why_plain[160], why_proxied[160];
+	struct det_slot slot[2];      /* SLOT_PLAIN, SLOT_PROXIED */
 	int pending;                  /* probes still to report */
 	int votes;                    /* votes in a row for the other mode */
 	char last[400];
@@ -69,42 +77,33 @@ static void apply_vote(struct det *d, enum probe_vote vote)
 		return;
 	d->votes = 0;
 	snprintf(why, sizeof(why), "probes: with PROXY %s, plain %s",
-		 want == SRV_PP_PROXY ? d->why_proxied : probe_result_name(d->r_proxied),
-		 want == SRV_PP_PLAIN ? d->why_plain : probe_result_name(d->r_plain));
+		 want == SRV_PP_PROXY ? d->slot[SLOT_PROXIED].why
+				      : probe_result_name(d->slot[SLOT_PROXIED].result),
+		 want == SRV_PP_PLAIN ? d->slot[SLOT_PLAIN].why
+				      : probe_result_name(d->slot[SLOT_PLAIN].result));
 	srv_set_pp_mode(srv, want, why);
 }
 
-static void probe_done(struct det *d)
+static void round_done(struct det *d)
 {
-	enum probe_vote vote = probe_vote(d->r_plain, d->r_proxied);
+	const struct det_slot *plain = &d->slot[SLOT_PLAIN], *proxied = &d->slot[SLOT_PROXIED];
 
 	snprintf(d->last, sizeof(d->last), "PROXY v2 %s (%s); plain %s (%s)",
-		 probe_result_name(d->r_proxied), d->why_proxied, probe_result_name(d->r_plain),
-		 d->why_plain);
-	apply_vote(d, vote);
+		 probe_result_name(proxied->result), proxied->why, probe_result_name(plain->result),
+		 plain->why);
+	apply_vote(d, probe_vote(plain->result, proxied->result));
 	arm(d, det_inter(d));
 }
 
-static void plain_done(void *arg, enum probe_result r, const char *why)
+static void slot_done(void *arg, enum probe_result r, const char *why)
 {
-	struct det *d = arg;
+	struct det_slot *slot = arg;
 
-	d->plain = NULL;
-	d->r_plain = r;
-	snprintf(d->why_plain, sizeof(d->why_plain), "%s", why);
-	if (--d->pending == 0)
-		probe_done(d);
-}
-
-static void proxied_done(void *arg, enum probe_result r, const char *why)
-{
-	struct det *d = arg;
-
-	d->proxied = NULL;
-	d->r_proxied = r;
-	snprintf(d->why_proxied, sizeof(d->why_proxied), "%s", why);
-	if (--d->pending == 0)
-		probe_done(d);
+	slot->probe = NULL;
+	slot->result = r;
+	snprintf(slot->why, sizeof(slot->why), "%s", why);
+	if (--slot->det->pending == 0)
+		round_done(slot->det);
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -121,13 +120,16 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	spec.addrlen = d->srv->conf->addr.len;
 	spec.timeout_ms = inter < 5000 ? inter : 5000;
 	d->pending = 2;
-	d->plain = probe_start(d->base, d->ctx, &spec, plain_done, d);
-	spec.pp_version = 2;
-	d->proxied = probe_start(d->base, d->ctx, &spec, proxied_done, d);
-	if (!d->plain || !d->proxied) {
-		probe_cancel(d->plain);
-		probe_cancel(d->proxied);
-		d->plain = d->proxied = NULL;
+	for (int i = 0; i < 2; i++) {
+		spec.pp_version = i == SLOT_PROXIED ? 2 : 0;
+		d->slot[i].det = d;
+		d->slot[i].probe = probe_start(d->base, d->ctx, &spec, slot_done, &d->slot[i]);
+	}
+	if (!d->slot[0].probe || !d->slot[1].probe) {
+		for (int i = 0; i < 2; i++) {
+			probe_cancel(d->slot[i].probe);
+			d->slot[i].probe = NULL;
+		}
 		d->pending = 0;
 		snprintf(d->last, sizeof(d->last), "cannot start the probes");
 		arm(d, inter);
@@ -165,8 +167,8 @@ void det_stop(struct det *d)
 		return;
 	if (d->srv->det == d)
 		d->srv->det = NULL;
-	probe_cancel(d->plain);
-	probe_cancel(d->proxied);
+	probe_cancel(d->slot[SLOT_PLAIN].probe);
+	probe_cancel(d->slot[SLOT_PROXIED].probe);
 	if (d->timer)
 		event_free(d->timer);
 	SSL_CTX_free(d->ctx);

@@ -20,7 +20,10 @@
 	"  ssl   the port speaks TLS: a probe is a completed handshake (not verified)\n" \
 	"        without it: one HTTP request answered with a status other than 400\n"
 
+struct probe_run;
+
 struct probe_row {
+	struct probe_run *run;
 	const char *label;
 	int version;
 	enum probe_result result;
@@ -34,8 +37,6 @@ struct probe_run {
 	int pending;
 };
 
-static struct probe_run *the_run;
-
 static void row_done(void *arg, enum probe_result r, const char *why)
 {
 	struct probe_row *row = arg;
@@ -43,8 +44,8 @@ static void row_done(void *arg, enum probe_result r, const char *why)
 	row->result = r;
 	snprintf(row->why, sizeof(row->why), "%s", why);
 	row->done = 1;
-	if (--the_run->pending == 0)
-		event_base_loopbreak(the_run->base);
+	if (--row->run->pending == 0)
+		event_base_loopbreak(row->run->base);
 }
 
 static int parse_args(int argc, char **argv, struct probe_spec *spec)
@@ -121,8 +122,8 @@ int probe_main(int argc, char **argv)
 			event_base_free(run.base);
 		return 1;
 	}
-	the_run = &run;
 	for (int i = 0; i < 3; i++) {
+		run.rows[i].run = &run;
 		spec.pp_version = run.rows[i].version;
 		if (probe_start(run.base, ctx, &spec, row_done, &run.rows[i]))
 			run.pending++;

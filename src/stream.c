@@ -1513,11 +1513,6 @@ static void auto_keep(struct stream *s, const uint8_t *data, size_t len)
 	s->auto_keep_len += len;
 }
 
-/* The first thing a passthrough's server did. A close or reset before any
- * answer means it wants the other way (a router with accept-proxy closes
- * on anything but a header; one without closes on the header); after a
- * PROXY header, a TLS alert instead of a ServerHello, or HTTP 400, say
- * the same. Returns 1 when the stream went the other way. */
 /* A server's close can only say "not this way" when the client did all
  * a client should: it is still there (a health check or a preconnect that
  * leaves, or a client gone quiet past the server's timeout, is closed on
@@ -1606,6 +1601,11 @@ static void auto_reconnect_later(struct stream *s)
 	strm_update_interest(s);
 }
 
+/* The first thing a watched passthrough's server did (`n`: bytes, or
+ * STRM_IO_EOF/ERROR). A close before any answer means it wants the other
+ * way (a router with accept-proxy closes on anything but a header; one
+ * without closes on the header), and so does HAProxy's 400 to a header it
+ * does not expect. Returns 1 when the stream went another way. */
 static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
 {
 	/* Closed before either side said a thing: a router draining (after
@@ -1810,10 +1810,9 @@ static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 
 /* The ClientHello is complete, or will not come (not TLS, too large,
  * inspect-delay over): decide, then go on with every byte read so far. */
-static void inspect_done(struct stream *s, int timed_out)
+static void inspect_done(struct stream *s, enum tls_hello_status st, struct tls_hello *hello,
+			 int timed_out)
 {
-	struct tls_hello hello;
-	enum tls_hello_status st = tls_hello_parse(s->insp_buf, s->insp_len, &hello);
 	uint8_t *buf = s->insp_buf;
 	size_t len = s->insp_len;
 
@@ -1821,18 +1820,18 @@ static void inspect_done(struct stream *s, int timed_out)
 	s->cli.rev_on = 0;
 	s->inspected = 1;
 	if (st != TLS_HELLO_OK)
-		hello.sni[0] = '\0';
+		hello->sni[0] = '\0';
 	if (log_debug_enabled())
 		log_msg(LOG_DEBUG, "stream %llu: %s after %zu bytes%s, SNI '%s'", s->id,
 			tls_hello_status_name(st), len, timed_out ? " (inspect-delay over)" : "",
-			hello.sni);
-	if (hello.sni[0] && !(s->hello_sni = strdup(hello.sni))) {
+			hello->sni);
+	if (hello->sni[0] && !(s->hello_sni = strdup(hello->sni))) {
 		log_msg(LOG_ERR, "frontend %s: out of memory (stream %llu)", s->fe->conf->name, s->id);
 		strm_set_term(s, 'R', 'R');
 		strm_close(s);
 		return;
 	}
-	if (apply_content_rules(s, &hello) < 0)
+	if (apply_content_rules(s, hello) < 0)
 		return;
 	s->insp_buf = NULL;
 	s->insp_len = 0;
@@ -1856,12 +1855,27 @@ static int inspect_rearm(struct stream *s)
 	return 1;
 }
 
+/* Parse what came so far (one parse per read); decide once the hello is
+ * whole, is not TLS, is too large, or the inspect-delay ran out. */
+static void inspect_check(struct stream *s, int timed_out)
+{
+	struct tls_hello hello;
+	enum tls_hello_status st = tls_hello_parse(s->insp_buf, s->insp_len, &hello);
+
+	if (st == TLS_HELLO_NEED_MORE && !timed_out && s->insp_len < INSPECT_MAX) {
+		if (inspect_rearm(s))
+			return;
+		timed_out = 1;
+	}
+	inspect_done(s, st, &hello, timed_out);
+}
+
 static void inspect_read(struct stream *s, short what)
 {
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
-		inspect_done(s, 1);
+		inspect_check(s, 1);
 		return;
 	}
 	n = recv(s->cli.fd, s->insp_buf + s->insp_len, INSPECT_MAX - s->insp_len, 0);
@@ -1875,22 +1889,13 @@ static void inspect_read(struct stream *s, short what)
 	}
 	s->insp_len += (size_t)n;
 	s->cli.bytes_read += (unsigned long long)n;
-	if (s->insp_len < INSPECT_MAX) {
-		struct tls_hello hello;
-		if (tls_hello_parse(s->insp_buf, s->insp_len, &hello) == TLS_HELLO_NEED_MORE) {
-			if (!inspect_rearm(s))
-				inspect_done(s, 1);
-			return;
-		}
-	}
-	inspect_done(s, 0);
+	inspect_check(s, 0);
 }
 
 /* Wait for the ClientHello, bounded by `tcp-request inspect-delay`,
  * starting with the bytes that came with a PROXY header. */
 static void inspect_start(struct stream *s, const uint8_t *prefix, size_t len)
 {
-	struct tls_hello hello;
 	size_t cap = len > INSPECT_MAX ? len : INSPECT_MAX;
 
 	if (!(s->insp_buf = malloc(cap))) {
@@ -1905,13 +1910,7 @@ static void inspect_start(struct stream *s, const uint8_t *prefix, size_t len)
 	s->insp_len = len;
 	strm_set_state(s, STRM_ST_INSPECT);
 	clock_gettime(CLOCK_MONOTONIC, &s->hs_start); /* the inspect-delay runs from here */
-	/* Enough bytes came with a PROXY header to decide now. */
-	if (len >= INSPECT_MAX ||
-	    (len && tls_hello_parse(s->insp_buf, len, &hello) != TLS_HELLO_NEED_MORE)) {
-		inspect_done(s, 0);
-		return;
-	}
-	inspect_rearm(s);
+	inspect_check(s, 0); /* bytes that came with a PROXY header may decide now */
 }
 
 /* The client is accepted (its PROXY header read, if one was due): read
