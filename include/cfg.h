@@ -177,10 +177,11 @@ struct cfg_str {
 	char *s;
 };
 
+/* The value is the PROXY version sent (0: none). */
 enum cfg_send_proxy {
 	CFG_SEND_PROXY_NONE = 0,
-	CFG_SEND_PROXY_V1,
-	CFG_SEND_PROXY_V2,
+	CFG_SEND_PROXY_V1 = 1,
+	CFG_SEND_PROXY_V2 = 2,
 };
 
 struct cfg_server {

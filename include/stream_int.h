@@ -163,6 +163,9 @@ struct stream {
 	struct tls_bind *tls_bind; /* `bind ... ssl`: terminate TLS with this */
 	char *sni;              /* the client's SNI (ssl_fc_sni), or NULL */
 	char *srv_sni;          /* the SNI of the current TLS server connection */
+	char *req_sni;          /* HTTP: the SNI expanded when the request head was whole,
+				 * for the connection it opens (the head is consumed by
+				 * the time the connect completes) */
 	struct timespec hs_start; /* when the current TLS handshake began */
 	int strategy;           /* the frontend's client-IP strategy at accept */
 	int want_http;          /* this connection takes the HTTP loop */

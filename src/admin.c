@@ -18,6 +18,7 @@
 #include "log.h"
 #include "net.h"
 #include "proxy_proto.h"
+#include "tls.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -998,7 +999,19 @@ enum srv_val {
 	SV_HEALTH,
 	SV_PROXY_MODE,
 	SV_PROXY_CHANGES,
+	SV_TLS_RESUMED,
+	SV_TLS_FULL,
 };
+
+/* Handshakes of our TLS connections to a server (`ssl`), 0 without. */
+static unsigned long srv_tls_count(const struct srv *s, int resumed)
+{
+	unsigned long r = 0, f = 0;
+
+	if (s->tls)
+		tls_client_stats(s->tls, &r, &f);
+	return resumed ? r : f;
+}
 
 static unsigned long long srv_value(const struct srv *s, enum srv_val v)
 {
@@ -1027,6 +1040,10 @@ static unsigned long long srv_value(const struct srv *s, enum srv_val v)
 		return srv_pp_mode(s) == SRV_PP_PROXY;
 	case SV_PROXY_CHANGES:
 		return ldu(&s->pp_mode_changes);
+	case SV_TLS_RESUMED:
+		return srv_tls_count(s, 1);
+	case SV_TLS_FULL:
+		return srv_tls_count(s, 0);
 	}
 	return 0;
 }
@@ -1105,6 +1122,10 @@ static void show_metrics(const struct gen *gen, struct adm_out *out)
 	           "client-ip auto: 1 when the server takes a PROXY header.", SV_PROXY_MODE);
 	srv_metric(gen, out, "server_proxy_mode_changes_total", "counter",
 	           "client-ip auto: changes of the detected PROXY mode.", SV_PROXY_CHANGES);
+	srv_metric(gen, out, "server_tls_resumed_total", "counter",
+	           "TLS handshakes to the server that resumed a session.", SV_TLS_RESUMED);
+	srv_metric(gen, out, "server_tls_full_total", "counter",
+	           "Full TLS handshakes to the server.", SV_TLS_FULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1293,7 +1314,9 @@ static int client_command(struct adm_client *c, const char *text, struct evbuffe
 static int client_line(struct adm_client *c, const char *line)
 {
 	struct evbuffer *wr = bufferevent_get_output(c->bev);
-	char cmd[ADM_LINE_MAX];
+	/* Room for the longest accepted line: a command is never cut short
+	 * (a cut `weight 100` would run as `weight 10`). */
+	char cmd[ADM_LINE_MAX + 1];
 
 	if (strlen(line) > ADM_LINE_MAX) {
 		evbuffer_add_printf(wr, "Command line too long.\n\n");

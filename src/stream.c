@@ -826,7 +826,12 @@ static void start_server_tls(struct stream *s)
 			return;
 		}
 	}
-	strm_server_sni(s, sni, sizeof(sni));
+	/* The HTTP loop expanded it while the request head was intact (a
+	 * sample such as req.hdr(host) reads it); a retry reuses it. */
+	if (s->http && s->req_sni)
+		snprintf(sni, sizeof(sni), "%s", s->req_sni);
+	else
+		strm_server_sni(s, sni, sizeof(sni));
 	ssl = tls_client_ssl_new(s->srv->tls, sni);
 	if (!ssl || SSL_set_fd(ssl, s->srvs.fd) != 1) {
 		SSL_free(ssl);
@@ -1114,6 +1119,7 @@ static void strm_destroy(struct stream *s)
 	free(s->pp_buf);
 	free(s->sni);
 	free(s->srv_sni);
+	free(s->req_sni);
 	free(s->auto_keep);
 	free(s->insp_buf);
 	free(s->hello_sni);
@@ -1443,7 +1449,7 @@ static int send_proxy_header(struct stream *s)
  * else v2 (what the probes use; HAProxy's accept-proxy takes both). */
 static int auto_pp_version(const struct srv *srv)
 {
-	return srv->conf->send_proxy == CFG_SEND_PROXY_V1 ? 1 : 2;
+	return srv->conf->send_proxy == CFG_SEND_PROXY_NONE ? 2 : (int)srv->conf->send_proxy;
 }
 
 /* Per-frontend path counters, once per connection. */
@@ -1991,9 +1997,7 @@ int strm_pp_version(const struct stream *s)
 		return s->pp_ver;
 	if (s->is_auto) /* the XFF path: PROXY only to a server that now needs it */
 		return srv_pp_mode(s->srv) == SRV_PP_PROXY ? auto_pp_version(s->srv) : 0;
-	return s->srv->conf->send_proxy == CFG_SEND_PROXY_V1   ? 1
-	       : s->srv->conf->send_proxy == CFG_SEND_PROXY_V2 ? 2
-							       : 0;
+	return (int)s->srv->conf->send_proxy; /* the enum's value is the version */
 }
 
 static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,

@@ -702,6 +702,8 @@ static int take_connection(struct stream *s, struct srv *srv)
 		return 0;
 	}
 	park_server(s); /* a kept connection to another server */
+	free(s->req_sni);
+	s->req_sni = srv->conf->ssl ? strdup(sni) : NULL;
 	h->sin.len = 0;
 	s->srv = srv;
 	s->attempts = 0;

@@ -21,7 +21,7 @@ cat "$D/apps.crt" "$D/apps.key" >"$D/router.pem"
 
 PAPI=$(free_port); POAUTH=$(free_port); P80=$(free_port); P443=$(free_port)
 PM=$(free_port); PI80=$(free_port); PI443=$(free_port)
-P6=$(free_port); PSNI=$(free_port); PBADCA=$(free_port); PBADHOST=$(free_port)
+PHS=$(free_port); P6=$(free_port); PSNI=$(free_port); PBADCA=$(free_port); PBADHOST=$(free_port)
 PPXY=$(free_port); PHF=$(free_port); PRES=$(free_port); PTK=$(free_port)
 for i in 1 2 3; do openssl rand 80 | openssl base64 -A; echo; done >"$D/ticket.keys"
 
@@ -83,6 +83,9 @@ frontend fe-sni
     default_backend be-sni
 backend be-sni
     server infra1 127.0.2.1:$PI443 ssl ca-file $D/ca.crt sni ssl_fc_sni
+listen host-sni
+    bind 127.0.0.1:$PHS ssl crt $D/cert.crt
+    server infra1 127.0.2.1:$PI443 ssl ca-file $D/ca.crt sni req.hdr(host)
 listen bad-ca
     bind 127.0.0.1:$PBADCA ssl crt $D/cert.crt
     retries 1
@@ -144,6 +147,13 @@ out=$($CURL --interface 127.0.0.5 --resolve "shop.apps.test:$PSNI:127.0.0.1" \
 	-H 'X-Forwarded-For: 6.6.6.6' "https://shop.apps.test:$PSNI/")
 echo "$out" | grep -q '^router=infra1 xff=127.0.0.5 n=1 sni=shop.apps.test ' || fail "sni: $out"
 ok "sni ssl_fc_sni forwards the client's SNI; one XFF with the client"
+# sni req.hdr(host), with a body in the same read as the head: the name is
+# taken while the head is whole, not from the buffer after it was consumed.
+head -c 3000 /dev/zero | tr '\0' 'b' >"$T_DIR/body.txt"
+out=$($CURL --resolve "shop.apps.test:$PHS:127.0.0.1" --data-binary @"$T_DIR/body.txt" \
+	-H 'Host: shop.apps.test' "https://shop.apps.test:$PHS/")
+echo "$out" | grep -q '^router=infra1 .* sni=shop.apps.test ' || fail "sni req.hdr(host) with a body: $out"
+ok "sni req.hdr(host) names the server connection from the request's Host, body or not"
 
 # 3. Verification failures fail closed: 503 and a log line.
 code=$($CURL -o /dev/null -w '%{http_code}' --resolve "x.apps.test:$PBADCA:127.0.0.1" \

@@ -587,6 +587,9 @@ START_TEST(metrics)
 	ck_assert_ptr_nonnull(strstr(ans, "\nppbridge_server_bytes_out_total{"));
 	ck_assert_ptr_nonnull(
 	    strstr(ans, "\nppbridge_server_weight{backend=\"be_pp\",server=\"r2\"} 3\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(ans, "\nppbridge_server_tls_full_total{backend=\"be_pp\",server=\"r1\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(ans, "# TYPE ppbridge_frontend_tls_resumed_total counter\n"));
 	/* every line is a comment or "name{labels} value" / "name value" */
 	for (const char *p = ans; *p;) {
 		const char *eol = strchr(p, '\n');
