@@ -72,6 +72,7 @@ struct be {
 				* BE_CHECK_PP_AUTO: per server, as detected */
 	struct be_ring_point *ring; /* hash-type consistent */
 	int nring;
+	atomic_uint state_changes; /* bumped by every change of a server's kept state */
 };
 
 int be_init(struct be *be, const struct cfg_proxy *conf);
@@ -93,6 +94,10 @@ struct srv *be_select(struct be *be, const struct sockaddr *client, const unsign
 /* The hash of a client address that `balance source` uses (port ignored,
  * IPv4-mapped IPv6 hashed as IPv4). */
 uint32_t be_hash_addr(const struct sockaddr *sa);
+
+/* A server's state worth keeping changed (UP/DOWN, maintenance, drain,
+ * weight, PROXY mode): the server-state file is written again. Any thread. */
+void srv_state_changed(struct srv *srv);
 
 /* Record a health-check outcome from the main thread; logs every UP/DOWN
  * transition once, with `reason`. */

@@ -259,7 +259,15 @@ enum cfg_client_ip {
 	CFG_CLIENT_IP_XFF,       /* terminate, X-Forwarded-For, re-encrypt */
 	CFG_CLIENT_IP_PROXY_V1,  /* L4 passthrough behind a PROXY v1 line */
 	CFG_CLIENT_IP_PROXY_V2,  /* L4 passthrough behind a PROXY v2 header */
-	CFG_CLIENT_IP_AUTO,      /* per server (not implemented yet) */
+	CFG_CLIENT_IP_AUTO,      /* per server, as each one's probes found it */
+};
+
+/* `load-server-state-from-file`: HAProxy's `global` and `none` (`local`,
+ * a file per backend, is refused). */
+enum cfg_srv_state_load {
+	CFG_SRV_STATE_UNSET = 0, /* not written: none, as HAProxy */
+	CFG_SRV_STATE_GLOBAL,    /* the global `server-state-file` */
+	CFG_SRV_STATE_NONE,
 };
 
 /* `http-reuse`: when may a request ride on an idle server connection that
@@ -359,6 +367,7 @@ struct cfg_proxy {
 	struct cfg_http_rule *http_rules; /* `http-request`, in order */
 	enum cfg_http_reuse http_reuse;
 	enum cfg_client_ip client_ip; /* `client-ip`, CFG_CLIENT_IP_UNSET when not written */
+	enum cfg_srv_state_load srv_state_load; /* `load-server-state-from-file` */
 };
 
 struct cfg_global {
@@ -391,6 +400,10 @@ struct cfg_global {
 	unsigned stats_timeout_ms;   /* idle interactive client; 0 = not written (10s) */
 	char *user;                  /* `user`/`uid`: drop to it after binding (name or number) */
 	char *client_ip_state;       /* `client-ip-state <file>`: runtime strategies kept here */
+	/* `server-state-file <file>` (joined to `server-state-base` by
+	 * cfg_finish() when relative): servers' runtime state kept here */
+	char *server_state_file;
+	char *server_state_base;
 	char *group;                 /* `group`/`gid` */
 };
 

@@ -48,6 +48,13 @@ struct fe_bind {
 	struct tls_bind *tls;
 };
 
+/* Where a frontend's client-IP strategy in force came from. */
+enum fe_cip_from {
+	FE_CIP_CONFIG = 0,     /* the configuration (written, or HAProxy's semantics) */
+	FE_CIP_RUNTIME,        /* `set frontend ... client-ip` (maybe before a reload) */
+	FE_CIP_STATE_FILE,     /* `client-ip-state`, read at start-up */
+};
+
 struct fe {
 	const struct cfg_proxy *conf;
 	struct be *be;
@@ -55,6 +62,7 @@ struct fe {
 	struct fe_bind *binds;
 	int nbinds;
 	atomic_int client_ip;    /* enum cfg_client_ip in force: config, derived, or runtime */
+	enum fe_cip_from cip_from; /* main thread only */
 	struct fe_counters ctr;
 };
 
@@ -82,6 +90,9 @@ int gen_config_client_ip(const struct cfg_proxy *fe);
 /* Make `st` the frontend's strategy (checks of its backends follow; a
  * backend shared by several frontends follows the most demanding one). */
 void gen_set_client_ip(struct gen *gen, struct fe *fe, int st);
+/* Can this frontend take strategy `st`? (xff needs mode http.) */
+int gen_client_ip_allowed(const struct fe *fe, int st);
+const char *gen_cip_from_name(enum fe_cip_from from);
 void gen_unref(struct gen *gen);
 
 #endif

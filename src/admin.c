@@ -18,6 +18,7 @@
 #include "log.h"
 #include "net.h"
 #include "proxy_proto.h"
+#include "state.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -496,6 +497,7 @@ static void set_maint(struct srv *s, int on)
 	if (ld(&s->maint) == on)
 		return;
 	atomic_store(&s->maint, on);
+	srv_state_changed(s);
 	if (on)
 		log_state_change(s, "is going DOWN for maintenance");
 	else
@@ -508,6 +510,7 @@ static void set_drain(struct srv *s, int on)
 	if (ld(&s->drain) == on)
 		return;
 	atomic_store(&s->drain, on);
+	srv_state_changed(s);
 	log_state_change(s, on ? "enters drain state" : "is UP/READY (leaving forced drain)");
 }
 
@@ -534,6 +537,8 @@ static int exec_set_weight(struct srv *s, const struct adm_cmd *cmd)
 	int w = cmd->weight_pct ? s->conf->weight * cmd->weight / 100 : cmd->weight;
 	int old = atomic_exchange(&s->weight, w);
 
+	if (old != w)
+		srv_state_changed(s);
 	if (old != w)
 		log_msg(LOG_NOTICE, "Server %s/%s weight changed from %d to %d.", s->be->conf->name,
 		        s->conf->name, old, w);
@@ -752,45 +757,16 @@ static void show_stat(const struct gen *gen, struct adm_out *out)
 /* ------------------------------------------------------------------ */
 /* show servers state: HAProxy's version 1 format */
 
-static void servers_state_line(const struct gen *gen, const struct srv *s, struct adm_out *out)
+static void emit_line(void *arg, const char *line)
 {
-	const struct cfg_server *c = s->conf;
-	char ip[64] = "-";
-	int admin = (ld(&s->maint) ? 0x01 : 0) | (ld(&s->drain) ? 0x08 : 0);
-	int chk_status = !c->check ? 1 : ld(&s->up) ? 6 : 8; /* INI, L4OK, L4CON */
-	int chk_result = !c->check ? 0 : ld(&s->up) ? 3 : 2; /* UNKNOWN, PASSED, FAILED */
-	struct sockaddr_storage tmp;
-	socklen_t tmplen;
-
-	if (c->addr.len)
-		net_format_ip((const struct sockaddr *)&c->addr.ss, ip, sizeof(ip));
-	adm_printf(out, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 %s %u - %d %u %s - 0 %s\n",
-	           proxy_id(gen, s->be->conf), s->be->conf->name, c->id, c->name, ip,
-	           ld(&s->up) ? 2 : 0, admin, srv_weight(s), c->weight, 0, chk_status, chk_result,
-	           s->health.health, c->check ? 6 : 0,
-	           net_parse_ip(c->host, &tmp, &tmplen) == 0 ? "-" : c->host, c->port, c->ssl,
-	           c->check_port, c->check_addr ? c->check_addr : "-",
-	           srv_pp_mode_name(srv_pp_mode(s)));
+	adm_printf(arg, "%s", line);
 }
 
 static int show_servers_state(const struct gen *gen, const struct adm_cmd *cmd, struct adm_out *out)
 {
 	if (cmd->backend[0] && !find_backend((struct gen *)gen, cmd->backend))
 		return err_answer(out, "Can't find backend.");
-	adm_printf(out,
-	           "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state "
-	           "srv_admin_state srv_uweight srv_iweight srv_time_since_last_change "
-	           "srv_check_status srv_check_result srv_check_health srv_check_state "
-	           "srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord "
-	           "srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port "
-	           "ppb_pp_mode\n");
-	for (int b = 0; b < gen->nbe; b++) {
-		const struct be *be = &gen->bes[b];
-		if (cmd->backend[0] && strcmp(cmd->backend, be->conf->name) != 0)
-			continue;
-		for (int i = 0; i < be->nsrv; i++)
-			servers_state_line(gen, &be->srvs[i], out);
-	}
+	state_servers_dump(gen, cmd->backend[0] ? cmd->backend : NULL, emit_line, out);
 	return 0;
 }
 
@@ -806,7 +782,7 @@ static const char *client_ip_strategy(const struct fe *fe)
 
 static void show_frontends(const struct gen *gen, struct adm_out *out)
 {
-	adm_printf(out, "# name mode backend binds client_ip\n");
+	adm_printf(out, "# name mode backend binds client_ip client_ip_from\n");
 	for (int i = 0; i < gen->nfe; i++) {
 		const struct fe *fe = &gen->fes[i];
 		adm_printf(out, "%s %s %s ", fe->conf->name, mode_name(fe->conf),
@@ -814,7 +790,7 @@ static void show_frontends(const struct gen *gen, struct adm_out *out)
 		for (const struct cfg_bind *b = fe->conf->binds; b; b = b->next)
 			adm_printf(out, "%s%s%s%s", b->text, b->ssl ? "(ssl)" : "",
 			           b->accept_proxy ? "(accept-proxy)" : "", b->next ? "," : "");
-		adm_printf(out, " %s\n", client_ip_strategy(fe));
+		adm_printf(out, " %s %s\n", client_ip_strategy(fe), gen_cip_from_name(fe->cip_from));
 	}
 }
 

@@ -18,6 +18,7 @@
 #include "detect.h"
 #include "probe.h"
 #include "proxy_proto.h"
+#include "state.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -58,6 +59,7 @@ static struct {
 	struct event_base *base;
 	struct gen *gen;
 	struct event *sig_term, *sig_int, *sig_usr1, *sig_hup, *stop_poll, *hard_stop;
+	struct event *state_timer; /* writes the server state file after changes */
 	int soft_stopping;
 } app;
 
@@ -416,14 +418,31 @@ static int setup_signals(void)
 
 static void free_events(void)
 {
-	struct event **evs[] = {&app.sig_term, &app.sig_int,   &app.sig_usr1,
-				&app.sig_hup,  &app.stop_poll, &app.hard_stop};
+	struct event **evs[] = {&app.sig_term,  &app.sig_int,   &app.sig_usr1,   &app.sig_hup,
+				&app.stop_poll, &app.hard_stop, &app.state_timer};
 
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		if (*evs[i])
 			event_free(*evs[i]);
 		*evs[i] = NULL;
 	}
+}
+
+/* ---- runtime state files ---- */
+
+static void on_state_timer(evutil_socket_t fd, short what, void *arg)
+{
+	state_tick(app.gen);
+}
+
+/* Server states change on any thread (checks, admin, the data path's
+ * PROXY detection); the file follows within a second. */
+static int start_state_timer(void)
+{
+	struct timeval tv = {1, 0};
+
+	app.state_timer = event_new(app.base, -1, EV_PERSIST, on_state_timer, NULL);
+	return app.state_timer && event_add(app.state_timer, &tv) == 0 ? 0 : -1;
 }
 
 /* ---- start and run ---- */
@@ -502,68 +521,6 @@ static struct fe *find_fe(struct gen *gen, const char *name)
 	return NULL;
 }
 
-/* The state file holds, per frontend switched at run time, the runtime
- * strategy and the one its configuration meant then: a later config that
- * says something else wins. Written whole, then renamed into place. */
-static void save_client_ip_state(struct gen *gen)
-{
-	const char *path = gen->cfg->global.client_ip_state;
-	char tmp[4096];
-	FILE *f;
-
-	if (!path)
-		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		log_msg(LOG_WARNING, "client-ip-state %s: %s", tmp, strerror(errno));
-		return;
-	}
-	fprintf(f, "# ppbridge runtime client-IP strategies: frontend runtime configured\n");
-	for (int i = 0; i < gen->nfe; i++) {
-		int now = atomic_load(&gen->fes[i].client_ip);
-		int conf = gen_config_client_ip(gen->fes[i].conf);
-		if (now != conf)
-			fprintf(f, "%s %s %s\n", gen->fes[i].conf->name, cfg_client_ip_name(now),
-				cfg_client_ip_name(conf));
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		log_msg(LOG_WARNING, "client-ip-state %s: %s", path, strerror(errno));
-}
-
-static void load_client_ip_state(struct gen *gen)
-{
-	const char *path = gen->cfg->global.client_ip_state;
-	char line[512], name[256], rt[32], was[32];
-	FILE *f;
-
-	if (!path || !(f = fopen(path, "r")))
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		struct fe *fe;
-		int r, w, conf;
-		if (line[0] == '#' || sscanf(line, "%255s %31s %31s", name, rt, was) != 3)
-			continue;
-		fe = find_fe(gen, name);
-		r = cfg_client_ip_parse(rt);
-		w = cfg_client_ip_parse(was);
-		if (!fe || r < 0 || w < 0)
-			continue;
-		conf = gen_config_client_ip(fe->conf);
-		if (conf != w) {
-			log_msg(LOG_NOTICE,
-				"frontend %s: the configuration now says client-ip %s; the runtime "
-				"choice %s is dropped (the configuration wins)",
-				name, cfg_client_ip_name(conf), rt);
-			continue;
-		}
-		gen_set_client_ip(gen, fe, r);
-		log_msg(LOG_NOTICE, "frontend %s: client-ip %s (runtime choice kept in %s)", name,
-			rt, path);
-	}
-	fclose(f);
-}
-
 int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
 {
 	struct fe *fe = app.gen ? find_fe(app.gen, frontend) : NULL;
@@ -579,9 +536,10 @@ int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
 	}
 	was = atomic_load(&fe->client_ip);
 	gen_set_client_ip(app.gen, fe, st);
+	fe->cip_from = FE_CIP_RUNTIME;
 	if (was != st)
 		atomic_fetch_add(&fe->ctr.switches, 1);
-	save_client_ip_state(app.gen);
+	state_save_client_ip(app.gen);
 	snprintf(msg, len, "frontend %s: client-ip %s -> %s (new connections; kept-alive ones "
 		 "move over after their current response)", frontend, cfg_client_ip_name(was),
 		 cfg_client_ip_name(st));
@@ -610,49 +568,6 @@ static void notify_reloading(void)
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 		 (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
 	sd_notify_msg(msg);
-}
-
-static struct be *find_be(struct gen *gen, const char *name)
-{
-	for (int i = 0; i < gen->nbe; i++)
-		if (strcmp(gen->bes[i].conf->name, name) == 0)
-			return &gen->bes[i];
-	return NULL;
-}
-
-/* A server that keeps its name and address keeps its runtime state:
- * UP/DOWN with the check counters (so a reload never sends traffic to a
- * dead server), maintenance, drain, a weight the admin changed, and
- * whether it takes PROXY (`client-ip auto`). */
-static void carry_server(const struct srv *old, struct srv *now)
-{
-	int top;
-
-	if (!net_addr_equal((const struct sockaddr *)&old->conf->addr.ss,
-			    (const struct sockaddr *)&now->conf->addr.ss))
-		return;
-	atomic_store(&now->up, atomic_load(&old->up));
-	atomic_store(&now->drain, atomic_load(&old->drain));
-	atomic_store(&now->pp_mode, atomic_load(&old->pp_mode));
-	if (!now->conf->disabled)
-		atomic_store(&now->maint, atomic_load(&old->maint));
-	if (atomic_load(&old->weight) != old->conf->weight)
-		atomic_store(&now->weight, atomic_load(&old->weight));
-	now->health.up = old->health.up;
-	top = now->health.rise + now->health.fall - 1;
-	now->health.health = old->health.up ? top : 0;
-}
-
-static void carry_state(struct gen *old, struct gen *now)
-{
-	for (int b = 0; b < now->nbe; b++) {
-		struct be *nb = &now->bes[b];
-		struct be *ob = find_be(old, nb->conf->name);
-		for (int i = 0; ob && i < nb->nsrv; i++)
-			for (int k = 0; k < ob->nsrv; k++)
-				if (strcmp(ob->srvs[k].conf->name, nb->srvs[i].conf->name) == 0)
-					carry_server(&ob->srvs[k], &nb->srvs[i]);
-	}
 }
 
 static int reload_fail(const char *why, char *msg, size_t len)
@@ -684,8 +599,7 @@ int app_reload(char *msg, size_t len)
 	gen = gen_new(cfg, err, sizeof(err)); /* certificates and CA files load here */
 	if (!gen)
 		return reload_fail(err, msg, len);
-	carry_state(app.gen, gen);
-	load_client_ip_state(gen);
+	state_carry(app.gen, gen);
 	if (workers_reload(gen, err, sizeof(err)) < 0) {
 		gen_unref(gen);
 		return reload_fail(err, msg, len);
@@ -696,6 +610,8 @@ int app_reload(char *msg, size_t len)
 	log_set_targets(gen->cfg->global.logs);
 	gen_unref(app.gen);
 	app.gen = gen;
+	state_save_client_ip(gen); /* the configuration may have dropped a runtime choice */
+	state_save_servers(gen);
 	snprintf(msg, len, "configuration reloaded: %d frontend%s, %d backend%s\n", gen->nfe,
 		 gen->nfe == 1 ? "" : "s", gen->nbe, gen->nbe == 1 ? "" : "s");
 	log_msg(LOG_NOTICE, "reload: %.*s; live connections finish on the previous one",
@@ -720,9 +636,9 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		log_msg(LOG_ALERT, "%s", err);
 		return 1;
 	}
-	load_client_ip_state(app.gen);
+	state_load(app.gen);
 	app.base = event_base_new();
-	if (!app.base || setup_signals() < 0) {
+	if (!app.base || setup_signals() < 0 || start_state_timer() < 0) {
 		log_msg(LOG_ALERT, "cannot set up the main event loop");
 		goto out;
 	}
@@ -762,6 +678,8 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 	workers_command(WORKER_CMD_HARD_STOP);
 	workers_join();
 	stop_checks(app.gen);
+	state_save_servers(app.gen);
+	state_save_client_ip(app.gen);
 	if (pidfile)
 		unlink(pidfile);
 	rc = 0;

@@ -96,6 +96,7 @@ int be_init(struct be *be, const struct cfg_proxy *conf)
 	be->conf = conf;
 	be->nsrv = conf->nservers;
 	atomic_init(&be->check_pp, -1);
+	atomic_init(&be->state_changes, 0);
 	if (be->nsrv > 0) {
 		be->srvs = calloc((size_t)be->nsrv, sizeof(*be->srvs));
 		if (!be->srvs)
@@ -280,6 +281,11 @@ static void count_usable(const struct be *be, int *active, int *backup)
 	}
 }
 
+void srv_state_changed(struct srv *srv)
+{
+	atomic_fetch_add_explicit(&srv->be->state_changes, 1, memory_order_relaxed);
+}
+
 void srv_check_result(struct srv *srv, int success, const char *reason)
 {
 	enum health_change change = health_report(&srv->health, success);
@@ -288,6 +294,7 @@ void srv_check_result(struct srv *srv, int success, const char *reason)
 	if (change == HEALTH_SAME)
 		return;
 	atomic_store(&srv->up, change == HEALTH_WENT_UP);
+	srv_state_changed(srv);
 	count_usable(srv->be, &active, &backup);
 	log_msg(change == HEALTH_WENT_UP ? LOG_NOTICE : LOG_ALERT,
 		"%sServer %s/%s is %s, reason: %s. %d active and %d backup servers left. "
@@ -316,6 +323,7 @@ int srv_set_pp_mode(struct srv *srv, enum srv_pp_mode mode, const char *why)
 	if (was == (int)mode)
 		return 0;
 	atomic_fetch_add(&srv->pp_mode_changes, 1);
+	srv_state_changed(srv);
 	log_msg(LOG_NOTICE,
 		"Server %s/%s: PROXY protocol %s (%s); new connections take the %s path. "
 		"Was: %s.",

@@ -1052,6 +1052,16 @@ static int g_client_ip_state(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+static int g_server_state_file(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a file path", &ps->cfg->global.server_state_file);
+}
+
+static int g_server_state_base(struct pstate *ps, int argc, char **argv)
+{
+	return kw_word(ps, argc, argv, "a directory", &ps->cfg->global.server_state_base);
+}
+
 /* `user`/`uid`, `group`/`gid`: whom to run as once the sockets are bound.
  * Names are looked up at start-up (not here: the parser does no I/O). */
 static int g_identity(struct pstate *ps, int argc, char **argv, char **slot, int numeric)
@@ -1119,6 +1129,8 @@ static const struct global_kw global_kws[] = {
     {"crt-base", g_crt_base},
     {"stats", g_stats},
     {"client-ip-state", g_client_ip_state},
+    {"server-state-file", g_server_state_file},
+    {"server-state-base", g_server_state_base},
     {"user", g_user},
     {"uid", g_user},
     {"group", g_group},
@@ -1386,6 +1398,7 @@ static void proxy_inherit(struct cfg_proxy *p, const struct cfg_proxy *def)
 	p->forwardfor = def->forwardfor;
 	p->forwardfor.header = xstrdup(def->forwardfor.header);
 	p->http_reuse = def->http_reuse;
+	p->srv_state_load = def->srv_state_load;
 	/* http-request rules stay with their section: HAProxy 2.6 does not
 	 * copy them from defaults. */
 	httpchk_clear_rules(&p->httpchk);
@@ -3046,6 +3059,25 @@ static int kw_http_reuse(struct pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+static int kw_load_server_state(struct pstate *ps, int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "global")) {
+		ps->cur->srv_state_load = CFG_SRV_STATE_GLOBAL;
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "none")) {
+		ps->cur->srv_state_load = CFG_SRV_STATE_NONE;
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "local")) {
+		ERR(ps, "'load-server-state-from-file local' is not supported: use 'global' with "
+			"'server-state-file' in the global section");
+		return -1;
+	}
+	ERR(ps, "'load-server-state-from-file' expects global or none");
+	return -1;
+}
+
 struct proxy_kw {
 	const char *kw;
 	unsigned caps;
@@ -3073,6 +3105,7 @@ static const struct proxy_kw proxy_kws[] = {
     {"client-ip", CAP_FE, kw_client_ip},
     {"http-request", CAP_FE | CAP_BE, kw_http_request},
     {"http-reuse", CAP_DEF | CAP_BE, kw_http_reuse},
+    {"load-server-state-from-file", CAP_DEF | CAP_BE, kw_load_server_state},
     {"reqidel", CAP_FE | CAP_BE, kw_reqdel},
     {"reqdel", CAP_FE | CAP_BE, kw_reqdel},
     {"reqirep", CAP_FE | CAP_BE, kw_reqrep},
@@ -3351,6 +3384,8 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->global.stats_socket);
 	free(cfg->global.user);
 	free(cfg->global.client_ip_state);
+	free(cfg->global.server_state_file);
+	free(cfg->global.server_state_base);
 	free(cfg->global.group);
 	free(cfg->global.stats_user);
 	free(cfg->global.stats_group);
@@ -3545,6 +3580,33 @@ static void warn_http_only(const struct cfg_proxy *p, struct cfg_msgs *msgs)
 		            sec_name(p->caps), p->name);
 }
 
+/* HAProxy's rule: a relative `server-state-file` lives in
+ * `server-state-base` when one is written, else where ppbridge runs. */
+static void finish_state_paths(struct cfg *cfg, struct cfg_msgs *msgs)
+{
+	struct cfg_global *g = &cfg->global;
+	const char *base = g->server_state_base;
+	char *joined;
+	size_t len;
+
+	for (const struct cfg_proxy *p = cfg->proxies; p && !g->server_state_file; p = p->next)
+		if (p->srv_state_load == CFG_SRV_STATE_GLOBAL) {
+			cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
+				    "backend '%s': 'load-server-state-from-file global' without a "
+				    "'server-state-file' in the global section: no state is kept",
+				    p->name);
+			break;
+		}
+	if (!g->server_state_file || g->server_state_file[0] == '/' || !base)
+		return;
+	len = strlen(base) + strlen(g->server_state_file) + 2;
+	joined = xcalloc(1, len);
+	snprintf(joined, len, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
+		 g->server_state_file);
+	free(g->server_state_file);
+	g->server_state_file = joined;
+}
+
 int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 {
 	int errors = msgs->errors, nfe = 0;
@@ -3565,6 +3627,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 	if (!nfe)
 		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "no frontend/listen defined");
 	finish_binds(cfg, msgs);
+	finish_state_paths(cfg, msgs);
 	if (!cfg->global.maxconn)
 		cfg->global.maxconn = CFG_DEFAULT_MAXCONN;
 	return msgs->errors > errors ? -1 : 0;

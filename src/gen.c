@@ -237,6 +237,18 @@ void gen_set_client_ip(struct gen *gen, struct fe *fe, int st)
 	update_check_pp(gen);
 }
 
+int gen_client_ip_allowed(const struct fe *fe, int st)
+{
+	return st != CFG_CLIENT_IP_XFF || fe->conf->mode == CFG_MODE_HTTP;
+}
+
+const char *gen_cip_from_name(enum fe_cip_from from)
+{
+	static const char *const names[] = {"config", "runtime", "state-file"};
+
+	return from <= FE_CIP_STATE_FILE ? names[from] : "?";
+}
+
 struct gen *gen_ref(struct gen *gen)
 {
 	atomic_fetch_add_explicit(&gen->refs, 1, memory_order_relaxed);

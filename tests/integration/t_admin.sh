@@ -201,8 +201,8 @@ fi
 ok "several commands a line; prompt keeps the connection with '> ' prompts"
 
 # ---- show frontends, show metrics ----
-adm "show frontends" | grep -qx "vip tcp vip 127.0.0.1:$PV none" || fail "show frontends: $(adm 'show frontends')"
-adm "show frontends" | grep -qx "web http be_web 127.0.0.1:$PH xff" || fail "show frontends: no xff"
+adm "show frontends" | grep -qx "vip tcp vip 127.0.0.1:$PV none config" || fail "show frontends: $(adm 'show frontends')"
+adm "show frontends" | grep -qx "web http be_web 127.0.0.1:$PH xff config" || fail "show frontends: no xff"
 adm "show metrics" >"$T_DIR/metrics.txt"
 grep -Eq '^ppbridge_frontend_connections_total\{frontend="vip"\} (2[4-9][0-9]|[3-9][0-9][0-9])$' "$T_DIR/metrics.txt" ||
 	fail "frontend connections counter: $(grep frontend_connections "$T_DIR/metrics.txt")"

@@ -531,9 +531,9 @@ START_TEST(frontends_backends)
 {
 	char *ans = run("show frontends", ADM_LEVEL_USER, 0);
 
-	ck_assert_str_eq(ans, "# name mode backend binds client_ip\n"
-	                      "fe_tcp tcp be_pp 127.0.0.1:8443 proxy-v2\n"
-	                      "fe_http http be_http 127.0.0.1:8080,127.0.0.1:8081 xff\n");
+	ck_assert_str_eq(ans, "# name mode backend binds client_ip client_ip_from\n"
+	                      "fe_tcp tcp be_pp 127.0.0.1:8443 proxy-v2 config\n"
+	                      "fe_http http be_http 127.0.0.1:8080,127.0.0.1:8081 xff config\n");
 	free(ans);
 	ans = run("show backend", ADM_LEVEL_USER, 0);
 	ck_assert_str_eq(ans, "# name\nbe_pp\nbe_http\n");
