@@ -40,6 +40,9 @@ struct fe_counters {
 	atomic_ullong switches;    /* runtime strategy changes */
 	atomic_ullong tls_handshakes; /* client TLS handshakes completed (bind ... ssl) */
 	atomic_ullong tls_resumed;    /* of which resumed a session */
+	/* Out of descriptors: accept() failed (EMFILE/ENFILE), or a server
+	 * connection could not get a socket (the client got 503 or a close). */
+	atomic_ullong fd_exhausted;
 };
 
 /* A bind and the TLS it terminates (NULL without `ssl`). */
@@ -61,6 +64,7 @@ struct fe {
 	struct be **use_bes;     /* the `use_backend` targets, in the rules' order */
 	struct fe_bind *binds;
 	int nbinds;
+	atomic_uint cur_conns;   /* live connections (frontend `maxconn` holds accepts at it) */
 	atomic_int client_ip;    /* enum cfg_client_ip in force: config, derived, or runtime */
 	enum fe_cip_from cip_from; /* main thread only */
 	struct fe_counters ctr;

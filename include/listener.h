@@ -19,7 +19,9 @@ struct lsn {
 	struct tls_bind *tls; /* `ssl` on this bind, else NULL */
 	int fd;
 	int reused;           /* prepared for a reload: the socket belongs to an old lsn */
-	struct event *ev; /* readable: connections to accept */
+	int full;             /* its frontend's maxconn is reached: not accepting */
+	struct event *ev;     /* readable: connections to accept */
+	int ev_on;
 };
 
 /* Open one socket per bind of every frontend for worker `w` (not yet
@@ -37,7 +39,15 @@ void lsn_close_list(struct lsn *list);
 
 /* Attach the sockets to w->base and start accepting. */
 int lsn_enable_all(struct worker *w);
-void lsn_pause(struct worker *w, int paused);
+/* Watch exactly the listeners that may accept now: not while the worker
+ * is at its maxconn share (w->paused) or out of descriptors
+ * (w->fd_starved), nor a listener whose frontend is at its maxconn; the
+ * connections wait in the kernel's backlog meanwhile, as HAProxy's do. */
+void lsn_update(struct worker *w);
+/* A stream of `w` ended: descriptors and frontend slots may be free again. */
+void lsn_stream_done(struct worker *w);
+/* The worker's retry timer: try the blocked listeners again. */
+void lsn_on_retry(int fd, short what, void *arg);
 void lsn_close_all(struct worker *w);
 
 #endif

@@ -8,6 +8,7 @@
 #ifndef PPB_LOG_H
 #define PPB_LOG_H
 
+#include <stdatomic.h>
 #include <syslog.h>
 
 struct cfg_log;
@@ -25,5 +26,17 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 void log_access(const struct cfg_log *targets, int use_global, const char *line);
 
 int log_debug_enabled(void);
+
+/* At most one line a second for one kind of event, from any thread: a
+ * flood (descriptor exhaustion, a write that keeps failing) must not
+ * become a flood of log lines. Zero-initialised. */
+struct log_gate {
+	atomic_llong next_ms;        /* monotonic ms before which lines are held */
+	atomic_ullong suppressed;    /* events held since the last line */
+};
+
+/* 1 when the caller may log now; then `*held` is how many events were not
+ * logged since the previous line (say so in the line). */
+int log_gate_pass(struct log_gate *gate, unsigned long long *held);
 
 #endif

@@ -45,6 +45,8 @@ struct worker {
 	atomic_uint nconns;   /* live streams (written by this thread) */
 	unsigned maxconn;     /* this thread's share of global maxconn */
 	int paused;           /* listeners disabled: maxconn reached */
+	int fd_starved;       /* listeners disabled: accept() ran out of descriptors */
+	struct event *accept_retry; /* tries blocked listeners again (listener.c) */
 	int stopping;
 	unsigned long long next_stream_id;
 };

@@ -634,6 +634,8 @@ static void stat_frontend(const struct gen *gen, const struct fe *fe, struct adm
 	memset(&r, 0, sizeof(r));
 	row_set(&r, "pxname", "%s", fe->conf->name);
 	row_set(&r, "svname", "FRONTEND");
+	row_set(&r, "scur", "%u", atomic_load_explicit((atomic_uint *)&fe->cur_conns,
+							memory_order_relaxed));
 	row_set(&r, "slim", "%u", fe->conf->maxconn ? fe->conf->maxconn : gen->cfg->global.maxconn);
 	row_set(&r, "stot", "%llu", ldu(&c->conns));
 	row_set(&r, "bin", "%llu", ldu(&c->bytes_in));
@@ -1080,6 +1082,9 @@ static void show_metrics(const struct gen *gen, struct adm_out *out)
 		  offsetof(struct fe_counters, tls_resumed));
 	fe_metric(gen, out, "frontend_client_ip_switches_total",
 		  "Runtime client-ip strategy changes.", offsetof(struct fe_counters, switches));
+	fe_metric(gen, out, "frontend_descriptor_shortages_total",
+		  "Out of descriptors: accept paused, or a server connection refused (503/close).",
+		  offsetof(struct fe_counters, fd_exhausted));
 	srv_metric(gen, out, "server_up", "gauge", "Health: 1 UP, 0 DOWN.", SV_UP);
 	srv_metric(gen, out, "server_maint", "gauge", "1 in maintenance.", SV_MAINT);
 	srv_metric(gen, out, "server_drain", "gauge", "1 draining.", SV_DRAIN);

@@ -236,25 +236,39 @@ static struct cfg *load_config(const struct app_opts *o, char *sink, size_t sink
 	return cfg;
 }
 
-static void raise_nofile(unsigned maxconn)
+/* Raise the soft open-file limit to what maxconn needs (two descriptors a
+ * connection plus a reserve); where the hard limit forbids it, lower
+ * maxconn to what fits, with a warning, as HAProxy does: a maxconn the
+ * process cannot honour would fail at EMFILE instead of queueing in the
+ * kernel's backlog. */
+static void fit_maxconn_to_nofile(struct cfg_global *g)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)maxconn * 2 + APP_FD_RESERVE;
+	rlim_t want = (rlim_t)g->maxconn * 2 + APP_FD_RESERVE;
+	rlim_t reserve;
+	unsigned fit;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
 		return;
-	rl.rlim_cur = want;
-	if (rl.rlim_max < want)
-		rl.rlim_max = want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-		log_msg(LOG_WARNING,
-			"cannot raise the open-file limit to %llu for maxconn %u (now %llu): "
-			"connections beyond it will be refused",
-			(unsigned long long)want, maxconn, (unsigned long long)rl.rlim_cur);
+	if (want > rl.rlim_max) {
+		struct rlimit more = {want, want}; /* works with CAP_SYS_RESOURCE */
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			return;
 	}
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur >= want)
+		return;
+	reserve = rl.rlim_cur / 4 < APP_FD_RESERVE ? rl.rlim_cur / 4 : APP_FD_RESERVE;
+	fit = (unsigned)((rl.rlim_cur - reserve) / 2);
+	if (fit < 1)
+		fit = 1;
+	log_msg(LOG_WARNING,
+		"maxconn %u needs %llu descriptors but the open-file limit is %llu: maxconn "
+		"lowered to %u (raise LimitNOFILE= or ulimit -n)",
+		g->maxconn, (unsigned long long)want, (unsigned long long)rl.rlim_cur, fit);
+	g->maxconn = fit;
 }
 
 /* systemd's readiness protocol without libsystemd: one datagram. */
@@ -629,7 +643,9 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 
 	if (cfg->global.daemon && getenv("INVOCATION_ID"))
 		log_msg(LOG_NOTICE, "'daemon' ignored: running under systemd in the foreground");
-	raise_nofile(cfg->global.maxconn ? cfg->global.maxconn : CFG_DEFAULT_MAXCONN);
+	if (!cfg->global.maxconn)
+		cfg->global.maxconn = CFG_DEFAULT_MAXCONN;
+	fit_maxconn_to_nofile(&cfg->global);
 	log_set_targets(cfg->global.logs);
 	app.gen = gen_new(cfg, err, sizeof(err));
 	if (!app.gen) {

@@ -684,6 +684,23 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* ppbridge itself is out of descriptors: the server did nothing wrong,
+ * so this round counts neither way (a full process must not take every
+ * server DOWN); the next round tries again. */
+static int no_descriptor(struct chk *chk, int err)
+{
+	static struct log_gate gate;
+	unsigned long long held;
+
+	if (err != EMFILE && err != ENFILE)
+		return 0;
+	if (log_gate_pass(&gate, &held))
+		log_msg(LOG_WARNING, "check %s: no descriptor (%s): round skipped, not counted "
+			"(%llu more since the last line)", chk->name, strerror(err), held);
+	set_phase(chk, CHK_PHASE_IDLE);
+	return 1;
+}
+
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct chk *chk = arg;
@@ -703,7 +720,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	/* Refusals and completions come back through event_cb (deferred);
 	 * only a local failure (no route, no descriptor) returns -1 here. */
 	if (bufferevent_socket_connect(chk->bev, (struct sockaddr *)&chk->target,
-	                               (int)chk->target_len) < 0)
+	                               (int)chk->target_len) < 0 &&
+	    !no_descriptor(chk, errno))
 		finishf(chk, 0, "Layer4 connection problem: %s", strerror(errno));
 }
 

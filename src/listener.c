@@ -24,6 +24,45 @@
  * burst of new connections must not starve the I/O of established ones. */
 #define LSN_MAX_ACCEPT 16
 
+/* Blocked listeners are tried again this often when no stream of this
+ * worker ends meanwhile (another thread's may have freed what they wait for). */
+#define LSN_RETRY_MS 100
+
+static struct log_gate emfile_gate;
+
+static int fe_has_room(const struct fe *fe)
+{
+	unsigned max = fe->conf->maxconn;
+
+	return !max || atomic_load_explicit(&fe->cur_conns, memory_order_relaxed) < max;
+}
+
+static void retry_later(struct worker *w)
+{
+	struct timeval tv = {0, LSN_RETRY_MS * 1000};
+
+	if (!evtimer_pending(w->accept_retry, NULL))
+		evtimer_add(w->accept_retry, &tv);
+}
+
+/* accept() said EMFILE/ENFILE: a listener left readable would wake the
+ * loop again at once and spin. Stop accepting until a descriptor frees
+ * (a stream ends) or the retry timer fires. */
+static void out_of_descriptors(struct lsn *l, int err)
+{
+	struct worker *w = l->w;
+	unsigned long long held;
+
+	atomic_fetch_add(&l->fe->ctr.fd_exhausted, 1);
+	if (log_gate_pass(&emfile_gate, &held))
+		log_msg(LOG_ERR, "frontend %s: accept on %s: %s; accepting paused until a "
+			"descriptor frees (%llu more since the last line)", l->fe->conf->name,
+			l->bind->text, strerror(err), held);
+	w->fd_starved = 1;
+	lsn_update(w);
+	retry_later(w);
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct lsn *l = arg;
@@ -31,11 +70,19 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
 	for (int i = 0; i < LSN_MAX_ACCEPT && !l->w->paused; i++) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
-		int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd;
+		if (!fe_has_room(l->fe)) {
+			l->full = 1;
+			lsn_update(l->w);
+			retry_later(l->w);
+			return;
+		}
+		fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-			    errno != ECONNABORTED)
-				/* EMFILE/ENFILE: out of descriptors; the next wake-up retries. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				out_of_descriptors(l, errno);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+				 errno != ECONNABORTED)
 				log_msg(LOG_ERR, "frontend %s: accept on %s failed: %s",
 					l->fe->conf->name, l->bind->text, strerror(errno));
 			return;
@@ -137,34 +184,78 @@ int lsn_swap(struct worker *w, struct lsn *next)
 	}
 	w->lsns = next;
 	lsn_close_list(old);
-	return w->paused || w->stopping ? 0 : lsn_enable_all(w);
+	lsn_update(w);
+	return 0;
+}
+
+static int lsn_wanted(const struct lsn *l)
+{
+	const struct worker *w = l->w;
+
+	return !w->paused && !w->fd_starved && !w->stopping && !l->full;
+}
+
+void lsn_update(struct worker *w)
+{
+	for (struct lsn *l = w->lsns; l; l = l->next) {
+		int want = lsn_wanted(l);
+		if (!l->ev && want) {
+			l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST, on_accept, l);
+			if (!l->ev) {
+				log_msg(LOG_ERR, "worker %d: cannot watch %s", w->id, l->bind->text);
+				continue;
+			}
+		}
+		if (want && !l->ev_on && event_add(l->ev, NULL) == 0)
+			l->ev_on = 1;
+		else if (!want && l->ev_on) {
+			event_del(l->ev);
+			l->ev_on = 0;
+		}
+	}
 }
 
 int lsn_enable_all(struct worker *w)
 {
-	for (struct lsn *l = w->lsns; l; l = l->next) {
-		if (l->ev)
-			continue;
-		l->ev = event_new(w->base, l->fd, EV_READ | EV_PERSIST, on_accept, l);
-		if (!l->ev || event_add(l->ev, NULL) != 0)
+	lsn_update(w);
+	for (struct lsn *l = w->lsns; l; l = l->next)
+		if (lsn_wanted(l) && !l->ev_on)
 			return -1;
-	}
 	return 0;
 }
 
-void lsn_pause(struct worker *w, int paused)
+/* Descriptors freed, frontend slots freed: accept again where possible;
+ * a listener still full waits for the next stream end or retry. */
+static void unblock(struct worker *w)
 {
+	int still_full = 0;
+
+	w->fd_starved = 0;
 	for (struct lsn *l = w->lsns; l; l = l->next) {
-		if (!l->ev)
-			continue;
-		if (paused)
-			event_del(l->ev);
-		else
-			event_add(l->ev, NULL);
+		if (l->full && fe_has_room(l->fe))
+			l->full = 0;
+		still_full |= l->full;
 	}
-	/* A reload while paused leaves the new listeners without events. */
-	if (!paused && lsn_enable_all(w) < 0)
-		log_msg(LOG_ERR, "worker %d: cannot watch a listening socket again", w->id);
+	lsn_update(w);
+	if (still_full)
+		retry_later(w);
+}
+
+void lsn_stream_done(struct worker *w)
+{
+	if (w->fd_starved)
+		unblock(w);
+	else
+		for (struct lsn *l = w->lsns; l; l = l->next)
+			if (l->full) {
+				unblock(w);
+				return;
+			}
+}
+
+void lsn_on_retry(int fd, short what, void *arg)
+{
+	unblock(arg);
 }
 
 void lsn_close_all(struct worker *w)

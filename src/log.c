@@ -229,3 +229,19 @@ void log_access(const struct cfg_log *targets, int use_global, const char *line)
 			emit(&t, LOG_INFO, line);
 	}
 }
+
+int log_gate_pass(struct log_gate *gate, unsigned long long *held)
+{
+	struct timespec ts;
+	long long now, next;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	next = atomic_load_explicit(&gate->next_ms, memory_order_relaxed);
+	if (now < next || !atomic_compare_exchange_strong(&gate->next_ms, &next, now + 1000)) {
+		atomic_fetch_add_explicit(&gate->suppressed, 1, memory_order_relaxed);
+		return 0;
+	}
+	*held = atomic_exchange(&gate->suppressed, 0);
+	return 1;
+}

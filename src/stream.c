@@ -738,8 +738,12 @@ static void set_keepalive(int fd, unsigned options, unsigned side_opt)
 		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 }
 
+/* start_connect(): no socket to be had - ppbridge's shortage, not the server's. */
+#define STRM_CONNECT_NO_FD (-2)
+
 /* A non-blocking connect; completion (or the connect timeout) arrives
- * as the server's write event. Returns -1 on an immediate failure. */
+ * as the server's write event. Returns -1 on an immediate failure of the
+ * connect, STRM_CONNECT_NO_FD when socket() itself failed. */
 static int start_connect(struct stream *s, const struct cfg_server *sc)
 {
 	unsigned ms = cfg_timeout_connect(s->be->conf);
@@ -747,7 +751,7 @@ static int start_connect(struct stream *s, const struct cfg_server *sc)
 	int fd = socket(sc->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		return -1;
+		return STRM_CONNECT_NO_FD;
 	s->srvs.fd = fd;
 	set_nodelay(fd);
 	set_keepalive(fd, s->be->conf->options, CFG_OPT_SRVTCPKA);
@@ -766,6 +770,27 @@ static int start_connect(struct stream *s, const struct cfg_server *sc)
 static enum strm_path choose_path(const struct stream *s)
 {
 	return s->http ? STRM_PATH_HTTP : STRM_PATH_RELAY;
+}
+
+/* EMFILE/ENFILE on the server side: the server is not at fault (no
+ * failure counted, no retry elsewhere that would fail the same way); the
+ * client gets a 503 (mode http) or a close, term "RC" as HAProxy. */
+static void no_descriptor(struct stream *s, int err)
+{
+	static struct log_gate gate;
+	unsigned long long held;
+
+	strm_release_srv(s);
+	atomic_fetch_add(&s->fe->ctr.fd_exhausted, 1);
+	if (log_gate_pass(&gate, &held))
+		log_msg(LOG_ERR, "frontend %s: no socket for a connection to %s/%s (%s): %s stream "
+			"%llu (%llu more since the last line)", s->fe->conf->name, s->be->conf->name,
+			s->srv->conf->name, strerror(err), s->http ? "503 to" : "closing", s->id,
+			held);
+	if (s->http && http_connect_failed(s, 'R'))
+		return;
+	strm_set_term(s, 'R', 'C');
+	strm_close(s);
 }
 
 void strm_connect_next(struct stream *s)
@@ -789,11 +814,17 @@ void strm_connect_next(struct stream *s)
 	atomic_fetch_add(&srv->cur_conns, 1);
 	s->srv_held = 1;
 	atomic_fetch_add(&srv->total_conns, 1);
-	if (start_connect(s, srv->conf) < 0) {
+	switch (start_connect(s, srv->conf)) {
+	case 0:
+		strm_update_interest(s);
+		return;
+	case STRM_CONNECT_NO_FD:
+		no_descriptor(s, errno);
+		return;
+	default:
 		srv_attempt_failed(s, 'S');
 		return;
 	}
-	strm_update_interest(s);
 }
 
 static int send_proxy_header(struct stream *s);
@@ -1106,6 +1137,7 @@ static void strm_destroy(struct stream *s)
 	}
 	atomic_fetch_add(&s->fe->ctr.bytes_in, s->cli.bytes_read);
 	atomic_fetch_add(&s->fe->ctr.bytes_out, s->srvs.bytes_read);
+	atomic_fetch_sub(&s->fe->cur_conns, 1);
 	if (!s->http)
 		strm_log(s);
 	http_free(s);
@@ -2013,6 +2045,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 		return NULL;
 	}
 	worker_stream_started(w);
+	atomic_fetch_add(&fe->cur_conns, 1);
 	s->busy = 1; /* released at the end of strm_accept */
 	s->next = w->streams;
 	if (s->next)

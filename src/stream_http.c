@@ -1523,6 +1523,7 @@ int http_connect_failed(struct stream *s, char cause)
 {
 	const char *why = cause == 's'   ? "connect timeout"
 			  : cause == 'N' ? "no server available"
+			  : cause == 'R' ? "out of descriptors"
 					 : "no server accepted the connection";
 
 	http_fail(s, 503, why, cause == 'N' ? 'S' : cause, 'C');

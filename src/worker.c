@@ -96,7 +96,8 @@ static int worker_init(struct worker *w, int id, struct gen *gen, unsigned maxco
 		return -1;
 	}
 	w->wake = event_new(w->base, -1, 0, on_wake, w);
-	if (!w->wake) {
+	w->accept_retry = evtimer_new(w->base, lsn_on_retry, w);
+	if (!w->wake || !w->accept_retry) {
 		snprintf(err, errlen, "cannot create an event");
 		return -1;
 	}
@@ -119,6 +120,8 @@ static void worker_free(struct worker *w)
 	strm_pool_flush(w);
 	if (w->wake)
 		event_free(w->wake);
+	if (w->accept_retry)
+		event_free(w->accept_retry);
 	if (w->base)
 		event_base_free(w->base);
 	gen_unref(w->gen);
@@ -226,7 +229,7 @@ void worker_stream_started(struct worker *w)
 
 	if (!w->paused && now >= w->maxconn) {
 		w->paused = 1;
-		lsn_pause(w, 1);
+		lsn_update(w);
 		log_msg(LOG_WARNING, "thread %d: maxconn share %u reached, pausing accepts", w->id,
 			w->maxconn);
 	}
@@ -238,8 +241,9 @@ void worker_stream_done(struct worker *w)
 
 	if (w->paused && now < w->maxconn) {
 		w->paused = 0;
-		lsn_pause(w, 0);
+		lsn_update(w);
 	}
+	lsn_stream_done(w);
 	if (w->stopping && now == 0)
 		event_base_loopbreak(w->base);
 }
