@@ -1329,6 +1329,30 @@ static size_t pp_limit(const struct stream *s)
 	return max ? max : PP_DEFAULT_MAX_HEADER;
 }
 
+static unsigned client_hs_ms(const struct stream *s)
+{
+	unsigned ms = s->fe->conf->timeout.client_hs;
+
+	return ms ? ms : CFG_DEFAULT_TIMEOUT_CLIENT_HS;
+}
+
+/* `timeout client-hs` bounds the whole header, from accept: a persistent
+ * event's timeout would start again at every byte, and a client sending
+ * one byte a second would never time out. Returns 0 when it is over. */
+static int proxy_rearm(struct stream *s)
+{
+	long left = (long)client_hs_ms(s) - strm_ms_since(&s->mono_accept);
+	struct timeval tv;
+
+	if (left <= 0)
+		return 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	event_add(s->cli.rev, &tv);
+	s->cli.rev_on = 1;
+	return 1;
+}
+
 /* Read what the header may need (never more than the limit), decode, and
  * keep the bytes after it for the server. */
 static void proxy_read(struct stream *s)
@@ -1357,6 +1381,8 @@ static void proxy_read(struct stream *s)
 	case PP_NEED_MORE:
 		if (s->pp_len >= max)
 			proxy_refuse(s, PP_ERR_TOO_LARGE);
+		else if (!proxy_rearm(s))
+			proxy_failed(s, EV_TIMEOUT);
 		return;
 	case PP_ERROR:
 		proxy_refuse(s, err);
@@ -2098,12 +2124,8 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	s->tick_ms = tick_for(s);
 	arm_timer(s);
 	if (s->expect_proxy) {
-		unsigned ms = s->fe->conf->timeout.client_hs ? s->fe->conf->timeout.client_hs
-							      : CFG_DEFAULT_TIMEOUT_CLIENT_HS;
-		struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 		strm_set_state(s, STRM_ST_PROXY_WAIT);
-		event_add(s->cli.rev, &tv);
-		s->cli.rev_on = 1;
+		proxy_rearm(s);
 		return s;
 	}
 	client_begin(s, NULL, 0);
