@@ -310,6 +310,8 @@ static unsigned tick_for(const struct stream *s)
 		t = srv_t;
 	if (tunnel && tunnel < t)
 		t = tunnel;
+	if (s->tls_bind && s->fe->conf->timeout.client_hs && s->fe->conf->timeout.client_hs < t)
+		t = s->fe->conf->timeout.client_hs; /* the handshake's bound is checked per tick */
 	if (s->http) {
 		unsigned hr = s->fe->conf->timeout.http_request;
 		unsigned ka = s->fe->conf->timeout.http_keep_alive;
