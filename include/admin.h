@@ -15,16 +15,11 @@
 
 #include <stddef.h>
 
+#include "cfg.h" /* enum adm_level: `stats socket ... level` is configuration */
+
 struct cfg_global;
 struct event_base;
 struct gen;
-
-/* Access levels of `stats socket ... level`, lowest first. */
-enum adm_level {
-	ADM_LEVEL_USER = 0, /* show only */
-	ADM_LEVEL_OPERATOR, /* + enable/disable/set server (HAProxy 2.6's default) */
-	ADM_LEVEL_ADMIN,    /* + reload */
-};
 
 enum adm_kind {
 	ADM_CMD_NONE = 0, /* an empty command: no answer */

@@ -370,6 +370,14 @@ struct cfg_proxy {
 	enum cfg_srv_state_load srv_state_load; /* `load-server-state-from-file` */
 };
 
+/* Access levels of `stats socket ... level`, lowest first (the admin
+ * socket enforces them; the configuration names them). */
+enum adm_level {
+	ADM_LEVEL_USER = 0, /* show only */
+	ADM_LEVEL_OPERATOR, /* + enable/disable/set server (HAProxy 2.6's default) */
+	ADM_LEVEL_ADMIN,    /* + reload */
+};
+
 struct cfg_global {
 	unsigned maxconn;  /* cfg_finish() fills CFG_DEFAULT_MAXCONN when not written */
 	int nbthread;      /* 0 = not written: the daemon picks */
@@ -395,7 +403,7 @@ struct cfg_global {
 	/* `stats socket <path> [mode <octal>] [level L] [user U] [group G]`, `stats timeout` */
 	char *stats_socket;          /* NULL: no admin socket */
 	unsigned stats_mode;         /* permission bits; 0600 when not written */
-	int stats_level;             /* enum adm_level (admin.h); operator when not written */
+	enum adm_level stats_level;  /* operator when not written */
 	char *stats_user, *stats_group; /* owner of the socket file; NULL = unchanged */
 	unsigned stats_timeout_ms;   /* idle interactive client; 0 = not written (10s) */
 	char *user;                  /* `user`/`uid`: drop to it after binding (name or number) */

@@ -1469,7 +1469,7 @@ int adm_start(struct event_base *base, const struct cfg_global *g, char *err, si
 	if (fd < 0)
 		return -1;
 	adm.base = base;
-	adm.level = (enum adm_level)g->stats_level;
+	adm.level = g->stats_level;
 	adm.timeout_ms = g->stats_timeout_ms ? g->stats_timeout_ms : ADM_DEFAULT_TIMEOUT_MS;
 	adm.path = strdup(g->stats_socket);
 	adm.lsn = evconnlistener_new(base, on_accept, NULL, LEV_OPT_CLOSE_ON_FREE, -1, fd);

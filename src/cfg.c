@@ -18,7 +18,6 @@
 #include "cfg.h"
 
 #include "acl.h"
-#include "admin.h"
 #include "proxy_proto.h"
 #include "net.h"
 #include "sample.h"
@@ -988,7 +987,7 @@ static int stats_socket_opt(struct pstate *ps, const char *opt, const char *val)
 			    val);
 			return -1;
 		}
-		g->stats_level = lv;
+		g->stats_level = (enum adm_level)lv;
 	} else if (!strcmp(opt, "user")) {
 		set_str(&g->stats_user, val);
 	} else if (!strcmp(opt, "group")) {
