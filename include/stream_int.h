@@ -12,7 +12,9 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "cfg.h"
 #include "http1.h"
+#include "path.h"
 #include "proxy_proto.h"
 
 struct be;
@@ -41,14 +43,6 @@ enum strm_state {
 	STRM_ST_HTTP_REQ,    /* waiting for / reading a request head */
 	STRM_ST_HTTP_XFER,   /* a request and its response in flight */
 	STRM_ST_CLOSED,
-};
-
-/* How the client's bytes reach the server. Decided after the server is
- * chosen: the L4 relay (with or without a PROXY header), or the HTTP
- * request loop. TLS termination comes next. */
-enum strm_path {
-	STRM_PATH_RELAY = 0,
-	STRM_PATH_HTTP,
 };
 
 struct strm_side {
@@ -136,7 +130,8 @@ struct stream {
 	struct be *be;
 	struct srv *srv;
 	enum strm_state state;
-	enum strm_path path;
+	enum strm_path path;    /* how the client's address reaches the server: strm_set_path() */
+	enum cfg_client_ip strategy; /* the frontend's strategy at accept */
 	struct strm_side cli;
 	struct strm_side srvs;
 	struct sockaddr_storage cli_addr; /* the client: socket peer, or PROXY source */
@@ -157,25 +152,18 @@ struct stream {
 	struct event *timer;
 	unsigned tick_ms;
 	char term[3];      /* HAProxy-like termination state, e.g. "--", "SC" */
-	struct strm_http *http; /* mode http only */
+	struct strm_http *http; /* exactly on the XFF path (path.h) */
 	int busy;               /* event callbacks running on it: freed when 0 and closed */
 	struct srv *presel;     /* the server the HTTP loop chose for the next connect */
-	struct tls_bind *tls_bind; /* `bind ... ssl`: terminate TLS with this */
+	struct tls_bind *bind_tls; /* `bind ... ssl`: the TLS a terminating path uses */
 	char *sni;              /* the client's SNI (ssl_fc_sni), or NULL */
 	char *srv_sni;          /* the SNI of the current TLS server connection */
 	char *req_sni;          /* HTTP: the SNI expanded when the request head was whole,
 				 * for the connection it opens (the head is consumed by
 				 * the time the connect completes) */
 	struct timespec hs_start; /* when the current TLS handshake began */
-	int strategy;           /* the frontend's client-IP strategy at accept */
-	int want_http;          /* this connection takes the HTTP loop */
-	int srv_plain;          /* ignore the servers' `ssl` (PROXY passthrough) */
-	int pp_set;             /* pp_ver overrides the servers' send-proxy */
-	int pp_ver;
 	int conn_pp;            /* PROXY version sent on the current server connection */
 	/* `client-ip auto`: the path follows the chosen server's detected mode. */
-	int is_auto;
-	struct tls_bind *auto_tls; /* the bind's TLS, for a passthrough that falls back */
 	int auto_watch;         /* PROXY passthrough: no server byte yet, client bytes kept */
 	uint8_t *auto_keep;     /* the client's bytes so far (ClientHello, request) */
 	size_t auto_keep_len;
@@ -184,7 +172,6 @@ struct stream {
 	int path_counted;       /* counted in the frontend's path counters */
 	/* Reading the ClientHello before termination. */
 	int inspected;
-	int bind_ssl;           /* the client came in on a `bind ... ssl` */
 	uint8_t *insp_buf;
 	size_t insp_len;
 	char *hello_sni;        /* req.ssl_sni: the ClientHello's server name, or NULL */
@@ -195,7 +182,20 @@ struct stream {
  * post-quantum key shares is about 1.8 KB; a request head fits too). */
 #define STRM_AUTO_KEEP_MAX 16384
 
+/* `client-ip auto` decides each connection's path by its server. */
+static inline int strm_auto(const struct stream *s)
+{
+	return s->strategy == CFG_CLIENT_IP_AUTO;
+}
+
 /* stream.c */
+/* The one place a stream's path changes; the HTTP transaction exists
+ * exactly on the XFF path, and the path counters follow once counted.
+ * Returns -1 when the transaction cannot be allocated. */
+int strm_set_path(struct stream *s, enum strm_path path);
+/* The TLS to terminate with the client: the bind's, on a path that
+ * terminates; NULL for a passthrough (or a bind without `ssl`). */
+struct tls_bind *strm_cli_tls(const struct stream *s);
 /* `client-ip auto` on the XFF path: a server connection that failed before
  * the server sent a byte says the server's mode changed. Flips it (once
  * per stream) and returns 1 when the caller should retry the other way. */

@@ -113,14 +113,14 @@ void strm_set_state(struct stream *s, enum strm_state next)
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
 		     s->state == STRM_ST_INSPECT ||
 		     ((s->state == STRM_ST_ESTABLISHED || s->state == STRM_ST_CONNECTING) &&
-		      s->is_auto);
+		      strm_auto(s));
 		break;
 	case STRM_ST_CONNECTING:
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
 		     s->state == STRM_ST_INSPECT ||
 		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
 		     s->state == STRM_ST_HTTP_REQ ||
-		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
+		     (s->state == STRM_ST_ESTABLISHED && strm_auto(s));
 		break;
 	case STRM_ST_ESTABLISHED:
 		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_XFER;
@@ -130,7 +130,7 @@ void strm_set_state(struct stream *s, enum strm_state next)
 		     s->state == STRM_ST_INSPECT ||
 		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
 		     s->state == STRM_ST_HTTP_XFER ||
-		     (s->state == STRM_ST_ESTABLISHED && s->is_auto);
+		     (s->state == STRM_ST_ESTABLISHED && strm_auto(s));
 		break;
 	case STRM_ST_HTTP_XFER:
 		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_REQ;
@@ -310,9 +310,9 @@ static unsigned tick_for(const struct stream *s)
 		t = srv_t;
 	if (tunnel && tunnel < t)
 		t = tunnel;
-	if (s->tls_bind && s->fe->conf->timeout.client_hs && s->fe->conf->timeout.client_hs < t)
+	if (s->bind_tls && s->fe->conf->timeout.client_hs && s->fe->conf->timeout.client_hs < t)
 		t = s->fe->conf->timeout.client_hs; /* the handshake's bound is checked per tick */
-	if (s->http) {
+	if (s->fe->conf->mode == CFG_MODE_HTTP) { /* auto decides the path later */
 		unsigned hr = s->fe->conf->timeout.http_request;
 		unsigned ka = s->fe->conf->timeout.http_keep_alive;
 		if (hr && hr < t)
@@ -767,13 +767,6 @@ static int start_connect(struct stream *s, const struct cfg_server *sc)
 	return 0;
 }
 
-/* Which path a connection takes is decided here, per connection, once the
- * server is known: today the L4 relay; the toggle will add more. */
-static enum strm_path choose_path(const struct stream *s)
-{
-	return s->http ? STRM_PATH_HTTP : STRM_PATH_RELAY;
-}
-
 /* EMFILE/ENFILE on the server side: the server is not at fault (no
  * failure counted, no retry elsewhere that would fail the same way); the
  * client gets a 503 (mode http) or a close, term "RC" as HAProxy. */
@@ -810,7 +803,6 @@ void strm_connect_next(struct stream *s)
 		return;
 	}
 	s->srv = srv;
-	s->path = choose_path(s);
 	s->attempts++;
 	strm_set_state(s, STRM_ST_CONNECTING);
 	atomic_fetch_add(&srv->cur_conns, 1);
@@ -937,7 +929,7 @@ static void on_connected(struct stream *s)
 	unsigned long long before = s->srvs.bytes_written;
 	size_t hdr = s->srvs.q_len;
 
-	if (s->srv->conf->ssl && s->srv->tls && !s->srv_plain) {
+	if (s->srv->conf->ssl && s->srv->tls && path_server_tls(s->path)) {
 		start_server_tls(s);
 		return;
 	}
@@ -1032,7 +1024,7 @@ static void srv_io(struct stream *s, evutil_socket_t fd, short what)
 
 static void proxy_read(struct stream *s);
 static void proxy_failed(struct stream *s, short what);
-static void auto_choose(struct stream *s);
+static int auto_choose(struct stream *s);
 static void inspect_read(struct stream *s, short what);
 static void client_begin(struct stream *s, const uint8_t *prefix, size_t len);
 static void client_handshake(struct stream *s);
@@ -1131,6 +1123,14 @@ static void strm_leave(struct stream *s)
 		strm_destroy(s);
 }
 
+/* The HTTP loop logs its own lines. A connection of a mode http frontend
+ * that ended before `client-ip auto` chose its path logs none either, as
+ * on the XFF path: no request was seen. */
+static int logs_as_tcp(const struct stream *s)
+{
+	return !s->http && !(s->path == STRM_PATH_PENDING && s->fe->conf->mode == CFG_MODE_HTTP);
+}
+
 static void strm_destroy(struct stream *s)
 {
 	if (s->srv) {
@@ -1140,7 +1140,7 @@ static void strm_destroy(struct stream *s)
 	atomic_fetch_add(&s->fe->ctr.bytes_in, s->cli.bytes_read);
 	atomic_fetch_add(&s->fe->ctr.bytes_out, s->srvs.bytes_read);
 	atomic_fetch_sub(&s->fe->cur_conns, 1);
-	if (!s->http)
+	if (logs_as_tcp(s))
 		strm_log(s);
 	http_free(s);
 	side_free(&s->cli);
@@ -1252,7 +1252,7 @@ static void proxy_adopt(struct stream *s, const struct pp_header *h)
  * relay sends them on. */
 static int proxy_leftover(struct stream *s, const uint8_t *data, size_t len)
 {
-	if (s->tls_bind)
+	if (strm_cli_tls(s))
 		return 0; /* the start of a ClientHello: begin_client_tls() takes it */
 	if (s->http)
 		return http_take_bytes(s, data, len);
@@ -1306,7 +1306,7 @@ static void client_handshake(struct stream *s)
  * with a PROXY header) before the socket's own. */
 static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len)
 {
-	SSL *ssl = tls_bind_ssl_new(s->tls_bind);
+	SSL *ssl = tls_bind_ssl_new(s->bind_tls);
 	BIO *bio = ssl ? tls_bio_new(s->cli.fd, prefix, len) : NULL;
 
 	if (!ssl || !bio) {
@@ -1512,53 +1512,87 @@ static int auto_pp_version(const struct srv *srv)
 	return srv->conf->send_proxy == CFG_SEND_PROXY_NONE ? 2 : (int)srv->conf->send_proxy;
 }
 
-/* Per-frontend path counters, once per connection. */
-static void count_path(struct stream *s)
+/* The frontend counter a path counts in. A path whose PROXY header the
+ * servers decide counts as the backend's first server says. */
+static atomic_ullong *path_counter(struct stream *s, enum strm_path p)
 {
 	struct fe_counters *c = &s->fe->ctr;
-	int pp;
+	int pp = path_fixed_pp(p);
 
+	if (path_is_http(p))
+		return &c->path_xff;
+	if (pp < 0)
+		pp = s->be->nsrv > 0 && s->be->srvs[0].conf->send_proxy != CFG_SEND_PROXY_NONE;
+	return pp ? &c->path_proxy : &c->path_plain;
+}
+
+/* Per-frontend path counters, once per connection (strm_set_path() moves
+ * the count when auto changes a counted path). */
+static void count_path(struct stream *s)
+{
 	if (s->path_counted)
 		return;
 	s->path_counted = 1;
-	if (s->http) {
-		atomic_fetch_add(&c->path_xff, 1);
-		return;
+	atomic_fetch_add(path_counter(s, s->path), 1);
+}
+
+int strm_set_path(struct stream *s, enum strm_path path)
+{
+	if (path_is_http(path) && !s->http && !(s->http = calloc(1, sizeof(*s->http))))
+		return -1;
+	if (!path_is_http(path))
+		http_free(s);
+	if (s->path_counted && path != s->path) {
+		atomic_fetch_sub(path_counter(s, s->path), 1);
+		atomic_fetch_add(path_counter(s, path), 1);
 	}
-	pp = s->pp_set ? s->pp_ver
-		       : s->be->nsrv > 0 && s->be->srvs[0].conf->send_proxy != CFG_SEND_PROXY_NONE;
-	atomic_fetch_add(pp ? &c->path_proxy : &c->path_plain, 1);
+	if (log_debug_enabled() && path != s->path)
+		log_msg(LOG_DEBUG, "stream %llu: path %s -> %s", s->id, path_name(s->path),
+			path_name(path));
+	s->path = path;
+	return 0;
+}
+
+struct tls_bind *strm_cli_tls(const struct stream *s)
+{
+	return path_terminates_tls(s->path) ? s->bind_tls : NULL;
+}
+
+/* The HTTP loop is possible: a mode http frontend, not routed by its
+ * ClientHello to a passthrough backend. */
+static int http_capable(const struct stream *s)
+{
+	return s->fe->conf->mode == CFG_MODE_HTTP && s->be == s->fe->be;
 }
 
 /* The server first (source hash needs only the client's address), then
  * the path its detected mode allows: PROXY passthrough (the client's TLS
  * untouched) to a server that takes PROXY; else the frontend's own path,
- * X-Forwarded-For for mode http, a plain relay for mode tcp. */
-static void auto_choose(struct stream *s)
+ * X-Forwarded-For for mode http, a plain relay for mode tcp. Returns -1
+ * when the stream ended. */
+static int auto_choose(struct stream *s)
 {
 	struct srv *srv;
+	enum strm_path path;
 
-	if (!s->is_auto || s->path_counted) {
+	if (path_decided(s->path)) {
 		count_path(s);
-		return;
+		return 0;
 	}
 	srv = be_select(s->be, (const struct sockaddr *)&s->cli_addr, NULL);
 	s->presel = srv;
-	s->pp_set = !s->http; /* mode tcp: never the servers' send-proxy */
-	s->pp_ver = 0;
-	if (srv && srv_pp_mode(srv) == SRV_PP_PROXY) {
-		http_free(s);
-		s->want_http = 0;
-		s->tls_bind = NULL;
-		s->srv_plain = 1;
-		s->pp_set = 1;
-		s->pp_ver = auto_pp_version(srv);
-		s->auto_watch = 1; /* until the server's first byte */
-	} else if (!s->http) {
-		s->srv_plain = 1;
-		s->auto_watch = 1; /* a server that now wants PROXY closes at once */
+	path = path_auto(srv && srv_pp_mode(srv) == SRV_PP_PROXY, http_capable(s),
+			 srv ? auto_pp_version(srv) : 2);
+	if (strm_set_path(s, path) < 0) {
+		log_msg(LOG_ERR, "frontend %s: out of memory (stream %llu)", s->fe->conf->name, s->id);
+		strm_set_term(s, 'R', 'R');
+		strm_close(s);
+		return -1;
 	}
+	/* Until the server's first byte: a close then says "not this way". */
+	s->auto_watch = !path_is_http(path);
 	count_path(s);
+	return 0;
 }
 
 static void auto_keep(struct stream *s, const uint8_t *data, size_t len)
@@ -1709,7 +1743,7 @@ int strm_auto_flip(struct stream *s, const char *why)
 {
 	enum srv_pp_mode to;
 
-	if (!s->is_auto || s->auto_flips >= 2 || !s->srv)
+	if (!strm_auto(s) || s->auto_flips >= 2 || !s->srv)
 		return 0;
 	to = s->conn_pp ? SRV_PP_PLAIN : SRV_PP_PROXY;
 	s->auto_flips++;
@@ -1752,16 +1786,17 @@ static int auto_fallback(struct stream *s, const char *why)
 	strm_close_server_fd(s);
 	queue_release(&s->srvs);
 	s->srvs.eof = s->srvs.shut = 0;
-	s->pp_ver = 0;
 	s->presel = srv;
 	s->attempts = 0;
 	free(s->tried);
 	s->tried = NULL;
-	atomic_fetch_sub(was_pp ? &s->fe->ctr.path_proxy : &s->fe->ctr.path_plain, 1);
 	/* The backend's mode: a use_backend passthrough target is mode tcp. */
-	if (s->be->conf->mode != CFG_MODE_HTTP) {
-		atomic_fetch_add(was_pp ? &s->fe->ctr.path_plain : &s->fe->ctr.path_proxy, 1);
-		s->pp_ver = was_pp ? 0 : auto_pp_version(srv);
+	if (strm_set_path(s, path_fallback(was_pp, s->be->conf->mode == CFG_MODE_HTTP,
+					   auto_pp_version(srv))) < 0) {
+		free(keep);
+		return auto_out_of_memory(s);
+	}
+	if (!path_is_http(s->path)) {
 		if (len && strm_queue(&s->srvs, keep, len) < 0) {
 			free(keep);
 			return auto_out_of_memory(s);
@@ -1770,16 +1805,7 @@ static int auto_fallback(struct stream *s, const char *why)
 		strm_connect_next(s);
 		return 1;
 	}
-	atomic_fetch_add(&s->fe->ctr.path_xff, 1);
-	s->srv_plain = 0;
-	s->pp_set = 0;
-	s->want_http = 1;
-	if (!(s->http = calloc(1, sizeof(*s->http)))) {
-		free(keep);
-		return auto_out_of_memory(s);
-	}
-	if (s->auto_tls) {
-		s->tls_bind = s->auto_tls;
+	if (strm_cli_tls(s)) {
 		begin_client_tls(s, keep, len);
 	} else {
 		if (len && http_take_bytes(s, keep, len) < 0) {
@@ -1803,7 +1829,7 @@ static int wants_authority(const struct stream *s)
 {
 	int st = s->strategy;
 
-	if (!s->bind_ssl || (st != CFG_CLIENT_IP_PROXY_V2 && st != CFG_CLIENT_IP_AUTO))
+	if (!s->bind_tls || (st != CFG_CLIENT_IP_PROXY_V2 && st != CFG_CLIENT_IP_AUTO))
 		return 0;
 	for (int i = 0; i < s->be->nsrv; i++)
 		if (s->be->srvs[i].conf->pp2_options & PP_V2_F_AUTHORITY)
@@ -1830,16 +1856,8 @@ static unsigned inspect_delay(const struct stream *s)
  * auto as the target's servers take it; else the servers' send-proxy). */
 static void route_passthrough(struct stream *s, struct be *be)
 {
-	int st = s->strategy;
-
 	s->be = be;
-	http_free(s);
-	s->want_http = 0;
-	s->tls_bind = NULL;
-	s->auto_tls = NULL;
-	s->srv_plain = 1;
-	s->pp_set = st == CFG_CLIENT_IP_PROXY_V1 || st == CFG_CLIENT_IP_PROXY_V2;
-	s->pp_ver = st == CFG_CLIENT_IP_PROXY_V1 ? 1 : st == CFG_CLIENT_IP_PROXY_V2 ? 2 : 0;
+	strm_set_path(s, path_routed(s->strategy)); /* never the HTTP loop: cannot fail */
 }
 
 /* `tcp-request content` then `use_backend`, on what the ClientHello said.
@@ -1988,8 +2006,9 @@ static void client_begin(struct stream *s, const uint8_t *prefix, size_t len)
 		inspect_start(s, prefix, len);
 		return;
 	}
-	auto_choose(s);
-	if (s->tls_bind) {
+	if (auto_choose(s) < 0)
+		return;
+	if (strm_cli_tls(s)) {
 		begin_client_tls(s, prefix, len);
 		return;
 	}
@@ -2017,45 +2036,26 @@ static int strm_init_events(struct stream *s, int fd)
 	return s->cli.rev && s->cli.wev && s->srvs.rev && s->srvs.wev && s->timer ? 0 : -1;
 }
 
-/* The frontend's client-IP strategy decides this connection's path (a
- * runtime switch applies to connections accepted after it):
- *   xff              terminate TLS if the bind has `ssl`, HTTP loop, X-Forwarded-For
- *   proxy-v1/v2      L4 passthrough (TLS untouched) behind a PROXY header,
- *                    whatever the servers' send-proxy and ssl settings say
- *   none             L4 passthrough (explicit `client-ip none`: no header)
- * Without `client-ip` the section's HAProxy semantics apply unchanged. */
-static void choose_client_path(struct stream *s)
+/* The frontend's client-IP strategy at accept decides this connection's
+ * path (a runtime switch applies to connections accepted after it); see
+ * path.h. Without `client-ip` the section's HAProxy semantics apply. */
+static enum strm_path path_of_strategy(struct stream *s)
 {
 	const struct cfg_proxy *fc = s->fe->conf;
-	int st = atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed);
+	enum cfg_client_ip st = atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed);
+	int derived = fc->client_ip == CFG_CLIENT_IP_UNSET && (int)st == gen_config_client_ip(fc);
 
 	s->strategy = st;
-	s->want_http = fc->mode == CFG_MODE_HTTP;
-	if (st == CFG_CLIENT_IP_AUTO) {
-		s->is_auto = 1;
-		s->auto_tls = s->tls_bind;
-		return; /* per server, once the client's address is final: auto_choose() */
-	}
-	if (st == CFG_CLIENT_IP_XFF)
-		return;
-	if (fc->client_ip == CFG_CLIENT_IP_UNSET && st == gen_config_client_ip(fc) &&
-	    fc->mode != CFG_MODE_HTTP)
-		return; /* plain HAProxy semantics for a tcp section */
-	if (st == CFG_CLIENT_IP_PROXY_V1 || st == CFG_CLIENT_IP_PROXY_V2 ||
-	    st == CFG_CLIENT_IP_NONE) {
-		s->want_http = 0;
-		s->tls_bind = NULL; /* the client's TLS goes through untouched */
-		s->srv_plain = 1;   /* and so no TLS of ours towards the server */
-		s->pp_set = 1;
-		s->pp_ver = st == CFG_CLIENT_IP_PROXY_V1 ? 1 : st == CFG_CLIENT_IP_PROXY_V2 ? 2 : 0;
-	}
+	return path_at_accept(st, derived, fc->mode == CFG_MODE_HTTP);
 }
 
 int strm_pp_version(const struct stream *s)
 {
-	if (s->pp_set)
-		return s->pp_ver;
-	if (s->is_auto) /* the XFF path: PROXY only to a server that now needs it */
+	int fixed = path_fixed_pp(s->path);
+
+	if (fixed >= 0)
+		return fixed;
+	if (strm_auto(s)) /* the XFF path: PROXY only to a server that now needs it */
 		return srv_pp_mode(s->srv) == SRV_PP_PROXY ? auto_pp_version(s->srv) : 0;
 	return (int)s->srv->conf->send_proxy; /* the enum's value is the version */
 }
@@ -2084,8 +2084,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	s->gen = gen_ref(w->gen);
 	s->fe = fe;
 	s->be = fe->be;
-	s->tls_bind = lsn->tls;
-	s->bind_ssl = lsn->tls != NULL;
+	s->bind_tls = lsn->tls;
 	s->cli.fd = s->srvs.fd = -1;
 	s->connect_ms = -1;
 	memcpy(s->term, "--", 3);
@@ -2109,8 +2108,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 		strm_close(s);
 		return s;
 	}
-	choose_client_path(s);
-	if (s->want_http && !(s->http = calloc(1, sizeof(*s->http)))) {
+	if (strm_set_path(s, path_of_strategy(s)) < 0) {
 		close(fd);
 		strm_set_term(s, 'R', 'C');
 		strm_close(s);

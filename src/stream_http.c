@@ -344,7 +344,7 @@ static int poolable(const struct stream *s, const struct srv *srv)
 	return be_conf(s)->http_reuse != CFG_REUSE_NEVER &&
 	       srv->conf->send_proxy == CFG_SEND_PROXY_NONE &&
 	       !(srv == s->srv && s->conn_pp) &&
-	       !(s->is_auto && srv_pp_mode(srv) == SRV_PP_PROXY) &&
+	       !(strm_auto(s) && srv_pp_mode(srv) == SRV_PP_PROXY) &&
 	       !(opts(s) & (CFG_OPT_HTTP_SERVER_CLOSE | CFG_OPT_HTTPCLOSE));
 }
 
@@ -977,7 +977,6 @@ static int become_tunnel(struct stream *s)
 	h->cin.len = h->sin.len = 0;
 	http_log(s);
 	h->logged = 1;
-	s->path = STRM_PATH_RELAY;
 	strm_set_state(s, STRM_ST_ESTABLISHED);
 	strm_update_interest(s); /* the relay's interest, not the HTTP one */
 	return -1; /* the L4 relay takes over */
@@ -1066,9 +1065,9 @@ static int parse_response_head(struct stream *s)
 static int superseded(const struct stream *s)
 {
 	return s->gen != s->w->gen || s->w->stopping ||
-	       s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed) ||
+	       (int)s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed) ||
 	       /* auto: its server takes PROXY now; the next connection passes through */
-	       (s->is_auto && s->srv && srv_pp_mode(s->srv) == SRV_PP_PROXY);
+	       (strm_auto(s) && s->srv && srv_pp_mode(s->srv) == SRV_PP_PROXY);
 }
 
 static int forward_response_head(struct stream *s, size_t head_len)
