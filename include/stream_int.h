@@ -132,8 +132,8 @@ struct stream {
 	enum strm_state state;
 	enum strm_path path;    /* how the client's address reaches the server: strm_set_path() */
 	enum cfg_client_ip strategy; /* the frontend's strategy at accept */
-	struct strm_side cli;
-	struct strm_side srvs;
+	struct strm_side cli_side; /* the client connection */
+	struct strm_side srv_side; /* the server connection (fd -1: none yet) */
 	struct sockaddr_storage cli_addr; /* the client: socket peer, or PROXY source */
 	socklen_t cli_addrlen;
 	struct sockaddr_storage dst_addr; /* what it connected to (or PROXY dest.) */
@@ -225,17 +225,17 @@ const struct sockaddr *strm_frontend_addr(struct stream *s);
 void strm_log_refusal(struct stream *s, const char *why);
 
 /* stream_http.c */
-void http_begin(struct stream *s);
-int http_take_bytes(struct stream *s, const uint8_t *data, size_t len);
+void strm_http_begin(struct stream *s);
+int strm_http_take_bytes(struct stream *s, const uint8_t *data, size_t len);
 /* Let samples see the current request's headers (req.hdr). */
-void http_sample_ctx(struct stream *s, struct sample_ctx *ctx);
-void http_connected(struct stream *s);
-void http_on_cli_io(struct stream *s, short what);
-void http_on_srv_io(struct stream *s, short what);
-int http_connect_failed(struct stream *s, char cause); /* 1: handled (answered 503) */
-int http_tick(struct stream *s); /* 1: the stream was closed */
-void http_interest(struct stream *s, int *cli_read, int *srv_read);
-void http_free(struct stream *s);
-void http_log(struct stream *s);
+void strm_http_sample_ctx(struct stream *s, struct sample_ctx *ctx);
+void strm_http_connected(struct stream *s);
+void strm_http_on_cli_io(struct stream *s, short what);
+void strm_http_on_srv_io(struct stream *s, short what);
+int strm_http_connect_failed(struct stream *s, char cause); /* 1: handled (answered 503) */
+int strm_http_tick(struct stream *s); /* 1: the stream was closed */
+void strm_http_interest(struct stream *s, int *cli_read, int *srv_read);
+void strm_http_free(struct stream *s);
+void strm_http_log(struct stream *s);
 
 #endif

@@ -170,7 +170,7 @@ static void strm_log(struct stream *s)
 
 	if (!fc->log_global && !fc->logs && !log_debug_enabled())
 		return;
-	if ((fc->options & CFG_OPT_DONTLOGNULL) && s->cli.bytes_read == 0 &&
+	if ((fc->options & CFG_OPT_DONTLOGNULL) && s->cli_side.bytes_read == 0 &&
 	    (s->term[0] == '-' || s->term[0] == 'C' || s->term[0] == 'c'))
 		return;
 	net_format_addr((const struct sockaddr *)&s->cli_addr, cli, sizeof(cli));
@@ -183,7 +183,7 @@ static void strm_log(struct stream *s)
 		 "%s [%s.%03ld] %s %s/%s -1/%ld/%ld %llu %llu %s %u/-/-/%u/%d", cli, date,
 		 (long)s->t_accept.tv_usec / 1000, fc->name, s->be->conf->name,
 		 s->srv ? s->srv->conf->name : "<NOSRV>", s->connect_ms, strm_ms_since(&s->mono_accept),
-		 s->srvs.bytes_read, s->cli.bytes_read, s->term, atomic_load(&s->w->nconns),
+		 s->srv_side.bytes_read, s->cli_side.bytes_read, s->term, atomic_load(&s->w->nconns),
 		 s->srv ? atomic_load(&s->srv->cur_conns) : 0, s->attempts > 0 ? s->attempts - 1 : 0);
 	log_access(fc->logs, fc->log_global, line);
 }
@@ -196,7 +196,7 @@ static unsigned side_timeout(const struct stream *s, const struct strm_side *sid
 
 	if (tunnel && s->state == STRM_ST_ESTABLISHED)
 		return tunnel;
-	return side == &s->cli ? cfg_timeout_client(s->fe->conf)
+	return side == &s->cli_side ? cfg_timeout_client(s->fe->conf)
 			       : cfg_timeout_server(s->be->conf);
 }
 
@@ -232,7 +232,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 static void tick(struct stream *s)
 {
-	struct strm_side *sides[2] = {&s->cli, &s->srvs};
+	struct strm_side *sides[2] = {&s->cli_side, &s->srv_side};
 
 	for (int i = 0; i < 2; i++) {
 		struct strm_side *side = sides[i];
@@ -247,7 +247,7 @@ static void tick(struct stream *s)
 	 * response); the generic ones apply to its tunnels only. */
 	if (s->http && s->state != STRM_ST_ESTABLISHED && s->state != STRM_ST_PROXY_WAIT &&
 	    s->state != STRM_ST_INSPECT) {
-		if (http_tick(s))
+		if (strm_http_tick(s))
 			return;
 		if (s->state == STRM_ST_CLOSED)
 			return;
@@ -256,18 +256,18 @@ static void tick(struct stream *s)
 	}
 	if (s->state == STRM_ST_ESTABLISHED && s->be->conf->timeout.tunnel) {
 		/* A tunnel expires only when both directions are quiet. */
-		unsigned idle = s->cli.idle_ms < s->srvs.idle_ms ? s->cli.idle_ms : s->srvs.idle_ms;
+		unsigned idle = s->cli_side.idle_ms < s->srv_side.idle_ms ? s->cli_side.idle_ms : s->srv_side.idle_ms;
 		if (idle >= s->be->conf->timeout.tunnel) {
 			strm_set_term(s, 'c', 'D');
 			strm_close(s);
 			return;
 		}
-	} else if (s->cli.idle_ms >= side_timeout(s, &s->cli)) {
+	} else if (s->cli_side.idle_ms >= side_timeout(s, &s->cli_side)) {
 		strm_set_term(s, 'c', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
 		strm_close(s);
 		return;
 	} else if (s->state == STRM_ST_ESTABLISHED &&
-		   s->srvs.idle_ms >= side_timeout(s, &s->srvs)) {
+		   s->srv_side.idle_ms >= side_timeout(s, &s->srv_side)) {
 		strm_set_term(s, 's', 'D');
 		strm_close(s);
 		return;
@@ -290,7 +290,7 @@ static int handshake_expired(struct stream *s)
 		strm_close(s);
 		return 1;
 	}
-	if (s->state == STRM_ST_CONNECTING && s->srvs.hs &&
+	if (s->state == STRM_ST_CONNECTING && s->srv_side.hs &&
 	    strm_ms_since(&s->hs_start) >= (long)cfg_timeout_connect(s->be->conf)) {
 		log_msg(LOG_WARNING, "%s/%s: TLS handshake timeout (stream %llu)",
 			s->be->conf->name, s->srv->conf->name, s->id);
@@ -328,7 +328,7 @@ static unsigned tick_for(const struct stream *s)
 
 static struct strm_side *peer_of(struct stream *s, struct strm_side *side)
 {
-	return side == &s->cli ? &s->srvs : &s->cli;
+	return side == &s->cli_side ? &s->srv_side : &s->cli_side;
 }
 
 static int queue_reserve(struct strm_side *side, size_t more)
@@ -402,36 +402,36 @@ void strm_update_interest(struct stream *s)
 {
 	int relaying = s->state == STRM_ST_ESTABLISHED;
 	int waiting = s->state == STRM_ST_PROXY_WAIT || s->state == STRM_ST_INSPECT;
-	int cli_read = !s->cli.eof && s->srvs.q_len == 0 &&
+	int cli_read = !s->cli_side.eof && s->srv_side.q_len == 0 &&
 		       (waiting || s->state == STRM_ST_CONNECTING || relaying);
-	int srv_read = relaying && !s->srvs.eof && s->cli.q_len == 0;
+	int srv_read = relaying && !s->srv_side.eof && s->cli_side.q_len == 0;
 
 	if (s->state == STRM_ST_CLOSED)
 		return;
 	if (s->http && !relaying && !waiting)
-		http_interest(s, &cli_read, &srv_read);
+		strm_http_interest(s, &cli_read, &srv_read);
 	/* PROXY_WAIT's read carries the client-hs timeout, INSPECT's the
 	 * inspect-delay: armed once, kept. */
 	/* A TLS handshake reads or writes as it asks; an established TLS
 	 * side may need its socket writable to go on reading. */
-	if (s->cli.hs)
-		cli_read = !s->cli.ssl_wants_write;
-	if (s->srvs.hs)
-		srv_read = !s->srvs.ssl_wants_write;
+	if (s->cli_side.hs)
+		cli_read = !s->cli_side.ssl_wants_write;
+	if (s->srv_side.hs)
+		srv_read = !s->srv_side.ssl_wants_write;
 	if (!waiting)
-		set_read(&s->cli, cli_read);
+		set_read(&s->cli_side, cli_read);
 	/* Queued data waits for the handshake: arming write for it then
 	 * would wake us on every loop while the peer has not answered. */
-	set_event(s->cli.wev, &s->cli.wev_on,
-		  s->cli.hs ? s->cli.ssl_wants_write : s->cli.q_len > 0 || s->cli.ssl_wants_write);
-	if (s->srvs.fd >= 0) {
-		set_read(&s->srvs, srv_read);
+	set_event(s->cli_side.wev, &s->cli_side.wev_on,
+		  s->cli_side.hs ? s->cli_side.ssl_wants_write : s->cli_side.q_len > 0 || s->cli_side.ssl_wants_write);
+	if (s->srv_side.fd >= 0) {
+		set_read(&s->srv_side, srv_read);
 		/* CONNECTING's write event is armed with the connect timeout
 		 * until the TCP connect completes. */
-		if (s->state != STRM_ST_CONNECTING || s->srvs.hs)
-			set_event(s->srvs.wev, &s->srvs.wev_on,
-				  s->srvs.hs ? s->srvs.ssl_wants_write
-					     : s->srvs.q_len > 0 || s->srvs.ssl_wants_write);
+		if (s->state != STRM_ST_CONNECTING || s->srv_side.hs)
+			set_event(s->srv_side.wev, &s->srv_side.wev_on,
+				  s->srv_side.hs ? s->srv_side.ssl_wants_write
+					     : s->srv_side.q_len > 0 || s->srv_side.ssl_wants_write);
 	}
 }
 
@@ -549,7 +549,7 @@ void strm_ssl_more(struct strm_side *side)
 
 static int both_directions_done(const struct stream *s)
 {
-	return s->cli.eof && s->srvs.shut && s->srvs.eof && s->cli.shut;
+	return s->cli_side.eof && s->srv_side.shut && s->srv_side.eof && s->cli_side.shut;
 }
 
 /* Forward a side's EOF once its bytes have left: shutdown(SHUT_WR). */
@@ -567,13 +567,13 @@ static void maybe_shutdown(struct stream *s, struct strm_side *to)
 
 void strm_side_failed(struct stream *s, struct strm_side *side)
 {
-	if (side == &s->srvs && auto_refusal_plausible(s) &&
+	if (side == &s->srv_side && auto_refusal_plausible(s) &&
 	    auto_fallback(s, s->conn_pp ? "the connection failed after the PROXY header, before "
 					  "any answer"
 					: "the connection failed on a ClientHello without a PROXY "
 					  "header"))
 		return;
-	strm_set_term(s, side == &s->cli ? 'C' : 'S', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
+	strm_set_term(s, side == &s->cli_side ? 'C' : 'S', s->state == STRM_ST_ESTABLISHED ? 'D' : 'C');
 	strm_close(s);
 }
 
@@ -587,7 +587,7 @@ static int relay_read(struct stream *s, struct strm_side *from)
 
 	if (n == STRM_IO_AGAIN)
 		return 0;
-	if (from == &s->srvs && s->auto_watch && auto_server_said(s, buf, n))
+	if (from == &s->srv_side && s->auto_watch && auto_server_said(s, buf, n))
 		return -1; /* refused: the stream went the other way */
 	if (n == STRM_IO_ERROR) {
 		strm_side_failed(s, from);
@@ -595,7 +595,7 @@ static int relay_read(struct stream *s, struct strm_side *from)
 	}
 	if (n == STRM_IO_EOF) {
 		from->eof = 1;
-		if (from == &s->cli && s->state == STRM_ST_CONNECTING && s->srvs.q_len == 0) {
+		if (from == &s->cli_side && s->state == STRM_ST_CONNECTING && s->srv_side.q_len == 0) {
 			/* Nothing to deliver: abort the connect, as HAProxy ("CC"). */
 			strm_set_term(s, 'C', 'C');
 			strm_close(s);
@@ -605,7 +605,7 @@ static int relay_read(struct stream *s, struct strm_side *from)
 	}
 	from->bytes_read += (unsigned long long)n;
 	strm_ssl_more(from);
-	if (from == &s->cli && s->auto_watch)
+	if (from == &s->cli_side && s->auto_watch)
 		auto_keep(s, buf, (size_t)n);
 	if (s->state != STRM_ST_ESTABLISHED)
 		return strm_queue(to, buf, (size_t)n) < 0 ? (strm_side_failed(s, from), -1) : 0;
@@ -621,8 +621,8 @@ static int relay_read(struct stream *s, struct strm_side *from)
 static void settle(struct stream *s)
 {
 	if (s->state == STRM_ST_ESTABLISHED) {
-		maybe_shutdown(s, &s->srvs);
-		maybe_shutdown(s, &s->cli);
+		maybe_shutdown(s, &s->srv_side);
+		maybe_shutdown(s, &s->cli_side);
 		if (both_directions_done(s)) {
 			strm_close(s);
 			return;
@@ -643,25 +643,25 @@ void strm_release_srv(struct stream *s)
 
 void strm_close_server_fd(struct stream *s)
 {
-	if (s->srvs.fd < 0)
+	if (s->srv_side.fd < 0)
 		return;
-	if (s->srvs.rev_on)
-		event_del(s->srvs.rev);
-	if (s->srvs.wev_on)
-		event_del(s->srvs.wev);
-	s->srvs.rev_on = s->srvs.wev_on = 0;
-	if (s->srvs.ssl) {
-		if (!s->srvs.hs && !s->srvs.eof)
-			SSL_shutdown(s->srvs.ssl); /* close_notify; no wait for the answer */
-		SSL_free(s->srvs.ssl);
-		s->srvs.ssl = NULL;
-		s->srvs.hs = s->srvs.ssl_wants_write = 0;
+	if (s->srv_side.rev_on)
+		event_del(s->srv_side.rev);
+	if (s->srv_side.wev_on)
+		event_del(s->srv_side.wev);
+	s->srv_side.rev_on = s->srv_side.wev_on = 0;
+	if (s->srv_side.ssl) {
+		if (!s->srv_side.hs && !s->srv_side.eof)
+			SSL_shutdown(s->srv_side.ssl); /* close_notify; no wait for the answer */
+		SSL_free(s->srv_side.ssl);
+		s->srv_side.ssl = NULL;
+		s->srv_side.hs = s->srv_side.ssl_wants_write = 0;
 	}
-	close(s->srvs.fd);
-	s->srvs.fd = -1;
+	close(s->srv_side.fd);
+	s->srv_side.fd = -1;
 	s->conn_pp = 0;
 	/* The queue stays: a retry sends it to the next server. */
-	s->srvs.eof = s->srvs.shut = 0;
+	s->srv_side.eof = s->srv_side.shut = 0;
 }
 
 static void srv_attempt_failed(struct stream *s, char cause)
@@ -679,7 +679,7 @@ static void srv_attempt_failed(struct stream *s, char cause)
 		atomic_fetch_add(&s->fe->ctr.conn_fail, 1);
 		log_msg(LOG_WARNING, "%s/%s: giving up on stream %llu after %d attempts",
 			s->be->conf->name, srv->conf->name, s->id, s->attempts);
-		if (s->http && http_connect_failed(s, cause))
+		if (s->http && strm_http_connect_failed(s, cause))
 			return;
 		strm_set_term(s, cause, 'C');
 		strm_close(s);
@@ -754,16 +754,16 @@ static int start_connect(struct stream *s, const struct cfg_server *sc)
 
 	if (fd < 0)
 		return STRM_CONNECT_NO_FD;
-	s->srvs.fd = fd;
+	s->srv_side.fd = fd;
 	set_nodelay(fd);
 	set_keepalive(fd, s->be->conf->options, CFG_OPT_SRVTCPKA);
 	if (connect(fd, (const struct sockaddr *)&sc->addr.ss, sc->addr.len) < 0 &&
 	    errno != EINPROGRESS)
 		return -1;
-	event_assign(s->srvs.rev, s->w->base, fd, EV_READ | EV_PERSIST, on_srv_io, s);
-	event_assign(s->srvs.wev, s->w->base, fd, EV_WRITE | EV_PERSIST, on_srv_io, s);
-	event_add(s->srvs.wev, &tv);
-	s->srvs.wev_on = 1;
+	event_assign(s->srv_side.rev, s->w->base, fd, EV_READ | EV_PERSIST, on_srv_io, s);
+	event_assign(s->srv_side.wev, s->w->base, fd, EV_WRITE | EV_PERSIST, on_srv_io, s);
+	event_add(s->srv_side.wev, &tv);
+	s->srv_side.wev_on = 1;
 	return 0;
 }
 
@@ -782,7 +782,7 @@ static void no_descriptor(struct stream *s, int err)
 			"%llu (%llu more since the last line)", s->fe->conf->name, s->be->conf->name,
 			s->srv->conf->name, strerror(err), s->http ? "503 to" : "closing", s->id,
 			held);
-	if (s->http && http_connect_failed(s, 'R'))
+	if (s->http && strm_http_connect_failed(s, 'R'))
 		return;
 	strm_set_term(s, 'R', 'C');
 	strm_close(s);
@@ -794,7 +794,7 @@ void strm_connect_next(struct stream *s)
 
 	if (!srv) {
 		atomic_fetch_add(&s->fe->ctr.no_server, 1);
-		if (s->http && http_connect_failed(s, 'N'))
+		if (s->http && strm_http_connect_failed(s, 'N'))
 			return;
 		strm_set_term(s, 'S', 'C');
 		log_msg(LOG_WARNING, "frontend %s: no server available in backend %s, closing stream %llu",
@@ -846,7 +846,7 @@ static void start_server_tls(struct stream *s)
 			strm_close(s);
 			return;
 		}
-		if (send(s->srvs.fd, hdr, (size_t)n, MSG_NOSIGNAL) != n) {
+		if (send(s->srv_side.fd, hdr, (size_t)n, MSG_NOSIGNAL) != n) {
 			srv_attempt_failed(s, 'S');
 			return;
 		}
@@ -858,7 +858,7 @@ static void start_server_tls(struct stream *s)
 	else
 		strm_server_sni(s, sni, sizeof(sni));
 	ssl = tls_client_ssl_new(s->srv->tls, sni);
-	if (!ssl || SSL_set_fd(ssl, s->srvs.fd) != 1) {
+	if (!ssl || SSL_set_fd(ssl, s->srv_side.fd) != 1) {
 		SSL_free(ssl);
 		srv_attempt_failed(s, 'R');
 		return;
@@ -866,11 +866,11 @@ static void start_server_tls(struct stream *s)
 	SSL_set_mode(ssl, STRM_SSL_MODES);
 	free(s->srv_sni);
 	s->srv_sni = strdup(sni);
-	s->srvs.ssl = ssl;
-	s->srvs.hs = 1;
+	s->srv_side.ssl = ssl;
+	s->srv_side.hs = 1;
 	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
-	event_del(s->srvs.wev); /* the connect timeout; the handshake has its own */
-	s->srvs.wev_on = 0;
+	event_del(s->srv_side.wev); /* the connect timeout; the handshake has its own */
+	s->srv_side.wev_on = 0;
 	server_handshake(s);
 }
 
@@ -891,7 +891,7 @@ static int run_handshake(struct strm_side *side)
 
 static void server_handshake(struct stream *s)
 {
-	int r = run_handshake(&s->srvs);
+	int r = run_handshake(&s->srv_side);
 
 	if (r == 0) {
 		strm_update_interest(s);
@@ -899,7 +899,7 @@ static void server_handshake(struct stream *s)
 	}
 	if (r < 0) {
 		char why[256];
-		long v = SSL_get_verify_result(s->srvs.ssl);
+		long v = SSL_get_verify_result(s->srv_side.ssl);
 		if (v != X509_V_OK)
 			snprintf(why, sizeof(why), "certificate verify failed: %s",
 				 X509_verify_cert_error_string(v));
@@ -910,7 +910,7 @@ static void server_handshake(struct stream *s)
 		/* A router that now wants PROXY closes on a bare ClientHello;
 		 * one that no longer does fails on the header: retry the other way. */
 		if (v == X509_V_OK &&
-		    (s->conn_pp || BIO_number_read(SSL_get_rbio(s->srvs.ssl)) == 0) &&
+		    (s->conn_pp || BIO_number_read(SSL_get_rbio(s->srv_side.ssl)) == 0) &&
 		    strm_auto_flip(s, s->conn_pp ? "TLS handshake failed after a PROXY header"
 						 : "closed on a ClientHello without a PROXY header")) {
 			strm_release_srv(s);
@@ -926,8 +926,8 @@ static void server_handshake(struct stream *s)
 
 static void on_connected(struct stream *s)
 {
-	unsigned long long before = s->srvs.bytes_written;
-	size_t hdr = s->srvs.q_len;
+	unsigned long long before = s->srv_side.bytes_written;
+	size_t hdr = s->srv_side.q_len;
 
 	if (s->srv->conf->ssl && s->srv->tls && path_server_tls(s->path)) {
 		start_server_tls(s);
@@ -940,17 +940,17 @@ static void on_connected(struct stream *s)
 		strm_close(s);
 		return;
 	}
-	hdr = s->srvs.q_len - hdr; /* the PROXY header now in front of the queue */
-	if (strm_flush(&s->srvs) < 0) {
-		if (s->srvs.bytes_written == before) {
+	hdr = s->srv_side.q_len - hdr; /* the PROXY header now in front of the queue */
+	if (strm_flush(&s->srv_side) < 0) {
+		if (s->srv_side.bytes_written == before) {
 			/* Nothing reached it: the connect failed. Take our header
 			 * back out; the retry builds its own. */
-			s->srvs.q_off += hdr;
-			s->srvs.q_len -= hdr;
+			s->srv_side.q_off += hdr;
+			s->srv_side.q_len -= hdr;
 			srv_attempt_failed(s, 'S');
 			return;
 		}
-		strm_side_failed(s, &s->srvs);
+		strm_side_failed(s, &s->srv_side);
 		return;
 	}
 	connected_done(s);
@@ -960,16 +960,16 @@ static void on_connected(struct stream *s)
 static void connected_done(struct stream *s)
 {
 	s->connect_ms = strm_ms_since(&s->mono_accept);
-	if (s->srvs.wev_on) {
-		event_del(s->srvs.wev); /* drop the connect timeout */
-		s->srvs.wev_on = 0;
+	if (s->srv_side.wev_on) {
+		event_del(s->srv_side.wev); /* drop the connect timeout */
+		s->srv_side.wev_on = 0;
 	}
-	if (s->srvs.ssl && strm_flush(&s->srvs) < 0) {
-		strm_side_failed(s, &s->srvs);
+	if (s->srv_side.ssl && strm_flush(&s->srv_side) < 0) {
+		strm_side_failed(s, &s->srv_side);
 		return;
 	}
 	if (s->http) {
-		http_connected(s);
+		strm_http_connected(s);
 		return;
 	}
 	strm_set_state(s, STRM_ST_ESTABLISHED);
@@ -990,7 +990,7 @@ static void on_srv_io(evutil_socket_t fd, short what, void *arg)
 static void srv_io(struct stream *s, evutil_socket_t fd, short what)
 {
 
-	if (s->state == STRM_ST_CONNECTING && s->srvs.hs) {
+	if (s->state == STRM_ST_CONNECTING && s->srv_side.hs) {
 		server_handshake(s);
 		return;
 	}
@@ -1001,7 +1001,7 @@ static void srv_io(struct stream *s, evutil_socket_t fd, short what)
 			srv_attempt_failed(s, 's');
 			return;
 		}
-		if (s->srvs.q_len == 0 && s->srv->conf->send_proxy == CFG_SEND_PROXY_NONE &&
+		if (s->srv_side.q_len == 0 && s->srv->conf->send_proxy == CFG_SEND_PROXY_NONE &&
 		    (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)) {
 			srv_attempt_failed(s, 'S');
 			return;
@@ -1010,14 +1010,14 @@ static void srv_io(struct stream *s, evutil_socket_t fd, short what)
 		return;
 	}
 	if (s->http && s->state != STRM_ST_ESTABLISHED) {
-		http_on_srv_io(s, what);
+		strm_http_on_srv_io(s, what);
 		return;
 	}
-	if ((what & EV_WRITE) && strm_flush(&s->srvs) < 0) {
-		strm_side_failed(s, &s->srvs);
+	if ((what & EV_WRITE) && strm_flush(&s->srv_side) < 0) {
+		strm_side_failed(s, &s->srv_side);
 		return;
 	}
-	if ((what & EV_READ) && relay_read(s, &s->srvs) < 0)
+	if ((what & EV_READ) && relay_read(s, &s->srv_side) < 0)
 		return;
 	settle(s);
 }
@@ -1061,14 +1061,14 @@ static void cli_io(struct stream *s, short what)
 		return;
 	}
 	if (s->http && s->state != STRM_ST_ESTABLISHED) {
-		http_on_cli_io(s, what);
+		strm_http_on_cli_io(s, what);
 		return;
 	}
-	if ((what & EV_WRITE) && strm_flush(&s->cli) < 0) {
-		strm_side_failed(s, &s->cli);
+	if ((what & EV_WRITE) && strm_flush(&s->cli_side) < 0) {
+		strm_side_failed(s, &s->cli_side);
 		return;
 	}
-	if ((what & EV_READ) && relay_read(s, &s->cli) < 0)
+	if ((what & EV_READ) && relay_read(s, &s->cli_side) < 0)
 		return;
 	settle(s);
 }
@@ -1134,17 +1134,17 @@ static int logs_as_tcp(const struct stream *s)
 static void strm_destroy(struct stream *s)
 {
 	if (s->srv) {
-		atomic_fetch_add(&s->srv->bytes_out, s->cli.bytes_read);
-		atomic_fetch_add(&s->srv->bytes_in, s->srvs.bytes_read);
+		atomic_fetch_add(&s->srv->bytes_out, s->cli_side.bytes_read);
+		atomic_fetch_add(&s->srv->bytes_in, s->srv_side.bytes_read);
 	}
-	atomic_fetch_add(&s->fe->ctr.bytes_in, s->cli.bytes_read);
-	atomic_fetch_add(&s->fe->ctr.bytes_out, s->srvs.bytes_read);
+	atomic_fetch_add(&s->fe->ctr.bytes_in, s->cli_side.bytes_read);
+	atomic_fetch_add(&s->fe->ctr.bytes_out, s->srv_side.bytes_read);
 	atomic_fetch_sub(&s->fe->cur_conns, 1);
 	if (logs_as_tcp(s))
 		strm_log(s);
-	http_free(s);
-	side_free(&s->cli);
-	side_free(&s->srvs);
+	strm_http_free(s);
+	side_free(&s->cli_side);
+	side_free(&s->srv_side);
 	if (s->timer)
 		event_free(s->timer);
 	if (s->retry_ev)
@@ -1199,7 +1199,7 @@ static void proxy_refuse(struct stream *s, enum pp_error err)
 	atomic_fetch_add(&s->fe->ctr.pp_errors[err], 1);
 	snprintf(why, sizeof(why), "invalid PROXY header (%s)", pp_strerror(err));
 	strm_log_refusal(s, why);
-	reset_on_close(s->cli.fd);
+	reset_on_close(s->cli_side.fd);
 	strm_set_term(s, 'P', 'R');
 	strm_close(s);
 }
@@ -1209,7 +1209,7 @@ static void proxy_failed(struct stream *s, short what)
 	if (what & EV_TIMEOUT) {
 		atomic_fetch_add(&s->fe->ctr.pp_timeout, 1);
 		strm_log_refusal(s, "timeout while waiting for the PROXY header (timeout client-hs)");
-		reset_on_close(s->cli.fd);
+		reset_on_close(s->cli_side.fd);
 		strm_set_term(s, 'c', 'R');
 	} else {
 		atomic_fetch_add(&s->fe->ctr.pp_closed, 1);
@@ -1255,10 +1255,10 @@ static int proxy_leftover(struct stream *s, const uint8_t *data, size_t len)
 	if (strm_cli_tls(s))
 		return 0; /* the start of a ClientHello: begin_client_tls() takes it */
 	if (s->http)
-		return http_take_bytes(s, data, len);
+		return strm_http_take_bytes(s, data, len);
 	if (s->auto_watch)
 		auto_keep(s, data, len);
-	return strm_queue(&s->srvs, data, len);
+	return strm_queue(&s->srv_side, data, len);
 }
 
 /* ---- TLS with the client ---- */
@@ -1267,14 +1267,14 @@ static int proxy_leftover(struct stream *s, const uint8_t *data, size_t len)
 static void after_client_ready(struct stream *s)
 {
 	if (s->http)
-		http_begin(s);
+		strm_http_begin(s);
 	else
 		strm_connect_next(s);
 }
 
 static void client_handshake(struct stream *s)
 {
-	int r = run_handshake(&s->cli);
+	int r = run_handshake(&s->cli_side);
 	const char *sni;
 
 	if (r == 0) {
@@ -1291,9 +1291,9 @@ static void client_handshake(struct stream *s)
 		return;
 	}
 	atomic_fetch_add(&s->fe->ctr.tls_handshakes, 1);
-	if (SSL_session_reused(s->cli.ssl))
+	if (SSL_session_reused(s->cli_side.ssl))
 		atomic_fetch_add(&s->fe->ctr.tls_resumed, 1);
-	sni = SSL_get_servername(s->cli.ssl, TLSEXT_NAMETYPE_host_name);
+	sni = SSL_get_servername(s->cli_side.ssl, TLSEXT_NAMETYPE_host_name);
 	if (sni && !(s->sni = strdup(sni))) {
 		strm_set_term(s, 'R', 'R');
 		strm_close(s);
@@ -1307,7 +1307,7 @@ static void client_handshake(struct stream *s)
 static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len)
 {
 	SSL *ssl = tls_bind_ssl_new(s->bind_tls);
-	BIO *bio = ssl ? tls_bio_new(s->cli.fd, prefix, len) : NULL;
+	BIO *bio = ssl ? tls_bio_new(s->cli_side.fd, prefix, len) : NULL;
 
 	if (!ssl || !bio) {
 		SSL_free(ssl);
@@ -1317,8 +1317,8 @@ static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len
 	}
 	SSL_set_bio(ssl, bio, bio);
 	SSL_set_mode(ssl, STRM_SSL_MODES);
-	s->cli.ssl = ssl;
-	s->cli.hs = 1;
+	s->cli_side.ssl = ssl;
+	s->cli_side.hs = 1;
 	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
 	strm_set_state(s, STRM_ST_TLS_HS);
 	client_handshake(s);
@@ -1350,8 +1350,8 @@ static int proxy_rearm(struct stream *s)
 		return 0;
 	tv.tv_sec = left / 1000;
 	tv.tv_usec = (left % 1000) * 1000;
-	event_add(s->cli.rev, &tv);
-	s->cli.rev_on = 1;
+	event_add(s->cli_side.rev, &tv);
+	s->cli_side.rev_on = 1;
 	return 1;
 }
 
@@ -1371,7 +1371,7 @@ static void proxy_read(struct stream *s)
 		strm_close(s);
 		return;
 	}
-	n = recv(s->cli.fd, s->pp_buf + s->pp_len, max - s->pp_len, 0);
+	n = recv(s->cli_side.fd, s->pp_buf + s->pp_len, max - s->pp_len, 0);
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
@@ -1393,10 +1393,10 @@ static void proxy_read(struct stream *s)
 		break;
 	}
 	proxy_adopt(s, &h);
-	s->cli.bytes_read += s->pp_len - consumed;
+	s->cli_side.bytes_read += s->pp_len - consumed;
 	/* Re-arm the client's read event without the client-hs timeout. */
-	event_del(s->cli.rev);
-	s->cli.rev_on = 0;
+	event_del(s->cli_side.rev);
+	s->cli_side.rev_on = 0;
 	atomic_fetch_add(&s->fe->ctr.pp_accepted, 1);
 	if (log_debug_enabled()) {
 		char peer[NET_ADDRSTRLEN];
@@ -1441,7 +1441,7 @@ const struct sockaddr *strm_frontend_addr(struct stream *s)
 {
 	if (!s->have_dst) {
 		socklen_t len = sizeof(s->dst_addr);
-		if (getsockname(s->cli.fd, (struct sockaddr *)&s->dst_addr,
+		if (getsockname(s->cli_side.fd, (struct sockaddr *)&s->dst_addr,
 				&len) != 0)
 			return NULL;
 		s->have_dst = 1;
@@ -1500,7 +1500,7 @@ static int send_proxy_header(struct stream *s)
 
 	/* First in the server's queue: it leaves in the first write, alone
 	 * or ahead of the client's bytes, never split by them. */
-	return n < 0 ? -1 : side_prepend(&s->srvs, hdr, (size_t)n);
+	return n < 0 ? -1 : side_prepend(&s->srv_side, hdr, (size_t)n);
 }
 
 /* ---- client-ip auto ---- */
@@ -1541,7 +1541,7 @@ int strm_set_path(struct stream *s, enum strm_path path)
 	if (path_is_http(path) && !s->http && !(s->http = calloc(1, sizeof(*s->http))))
 		return -1;
 	if (!path_is_http(path))
-		http_free(s);
+		strm_http_free(s);
 	if (s->path_counted && path != s->path) {
 		atomic_fetch_sub(path_counter(s, s->path), 1);
 		atomic_fetch_add(path_counter(s, path), 1);
@@ -1628,7 +1628,7 @@ static int auto_refusal_plausible(const struct stream *s)
 	size_t head_len = 0;
 	enum h1_error err;
 
-	if (!s->auto_watch || s->auto_keep_len == 0 || s->cli.eof || s->srvs.shut)
+	if (!s->auto_watch || s->auto_keep_len == 0 || s->cli_side.eof || s->srv_side.shut)
 		return 0;
 	if (s->auto_keep[0] == 0x16)
 		return tls_hello_parse(s->auto_keep, s->auto_keep_len, &hello) == TLS_HELLO_OK;
@@ -1669,7 +1669,7 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 	struct stream *s = arg;
 
 	strm_enter(s);
-	if (s->state == STRM_ST_CONNECTING && s->srvs.fd < 0)
+	if (s->state == STRM_ST_CONNECTING && s->srv_side.fd < 0)
 		strm_connect_next(s);
 	strm_leave(s);
 }
@@ -1712,7 +1712,7 @@ static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
 	 * `haproxy -sf` the old process resets what its listen queue still
 	 * held) - nothing was exchanged, so connect again, the same way. */
 	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && s->auto_keep_len == 0 &&
-	    s->cli.bytes_read == 0 && !s->cli.eof) {
+	    s->cli_side.bytes_read == 0 && !s->cli_side.eof) {
 		auto_reconnect_later(s);
 		return 1;
 	}
@@ -1723,7 +1723,7 @@ static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
 						   : "closed on a ClientHello without a PROXY header");
 	/* A 400 before the client even sent its request answers our header;
 	 * after it, only when the request was a whole, valid head. */
-	if (n > 0 && s->conn_pp && !s->cli.eof && looks_like_proxy_400(buf, (size_t)n) &&
+	if (n > 0 && s->conn_pp && !s->cli_side.eof && looks_like_proxy_400(buf, (size_t)n) &&
 	    (s->auto_keep_len == 0 ||
 	     (s->auto_keep[0] != 0x16 && auto_refusal_plausible(s))))
 		return auto_fallback(s, "HTTP 400 and close to a PROXY-prefixed request");
@@ -1731,7 +1731,7 @@ static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
 	 * stays on its path. */
 	if (log_debug_enabled())
 		log_msg(LOG_DEBUG, "stream %llu: auto: server said %zd (kept %zu bytes, client %s)",
-			s->id, n, s->auto_keep_len, s->cli.eof ? "gone" : "there");
+			s->id, n, s->auto_keep_len, s->cli_side.eof ? "gone" : "there");
 	s->auto_watch = 0;
 	free(s->auto_keep);
 	s->auto_keep = NULL;
@@ -1784,8 +1784,8 @@ static int auto_fallback(struct stream *s, const char *why)
 	s->auto_keep_len = 0;
 	strm_release_srv(s);
 	strm_close_server_fd(s);
-	queue_release(&s->srvs);
-	s->srvs.eof = s->srvs.shut = 0;
+	queue_release(&s->srv_side);
+	s->srv_side.eof = s->srv_side.shut = 0;
 	s->presel = srv;
 	s->attempts = 0;
 	free(s->tried);
@@ -1797,7 +1797,7 @@ static int auto_fallback(struct stream *s, const char *why)
 		return auto_out_of_memory(s);
 	}
 	if (!path_is_http(s->path)) {
-		if (len && strm_queue(&s->srvs, keep, len) < 0) {
+		if (len && strm_queue(&s->srv_side, keep, len) < 0) {
 			free(keep);
 			return auto_out_of_memory(s);
 		}
@@ -1808,11 +1808,11 @@ static int auto_fallback(struct stream *s, const char *why)
 	if (strm_cli_tls(s)) {
 		begin_client_tls(s, keep, len);
 	} else {
-		if (len && http_take_bytes(s, keep, len) < 0) {
+		if (len && strm_http_take_bytes(s, keep, len) < 0) {
 			free(keep);
 			return auto_out_of_memory(s);
 		}
-		http_begin(s);
+		strm_http_begin(s);
 	}
 	free(keep);
 	return 1;
@@ -1879,7 +1879,7 @@ static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 		snprintf(why, sizeof(why), "rejected by 'tcp-request content reject' at %s:%d",
 			 r->where.file, r->where.line);
 		strm_log_refusal(s, why);
-		reset_on_close(s->cli.fd);
+		reset_on_close(s->cli_side.fd);
 		strm_set_term(s, 'P', 'R');
 		strm_close(s);
 		return -1;
@@ -1900,8 +1900,8 @@ static void inspect_done(struct stream *s, enum tls_hello_status st, struct tls_
 	uint8_t *buf = s->insp_buf;
 	size_t len = s->insp_len;
 
-	event_del(s->cli.rev);
-	s->cli.rev_on = 0;
+	event_del(s->cli_side.rev);
+	s->cli_side.rev_on = 0;
 	s->inspected = 1;
 	if (st != TLS_HELLO_OK)
 		hello->sni[0] = '\0';
@@ -1934,8 +1934,8 @@ static int inspect_rearm(struct stream *s)
 		return 0;
 	tv.tv_sec = left / 1000;
 	tv.tv_usec = (left % 1000) * 1000;
-	event_add(s->cli.rev, &tv);
-	s->cli.rev_on = 1;
+	event_add(s->cli_side.rev, &tv);
+	s->cli_side.rev_on = 1;
 	return 1;
 }
 
@@ -1962,7 +1962,7 @@ static void inspect_read(struct stream *s, short what)
 		inspect_check(s, 1);
 		return;
 	}
-	n = recv(s->cli.fd, s->insp_buf + s->insp_len, INSPECT_MAX - s->insp_len, 0);
+	n = recv(s->cli_side.fd, s->insp_buf + s->insp_len, INSPECT_MAX - s->insp_len, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -1972,7 +1972,7 @@ static void inspect_read(struct stream *s, short what)
 		return;
 	}
 	s->insp_len += (size_t)n;
-	s->cli.bytes_read += (unsigned long long)n;
+	s->cli_side.bytes_read += (unsigned long long)n;
 	inspect_check(s, 0);
 }
 
@@ -2026,14 +2026,14 @@ static int strm_init_events(struct stream *s, int fd)
 {
 	struct event_base *base = s->w->base;
 
-	s->cli.fd = fd;
-	s->cli.rev = event_new(base, fd, EV_READ | EV_PERSIST, on_cli_io, s);
-	s->cli.wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_cli_io, s);
+	s->cli_side.fd = fd;
+	s->cli_side.rev = event_new(base, fd, EV_READ | EV_PERSIST, on_cli_io, s);
+	s->cli_side.wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_cli_io, s);
 	/* The server's events get their descriptor at connect (event_assign). */
-	s->srvs.rev = event_new(base, -1, 0, on_srv_io, s);
-	s->srvs.wev = event_new(base, -1, 0, on_srv_io, s);
+	s->srv_side.rev = event_new(base, -1, 0, on_srv_io, s);
+	s->srv_side.wev = event_new(base, -1, 0, on_srv_io, s);
 	s->timer = evtimer_new(base, on_tick, s);
-	return s->cli.rev && s->cli.wev && s->srvs.rev && s->srvs.wev && s->timer ? 0 : -1;
+	return s->cli_side.rev && s->cli_side.wev && s->srv_side.rev && s->srv_side.wev && s->timer ? 0 : -1;
 }
 
 /* The frontend's client-IP strategy at accept decides this connection's
@@ -2085,7 +2085,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	s->fe = fe;
 	s->be = fe->be;
 	s->bind_tls = lsn->tls;
-	s->cli.fd = s->srvs.fd = -1;
+	s->cli_side.fd = s->srv_side.fd = -1;
 	s->connect_ms = -1;
 	memcpy(s->term, "--", 3);
 	memcpy(&s->cli_addr, peer, peerlen < sizeof(s->cli_addr) ? peerlen : sizeof(s->cli_addr));
@@ -2141,7 +2141,7 @@ const char *strm_server_sni(struct stream *s, char *buf, size_t len)
 	if (!sc->sni)
 		return buf;
 	if (s->http)
-		http_sample_ctx(s, &ctx);
+		strm_http_sample_ctx(s, &ctx);
 	ctx.dst = strm_frontend_addr(s);
 	if (sample_expand(sc->sni, &ctx, buf, len) < 0)
 		buf[0] = '\0';
@@ -2161,11 +2161,11 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 
 void strm_attach_server_fd(struct stream *s, int fd)
 {
-	s->srvs.fd = fd;
-	s->srvs.eof = s->srvs.shut = 0;
-	s->srvs.rev_on = s->srvs.wev_on = 0;
-	event_assign(s->srvs.rev, s->w->base, fd, EV_READ | EV_PERSIST, on_srv_io, s);
-	event_assign(s->srvs.wev, s->w->base, fd, EV_WRITE | EV_PERSIST, on_srv_io, s);
+	s->srv_side.fd = fd;
+	s->srv_side.eof = s->srv_side.shut = 0;
+	s->srv_side.rev_on = s->srv_side.wev_on = 0;
+	event_assign(s->srv_side.rev, s->w->base, fd, EV_READ | EV_PERSIST, on_srv_io, s);
+	event_assign(s->srv_side.wev, s->w->base, fd, EV_WRITE | EV_PERSIST, on_srv_io, s);
 }
 
 void strm_kill_all(struct worker *w)

@@ -257,31 +257,31 @@ static void idle_reset(struct stream *s)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
-	(void)setsockopt(s->srvs.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	(void)setsockopt(s->srv_side.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
 static void park_server(struct stream *s)
 {
 	struct strm_http *h = s->http;
-	int fd = s->srvs.fd;
+	int fd = s->srv_side.fd;
 
 	if (fd < 0)
 		return;
-	if (!h->srv_idle || !poolable(s, s->srv) || s->srvs.eof) {
-		if (h->srv_idle && !s->srvs.eof)
+	if (!h->srv_idle || !poolable(s, s->srv) || s->srv_side.eof) {
+		if (h->srv_idle && !s->srv_side.eof)
 			idle_reset(s);
 		strm_close_server_fd(s);
 		h->srv_idle = 0;
 		return;
 	}
-	s->srvs.fd = -1;
-	if (s->srvs.rev_on)
-		event_del(s->srvs.rev);
-	if (s->srvs.wev_on)
-		event_del(s->srvs.wev);
-	s->srvs.rev_on = s->srvs.wev_on = 0;
-	pool_put(s->w, s->gen, s->srv, fd, s->srvs.ssl, s->srv_sni, h->srv_uses);
-	s->srvs.ssl = NULL;
+	s->srv_side.fd = -1;
+	if (s->srv_side.rev_on)
+		event_del(s->srv_side.rev);
+	if (s->srv_side.wev_on)
+		event_del(s->srv_side.wev);
+	s->srv_side.rev_on = s->srv_side.wev_on = 0;
+	pool_put(s->w, s->gen, s->srv, fd, s->srv_side.ssl, s->srv_sni, h->srv_uses);
+	s->srv_side.ssl = NULL;
 	h->srv_idle = 0;
 }
 
@@ -307,7 +307,7 @@ static int pool_take(struct worker *w, const struct srv *srv, const char *sni, u
 	return -1;
 }
 
-int http_take_bytes(struct stream *s, const uint8_t *data, size_t len)
+int strm_http_take_bytes(struct stream *s, const uint8_t *data, size_t len)
 {
 	return buf_append(&s->http->cin, data, len);
 }
@@ -380,7 +380,7 @@ static unsigned head_timeout(const struct stream *s)
 
 /* ---- access log and refusals ---- */
 
-void http_log(struct stream *s)
+void strm_http_log(struct stream *s)
 {
 	const struct cfg_proxy *fc = fe_conf(s);
 	struct strm_http *h = s->http;
@@ -431,19 +431,19 @@ static int http_fail(struct stream *s, int status, const char *why, char who, ch
 	clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
 	if (h->resp_bytes == 0 && (n = h1_build_error(status, page, sizeof(page))) > 0) {
 		h->resp_bytes += (unsigned long long)n;
-		if (strm_deliver(&s->cli, (const uint8_t *)page, (size_t)n) < 0) {
-			http_log(s);
+		if (strm_deliver(&s->cli_side, (const uint8_t *)page, (size_t)n) < 0) {
+			strm_http_log(s);
 			strm_close(s);
 			return -1;
 		}
 	}
-	http_log(s);
+	strm_http_log(s);
 	h->logged = 1;
 	if (s->state != STRM_ST_HTTP_REQ)
 		strm_set_state(s, STRM_ST_HTTP_REQ);
-	if (s->cli.q_len == 0 && !s->cli.shut) {
-		shutdown(s->cli.fd, SHUT_WR);
-		s->cli.shut = 1;
+	if (s->cli_side.q_len == 0 && !s->cli_side.shut) {
+		shutdown(s->cli_side.fd, SHUT_WR);
+		s->cli_side.shut = 1;
 	}
 	strm_update_interest(s);
 	return -1;
@@ -477,7 +477,7 @@ static int req_hdr(void *arg, const char *name, size_t name_len, const uint8_t *
 	return 1; /* sample.h: > 0 means present */
 }
 
-void http_sample_ctx(struct stream *s, struct sample_ctx *ctx)
+void strm_http_sample_ctx(struct stream *s, struct sample_ctx *ctx)
 {
 	ctx->hdr = req_hdr;
 	ctx->hdr_arg = s->http;
@@ -630,8 +630,8 @@ static int forward_head(struct stream *s)
 		h->replayable = 0;
 	/* Connected (a kept connection): straight to the socket; else queued
 	 * for the connect to flush. */
-	if (n < 0 || (s->state == STRM_ST_HTTP_XFER ? strm_deliver(&s->srvs, out, (size_t)n)
-						       : strm_queue(&s->srvs, out, (size_t)n)) < 0)
+	if (n < 0 || (s->state == STRM_ST_HTTP_XFER ? strm_deliver(&s->srv_side, out, (size_t)n)
+						       : strm_queue(&s->srv_side, out, (size_t)n)) < 0)
 		n = -1;
 	if (out != s->w->hbuf)
 		free(out);
@@ -690,7 +690,7 @@ static int take_connection(struct stream *s, struct srv *srv)
 		strm_server_sni(s, sni, sizeof(sni));
 		s->srv = prev;
 	}
-	if (s->srvs.fd >= 0 && s->srv == srv && h->srv_idle &&
+	if (s->srv_side.fd >= 0 && s->srv == srv && h->srv_idle &&
 	    strcmp(s->srv_sni ? s->srv_sni : "", sni) == 0) {
 		h->srv_idle = 0;
 		/* The connection this session kept from its previous request. */
@@ -724,7 +724,7 @@ static int take_connection(struct stream *s, struct srv *srv)
 	atomic_fetch_add(&srv->cur_conns, 1);
 	s->srv_held = 1;
 	strm_attach_server_fd(s, fd);
-	s->srvs.ssl = ssl;
+	s->srv_side.ssl = ssl;
 	free(s->srv_sni);
 	s->srv_sni = strdup(sni);
 	h->t_connect_ms = 0;
@@ -857,8 +857,8 @@ static int send_body(struct stream *s, const uint8_t *data, size_t len)
 	} else {
 		h->replayable = 0; /* the copy would miss these bytes */
 	}
-	if (strm_deliver(&s->srvs, data, len) < 0) {
-		strm_side_failed(s, &s->srvs);
+	if (strm_deliver(&s->srv_side, data, len) < 0) {
+		strm_side_failed(s, &s->srv_side);
 		return -1;
 	}
 	return 0;
@@ -902,7 +902,7 @@ static int pump_request(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	while (!h->req_done && h->cin.len > 0 && s->srvs.q_len == 0) {
+	while (!h->req_done && h->cin.len > 0 && s->srv_side.q_len == 0) {
 		size_t n = 0;
 		if (h->req.framing == H1_FRAMING_LENGTH) {
 			n = h->cin.len < h->req_left ? h->cin.len : (size_t)h->req_left;
@@ -944,7 +944,7 @@ static int resp_error(struct stream *s, int status, const char *why)
 		log_msg(LOG_WARNING, "frontend %s: stream %llu: %s after %llu response bytes",
 			fe_conf(s)->name, s->id, why, h->resp_bytes);
 		strm_set_term(s, 'S', 'D');
-		http_log(s);
+		strm_http_log(s);
 		strm_close(s);
 		return -1;
 	}
@@ -956,8 +956,8 @@ static int send_client(struct stream *s, const uint8_t *data, size_t len)
 	struct strm_http *h = s->http;
 
 	h->resp_bytes += len;
-	if (strm_deliver(&s->cli, data, len) < 0) {
-		strm_side_failed(s, &s->cli);
+	if (strm_deliver(&s->cli_side, data, len) < 0) {
+		strm_side_failed(s, &s->cli_side);
 		return -1;
 	}
 	return 0;
@@ -968,14 +968,14 @@ static int become_tunnel(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	if (h->cin.len > 0 && strm_deliver(&s->srvs, h->cin.data, h->cin.len) < 0) {
-		strm_side_failed(s, &s->srvs);
+	if (h->cin.len > 0 && strm_deliver(&s->srv_side, h->cin.data, h->cin.len) < 0) {
+		strm_side_failed(s, &s->srv_side);
 		return -1;
 	}
 	if (h->sin.len > 0 && send_client(s, h->sin.data, h->sin.len) < 0)
 		return -1;
 	h->cin.len = h->sin.len = 0;
-	http_log(s);
+	strm_http_log(s);
 	h->logged = 1;
 	strm_set_state(s, STRM_ST_ESTABLISHED);
 	strm_update_interest(s); /* the relay's interest, not the HTTP one */
@@ -1035,7 +1035,7 @@ static int parse_response_head(struct stream *s)
 	 * and a close, on the first request of the connection. Only a safe
 	 * request is sent again: an application's own 400 to a POST must
 	 * reach the client as it is. */
-	if (h->resp.status == 400 && h->resp.conn_close && s->conn_pp && !s->srvs.ssl &&
+	if (h->resp.status == 400 && h->resp.conn_close && s->conn_pp && !s->srv_side.ssl &&
 	    !h->from_pool && h->srv_uses == 0 && h->replayable && h->replays < 2 &&
 	    (h->req.method == H1_METHOD_GET || h->req.method == H1_METHOD_HEAD ||
 	     h->req.method == H1_METHOD_OPTIONS) &&
@@ -1158,7 +1158,7 @@ static int pump_response(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	while (!h->resp_done && h->sin.len > 0 && s->cli.q_len == 0) {
+	while (!h->resp_done && h->sin.len > 0 && s->cli_side.q_len == 0) {
 		int r = h->resp_head_done ? pump_response_body(s) : parse_response_head(s);
 		if (r <= 0)
 			return r;
@@ -1176,16 +1176,16 @@ static void release_server(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	if (s->srvs.fd < 0)
+	if (s->srv_side.fd < 0)
 		return;
 	/* A clean end on a kept-alive connection: the session keeps it for its
 	 * next request (no event churn per request); it reaches the pool when
 	 * the session ends or moves to another server. */
-	if (h->srv_keep && h->req_done && s->srvs.q_len == 0 && !s->srvs.eof) {
+	if (h->srv_keep && h->req_done && s->srv_side.q_len == 0 && !s->srv_side.eof) {
 		h->srv_idle = 1;
 		h->srv_uses++;
 	} else {
-		if (h->req_done && h->resp_done && s->srvs.q_len == 0 && !s->srvs.eof &&
+		if (h->req_done && h->resp_done && s->srv_side.q_len == 0 && !s->srv_side.eof &&
 		    h->resp.framing != H1_FRAMING_CLOSE)
 			idle_reset(s); /* complete and idle: no TIME_WAIT on our port */
 		strm_close_server_fd(s);
@@ -1203,15 +1203,15 @@ static int finish_exchange(struct stream *s)
 	struct strm_http *h = s->http;
 
 	if (!h->logged)
-		http_log(s);
+		strm_http_log(s);
 	release_server(s);
 	/* A client's FIN after pipelined requests still wants them answered:
 	 * close only when nothing of theirs is left to parse. */
-	if (h->close_after || (s->cli.eof && h->cin.len == 0)) {
+	if (h->close_after || (s->cli_side.eof && h->cin.len == 0)) {
 		h->closing = 1;
 		clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
 		strm_set_state(s, STRM_ST_HTTP_REQ);
-		if (s->cli.q_len == 0) {
+		if (s->cli_side.q_len == 0) {
 			strm_close(s);
 			return -1;
 		}
@@ -1253,7 +1253,7 @@ static int http_progress(struct stream *s)
 				return -1;
 			if (s->state != STRM_ST_HTTP_XFER)
 				return -1;
-			if (!(h->req_done && h->resp_done && s->srvs.q_len == 0))
+			if (!(h->req_done && h->resp_done && s->srv_side.q_len == 0))
 				return 0;
 			r = finish_exchange(s);
 			if (r <= 0)
@@ -1276,7 +1276,7 @@ static void release_buffers(struct stream *s)
 	h->req.fields = h->resp.fields = NULL;
 	h->req.fields_cap = h->resp.fields_cap = 0;
 	buf_free(&h->cin);
-	if (s->srvs.fd < 0 || h->sin.len == 0)
+	if (s->srv_side.fd < 0 || h->sin.len == 0)
 		buf_free(&h->sin);
 	buf_free(&h->replay);
 }
@@ -1297,7 +1297,7 @@ static void release_idle(struct stream *s)
 
 /* ---- events from stream.c ---- */
 
-void http_begin(struct stream *s)
+void strm_http_begin(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
@@ -1309,14 +1309,14 @@ void http_begin(struct stream *s)
 	strm_update_interest(s);
 }
 
-void http_connected(struct stream *s)
+void strm_http_connected(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
 	h->t_connect_ms = strm_ms_since(&h->mono_req);
 	strm_set_state(s, STRM_ST_HTTP_XFER);
-	if (strm_flush(&s->srvs) < 0) {
-		strm_side_failed(s, &s->srvs);
+	if (strm_flush(&s->srv_side) < 0) {
+		strm_side_failed(s, &s->srv_side);
 		return;
 	}
 	if (http_progress(s) < 0)
@@ -1335,8 +1335,8 @@ static int replay(struct stream *s)
 	h1_resp_init(&h->resp, h->req_fields, H1_DEFAULT_MAX_FIELDS);
 	strm_close_server_fd(s);
 	strm_release_srv(s);
-	s->srvs.q_len = s->srvs.q_off = 0;
-	if (strm_queue(&s->srvs, h->replay.data, h->replay.len) < 0) {
+	s->srv_side.q_len = s->srv_side.q_off = 0;
+	if (strm_queue(&s->srv_side, h->replay.data, h->replay.len) < 0) {
 		log_msg(LOG_ERR, "%s/%s: out of memory replaying stream %llu", be_conf(s)->name,
 			srv->conf->name, s->id);
 		strm_set_term(s, 'R', 'C');
@@ -1401,7 +1401,7 @@ static void server_ended(struct stream *s, int error)
 	}
 	if (!h->resp_done) {
 		strm_set_term(s, 'S', 'D');
-		http_log(s);
+		strm_http_log(s);
 		h->logged = 1;
 		strm_close(s);
 		return;
@@ -1416,9 +1416,9 @@ static int client_left_midhead(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	if (!s->cli.eof || s->state != STRM_ST_HTTP_REQ || h->closing)
+	if (!s->cli_side.eof || s->state != STRM_ST_HTTP_REQ || h->closing)
 		return 0;
-	if (s->cli.q_len > 0) {
+	if (s->cli_side.q_len > 0) {
 		h->closing = 1;
 		clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
 		strm_update_interest(s);
@@ -1428,7 +1428,7 @@ static int client_left_midhead(struct stream *s)
 	return 1;
 }
 
-void http_on_srv_io(struct stream *s, short what)
+void strm_http_on_srv_io(struct stream *s, short what)
 {
 	struct strm_http *h = s->http;
 
@@ -1440,12 +1440,12 @@ void http_on_srv_io(struct stream *s, short what)
 		strm_update_interest(s);
 		return;
 	}
-	if ((what & EV_WRITE) && strm_flush(&s->srvs) < 0) {
+	if ((what & EV_WRITE) && strm_flush(&s->srv_side) < 0) {
 		server_ended(s, 1);
 		return;
 	}
 	if (what & EV_READ) {
-		ssize_t n = read_into(s, &s->srvs, &h->sin);
+		ssize_t n = read_into(s, &s->srv_side, &h->sin);
 		if (n == -1 || n == 0) {
 			/* Deliver what arrived before the end first. */
 			if (http_progress(s) < 0)
@@ -1462,28 +1462,28 @@ void http_on_srv_io(struct stream *s, short what)
 	strm_update_interest(s);
 }
 
-void http_on_cli_io(struct stream *s, short what)
+void strm_http_on_cli_io(struct stream *s, short what)
 {
 	struct strm_http *h = s->http;
 
-	if ((what & EV_WRITE) && strm_flush(&s->cli) < 0) {
-		strm_side_failed(s, &s->cli);
+	if ((what & EV_WRITE) && strm_flush(&s->cli_side) < 0) {
+		strm_side_failed(s, &s->cli_side);
 		return;
 	}
 	if (h->closing) {
 		/* Lingering after our last answer: drain and wait for the FIN. */
-		if (s->cli.q_len == 0 && !s->cli.shut) {
-			shutdown(s->cli.fd, SHUT_WR);
-			s->cli.shut = 1;
+		if (s->cli_side.q_len == 0 && !s->cli_side.shut) {
+			shutdown(s->cli_side.fd, SHUT_WR);
+			s->cli_side.shut = 1;
 		}
 		if (what & EV_READ) {
-			ssize_t n = strm_recv(&s->cli, s->w->scratch, s->w->scratch_len);
+			ssize_t n = strm_recv(&s->cli_side, s->w->scratch, s->w->scratch_len);
 			if (n == STRM_IO_EOF || n == STRM_IO_ERROR) {
 				strm_close(s);
 				return;
 			}
 		}
-		if (s->cli.q_len == 0 && s->cli.eof) {
+		if (s->cli_side.q_len == 0 && s->cli_side.eof) {
 			strm_close(s);
 			return;
 		}
@@ -1491,9 +1491,9 @@ void http_on_cli_io(struct stream *s, short what)
 		return;
 	}
 	if (what & EV_READ) {
-		ssize_t n = read_into(s, &s->cli, &h->cin);
+		ssize_t n = read_into(s, &s->cli_side, &h->cin);
 		if (n == -1) {
-			strm_side_failed(s, &s->cli);
+			strm_side_failed(s, &s->cli_side);
 			return;
 		}
 		if (n == 0 && s->state == STRM_ST_HTTP_REQ && h->cin.len == 0) {
@@ -1503,22 +1503,22 @@ void http_on_cli_io(struct stream *s, short what)
 	}
 	if (http_progress(s) < 0)
 		return;
-	if (s->cli.eof && s->state == STRM_ST_HTTP_XFER && !h->req_done) {
+	if (s->cli_side.eof && s->state == STRM_ST_HTTP_XFER && !h->req_done) {
 		strm_set_term(s, 'C', 'D'); /* the client left mid-request */
-		http_log(s);
+		strm_http_log(s);
 		strm_close(s);
 		return;
 	}
 	if (client_left_midhead(s))
 		return;
-	if (h->closing && s->cli.q_len == 0 && s->cli.eof) {
+	if (h->closing && s->cli_side.q_len == 0 && s->cli_side.eof) {
 		strm_close(s);
 		return;
 	}
 	strm_update_interest(s);
 }
 
-int http_connect_failed(struct stream *s, char cause)
+int strm_http_connect_failed(struct stream *s, char cause)
 {
 	const char *why = cause == 's'   ? "connect timeout"
 			  : cause == 'N' ? "no server available"
@@ -1529,31 +1529,31 @@ int http_connect_failed(struct stream *s, char cause)
 	return 1;
 }
 
-void http_interest(struct stream *s, int *cli_read, int *srv_read)
+void strm_http_interest(struct stream *s, int *cli_read, int *srv_read)
 {
 	struct strm_http *h = s->http;
 	int room_c = h->cin.len < HTTP_IN_MAX;
 	int room_s = h->sin.len < HTTP_IN_MAX;
 
 	if (h->closing) {
-		*cli_read = !s->cli.eof;
+		*cli_read = !s->cli_side.eof;
 		*srv_read = 0;
 		return;
 	}
 	switch (s->state) {
 	case STRM_ST_HTTP_REQ:
-		*cli_read = !s->cli.eof && room_c;
-		*srv_read = s->srvs.fd >= 0 && h->srv_idle; /* notice a kept connection closing */
+		*cli_read = !s->cli_side.eof && room_c;
+		*srv_read = s->srv_side.fd >= 0 && h->srv_idle; /* notice a kept connection closing */
 		break;
 	case STRM_ST_CONNECTING:
-		*cli_read = !s->cli.eof && room_c;
+		*cli_read = !s->cli_side.eof && room_c;
 		*srv_read = 0;
 		break;
 	case STRM_ST_HTTP_XFER:
 		/* While a request is in flight read its body; the next request
 		 * may wait in cin, bounded by room_c. */
-		*cli_read = !s->cli.eof && room_c && s->srvs.q_len == 0;
-		*srv_read = !s->srvs.eof && room_s && s->cli.q_len == 0;
+		*cli_read = !s->cli_side.eof && room_c && s->srv_side.q_len == 0;
+		*srv_read = !s->srv_side.eof && room_s && s->cli_side.q_len == 0;
 		break;
 	default:
 		*cli_read = *srv_read = 0;
@@ -1561,7 +1561,7 @@ void http_interest(struct stream *s, int *cli_read, int *srv_read)
 }
 
 /* HTTP's own clocks; returns 1 when the stream was closed. */
-int http_tick(struct stream *s)
+int strm_http_tick(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
@@ -1590,21 +1590,21 @@ int http_tick(struct stream *s)
 		return 0;
 	}
 	if (s->state == STRM_ST_HTTP_XFER) {
-		if (s->srvs.idle_ms >= cfg_timeout_server(be_conf(s))) {
+		if (s->srv_side.idle_ms >= cfg_timeout_server(be_conf(s))) {
 			if (h->resp_bytes == 0)
 				http_fail(s, 504, "timeout server", 's', 'H');
 			else {
 				strm_set_term(s, 's', 'D');
-				http_log(s);
+				strm_http_log(s);
 				strm_close(s);
 				return 1;
 			}
 			return 0;
 		}
-		if ((!h->req_done || s->cli.q_len > 0) &&
-		    s->cli.idle_ms >= cfg_timeout_client(fe_conf(s))) {
+		if ((!h->req_done || s->cli_side.q_len > 0) &&
+		    s->cli_side.idle_ms >= cfg_timeout_client(fe_conf(s))) {
 			strm_set_term(s, 'c', 'D');
-			http_log(s);
+			strm_http_log(s);
 			strm_close(s);
 			return 1;
 		}
@@ -1612,7 +1612,7 @@ int http_tick(struct stream *s)
 	return 0;
 }
 
-void http_free(struct stream *s)
+void strm_http_free(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
