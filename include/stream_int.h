@@ -12,6 +12,9 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <event2/util.h>
+#include <openssl/ssl.h>
+
 #include "cfg.h"
 #include "http1.h"
 #include "path.h"
@@ -26,7 +29,6 @@ struct worker;
 struct pconn;
 struct tls_bind;
 struct sample_ctx;
-typedef struct ssl_st SSL;
 
 /* strm_recv() / strm_send() results besides a byte count. */
 #define STRM_IO_EOF 0
@@ -188,41 +190,109 @@ static inline int strm_auto(const struct stream *s)
 	return s->strategy == CFG_CLIENT_IP_AUTO;
 }
 
-/* stream.c */
+/* RELEASE_BUFFERS: an idle TLS connection gives its 34 KB of record
+ * buffers back (as HAProxy does); measured 67 KB per idle HTTPS client
+ * (both sides) without it. */
+#define STRM_SSL_MODES                                                                  \
+	(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |          \
+	 SSL_MODE_RELEASE_BUFFERS)
+
+/* ---- stream.c: core ---- */
+
 /* The one place a stream's path changes; the HTTP transaction exists
  * exactly on the XFF path, and the path counters follow once counted.
  * Returns -1 when the transaction cannot be allocated. */
 int strm_set_path(struct stream *s, enum strm_path path);
+/* Count the connection in its path's frontend counter (once). */
+void strm_count_path(struct stream *s);
 /* The TLS to terminate with the client: the bind's, on a path that
  * terminates; NULL for a passthrough (or a bind without `ssl`). */
 struct tls_bind *strm_cli_tls(const struct stream *s);
+void strm_set_state(struct stream *s, enum strm_state next);
+void strm_set_term(struct stream *s, char who, char phase);
+void strm_close(struct stream *s);
+/* Every event callback holds its stream: a close inside frees it only
+ * when the outermost callback returns. */
+void strm_enter(struct stream *s);
+void strm_leave(struct stream *s);
+long strm_ms_since(const struct timespec *t0);
+/* Transport: plain socket or TLS, one contract. */
+ssize_t strm_recv(struct strm_side *side, void *buf, size_t len);
+ssize_t strm_send(struct strm_side *side, const void *buf, size_t len);
+void strm_ssl_more(struct strm_side *side);
+/* One step of a TLS handshake: 1 done, 0 wants more, -1 failed. */
+int strm_run_handshake(struct strm_side *side);
+/* Queues: bytes a side could not take yet. */
+int strm_queue(struct strm_side *side, const uint8_t *data, size_t len);
+int strm_queue_prepend(struct strm_side *side, const uint8_t *data, size_t len);
+void strm_queue_release(struct strm_side *side);
+int strm_flush(struct strm_side *to);
+int strm_deliver(struct strm_side *to, const uint8_t *data, size_t len);
+void strm_update_interest(struct stream *s);
+/* The L4 relay: one read from a side (-1: the stream ended); after I/O,
+ * EOFs propagate and the stream ends when both directions are done. */
+int strm_relay_read(struct stream *s, struct strm_side *from);
+void strm_settle(struct stream *s);
+void strm_side_failed(struct stream *s, struct strm_side *side);
+
+/* ---- stream_client.c: before the path runs ---- */
+
+/* HAProxy's `tcp-request connection` rules on the socket's addresses;
+ * returns the rule that rejected the connection, or NULL. */
+const struct cfg_tcp_rule *strm_conn_rules(struct stream *s, const struct cfg_bind *bind);
+void strm_proxy_wait(struct stream *s);
+void strm_proxy_io(struct stream *s, short what);
+/* The client is accepted (its PROXY header read, if one was due): read
+ * the ClientHello when rules route by it, else choose the path and start
+ * on it with `prefix`, the client's bytes already read. */
+void strm_client_begin(struct stream *s, const uint8_t *prefix, size_t len);
+void strm_begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len);
+void strm_client_handshake(struct stream *s);
+void strm_log_refusal(struct stream *s, const char *why);
+/* A refused or broken client connection is reset, as HAProxy does. */
+void strm_reset_on_close(int fd);
+
+/* ---- stream_inspect.c: routing by the ClientHello ---- */
+
+int strm_needs_inspect(const struct stream *s);
+void strm_inspect_start(struct stream *s, const uint8_t *prefix, size_t len);
+void strm_inspect_io(struct stream *s, short what);
+
+/* ---- stream_auto.c: client-ip auto ---- */
+
+/* The PROXY version auto sends a server that takes PROXY. */
+int strm_auto_pp_version(const struct srv *srv);
+/* Decide a pending path by the chosen server (-1: the stream ended). */
+int strm_auto_choose(struct stream *s);
+void strm_auto_keep(struct stream *s, const uint8_t *data, size_t len);
+int strm_auto_refusal_plausible(const struct stream *s);
+/* The server's first read while watched: 1 when it refused and the
+ * stream went the other way (or ended). */
+int strm_auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n);
+int strm_auto_fallback(struct stream *s, const char *why);
 /* `client-ip auto` on the XFF path: a server connection that failed before
  * the server sent a byte says the server's mode changed. Flips it (once
  * per stream) and returns 1 when the caller should retry the other way. */
 int strm_auto_flip(struct stream *s, const char *why);
-ssize_t strm_recv(struct strm_side *side, void *buf, size_t len);
-ssize_t strm_send(struct strm_side *side, const void *buf, size_t len);
-void strm_ssl_more(struct strm_side *side);
+
+/* ---- stream_connect.c: the server side ---- */
+
+void strm_connect_next(struct stream *s);
+/* A server attempt failed (cause: HAProxy's termination letter): retry,
+ * redispatch, or give up. */
+void strm_attempt_failed(struct stream *s, char cause);
+void strm_close_server_fd(struct stream *s);
+void strm_release_srv(struct stream *s);
+void strm_attach_server_fd(struct stream *s, int fd);
+void strm_on_srv_io(evutil_socket_t fd, short what, void *arg);
 /* The PROXY version this stream sends its server (0: none). */
 int strm_pp_version(const struct stream *s);
 /* The SNI for a TLS server connection: the server's `sni` expression
  * (ssl_fc_sni, req.hdr(host), ...), or "" when it has none. */
 const char *strm_server_sni(struct stream *s, char *buf, size_t len);
-void strm_set_state(struct stream *s, enum strm_state next);
-void strm_set_term(struct stream *s, char who, char phase);
-void strm_close(struct stream *s);
-void strm_update_interest(struct stream *s);
-int strm_queue(struct strm_side *side, const uint8_t *data, size_t len);
-int strm_flush(struct strm_side *to);
-int strm_deliver(struct strm_side *to, const uint8_t *data, size_t len);
-void strm_side_failed(struct stream *s, struct strm_side *side);
-void strm_connect_next(struct stream *s);
-void strm_close_server_fd(struct stream *s);
-void strm_release_srv(struct stream *s);
-void strm_attach_server_fd(struct stream *s, int fd);
-long strm_ms_since(const struct timespec *t0);
 const struct sockaddr *strm_frontend_addr(struct stream *s);
-void strm_log_refusal(struct stream *s, const char *why);
+/* `option tcpka|clitcpka|srvtcpka`: kernel keep-alive probes on a side. */
+void strm_set_keepalive(int fd, unsigned options, unsigned side_opt);
 
 /* stream_http.c */
 void strm_http_begin(struct stream *s);

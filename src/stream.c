@@ -1,4 +1,10 @@
-/* stream.c - one client <-> server session: an explicit state machine.
+/* stream.c - one client <-> server session: an explicit state machine;
+ * its core: accept, states, the path, queues and interest, transport, the
+ * L4 relay, timers and the lifecycle. The other parts live beside it:
+ * stream_client.c (connection rules, inbound PROXY, client TLS),
+ * stream_inspect.c (routing by the ClientHello), stream_auto.c
+ * (`client-ip auto`), stream_connect.c (server side), stream_http.c (the
+ * HTTP/1.1 loop); stream_int.h is what they share.
  *
  *   INIT [--> PROXY_WAIT] --select--> CONNECTING --connected--> ESTABLISHED --> CLOSED
  *                                       |  ^
@@ -35,28 +41,18 @@
 #include "stream.h"
 #include "stream_int.h"
 
-#include "acl.h"
-#include "admin.h"
 #include "backend.h"
 #include "cfg.h"
 #include "gen.h"
 #include "listener.h"
 #include "log.h"
 #include "net.h"
-#include "proxy_proto.h"
-#include "sample.h"
-#include "tls.h"
-#include "tls_bio.h"
-#include "tls_hello.h"
 #include "worker.h"
 
 #include <errno.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <event2/event.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,22 +66,6 @@
 static const char *const strm_state_names[] = {"INIT",      "PROXY_WAIT",  "INSPECT", "TLS_HS",
 						"CONNECTING", "ESTABLISHED", "HTTP_REQ",
 						"HTTP_XFER", "CLOSED"};
-
-static void on_cli_io(evutil_socket_t fd, short what, void *arg);
-
-/* RELEASE_BUFFERS: an idle TLS connection gives its 34 KB of record
- * buffers back (as HAProxy does); measured 67 KB per idle HTTPS client
- * (both sides) without it. */
-#define STRM_SSL_MODES                                                                  \
-	(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |          \
-	 SSL_MODE_RELEASE_BUFFERS)
-static void on_srv_io(evutil_socket_t fd, short what, void *arg);
-static int handshake_expired(struct stream *s);
-static void srv_attempt_failed(struct stream *s, char cause);
-static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n);
-static int auto_refusal_plausible(const struct stream *s);
-static void auto_keep(struct stream *s, const uint8_t *data, size_t len);
-static int auto_fallback(struct stream *s, const char *why);
 
 long strm_ms_since(const struct timespec *t0)
 {
@@ -217,17 +197,30 @@ static void arm_timer(struct stream *s)
 	evtimer_add(s->timer, &tv);
 }
 
-static void strm_enter(struct stream *s);
-static void strm_leave(struct stream *s);
-static void tick(struct stream *s);
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+/* TLS handshakes: the client's is bounded by `timeout client-hs` (else
+ * `timeout client`), a server's by `timeout connect`. Returns 1 when the
+ * stream was closed or moved on. */
+static int handshake_expired(struct stream *s)
 {
-	struct stream *s = arg;
-
-	strm_enter(s);
-	tick(s);
-	strm_leave(s);
+	if (s->state == STRM_ST_TLS_HS) {
+		unsigned ms = s->fe->conf->timeout.client_hs ? s->fe->conf->timeout.client_hs
+							      : cfg_timeout_client(s->fe->conf);
+		if (strm_ms_since(&s->hs_start) < (long)ms)
+			return 0;
+		strm_log_refusal(s, "TLS handshake timeout");
+		strm_set_term(s, 'c', 'R');
+		strm_close(s);
+		return 1;
+	}
+	if (s->state == STRM_ST_CONNECTING && s->srv_side.hs &&
+	    strm_ms_since(&s->hs_start) >= (long)cfg_timeout_connect(s->be->conf)) {
+		log_msg(LOG_WARNING, "%s/%s: TLS handshake timeout (stream %llu)",
+			s->be->conf->name, s->srv->conf->name, s->id);
+		strm_attempt_failed(s, 's');
+		return 1;
+	}
+	return 0;
 }
 
 static void tick(struct stream *s)
@@ -275,29 +268,13 @@ static void tick(struct stream *s)
 	arm_timer(s);
 }
 
-/* TLS handshakes: the client's is bounded by `timeout client-hs` (else
- * `timeout client`), a server's by `timeout connect`. Returns 1 when the
- * stream was closed or moved on. */
-static int handshake_expired(struct stream *s)
+static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	if (s->state == STRM_ST_TLS_HS) {
-		unsigned ms = s->fe->conf->timeout.client_hs ? s->fe->conf->timeout.client_hs
-							      : cfg_timeout_client(s->fe->conf);
-		if (strm_ms_since(&s->hs_start) < (long)ms)
-			return 0;
-		strm_log_refusal(s, "TLS handshake timeout");
-		strm_set_term(s, 'c', 'R');
-		strm_close(s);
-		return 1;
-	}
-	if (s->state == STRM_ST_CONNECTING && s->srv_side.hs &&
-	    strm_ms_since(&s->hs_start) >= (long)cfg_timeout_connect(s->be->conf)) {
-		log_msg(LOG_WARNING, "%s/%s: TLS handshake timeout (stream %llu)",
-			s->be->conf->name, s->srv->conf->name, s->id);
-		srv_attempt_failed(s, 's');
-		return 1;
-	}
-	return 0;
+	struct stream *s = arg;
+
+	strm_enter(s);
+	tick(s);
+	strm_leave(s);
 }
 
 static unsigned tick_for(const struct stream *s)
@@ -359,7 +336,7 @@ int strm_queue(struct strm_side *side, const uint8_t *data, size_t len)
 }
 
 /* Put bytes in front of what is queued (the outbound PROXY header). */
-static int side_prepend(struct strm_side *side, const uint8_t *data, size_t len)
+int strm_queue_prepend(struct strm_side *side, const uint8_t *data, size_t len)
 {
 	if (queue_reserve(side, len) < 0)
 		return -1;
@@ -370,7 +347,7 @@ static int side_prepend(struct strm_side *side, const uint8_t *data, size_t len)
 }
 
 /* An idle side holds no memory: the queue goes once it is empty. */
-static void queue_release(struct strm_side *side)
+void strm_queue_release(struct strm_side *side)
 {
 	free(side->q);
 	side->q = NULL;
@@ -515,7 +492,7 @@ int strm_flush(struct strm_side *to)
 		to->q_len -= (size_t)n;
 		to->bytes_written += (unsigned long long)n;
 	}
-	queue_release(to);
+	strm_queue_release(to);
 	return 0;
 }
 
@@ -567,8 +544,8 @@ static void maybe_shutdown(struct stream *s, struct strm_side *to)
 
 void strm_side_failed(struct stream *s, struct strm_side *side)
 {
-	if (side == &s->srv_side && auto_refusal_plausible(s) &&
-	    auto_fallback(s, s->conn_pp ? "the connection failed after the PROXY header, before "
+	if (side == &s->srv_side && strm_auto_refusal_plausible(s) &&
+	    strm_auto_fallback(s, s->conn_pp ? "the connection failed after the PROXY header, before "
 					  "any answer"
 					: "the connection failed on a ClientHello without a PROXY "
 					  "header"))
@@ -579,7 +556,7 @@ void strm_side_failed(struct stream *s, struct strm_side *side)
 
 /* One read from `from`; the bytes go to the other side, or wait in its
  * queue until the server is connected. Returns -1 when the stream ended. */
-static int relay_read(struct stream *s, struct strm_side *from)
+int strm_relay_read(struct stream *s, struct strm_side *from)
 {
 	struct strm_side *to = peer_of(s, from);
 	uint8_t *buf = s->w->scratch;
@@ -587,7 +564,7 @@ static int relay_read(struct stream *s, struct strm_side *from)
 
 	if (n == STRM_IO_AGAIN)
 		return 0;
-	if (from == &s->srv_side && s->auto_watch && auto_server_said(s, buf, n))
+	if (from == &s->srv_side && s->auto_watch && strm_auto_server_said(s, buf, n))
 		return -1; /* refused: the stream went the other way */
 	if (n == STRM_IO_ERROR) {
 		strm_side_failed(s, from);
@@ -606,7 +583,7 @@ static int relay_read(struct stream *s, struct strm_side *from)
 	from->bytes_read += (unsigned long long)n;
 	strm_ssl_more(from);
 	if (from == &s->cli_side && s->auto_watch)
-		auto_keep(s, buf, (size_t)n);
+		strm_auto_keep(s, buf, (size_t)n);
 	if (s->state != STRM_ST_ESTABLISHED)
 		return strm_queue(to, buf, (size_t)n) < 0 ? (strm_side_failed(s, from), -1) : 0;
 	if (strm_deliver(to, buf, (size_t)n) < 0) {
@@ -618,7 +595,7 @@ static int relay_read(struct stream *s, struct strm_side *from)
 
 /* After any I/O: propagate EOFs, end the stream when both directions are
  * done, else recompute the events it waits for. */
-static void settle(struct stream *s)
+void strm_settle(struct stream *s)
 {
 	if (s->state == STRM_ST_ESTABLISHED) {
 		maybe_shutdown(s, &s->srv_side);
@@ -631,250 +608,7 @@ static void settle(struct stream *s)
 	strm_update_interest(s);
 }
 
-/* ---- server connection ---- */
-
-void strm_release_srv(struct stream *s)
-{
-	if (s->srv_held) {
-		atomic_fetch_sub(&s->srv->cur_conns, 1);
-		s->srv_held = 0;
-	}
-}
-
-void strm_close_server_fd(struct stream *s)
-{
-	if (s->srv_side.fd < 0)
-		return;
-	if (s->srv_side.rev_on)
-		event_del(s->srv_side.rev);
-	if (s->srv_side.wev_on)
-		event_del(s->srv_side.wev);
-	s->srv_side.rev_on = s->srv_side.wev_on = 0;
-	if (s->srv_side.ssl) {
-		if (!s->srv_side.hs && !s->srv_side.eof)
-			SSL_shutdown(s->srv_side.ssl); /* close_notify; no wait for the answer */
-		SSL_free(s->srv_side.ssl);
-		s->srv_side.ssl = NULL;
-		s->srv_side.hs = s->srv_side.ssl_wants_write = 0;
-	}
-	close(s->srv_side.fd);
-	s->srv_side.fd = -1;
-	s->conn_pp = 0;
-	/* The queue stays: a retry sends it to the next server. */
-	s->srv_side.eof = s->srv_side.shut = 0;
-}
-
-static void srv_attempt_failed(struct stream *s, char cause)
-{
-	struct srv *srv = s->srv;
-
-	strm_release_srv(s);
-	atomic_fetch_add(&srv->conn_failures, 1);
-	strm_close_server_fd(s);
-	if (!s->tried)
-		s->tried = calloc((size_t)s->be->nsrv, 1);
-	if (s->tried)
-		s->tried[srv - s->be->srvs] = 1;
-	if (s->attempts > s->be->conf->retries) {
-		atomic_fetch_add(&s->fe->ctr.conn_fail, 1);
-		log_msg(LOG_WARNING, "%s/%s: giving up on stream %llu after %d attempts",
-			s->be->conf->name, srv->conf->name, s->id, s->attempts);
-		if (s->http && strm_http_connect_failed(s, cause))
-			return;
-		strm_set_term(s, cause, 'C');
-		strm_close(s);
-		return;
-	}
-	strm_connect_next(s);
-}
-
-/* HAProxy's `option redispatch [N]`: N > 0 redispatches every Nth retry,
- * N < 0 on the |N|th retry before the last (default -1: the last one). */
-static int want_redispatch(const struct stream *s)
-{
-	const struct cfg_proxy *bc = s->be->conf;
-	int retry = s->attempts; /* the retry about to be made: 1..retries */
-	int n = bc->redispatch_interval;
-
-	if (!(bc->options & CFG_OPT_REDISPATCH))
-		return 0;
-	if (n > 0)
-		return retry % n == 0;
-	if (n == 0)
-		return 0; /* `option redispatch 0`: never, as HAProxy */
-	return retry >= bc->retries + 1 + n;
-}
-
-static struct srv *choose_server(struct stream *s)
-{
-	const struct sockaddr *client = (const struct sockaddr *)&s->cli_addr;
-
-	if (s->attempts == 0 && s->presel) {
-		struct srv *chosen = s->presel;
-		s->presel = NULL;
-		if (srv_usable(chosen))
-			return chosen;
-	}
-	if (s->attempts == 0)
-		return be_select(s->be, client, NULL);
-	if (!want_redispatch(s) && srv_usable(s->srv))
-		return s->srv;
-	struct srv *next = be_select(s->be, client, s->tried);
-	/* Every server tried already: start over rather than give up early. */
-	return next ? next : be_select(s->be, client, NULL);
-}
-
-static void set_nodelay(int fd)
-{
-	int one = 1;
-
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-/* `option tcpka|clitcpka|srvtcpka`: kernel keep-alive probes on that side. */
-static void set_keepalive(int fd, unsigned options, unsigned side_opt)
-{
-	int one = 1;
-
-	if (options & (CFG_OPT_TCPKA | side_opt))
-		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-}
-
-/* start_connect(): no socket to be had - ppbridge's shortage, not the server's. */
-#define STRM_CONNECT_NO_FD (-2)
-
-/* A non-blocking connect; completion (or the connect timeout) arrives
- * as the server's write event. Returns -1 on an immediate failure of the
- * connect, STRM_CONNECT_NO_FD when socket() itself failed. */
-static int start_connect(struct stream *s, const struct cfg_server *sc)
-{
-	unsigned ms = cfg_timeout_connect(s->be->conf);
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-	int fd = socket(sc->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return STRM_CONNECT_NO_FD;
-	s->srv_side.fd = fd;
-	set_nodelay(fd);
-	set_keepalive(fd, s->be->conf->options, CFG_OPT_SRVTCPKA);
-	if (connect(fd, (const struct sockaddr *)&sc->addr.ss, sc->addr.len) < 0 &&
-	    errno != EINPROGRESS)
-		return -1;
-	event_assign(s->srv_side.rev, s->w->base, fd, EV_READ | EV_PERSIST, on_srv_io, s);
-	event_assign(s->srv_side.wev, s->w->base, fd, EV_WRITE | EV_PERSIST, on_srv_io, s);
-	event_add(s->srv_side.wev, &tv);
-	s->srv_side.wev_on = 1;
-	return 0;
-}
-
-/* EMFILE/ENFILE on the server side: the server is not at fault (no
- * failure counted, no retry elsewhere that would fail the same way); the
- * client gets a 503 (mode http) or a close, term "RC" as HAProxy. */
-static void no_descriptor(struct stream *s, int err)
-{
-	static struct log_gate gate;
-	unsigned long long held;
-
-	strm_release_srv(s);
-	atomic_fetch_add(&s->fe->ctr.fd_exhausted, 1);
-	if (log_gate_pass(&gate, &held))
-		log_msg(LOG_ERR, "frontend %s: no socket for a connection to %s/%s (%s): %s stream "
-			"%llu (%llu more since the last line)", s->fe->conf->name, s->be->conf->name,
-			s->srv->conf->name, strerror(err), s->http ? "503 to" : "closing", s->id,
-			held);
-	if (s->http && strm_http_connect_failed(s, 'R'))
-		return;
-	strm_set_term(s, 'R', 'C');
-	strm_close(s);
-}
-
-void strm_connect_next(struct stream *s)
-{
-	struct srv *srv = choose_server(s);
-
-	if (!srv) {
-		atomic_fetch_add(&s->fe->ctr.no_server, 1);
-		if (s->http && strm_http_connect_failed(s, 'N'))
-			return;
-		strm_set_term(s, 'S', 'C');
-		log_msg(LOG_WARNING, "frontend %s: no server available in backend %s, closing stream %llu",
-			s->fe->conf->name, s->be->conf->name, s->id);
-		strm_close(s);
-		return;
-	}
-	s->srv = srv;
-	s->attempts++;
-	strm_set_state(s, STRM_ST_CONNECTING);
-	atomic_fetch_add(&srv->cur_conns, 1);
-	s->srv_held = 1;
-	atomic_fetch_add(&srv->total_conns, 1);
-	switch (start_connect(s, srv->conf)) {
-	case 0:
-		strm_update_interest(s);
-		return;
-	case STRM_CONNECT_NO_FD:
-		no_descriptor(s, errno);
-		return;
-	default:
-		srv_attempt_failed(s, 'S');
-		return;
-	}
-}
-
-static int send_proxy_header(struct stream *s);
-
-/* The server socket became writable while connecting. When bytes wait for
- * it (the client's, a PROXY header, an HTTP request) sending them is the
- * test: a refused connect fails that send, and no getsockopt() is spent. */
-static void connected_done(struct stream *s);
-static void server_handshake(struct stream *s);
-static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size);
-
-/* TCP is up to a server with `ssl`: a PROXY header goes first, in clear,
- * in one send; then the TLS handshake, then the queued bytes, encrypted. */
-static void start_server_tls(struct stream *s)
-{
-	char sni[256];
-	SSL *ssl;
-
-	s->conn_pp = strm_pp_version(s);
-	if (s->conn_pp) {
-		uint8_t hdr[PP_SEND_MAX];
-		int n = build_proxy_header(s, hdr, sizeof(hdr));
-		if (n < 0) {
-			strm_set_term(s, 'P', 'C');
-			strm_close(s);
-			return;
-		}
-		if (send(s->srv_side.fd, hdr, (size_t)n, MSG_NOSIGNAL) != n) {
-			srv_attempt_failed(s, 'S');
-			return;
-		}
-	}
-	/* The HTTP loop expanded it while the request head was intact (a
-	 * sample such as req.hdr(host) reads it); a retry reuses it. */
-	if (s->http && s->req_sni)
-		snprintf(sni, sizeof(sni), "%s", s->req_sni);
-	else
-		strm_server_sni(s, sni, sizeof(sni));
-	ssl = tls_client_ssl_new(s->srv->tls, sni);
-	if (!ssl || SSL_set_fd(ssl, s->srv_side.fd) != 1) {
-		SSL_free(ssl);
-		srv_attempt_failed(s, 'R');
-		return;
-	}
-	SSL_set_mode(ssl, STRM_SSL_MODES);
-	free(s->srv_sni);
-	s->srv_sni = strdup(sni);
-	s->srv_side.ssl = ssl;
-	s->srv_side.hs = 1;
-	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
-	event_del(s->srv_side.wev); /* the connect timeout; the handshake has its own */
-	s->srv_side.wev_on = 0;
-	server_handshake(s);
-}
-
-static int run_handshake(struct strm_side *side)
+int strm_run_handshake(struct strm_side *side)
 {
 	int ret;
 
@@ -889,175 +623,23 @@ static int run_handshake(struct strm_side *side)
 	return ssl_status(side, ret) == STRM_IO_AGAIN ? 0 : -1;
 }
 
-static void server_handshake(struct stream *s)
-{
-	int r = run_handshake(&s->srv_side);
 
-	if (r == 0) {
-		strm_update_interest(s);
-		return;
-	}
-	if (r < 0) {
-		char why[256];
-		long v = SSL_get_verify_result(s->srv_side.ssl);
-		if (v != X509_V_OK)
-			snprintf(why, sizeof(why), "certificate verify failed: %s",
-				 X509_verify_cert_error_string(v));
-		else
-			tls_errors(why, sizeof(why));
-		log_msg(LOG_WARNING, "%s/%s: TLS handshake failed (stream %llu): %s",
-			s->be->conf->name, s->srv->conf->name, s->id, why[0] ? why : "closed");
-		/* A router that now wants PROXY closes on a bare ClientHello;
-		 * one that no longer does fails on the header: retry the other way. */
-		if (v == X509_V_OK &&
-		    (s->conn_pp || BIO_number_read(SSL_get_rbio(s->srv_side.ssl)) == 0) &&
-		    strm_auto_flip(s, s->conn_pp ? "TLS handshake failed after a PROXY header"
-						 : "closed on a ClientHello without a PROXY header")) {
-			strm_release_srv(s);
-			strm_close_server_fd(s);
-			strm_connect_next(s);
-			return;
-		}
-		srv_attempt_failed(s, 'S');
-		return;
-	}
-	connected_done(s);
-}
 
-static void on_connected(struct stream *s)
-{
-	unsigned long long before = s->srv_side.bytes_written;
-	size_t hdr = s->srv_side.q_len;
 
-	if (s->srv->conf->ssl && s->srv->tls && path_server_tls(s->path)) {
-		start_server_tls(s);
-		return;
-	}
-
-	s->conn_pp = strm_pp_version(s);
-	if (s->conn_pp && send_proxy_header(s) < 0) {
-		strm_set_term(s, 'P', 'C');
-		strm_close(s);
-		return;
-	}
-	hdr = s->srv_side.q_len - hdr; /* the PROXY header now in front of the queue */
-	if (strm_flush(&s->srv_side) < 0) {
-		if (s->srv_side.bytes_written == before) {
-			/* Nothing reached it: the connect failed. Take our header
-			 * back out; the retry builds its own. */
-			s->srv_side.q_off += hdr;
-			s->srv_side.q_len -= hdr;
-			srv_attempt_failed(s, 'S');
-			return;
-		}
-		strm_side_failed(s, &s->srv_side);
-		return;
-	}
-	connected_done(s);
-}
-
-/* The server connection is usable (TCP, and TLS when asked). */
-static void connected_done(struct stream *s)
-{
-	s->connect_ms = strm_ms_since(&s->mono_accept);
-	if (s->srv_side.wev_on) {
-		event_del(s->srv_side.wev); /* drop the connect timeout */
-		s->srv_side.wev_on = 0;
-	}
-	if (s->srv_side.ssl && strm_flush(&s->srv_side) < 0) {
-		strm_side_failed(s, &s->srv_side);
-		return;
-	}
-	if (s->http) {
-		strm_http_connected(s);
-		return;
-	}
-	strm_set_state(s, STRM_ST_ESTABLISHED);
-	settle(s);
-}
-
-static void srv_io(struct stream *s, evutil_socket_t fd, short what);
-
-static void on_srv_io(evutil_socket_t fd, short what, void *arg)
-{
-	struct stream *s = arg;
-
-	strm_enter(s);
-	srv_io(s, fd, what);
-	strm_leave(s);
-}
-
-static void srv_io(struct stream *s, evutil_socket_t fd, short what)
-{
-
-	if (s->state == STRM_ST_CONNECTING && s->srv_side.hs) {
-		server_handshake(s);
-		return;
-	}
-	if (s->state == STRM_ST_CONNECTING) {
-		int err = 0;
-		socklen_t len = sizeof(err);
-		if (what & EV_TIMEOUT) {
-			srv_attempt_failed(s, 's');
-			return;
-		}
-		if (s->srv_side.q_len == 0 && s->srv->conf->send_proxy == CFG_SEND_PROXY_NONE &&
-		    (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0)) {
-			srv_attempt_failed(s, 'S');
-			return;
-		}
-		on_connected(s);
-		return;
-	}
-	if (s->http && s->state != STRM_ST_ESTABLISHED) {
-		strm_http_on_srv_io(s, what);
-		return;
-	}
-	if ((what & EV_WRITE) && strm_flush(&s->srv_side) < 0) {
-		strm_side_failed(s, &s->srv_side);
-		return;
-	}
-	if ((what & EV_READ) && relay_read(s, &s->srv_side) < 0)
-		return;
-	settle(s);
-}
-
-static void proxy_read(struct stream *s);
-static void proxy_failed(struct stream *s, short what);
-static int auto_choose(struct stream *s);
-static void inspect_read(struct stream *s, short what);
-static void client_begin(struct stream *s, const uint8_t *prefix, size_t len);
-static void client_handshake(struct stream *s);
-static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len);
-static void after_client_ready(struct stream *s);
-
-static void cli_io(struct stream *s, short what);
-
-static void on_cli_io(evutil_socket_t fd, short what, void *arg)
-{
-	struct stream *s = arg;
-
-	strm_enter(s);
-	cli_io(s, what);
-	strm_leave(s);
-}
+/* ---- client events ---- */
 
 static void cli_io(struct stream *s, short what)
 {
-
 	if (s->state == STRM_ST_PROXY_WAIT) {
-		if (what & EV_TIMEOUT)
-			proxy_failed(s, what);
-		else
-			proxy_read(s);
+		strm_proxy_io(s, what);
 		return;
 	}
 	if (s->state == STRM_ST_INSPECT) {
-		inspect_read(s, what);
+		strm_inspect_io(s, what);
 		return;
 	}
 	if (s->state == STRM_ST_TLS_HS) {
-		client_handshake(s);
+		strm_client_handshake(s);
 		return;
 	}
 	if (s->http && s->state != STRM_ST_ESTABLISHED) {
@@ -1068,9 +650,18 @@ static void cli_io(struct stream *s, short what)
 		strm_side_failed(s, &s->cli_side);
 		return;
 	}
-	if ((what & EV_READ) && relay_read(s, &s->cli_side) < 0)
+	if ((what & EV_READ) && strm_relay_read(s, &s->cli_side) < 0)
 		return;
-	settle(s);
+	strm_settle(s);
+}
+
+static void on_cli_io(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	strm_enter(s);
+	cli_io(s, what);
+	strm_leave(s);
 }
 
 /* ---- lifecycle ---- */
@@ -1095,32 +686,6 @@ static void side_free(struct strm_side *side)
 	if (side->fd >= 0)
 		close(side->fd);
 	free(side->q);
-}
-
-/* Closing marks the stream; its memory goes when the event callback that
- * is running returns (strm_leave). Code that goes on after a helper closed
- * the stream therefore still reads valid memory and sees CLOSED. */
-static void strm_destroy(struct stream *s);
-
-void strm_close(struct stream *s)
-{
-	if (s->state == STRM_ST_CLOSED)
-		return;
-	strm_release_srv(s);
-	strm_set_state(s, STRM_ST_CLOSED);
-	if (s->busy == 0)
-		strm_destroy(s);
-}
-
-static void strm_enter(struct stream *s)
-{
-	s->busy++;
-}
-
-static void strm_leave(struct stream *s)
-{
-	if (--s->busy == 0 && s->state == STRM_ST_CLOSED)
-		strm_destroy(s);
 }
 
 /* The HTTP loop logs its own lines. A connection of a mode http frontend
@@ -1171,346 +736,31 @@ static void strm_destroy(struct stream *s)
 	worker_stream_done(w);
 }
 
-/* ---- inbound PROXY header ---- */
-
-/* As HAProxy: a refused or broken client connection is reset, not closed
- * gracefully, so the sender sees at once that nothing was accepted. */
-static void reset_on_close(int fd)
+/* Closing marks the stream; its memory goes when the event callback that
+ * is running returns (strm_leave). Code that goes on after a helper closed
+ * the stream therefore still reads valid memory and sees CLOSED. */
+void strm_close(struct stream *s)
 {
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-}
-
-void strm_log_refusal(struct stream *s, const char *why)
-{
-	char peer[NET_ADDRSTRLEN];
-
-	net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
-	log_msg(LOG_NOTICE, "frontend %s: closing connection from %s: %s", s->fe->conf->name, peer,
-		why);
-	adm_note_error(s->fe->conf->name, peer, why); /* for `show errors` */
-}
-
-static void proxy_refuse(struct stream *s, enum pp_error err)
-{
-	char why[96];
-
-	atomic_fetch_add(&s->fe->ctr.pp_errors[err], 1);
-	snprintf(why, sizeof(why), "invalid PROXY header (%s)", pp_strerror(err));
-	strm_log_refusal(s, why);
-	reset_on_close(s->cli_side.fd);
-	strm_set_term(s, 'P', 'R');
-	strm_close(s);
-}
-
-static void proxy_failed(struct stream *s, short what)
-{
-	if (what & EV_TIMEOUT) {
-		atomic_fetch_add(&s->fe->ctr.pp_timeout, 1);
-		strm_log_refusal(s, "timeout while waiting for the PROXY header (timeout client-hs)");
-		reset_on_close(s->cli_side.fd);
-		strm_set_term(s, 'c', 'R');
-	} else {
-		atomic_fetch_add(&s->fe->ctr.pp_closed, 1);
-		strm_log_refusal(s, "closed before a complete PROXY header (truncated)");
-		strm_set_term(s, 'C', 'R');
-	}
-	strm_close(s);
-}
-
-static struct pp_bytes dup_bytes(struct pp_bytes b)
-{
-	struct pp_bytes copy = {NULL, 0};
-	uint8_t *p;
-
-	if (!b.ptr || !(p = malloc(b.len ? b.len : 1)))
-		return copy;
-	memcpy(p, b.ptr, b.len);
-	copy.ptr = p;
-	copy.len = b.len;
-	return copy;
-}
-
-/* The header's addresses replace the socket's, unless it carries none
- * (LOCAL, UNKNOWN, UNSPEC); the TLVs we forward are copied out of the
- * input buffer before it is drained. */
-static void proxy_adopt(struct stream *s, const struct pp_header *h)
-{
-	if (!h->use_real_addrs) {
-		memcpy(&s->cli_addr, &h->src, sizeof(s->cli_addr));
-		s->cli_addrlen = net_sockaddr_len((const struct sockaddr *)&h->src);
-		net_unmap_v4(&s->cli_addr);
-		memcpy(&s->dst_addr, &h->dst, sizeof(s->dst_addr));
-		s->have_dst = 1;
-	}
-	s->up_unique_id = dup_bytes(h->tlv.unique_id);
-	s->up_authority = dup_bytes(h->tlv.authority);
-}
-
-/* Bytes that came with the PROXY header: the HTTP loop parses them, the
- * relay sends them on. */
-static int proxy_leftover(struct stream *s, const uint8_t *data, size_t len)
-{
-	if (strm_cli_tls(s))
-		return 0; /* the start of a ClientHello: begin_client_tls() takes it */
-	if (s->http)
-		return strm_http_take_bytes(s, data, len);
-	if (s->auto_watch)
-		auto_keep(s, data, len);
-	return strm_queue(&s->srv_side, data, len);
-}
-
-/* ---- TLS with the client ---- */
-
-/* The client is ready for the request path: TLS done (or none). */
-static void after_client_ready(struct stream *s)
-{
-	if (s->http)
-		strm_http_begin(s);
-	else
-		strm_connect_next(s);
-}
-
-static void client_handshake(struct stream *s)
-{
-	int r = run_handshake(&s->cli_side);
-	const char *sni;
-
-	if (r == 0) {
-		strm_update_interest(s);
+	if (s->state == STRM_ST_CLOSED)
 		return;
-	}
-	if (r < 0) {
-		char why[256], msg[300];
-		tls_errors(why, sizeof(why));
-		snprintf(msg, sizeof(msg), "TLS handshake failed: %s", why[0] ? why : "closed");
-		strm_log_refusal(s, msg);
-		strm_set_term(s, 'C', 'R');
-		strm_close(s);
-		return;
-	}
-	atomic_fetch_add(&s->fe->ctr.tls_handshakes, 1);
-	if (SSL_session_reused(s->cli_side.ssl))
-		atomic_fetch_add(&s->fe->ctr.tls_resumed, 1);
-	sni = SSL_get_servername(s->cli_side.ssl, TLSEXT_NAMETYPE_host_name);
-	if (sni && !(s->sni = strdup(sni))) {
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return;
-	}
-	after_client_ready(s);
+	strm_release_srv(s);
+	strm_set_state(s, STRM_ST_CLOSED);
+	if (s->busy == 0)
+		strm_destroy(s);
 }
 
-/* `bind ... ssl`: terminate TLS, starting from `prefix` (bytes that came
- * with a PROXY header) before the socket's own. */
-static void begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len)
+void strm_enter(struct stream *s)
 {
-	SSL *ssl = tls_bind_ssl_new(s->bind_tls);
-	BIO *bio = ssl ? tls_bio_new(s->cli_side.fd, prefix, len) : NULL;
-
-	if (!ssl || !bio) {
-		SSL_free(ssl);
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return;
-	}
-	SSL_set_bio(ssl, bio, bio);
-	SSL_set_mode(ssl, STRM_SSL_MODES);
-	s->cli_side.ssl = ssl;
-	s->cli_side.hs = 1;
-	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
-	strm_set_state(s, STRM_ST_TLS_HS);
-	client_handshake(s);
+	s->busy++;
 }
 
-static size_t pp_limit(const struct stream *s)
+void strm_leave(struct stream *s)
 {
-	unsigned max = s->gen->cfg->global.pp_max_header;
-
-	return max ? max : PP_DEFAULT_MAX_HEADER;
+	if (--s->busy == 0 && s->state == STRM_ST_CLOSED)
+		strm_destroy(s);
 }
 
-static unsigned client_hs_ms(const struct stream *s)
-{
-	unsigned ms = s->fe->conf->timeout.client_hs;
-
-	return ms ? ms : CFG_DEFAULT_TIMEOUT_CLIENT_HS;
-}
-
-/* `timeout client-hs` bounds the whole header, from accept: a persistent
- * event's timeout would start again at every byte, and a client sending
- * one byte a second would never time out. Returns 0 when it is over. */
-static int proxy_rearm(struct stream *s)
-{
-	long left = (long)client_hs_ms(s) - strm_ms_since(&s->mono_accept);
-	struct timeval tv;
-
-	if (left <= 0)
-		return 0;
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
-	event_add(s->cli_side.rev, &tv);
-	s->cli_side.rev_on = 1;
-	return 1;
-}
-
-/* Read what the header may need (never more than the limit), decode, and
- * keep the bytes after it for the server. */
-static void proxy_read(struct stream *s)
-{
-	size_t max = pp_limit(s);
-	struct pp_decode_opts opts = {.max_header = max};
-	struct pp_header h;
-	size_t consumed = 0;
-	enum pp_error err = PP_ERR_NONE;
-	ssize_t n;
-
-	if (!s->pp_buf && !(s->pp_buf = malloc(max))) {
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return;
-	}
-	n = recv(s->cli_side.fd, s->pp_buf + s->pp_len, max - s->pp_len, 0);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		proxy_failed(s, EV_READ);
-		return;
-	}
-	s->pp_len += (size_t)n;
-	switch (pp_decode(s->pp_buf, s->pp_len, &opts, &h, &consumed, &err)) {
-	case PP_NEED_MORE:
-		if (s->pp_len >= max)
-			proxy_refuse(s, PP_ERR_TOO_LARGE);
-		else if (!proxy_rearm(s))
-			proxy_failed(s, EV_TIMEOUT);
-		return;
-	case PP_ERROR:
-		proxy_refuse(s, err);
-		return;
-	case PP_OK:
-		break;
-	}
-	proxy_adopt(s, &h);
-	s->cli_side.bytes_read += s->pp_len - consumed;
-	/* Re-arm the client's read event without the client-hs timeout. */
-	event_del(s->cli_side.rev);
-	s->cli_side.rev_on = 0;
-	atomic_fetch_add(&s->fe->ctr.pp_accepted, 1);
-	if (log_debug_enabled()) {
-		char peer[NET_ADDRSTRLEN];
-		net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
-		log_msg(LOG_DEBUG, "stream %llu: PROXY v%d %s, client %s", s->id, h.version,
-			h.use_real_addrs ? "without addresses" : "accepted", peer);
-	}
-	/* The stream may end inside client_begin(): let go of our buffer
-	 * first (whoever keeps the bytes copies them). */
-	{
-		uint8_t *buf = s->pp_buf;
-		s->pp_buf = NULL;
-		client_begin(s, buf + consumed, s->pp_len - consumed);
-		free(buf);
-	}
-}
-
-/* HAProxy's `tcp-request connection` rules, in order, on the real socket
- * addresses. Returns the rule that rejected the connection, or NULL. */
-static const struct cfg_tcp_rule *apply_conn_rules(struct stream *s, const struct cfg_bind *bind)
-{
-	struct acl_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr};
-
-	s->expect_proxy = bind->accept_proxy;
-	for (const struct cfg_tcp_rule *r = s->fe->conf->tcp_conn_rules; r; r = r->next) {
-		if (!acl_cond_eval(r->cond, &ctx))
-			continue;
-		if (r->action == CFG_TCP_ACCEPT)
-			return NULL;
-		if (r->action == CFG_TCP_REJECT)
-			return r;
-		s->expect_proxy = 1; /* expect-proxy layer4: not final */
-	}
-	return NULL;
-}
-
-/* ---- outbound PROXY header ---- */
-
-/* Where the client connected: the inbound header's destination, or our
- * own socket's address (asked only when a header needs it). */
-const struct sockaddr *strm_frontend_addr(struct stream *s)
-{
-	if (!s->have_dst) {
-		socklen_t len = sizeof(s->dst_addr);
-		if (getsockname(s->cli_side.fd, (struct sockaddr *)&s->dst_addr,
-				&len) != 0)
-			return NULL;
-		s->have_dst = 1;
-	}
-	return (const struct sockaddr *)&s->dst_addr;
-}
-
-/* A UNIQUE_ID when the upstream header brought none: unique per process
- * (pid, accept time, stream id), 32 hex digits. */
-static struct pp_bytes make_unique_id(struct stream *s, char *buf, size_t len)
-{
-	struct pp_bytes b;
-
-	snprintf(buf, len, "%08X%08lX%016llX", (unsigned)getpid(),
-		 (unsigned long)(s->t_accept.tv_sec ^ s->t_accept.tv_usec), s->id);
-	b.ptr = (const uint8_t *)buf;
-	b.len = strlen(buf);
-	return b;
-}
-
-static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size)
-{
-	const struct cfg_server *sc = s->srv->conf;
-	const struct sockaddr *src = (const struct sockaddr *)&s->cli_addr;
-	const struct sockaddr *dst = strm_frontend_addr(s);
-	char uid[40];
-	int n;
-
-	if (s->conn_pp == 1) {
-		n = pp_encode_v1(hdr, size, src, dst);
-	} else {
-		struct pp_v2_send snd = {.src = src, .dst = dst, .flags = sc->pp2_options};
-		snd.unique_id = s->up_unique_id.ptr ? s->up_unique_id
-						    : make_unique_id(s, uid, sizeof(uid));
-		snd.authority = s->up_authority;
-		if (!snd.authority.ptr && s->hello_sni) {
-			/* A passthrough: the name the client asked for, from its
-			 * ClientHello (HAProxy sends it only when it terminates). */
-			snd.authority.ptr = (const uint8_t *)s->hello_sni;
-			snd.authority.len = strlen(s->hello_sni);
-		}
-		snd.ssl = NULL; /* not terminated here: the SSL TLV says client=0 */
-		n = pp_encode_v2(hdr, size, &snd);
-	}
-	if (n < 0)
-		log_msg(LOG_ERR, "%s/%s: cannot build the PROXY header for stream %llu (%s)",
-			s->be->conf->name, sc->name, s->id,
-			n == PP_ENC_TOO_LARGE ? "larger than 512 bytes" : "invalid value");
-	return n;
-}
-
-static int send_proxy_header(struct stream *s)
-{
-	uint8_t hdr[PP_SEND_MAX];
-	int n = build_proxy_header(s, hdr, sizeof(hdr));
-
-	/* First in the server's queue: it leaves in the first write, alone
-	 * or ahead of the client's bytes, never split by them. */
-	return n < 0 ? -1 : side_prepend(&s->srv_side, hdr, (size_t)n);
-}
-
-/* ---- client-ip auto ---- */
-
-/* The PROXY version auto sends: v1 when the servers say `send-proxy`,
- * else v2 (what the probes use; HAProxy's accept-proxy takes both). */
-static int auto_pp_version(const struct srv *srv)
-{
-	return srv->conf->send_proxy == CFG_SEND_PROXY_NONE ? 2 : (int)srv->conf->send_proxy;
-}
+/* ---- the client-IP path ---- */
 
 /* The frontend counter a path counts in. A path whose PROXY header the
  * servers decide counts as the backend's first server says. */
@@ -1528,7 +778,7 @@ static atomic_ullong *path_counter(struct stream *s, enum strm_path p)
 
 /* Per-frontend path counters, once per connection (strm_set_path() moves
  * the count when auto changes a counted path). */
-static void count_path(struct stream *s)
+void strm_count_path(struct stream *s)
 {
 	if (s->path_counted)
 		return;
@@ -1558,468 +808,6 @@ struct tls_bind *strm_cli_tls(const struct stream *s)
 	return path_terminates_tls(s->path) ? s->bind_tls : NULL;
 }
 
-/* The HTTP loop is possible: a mode http frontend, not routed by its
- * ClientHello to a passthrough backend. */
-static int http_capable(const struct stream *s)
-{
-	return s->fe->conf->mode == CFG_MODE_HTTP && s->be == s->fe->be;
-}
-
-/* The server first (source hash needs only the client's address), then
- * the path its detected mode allows: PROXY passthrough (the client's TLS
- * untouched) to a server that takes PROXY; else the frontend's own path,
- * X-Forwarded-For for mode http, a plain relay for mode tcp. Returns -1
- * when the stream ended. */
-static int auto_choose(struct stream *s)
-{
-	struct srv *srv;
-	enum strm_path path;
-
-	if (path_decided(s->path)) {
-		count_path(s);
-		return 0;
-	}
-	srv = be_select(s->be, (const struct sockaddr *)&s->cli_addr, NULL);
-	s->presel = srv;
-	path = path_auto(srv && srv_pp_mode(srv) == SRV_PP_PROXY, http_capable(s),
-			 srv ? auto_pp_version(srv) : 2);
-	if (strm_set_path(s, path) < 0) {
-		log_msg(LOG_ERR, "frontend %s: out of memory (stream %llu)", s->fe->conf->name, s->id);
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return -1;
-	}
-	/* Until the server's first byte: a close then says "not this way". */
-	s->auto_watch = !path_is_http(path);
-	count_path(s);
-	return 0;
-}
-
-static void auto_keep(struct stream *s, const uint8_t *data, size_t len)
-{
-	uint8_t *more;
-
-	if (s->auto_keep_len + len > STRM_AUTO_KEEP_MAX ||
-	    !(more = realloc(s->auto_keep, s->auto_keep_len + len))) {
-		/* Too much to restart from: this connection stays as it is. */
-		free(s->auto_keep);
-		s->auto_keep = NULL;
-		s->auto_keep_len = 0;
-		s->auto_watch = 0;
-		return;
-	}
-	memcpy(more + s->auto_keep_len, data, len);
-	s->auto_keep = more;
-	s->auto_keep_len += len;
-}
-
-/* A server's close can only say "not this way" when the client did all
- * a client should: it is still there (a health check or a preconnect that
- * leaves, or a client gone quiet past the server's timeout, is closed on
- * for itself), and what it sent is whole - a complete ClientHello (a
- * scanner's garbage is closed on for itself too), or for plain HTTP a
- * complete request head. The server's mode is global: one client must not
- * be able to flip it at will. */
-static int auto_refusal_plausible(const struct stream *s)
-{
-	struct tls_hello hello;
-	struct h1_req req;
-	struct h1_field fields[H1_DEFAULT_MAX_FIELDS];
-	size_t head_len = 0;
-	enum h1_error err;
-
-	if (!s->auto_watch || s->auto_keep_len == 0 || s->cli_side.eof || s->srv_side.shut)
-		return 0;
-	if (s->auto_keep[0] == 0x16)
-		return tls_hello_parse(s->auto_keep, s->auto_keep_len, &hello) == TLS_HELLO_OK;
-	if (!s->conn_pp)
-		return 0; /* a plain relay: only a ClientHello counts */
-	h1_req_init(&req, fields, H1_DEFAULT_MAX_FIELDS);
-	return h1_parse_request(s->auto_keep, s->auto_keep_len, NULL, &req, &head_len, &err) ==
-	       H1_OK;
-}
-
-/* HAProxy's own answer to a PROXY header it does not expect on a plain
- * HTTP port: 400 with `connection: close`, as the first bytes. An
- * application's 400 on a kept-alive connection does not look like it. */
-static int looks_like_proxy_400(const uint8_t *buf, size_t n)
-{
-	static const char close_hdr[] = "\r\nconnection: close\r\n";
-	size_t k = sizeof(close_hdr) - 1;
-
-	if (n < 12 || memcmp(buf, "HTTP/1.", 7) != 0 || memcmp(buf + 8, " 400", 4) != 0)
-		return 0;
-	for (size_t i = 0; i + k <= n; i++) {
-		size_t j = 0;
-		while (j < k && (buf[i + j] | 0x20) == (close_hdr[j] | 0x20))
-			j++;
-		if (j == k)
-			return 1;
-		if (buf[i] == '\r' && i + 3 < n && buf[i + 1] == '\n' && buf[i + 2] == '\r')
-			return 0; /* end of the head */
-	}
-	return 0;
-}
-
-/* HAProxy waits min(timeout connect, 1s) before a retry to the same
- * server; a draining router's reset needs only a short pause: 25 ms, then
- * 50, ... so that the retry does not land in the dying listen queue. */
-static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct stream *s = arg;
-
-	strm_enter(s);
-	if (s->state == STRM_ST_CONNECTING && s->srv_side.fd < 0)
-		strm_connect_next(s);
-	strm_leave(s);
-}
-
-static void auto_reconnect_later(struct stream *s)
-{
-	struct srv *srv = s->srv;
-	struct timeval tv = {.tv_sec = 0, .tv_usec = 25000 * (s->attempts < 8 ? s->attempts : 8)};
-
-	log_msg(LOG_INFO, "%s/%s: closed before any byte either way; reconnecting stream %llu",
-		s->be->conf->name, srv->conf->name, s->id);
-	strm_release_srv(s);
-	atomic_fetch_add(&srv->conn_failures, 1);
-	strm_close_server_fd(s);
-	if (s->attempts > s->be->conf->retries) {
-		atomic_fetch_add(&s->fe->ctr.conn_fail, 1);
-		log_msg(LOG_WARNING, "%s/%s: giving up on stream %llu after %d attempts",
-			s->be->conf->name, srv->conf->name, s->id, s->attempts);
-		strm_set_term(s, 'S', 'C');
-		strm_close(s);
-		return;
-	}
-	if (!s->retry_ev && !(s->retry_ev = evtimer_new(s->w->base, on_retry_timer, s))) {
-		strm_connect_next(s);
-		return;
-	}
-	strm_set_state(s, STRM_ST_CONNECTING);
-	evtimer_add(s->retry_ev, &tv);
-	strm_update_interest(s);
-}
-
-/* The first thing a watched passthrough's server did (`n`: bytes, or
- * STRM_IO_EOF/ERROR). A close before any answer means it wants the other
- * way (a router with accept-proxy closes on anything but a header; one
- * without closes on the header), and so does HAProxy's 400 to a header it
- * does not expect. Returns 1 when the stream went another way. */
-static int auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
-{
-	/* Closed before either side said a thing: a router draining (after
-	 * `haproxy -sf` the old process resets what its listen queue still
-	 * held) - nothing was exchanged, so connect again, the same way. */
-	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && s->auto_keep_len == 0 &&
-	    s->cli_side.bytes_read == 0 && !s->cli_side.eof) {
-		auto_reconnect_later(s);
-		return 1;
-	}
-	/* Not a ClientHello or a request head, or no client left: the close
-	 * is this client's business, the server's mode stays. */
-	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && auto_refusal_plausible(s))
-		return auto_fallback(s, s->conn_pp ? "closed after the PROXY header, before any answer"
-						   : "closed on a ClientHello without a PROXY header");
-	/* A 400 before the client even sent its request answers our header;
-	 * after it, only when the request was a whole, valid head. */
-	if (n > 0 && s->conn_pp && !s->cli_side.eof && looks_like_proxy_400(buf, (size_t)n) &&
-	    (s->auto_keep_len == 0 ||
-	     (s->auto_keep[0] != 0x16 && auto_refusal_plausible(s))))
-		return auto_fallback(s, "HTTP 400 and close to a PROXY-prefixed request");
-	/* It answered (or the close is not for us to read): this connection
-	 * stays on its path. */
-	if (log_debug_enabled())
-		log_msg(LOG_DEBUG, "stream %llu: auto: server said %zd (kept %zu bytes, client %s)",
-			s->id, n, s->auto_keep_len, s->cli_side.eof ? "gone" : "there");
-	s->auto_watch = 0;
-	free(s->auto_keep);
-	s->auto_keep = NULL;
-	s->auto_keep_len = 0;
-	return 0;
-}
-
-int strm_auto_flip(struct stream *s, const char *why)
-{
-	enum srv_pp_mode to;
-
-	if (!strm_auto(s) || s->auto_flips >= 2 || !s->srv)
-		return 0;
-	to = s->conn_pp ? SRV_PP_PLAIN : SRV_PP_PROXY;
-	s->auto_flips++;
-	srv_set_pp_mode(s->srv, to, why);
-	atomic_fetch_add(&s->fe->ctr.auto_retries, 1);
-	log_msg(LOG_NOTICE, "stream %llu: %s/%s: %s; retrying %s a PROXY header", s->id,
-		s->be->conf->name, s->srv->conf->name, why, to == SRV_PP_PROXY ? "with" : "without");
-	return 1;
-}
-
-static int auto_out_of_memory(struct stream *s)
-{
-	log_msg(LOG_ERR, "frontend %s: out of memory retrying stream %llu the other way",
-		s->fe->conf->name, s->id);
-	strm_set_term(s, 'R', 'C');
-	strm_close(s);
-	return 1;
-}
-
-/* A passthrough's server refused what it got before answering: restart
- * the client's kept bytes the other way. After a PROXY header: without
- * it, on the frontend's own path - TLS terminated here and
- * X-Forwarded-For for mode http (never a silent loss of the client's
- * address), a plain relay for mode tcp. After none (mode tcp): behind a
- * header. Returns 1 when the stream went on that way (or ended), 0 when
- * it cannot. */
-static int auto_fallback(struct stream *s, const char *why)
-{
-	uint8_t *keep = s->auto_keep;
-	size_t len = s->auto_keep_len;
-	struct srv *srv = s->srv;
-	int was_pp = s->conn_pp;
-
-	if (!s->auto_watch || !strm_auto_flip(s, why))
-		return 0;
-	s->auto_watch = 0;
-	s->auto_keep = NULL;
-	s->auto_keep_len = 0;
-	strm_release_srv(s);
-	strm_close_server_fd(s);
-	queue_release(&s->srv_side);
-	s->srv_side.eof = s->srv_side.shut = 0;
-	s->presel = srv;
-	s->attempts = 0;
-	free(s->tried);
-	s->tried = NULL;
-	/* The backend's mode: a use_backend passthrough target is mode tcp. */
-	if (strm_set_path(s, path_fallback(was_pp, s->be->conf->mode == CFG_MODE_HTTP,
-					   auto_pp_version(srv))) < 0) {
-		free(keep);
-		return auto_out_of_memory(s);
-	}
-	if (!path_is_http(s->path)) {
-		if (len && strm_queue(&s->srv_side, keep, len) < 0) {
-			free(keep);
-			return auto_out_of_memory(s);
-		}
-		free(keep);
-		strm_connect_next(s);
-		return 1;
-	}
-	if (strm_cli_tls(s)) {
-		begin_client_tls(s, keep, len);
-	} else {
-		if (len && strm_http_take_bytes(s, keep, len) < 0) {
-			free(keep);
-			return auto_out_of_memory(s);
-		}
-		strm_http_begin(s);
-	}
-	free(keep);
-	return 1;
-}
-
-/* ---- routing by the ClientHello (before termination) ---- */
-
-/* Room for a whole ClientHello and its record headers. */
-#define INSPECT_MAX (TLS_HELLO_MAX + 1024)
-
-/* The server wants the PP2 AUTHORITY TLV and the client's TLS may pass
- * through: only the ClientHello can tell the name then. */
-static int wants_authority(const struct stream *s)
-{
-	int st = s->strategy;
-
-	if (!s->bind_tls || (st != CFG_CLIENT_IP_PROXY_V2 && st != CFG_CLIENT_IP_AUTO))
-		return 0;
-	for (int i = 0; i < s->be->nsrv; i++)
-		if (s->be->srvs[i].conf->pp2_options & PP_V2_F_AUTHORITY)
-			return 1;
-	return 0;
-}
-
-static int needs_inspect(const struct stream *s)
-{
-	const struct cfg_proxy *fc = s->fe->conf;
-
-	return fc->use_backends || fc->tcp_content_rules || wants_authority(s);
-}
-
-static unsigned inspect_delay(const struct stream *s)
-{
-	unsigned ms = s->fe->conf->timeout.inspect_delay;
-
-	return ms ? ms : CFG_DEFAULT_INSPECT_DELAY;
-}
-
-/* Hand the connection to a `use_backend` target: at L4, the client's TLS
- * untouched, with the PROXY header the strategy asks for (proxy-v1/v2; in
- * auto as the target's servers take it; else the servers' send-proxy). */
-static void route_passthrough(struct stream *s, struct be *be)
-{
-	s->be = be;
-	strm_set_path(s, path_routed(s->strategy)); /* never the HTTP loop: cannot fail */
-}
-
-/* `tcp-request content` then `use_backend`, on what the ClientHello said.
- * Returns -1 when the connection was rejected (and closed). */
-static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
-{
-	struct acl_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr,
-			      .sni = hello->sni[0] ? hello->sni : NULL,
-			      .hello_type = hello->hello_type};
-	int i = 0;
-
-	for (const struct cfg_tcp_rule *r = s->fe->conf->tcp_content_rules; r; r = r->next) {
-		char why[160];
-		if (!acl_cond_eval(r->cond, &ctx))
-			continue;
-		if (r->action == CFG_TCP_ACCEPT)
-			break;
-		atomic_fetch_add(&s->fe->ctr.rejected, 1);
-		snprintf(why, sizeof(why), "rejected by 'tcp-request content reject' at %s:%d",
-			 r->where.file, r->where.line);
-		strm_log_refusal(s, why);
-		reset_on_close(s->cli_side.fd);
-		strm_set_term(s, 'P', 'R');
-		strm_close(s);
-		return -1;
-	}
-	for (const struct cfg_use_backend *u = s->fe->conf->use_backends; u; u = u->next, i++)
-		if (acl_cond_eval(u->cond, &ctx)) {
-			route_passthrough(s, s->fe->use_bes[i]);
-			break;
-		}
-	return 0;
-}
-
-/* The ClientHello is complete, or will not come (not TLS, too large,
- * inspect-delay over): decide, then go on with every byte read so far. */
-static void inspect_done(struct stream *s, enum tls_hello_status st, struct tls_hello *hello,
-			 int timed_out)
-{
-	uint8_t *buf = s->insp_buf;
-	size_t len = s->insp_len;
-
-	event_del(s->cli_side.rev);
-	s->cli_side.rev_on = 0;
-	s->inspected = 1;
-	if (st != TLS_HELLO_OK)
-		hello->sni[0] = '\0';
-	if (log_debug_enabled())
-		log_msg(LOG_DEBUG, "stream %llu: %s after %zu bytes%s, SNI '%s'", s->id,
-			tls_hello_status_name(st), len, timed_out ? " (inspect-delay over)" : "",
-			hello->sni);
-	if (hello->sni[0] && !(s->hello_sni = strdup(hello->sni))) {
-		log_msg(LOG_ERR, "frontend %s: out of memory (stream %llu)", s->fe->conf->name, s->id);
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return;
-	}
-	if (apply_content_rules(s, hello) < 0)
-		return;
-	s->insp_buf = NULL;
-	s->insp_len = 0;
-	client_begin(s, buf, len);
-	free(buf);
-}
-
-/* inspect-delay is one deadline for the whole ClientHello, as HAProxy's:
- * a client trickling bytes does not push it back. Returns 0 when over. */
-static int inspect_rearm(struct stream *s)
-{
-	long left = (long)inspect_delay(s) - strm_ms_since(&s->hs_start);
-	struct timeval tv;
-
-	if (left <= 0)
-		return 0;
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
-	event_add(s->cli_side.rev, &tv);
-	s->cli_side.rev_on = 1;
-	return 1;
-}
-
-/* Parse what came so far (one parse per read); decide once the hello is
- * whole, is not TLS, is too large, or the inspect-delay ran out. */
-static void inspect_check(struct stream *s, int timed_out)
-{
-	struct tls_hello hello;
-	enum tls_hello_status st = tls_hello_parse(s->insp_buf, s->insp_len, &hello);
-
-	if (st == TLS_HELLO_NEED_MORE && !timed_out && s->insp_len < INSPECT_MAX) {
-		if (inspect_rearm(s))
-			return;
-		timed_out = 1;
-	}
-	inspect_done(s, st, &hello, timed_out);
-}
-
-static void inspect_read(struct stream *s, short what)
-{
-	ssize_t n;
-
-	if (what & EV_TIMEOUT) {
-		inspect_check(s, 1);
-		return;
-	}
-	n = recv(s->cli_side.fd, s->insp_buf + s->insp_len, INSPECT_MAX - s->insp_len, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
-		strm_log_refusal(s, "closed before a complete ClientHello");
-		strm_set_term(s, 'C', 'R');
-		strm_close(s);
-		return;
-	}
-	s->insp_len += (size_t)n;
-	s->cli_side.bytes_read += (unsigned long long)n;
-	inspect_check(s, 0);
-}
-
-/* Wait for the ClientHello, bounded by `tcp-request inspect-delay`,
- * starting with the bytes that came with a PROXY header. */
-static void inspect_start(struct stream *s, const uint8_t *prefix, size_t len)
-{
-	size_t cap = len > INSPECT_MAX ? len : INSPECT_MAX;
-
-	if (!(s->insp_buf = malloc(cap))) {
-		log_msg(LOG_ERR, "frontend %s: out of memory reading a ClientHello (stream %llu)",
-			s->fe->conf->name, s->id);
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return;
-	}
-	if (len)
-		memcpy(s->insp_buf, prefix, len);
-	s->insp_len = len;
-	strm_set_state(s, STRM_ST_INSPECT);
-	clock_gettime(CLOCK_MONOTONIC, &s->hs_start); /* the inspect-delay runs from here */
-	inspect_check(s, 0); /* bytes that came with a PROXY header may decide now */
-}
-
-/* The client is accepted (its PROXY header read, if one was due): read
- * the ClientHello when rules route by it, else choose the path and start
- * on it with `prefix`, the client's bytes already read. */
-static void client_begin(struct stream *s, const uint8_t *prefix, size_t len)
-{
-	if (!s->inspected && needs_inspect(s)) {
-		inspect_start(s, prefix, len);
-		return;
-	}
-	if (auto_choose(s) < 0)
-		return;
-	if (strm_cli_tls(s)) {
-		begin_client_tls(s, prefix, len);
-		return;
-	}
-	if (len && proxy_leftover(s, prefix, len) < 0) {
-		strm_set_term(s, 'R', 'R');
-		strm_close(s);
-		return;
-	}
-	after_client_ready(s);
-}
-
 /* ---- accept ---- */
 
 static int strm_init_events(struct stream *s, int fd)
@@ -2030,8 +818,8 @@ static int strm_init_events(struct stream *s, int fd)
 	s->cli_side.rev = event_new(base, fd, EV_READ | EV_PERSIST, on_cli_io, s);
 	s->cli_side.wev = event_new(base, fd, EV_WRITE | EV_PERSIST, on_cli_io, s);
 	/* The server's events get their descriptor at connect (event_assign). */
-	s->srv_side.rev = event_new(base, -1, 0, on_srv_io, s);
-	s->srv_side.wev = event_new(base, -1, 0, on_srv_io, s);
+	s->srv_side.rev = event_new(base, -1, 0, strm_on_srv_io, s);
+	s->srv_side.wev = event_new(base, -1, 0, strm_on_srv_io, s);
 	s->timer = evtimer_new(base, on_tick, s);
 	return s->cli_side.rev && s->cli_side.wev && s->srv_side.rev && s->srv_side.wev && s->timer ? 0 : -1;
 }
@@ -2047,17 +835,6 @@ static enum strm_path path_of_strategy(struct stream *s)
 
 	s->strategy = st;
 	return path_at_accept(st, derived, fc->mode == CFG_MODE_HTTP);
-}
-
-int strm_pp_version(const struct stream *s)
-{
-	int fixed = path_fixed_pp(s->path);
-
-	if (fixed >= 0)
-		return fixed;
-	if (strm_auto(s)) /* the XFF path: PROXY only to a server that now needs it */
-		return srv_pp_mode(s->srv) == SRV_PP_PROXY ? auto_pp_version(s->srv) : 0;
-	return (int)s->srv->conf->send_proxy; /* the enum's value is the version */
 }
 
 static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
@@ -2095,14 +872,14 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	clock_gettime(CLOCK_MONOTONIC, &s->mono_accept);
 	atomic_fetch_add(&fe->ctr.conns, 1);
 
-	reject = apply_conn_rules(s, lsn->bind);
+	reject = strm_conn_rules(s, lsn->bind);
 	if (reject) {
 		char why[160];
 		atomic_fetch_add(&fe->ctr.rejected, 1);
 		snprintf(why, sizeof(why), "rejected by 'tcp-request connection reject' at %s:%d",
 			 reject->where.file, reject->where.line);
 		strm_log_refusal(s, why);
-		reset_on_close(fd);
+		strm_reset_on_close(fd);
 		close(fd);
 		strm_set_term(s, 'P', 'R');
 		strm_close(s);
@@ -2120,32 +897,15 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 		return s;
 	}
 	/* TCP_NODELAY comes from the listening socket (inherited on accept). */
-	set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
+	strm_set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
 	s->tick_ms = tick_for(s);
 	arm_timer(s);
 	if (s->expect_proxy) {
-		strm_set_state(s, STRM_ST_PROXY_WAIT);
-		proxy_rearm(s);
+		strm_proxy_wait(s);
 		return s;
 	}
-	client_begin(s, NULL, 0);
+	strm_client_begin(s, NULL, 0);
 	return s;
-}
-
-const char *strm_server_sni(struct stream *s, char *buf, size_t len)
-{
-	const struct cfg_server *sc = s->srv->conf;
-	struct sample_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr, .sni = s->sni};
-
-	buf[0] = '\0';
-	if (!sc->sni)
-		return buf;
-	if (s->http)
-		strm_http_sample_ctx(s, &ctx);
-	ctx.dst = strm_frontend_addr(s);
-	if (sample_expand(sc->sni, &ctx, buf, len) < 0)
-		buf[0] = '\0';
-	return buf;
 }
 
 /* Every entry into a stream holds it (strm_enter/strm_leave) so that a
@@ -2157,15 +917,6 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 
 	if (s)
 		strm_leave(s);
-}
-
-void strm_attach_server_fd(struct stream *s, int fd)
-{
-	s->srv_side.fd = fd;
-	s->srv_side.eof = s->srv_side.shut = 0;
-	s->srv_side.rev_on = s->srv_side.wev_on = 0;
-	event_assign(s->srv_side.rev, s->w->base, fd, EV_READ | EV_PERSIST, on_srv_io, s);
-	event_assign(s->srv_side.wev, s->w->base, fd, EV_WRITE | EV_PERSIST, on_srv_io, s);
 }
 
 void strm_kill_all(struct worker *w)
