@@ -76,30 +76,30 @@ struct strm_buf {
 	size_t cap;
 };
 
+/* One direction of an HTTP exchange: what came from that side and is not
+ * processed yet, and how far its message got. The request goes client ->
+ * server, the response server -> client; one body pump serves both. */
+struct http_msg {
+	struct strm_buf buf;   /* bytes from this direction's sender, not forwarded yet */
+	int head_done;         /* the head went on (response: a final, non-1xx head) */
+	int done;              /* the whole message went on */
+	uint64_t left;         /* LENGTH framing: body bytes still to forward */
+	struct h1_chunk_state chunk;
+	int trailers;          /* chunked: in the trailer section */
+	struct h1_trailers tr;
+};
+
 /* The HTTP side of a stream: one exchange (request + response) at a time. */
 struct strm_http {
-	struct strm_buf cin;   /* from the client, not processed yet */
-	struct strm_buf sin;   /* from the server, not processed yet */
-	struct h1_req req;
-	struct h1_field *req_fields; /* H1_DEFAULT_MAX_FIELDS, only while a head is parsed or in
-				      * flight: an idle keep-alive connection holds none */
-	struct h1_resp resp;
+	struct http_msg req;   /* client -> server */
+	struct http_msg rsp;   /* server -> client */
+	struct h1_req req_head;
+	struct h1_resp rsp_head;
+	struct h1_field *fields; /* H1_DEFAULT_MAX_FIELDS, only while a head is parsed or in
+				  * flight: an idle keep-alive connection holds none */
 	int nreq;              /* requests seen on this connection */
 	struct timespec head_start; /* when we started waiting for this head */
 	int head_started;      /* a byte of the head arrived */
-	/* request body towards the server */
-	int req_done;
-	uint64_t req_left;     /* LENGTH: bytes still to forward */
-	struct h1_chunk_state req_chunk;
-	int req_trailers;      /* chunked: reading the trailer section */
-	struct h1_trailers req_tr;
-	/* response */
-	int resp_head_done;
-	int resp_done;
-	uint64_t resp_left;
-	struct h1_chunk_state resp_chunk;
-	int resp_trailers;
-	struct h1_trailers resp_tr;
 	unsigned long long resp_bytes; /* bytes sent to the client for this response */
 	int status;
 	/* connection management */

@@ -309,7 +309,7 @@ static int pool_take(struct worker *w, const struct srv *srv, const char *sni, u
 
 int strm_http_take_bytes(struct stream *s, const uint8_t *data, size_t len)
 {
-	return buf_append(&s->http->cin, data, len);
+	return buf_append(&s->http->req.buf, data, len);
 }
 
 void strm_pool_flush(struct worker *w)
@@ -467,13 +467,13 @@ static int req_hdr(void *arg, const char *name, size_t name_len, const uint8_t *
 	memcpy(nm, name, name_len);
 	nm[name_len] = '\0';
 	/* HAProxy's req.hdr() returns the last occurrence. */
-	for (i = h1_find_field(h->cin.data, h->req.fields, h->req.nfields, 0, nm); i >= 0;
-	     i = h1_find_field(h->cin.data, h->req.fields, h->req.nfields, (uint32_t)i + 1, nm))
+	for (i = h1_find_field(h->req.buf.data, h->req_head.fields, h->req_head.nfields, 0, nm); i >= 0;
+	     i = h1_find_field(h->req.buf.data, h->req_head.fields, h->req_head.nfields, (uint32_t)i + 1, nm))
 		idx = i;
 	if (idx < 0)
 		return -1;
-	*val = h->cin.data + h->req.fields[idx].value.off;
-	*val_len = h->req.fields[idx].value.len;
+	*val = h->req.buf.data + h->req_head.fields[idx].value.off;
+	*val_len = h->req_head.fields[idx].value.len;
 	return 1; /* sample.h: > 0 means present */
 }
 
@@ -514,7 +514,7 @@ static int plan_add(struct rewrite_plan *p, const char *name, const char *value)
 
 static int client_has_header(const struct stream *s, const char *name)
 {
-	return h1_find_field(s->http->cin.data, s->http->req.fields, s->http->req.nfields, 0,
+	return h1_find_field(s->http->req.buf.data, s->http->req_head.fields, s->http->req_head.nfields, 0,
 			     name) >= 0;
 }
 
@@ -620,12 +620,12 @@ static int forward_head(struct stream *s)
 	rw.add = plan.add;
 	rw.nadd = plan.nadd;
 	rw.conn = h->srv_keep_wanted ? H1_CONN_KEEP_ALIVE : H1_CONN_CLOSE;
-	rw.keep_upgrade = h->req.websocket;
-	bound = h1_rewrite_bound(&h->req, &rw);
+	rw.keep_upgrade = h->req_head.websocket;
+	bound = h1_rewrite_bound(&h->req_head, &rw);
 	out = bound <= s->w->hbuf_len ? s->w->hbuf : malloc(bound);
 	if (!out)
 		return -1;
-	n = h1_rewrite_request(h->cin.data, &h->req, &rw, out, bound);
+	n = h1_rewrite_request(h->req.buf.data, &h->req_head, &rw, out, bound);
 	if (n >= 0 && h->replayable && buf_append(&h->replay, out, (size_t)n) < 0)
 		h->replayable = 0;
 	/* Connected (a kept connection): straight to the socket; else queued
@@ -642,9 +642,9 @@ static int forward_head(struct stream *s)
 
 static void reset_exchange(struct strm_http *h)
 {
-	h->req_done = h->resp_done = h->resp_head_done = 0;
-	h->req_trailers = h->resp_trailers = 0;
-	h->req_left = h->resp_left = 0;
+	h->req.done = h->rsp.done = h->rsp.head_done = 0;
+	h->req.trailers = h->rsp.trailers = 0;
+	h->req.left = h->rsp.left = 0;
 	h->resp_bytes = 0;
 	h->status = 0;
 	h->from_pool = 0;
@@ -654,17 +654,17 @@ static void reset_exchange(struct strm_http *h)
 	h->logged = 0;
 	h->t_connect_ms = -1;
 	h->reqline[0] = '\0';
-	h1_req_init(&h->req, h->req_fields, H1_DEFAULT_MAX_FIELDS);
-	h1_resp_init(&h->resp, h->req_fields, H1_DEFAULT_MAX_FIELDS);
+	h1_req_init(&h->req_head, h->fields, H1_DEFAULT_MAX_FIELDS);
+	h1_resp_init(&h->rsp_head, h->fields, H1_DEFAULT_MAX_FIELDS);
 }
 
 static void note_request(struct stream *s)
 {
 	struct strm_http *h = s->http;
-	size_t len = h->req.line.len < sizeof(h->reqline) - 1 ? h->req.line.len
+	size_t len = h->req_head.line.len < sizeof(h->reqline) - 1 ? h->req_head.line.len
 							      : sizeof(h->reqline) - 1;
 
-	memcpy(h->reqline, h->cin.data + h->req.line.off, len);
+	memcpy(h->reqline, h->req.buf.data + h->req_head.line.off, len);
 	h->reqline[len] = '\0';
 	for (size_t i = 0; i < len; i++)
 		if (h->reqline[i] == '"')
@@ -705,7 +705,7 @@ static int take_connection(struct stream *s, struct srv *srv)
 	park_server(s); /* a kept connection to another server */
 	free(s->req_sni);
 	s->req_sni = srv->conf->ssl ? strdup(sni) : NULL;
-	h->sin.len = 0;
+	h->rsp.buf.len = 0;
 	s->srv = srv;
 	s->attempts = 0;
 	free(s->tried);
@@ -742,8 +742,8 @@ static int chunks_look_valid(struct stream *s, size_t head_len)
 	size_t used = 0;
 
 	h1_chunk_init(&probe, NULL);
-	if (h->cin.len <= head_len ||
-	    h1_chunk_feed(&probe, h->cin.data + head_len, h->cin.len - head_len, &used) != H1_ERROR)
+	if (h->req.buf.len <= head_len ||
+	    h1_chunk_feed(&probe, h->req.buf.data + head_len, h->req.buf.len - head_len, &used) != H1_ERROR)
 		return 1;
 	atomic_fetch_add(&s->fe->ctr.http_errors, 1);
 	http_fail(s, 400, h1_strerror(probe.err), 'P', 'R');
@@ -759,9 +759,9 @@ static int start_request(struct stream *s, size_t head_len)
 	gettimeofday(&h->t_req, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &h->mono_req);
 	note_request(s);
-	if (h->req.method == H1_METHOD_CONNECT)
+	if (h->req_head.method == H1_METHOD_CONNECT)
 		return http_fail(s, 405, "CONNECT is not allowed", 'P', 'R');
-	h->close_after = !h->req.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE);
+	h->close_after = !h->req_head.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE);
 	/* client-ip auto chose the first request's server already, to pick
 	 * the path: the same one (a second pick would move roundrobin on). */
 	srv = h->nreq == 1 && s->presel && srv_usable(s->presel)
@@ -773,24 +773,24 @@ static int start_request(struct stream *s, size_t head_len)
 	/* Keep server connections alive unless told otherwise; whether one may
 	 * serve other clients later is poolable()'s business. */
 	h->srv_keep_wanted = !(opts(s) & (CFG_OPT_HTTP_SERVER_CLOSE | CFG_OPT_HTTPCLOSE));
-	if (h->req.framing == H1_FRAMING_CHUNKED && !chunks_look_valid(s, head_len))
+	if (h->req_head.framing == H1_FRAMING_CHUNKED && !chunks_look_valid(s, head_len))
 		return -1;
 	h->replayable = 1;
 	if (take_connection(s, srv) < 0)
 		return -1;
 	if (forward_head(s) < 0)
 		return http_fail(s, 500, "cannot build the request", 'R', 'R');
-	buf_consume(&h->cin, head_len);
-	switch (h->req.framing) {
+	buf_consume(&h->req.buf, head_len);
+	switch (h->req_head.framing) {
 	case H1_FRAMING_LENGTH:
-		h->req_left = h->req.content_length;
-		h->req_done = h->req_left == 0;
+		h->req.left = h->req_head.content_length;
+		h->req.done = h->req.left == 0;
 		break;
 	case H1_FRAMING_CHUNKED:
-		h1_chunk_init(&h->req_chunk, NULL);
+		h1_chunk_init(&h->req.chunk, NULL);
 		break;
 	default:
-		h->req_done = 1;
+		h->req.done = 1;
 	}
 	return 0;
 }
@@ -799,13 +799,13 @@ static int start_request(struct stream *s, size_t head_len)
  * starts, given back when the connection goes idle. */
 static int fields_ready(struct strm_http *h)
 {
-	if (h->req_fields)
+	if (h->fields)
 		return 0;
-	h->req_fields = malloc(H1_DEFAULT_MAX_FIELDS * sizeof(*h->req_fields));
-	if (!h->req_fields)
+	h->fields = malloc(H1_DEFAULT_MAX_FIELDS * sizeof(*h->fields));
+	if (!h->fields)
 		return -1;
-	h->req.fields = h->resp.fields = h->req_fields;
-	h->req.fields_cap = h->resp.fields_cap = H1_DEFAULT_MAX_FIELDS;
+	h->req_head.fields = h->rsp_head.fields = h->fields;
+	h->req_head.fields_cap = h->rsp_head.fields_cap = H1_DEFAULT_MAX_FIELDS;
 	return 0;
 }
 
@@ -817,7 +817,7 @@ static int try_request(struct stream *s)
 	size_t head_len = 0;
 	enum h1_error err = H1_ERR_NONE;
 
-	if (h->cin.len == 0)
+	if (h->req.buf.len == 0)
 		return 0;
 	if (fields_ready(h) < 0) {
 		log_msg(LOG_ERR, "frontend %s: out of memory parsing a request (stream %llu)",
@@ -830,7 +830,7 @@ static int try_request(struct stream *s)
 		h->head_started = 1;
 		clock_gettime(CLOCK_MONOTONIC, &h->head_start);
 	}
-	switch (h1_parse_request(h->cin.data, h->cin.len, NULL, &h->req, &head_len, &err)) {
+	switch (h1_parse_request(h->req.buf.data, h->req.buf.len, NULL, &h->req_head, &head_len, &err)) {
 	case H1_NEED_MORE:
 		return 0;
 	case H1_ERROR:
@@ -851,7 +851,7 @@ static int send_body(struct stream *s, const uint8_t *data, size_t len)
 {
 	struct strm_http *h = s->http;
 
-	if (h->replayable && h->resp_bytes == 0 && h->sin.len == 0) {
+	if (h->replayable && h->resp_bytes == 0 && h->rsp.buf.len == 0) {
 		if (h->replay.len + len > HTTP_REPLAY_MAX || buf_append(&h->replay, data, len) < 0)
 			h->replayable = 0;
 	} else {
@@ -867,69 +867,6 @@ static int send_body(struct stream *s, const uint8_t *data, size_t len)
 static int body_error(struct stream *s, enum h1_error err)
 {
 	return http_fail(s, 400, h1_strerror(err), 'P', 'D');
-}
-
-/* Chunked trailers: X-Forwarded-For (and other fields with no place
- * there) never reach the server. */
-static int forward_trailers(struct stream *s)
-{
-	struct strm_http *h = s->http;
-	size_t tlen = 0;
-	enum h1_error err = H1_ERR_NONE;
-	uint8_t out[H1_DEFAULT_MAX_HEAD];
-	int n;
-
-	switch (h1_parse_trailers(h->cin.data, h->cin.len, NULL, &h->req_tr, &tlen, &err)) {
-	case H1_NEED_MORE:
-		return 0;
-	case H1_ERROR:
-		return body_error(s, err);
-	case H1_OK:
-		break;
-	}
-	n = h1_filter_trailers(h->cin.data, tlen, NULL, 0, out, sizeof(out));
-	if (n < 0)
-		return body_error(s, H1_ERR_TRAILERS_TOO_LARGE);
-	if (send_body(s, out, (size_t)n) < 0)
-		return -1;
-	buf_consume(&h->cin, tlen);
-	h->req_done = 1;
-	return 0;
-}
-
-/* Move request body bytes from `cin` to the server while it takes them. */
-static int pump_request(struct stream *s)
-{
-	struct strm_http *h = s->http;
-
-	while (!h->req_done && h->cin.len > 0 && s->srv_side.q_len == 0) {
-		size_t n = 0;
-		if (h->req.framing == H1_FRAMING_LENGTH) {
-			n = h->cin.len < h->req_left ? h->cin.len : (size_t)h->req_left;
-			h->req_left -= n;
-			h->req_done = h->req_left == 0;
-		} else if (h->req_trailers) {
-			if (forward_trailers(s) < 0)
-				return -1;
-			if (!h->req_done)
-				return 0;
-			continue;
-		} else {
-			enum h1_result r = h1_chunk_feed(&h->req_chunk, h->cin.data, h->cin.len, &n);
-			if (r == H1_ERROR)
-				return body_error(s, h->req_chunk.err);
-			if (r == H1_OK) {
-				h->req_trailers = 1;
-				h1_trailers_init(&h->req_tr);
-			}
-		}
-		if (n > 0) {
-			if (send_body(s, h->cin.data, n) < 0)
-				return -1;
-			buf_consume(&h->cin, n);
-		}
-	}
-	return 0;
 }
 
 /* ---- response ---- */
@@ -968,13 +905,13 @@ static int become_tunnel(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	if (h->cin.len > 0 && strm_deliver(&s->srv_side, h->cin.data, h->cin.len) < 0) {
+	if (h->req.buf.len > 0 && strm_deliver(&s->srv_side, h->req.buf.data, h->req.buf.len) < 0) {
 		strm_side_failed(s, &s->srv_side);
 		return -1;
 	}
-	if (h->sin.len > 0 && send_client(s, h->sin.data, h->sin.len) < 0)
+	if (h->rsp.buf.len > 0 && send_client(s, h->rsp.buf.data, h->rsp.buf.len) < 0)
 		return -1;
-	h->cin.len = h->sin.len = 0;
+	h->req.buf.len = h->rsp.buf.len = 0;
 	strm_http_log(s);
 	h->logged = 1;
 	strm_set_state(s, STRM_ST_ESTABLISHED);
@@ -988,18 +925,18 @@ static int become_tunnel(struct stream *s)
 static int send_head_closing(struct stream *s, size_t head_len, size_t extra)
 {
 	struct strm_http *h = s->http;
-	const uint8_t *b = h->sin.data;
-	const uint8_t *eol = memchr(b + h->resp.start, '\n', head_len - h->resp.start);
+	const uint8_t *b = h->rsp.buf.data;
+	const uint8_t *eol = memchr(b + h->rsp_head.start, '\n', head_len - h->rsp_head.start);
 	uint8_t *out = s->w->hbuf;
 	size_t len, cap = s->w->hbuf_len;
 	static const char closing[] = "Connection: close\r\n\r\n";
 
 	if (!eol || head_len + extra + sizeof(closing) > cap)
 		return send_client(s, b, head_len + extra); /* cannot happen within the limits */
-	len = (size_t)(eol + 1 - (b + h->resp.start));
-	memcpy(out, b + h->resp.start, len);
-	for (uint32_t i = 0; i < h->resp.nfields && i < h->resp.fields_cap; i++) {
-		const struct h1_field *f = &h->resp.fields[i];
+	len = (size_t)(eol + 1 - (b + h->rsp_head.start));
+	memcpy(out, b + h->rsp_head.start, len);
+	for (uint32_t i = 0; i < h->rsp_head.nfields && i < h->rsp_head.fields_cap; i++) {
+		const struct h1_field *f = &h->rsp_head.fields[i];
 		if (f->id == H1_F_CONNECTION || f->id == H1_F_KEEP_ALIVE ||
 		    f->id == H1_F_PROXY_CONNECTION)
 			continue;
@@ -1019,13 +956,13 @@ static int forward_response_head(struct stream *s, size_t head_len);
 static int parse_response_head(struct stream *s)
 {
 	struct strm_http *h = s->http;
-	struct h1_req_info info = {.method = h->req.method, .upgrade = h->req.websocket};
+	struct h1_req_info info = {.method = h->req_head.method, .upgrade = h->req_head.websocket};
 	size_t head_len = 0;
 	enum h1_error err = H1_ERR_NONE;
 
-	switch (h1_parse_response(h->sin.data, h->sin.len, NULL, &info, &h->resp, &head_len, &err)) {
+	switch (h1_parse_response(h->rsp.buf.data, h->rsp.buf.len, NULL, &info, &h->rsp_head, &head_len, &err)) {
 	case H1_NEED_MORE:
-		return h->sin.len >= HTTP_IN_MAX ? resp_error(s, 502, "response head too large") : 0;
+		return h->rsp.buf.len >= HTTP_IN_MAX ? resp_error(s, 502, "response head too large") : 0;
 	case H1_ERROR:
 		return resp_error(s, 502, h1_strerror(err));
 	case H1_OK:
@@ -1035,23 +972,23 @@ static int parse_response_head(struct stream *s)
 	 * and a close, on the first request of the connection. Only a safe
 	 * request is sent again: an application's own 400 to a POST must
 	 * reach the client as it is. */
-	if (h->resp.status == 400 && h->resp.conn_close && s->conn_pp && !s->srv_side.ssl &&
+	if (h->rsp_head.status == 400 && h->rsp_head.conn_close && s->conn_pp && !s->srv_side.ssl &&
 	    !h->from_pool && h->srv_uses == 0 && h->replayable && h->replays < 2 &&
-	    (h->req.method == H1_METHOD_GET || h->req.method == H1_METHOD_HEAD ||
-	     h->req.method == H1_METHOD_OPTIONS) &&
+	    (h->req_head.method == H1_METHOD_GET || h->req_head.method == H1_METHOD_HEAD ||
+	     h->req_head.method == H1_METHOD_OPTIONS) &&
 	    strm_auto_flip(s, "HTTP 400 and close to the first request after a PROXY header")) {
 		replay(s);
 		return -1; /* the exchange starts over on a new connection */
 	}
 	h->replayable = 0; /* the server answered: no replay from here on */
 	buf_free(&h->replay);
-	h->status = h->resp.status;
-	if (h->resp.interim) {
+	h->status = h->rsp_head.status;
+	if (h->rsp_head.interim) {
 		/* 100 Continue and friends: forwarded, another head follows */
-		if (send_client(s, h->sin.data, head_len) < 0)
+		if (send_client(s, h->rsp.buf.data, head_len) < 0)
 			return -1;
-		buf_consume(&h->sin, head_len);
-		h1_resp_init(&h->resp, h->req_fields, H1_DEFAULT_MAX_FIELDS);
+		buf_consume(&h->rsp.buf, head_len);
+		h1_resp_init(&h->rsp_head, h->fields, H1_DEFAULT_MAX_FIELDS);
 		return 1;
 	}
 	return forward_response_head(s, head_len);
@@ -1078,94 +1015,178 @@ static int forward_response_head(struct stream *s, size_t head_len)
 	if (superseded(s))
 		h->close_after = 1;
 
-	h->resp_head_done = 1;
-	h->srv_keep = h->resp.keep_alive && h->srv_keep_wanted;
-	switch (h->resp.framing) {
+	h->rsp.head_done = 1;
+	h->srv_keep = h->rsp_head.keep_alive && h->srv_keep_wanted;
+	switch (h->rsp_head.framing) {
 	case H1_FRAMING_TUNNEL:
-		if (send_client(s, h->sin.data, head_len) < 0)
+		if (send_client(s, h->rsp.buf.data, head_len) < 0)
 			return -1;
-		buf_consume(&h->sin, head_len);
+		buf_consume(&h->rsp.buf, head_len);
 		return become_tunnel(s);
 	case H1_FRAMING_LENGTH:
-		h->resp_left = h->resp.content_length;
-		extra = h->sin.len - head_len;
-		if (extra > h->resp_left)
-			extra = (size_t)h->resp_left;
-		h->resp_left -= extra;
-		h->resp_done = h->resp_left == 0;
+		h->rsp.left = h->rsp_head.content_length;
+		extra = h->rsp.buf.len - head_len;
+		if (extra > h->rsp.left)
+			extra = (size_t)h->rsp.left;
+		h->rsp.left -= extra;
+		h->rsp.done = h->rsp.left == 0;
 		break;
 	case H1_FRAMING_CHUNKED:
-		h1_chunk_init(&h->resp_chunk, NULL);
+		h1_chunk_init(&h->rsp.chunk, NULL);
 		break;
 	case H1_FRAMING_CLOSE:
 		h->srv_keep = 0;
 		h->close_after = 1; /* the client needs our close to see the end */
 		break;
 	default:
-		h->resp_done = 1;
+		h->rsp.done = 1;
 	}
-	if (!(h->close_after || h->resp.framing == H1_FRAMING_CLOSE)) {
-		if (send_client(s, h->sin.data, head_len + extra) < 0)
+	if (!(h->close_after || h->rsp_head.framing == H1_FRAMING_CLOSE)) {
+		if (send_client(s, h->rsp.buf.data, head_len + extra) < 0)
 			return -1;
 	} else if (send_head_closing(s, head_len, extra) < 0) {
 		return -1;
 	}
-	buf_consume(&h->sin, head_len + extra);
+	buf_consume(&h->rsp.buf, head_len + extra);
 	return 1;
 }
 
-static int pump_response_body(struct stream *s)
-{
-	struct strm_http *h = s->http;
-	size_t n = 0;
+/* ---- bodies, both directions ---- */
 
-	if (h->resp.framing == H1_FRAMING_LENGTH) {
-		n = h->sin.len < h->resp_left ? h->sin.len : (size_t)h->resp_left;
-		h->resp_left -= n;
-		h->resp_done = h->resp_left == 0;
-	} else if (h->resp.framing == H1_FRAMING_CLOSE) {
-		n = h->sin.len;
-	} else if (h->resp_trailers) {
-		size_t tlen = 0;
-		enum h1_error err = H1_ERR_NONE;
-		enum h1_result r = h1_parse_trailers(h->sin.data, h->sin.len, NULL, &h->resp_tr,
-						     &tlen, &err);
+/* What differs between the two directions of a body. */
+struct body_dir {
+	/* the side the body goes to: it must have taken what came before */
+	struct strm_side *(*to)(struct stream *s);
+	int (*send)(struct stream *s, const uint8_t *data, size_t len);
+	int (*fail)(struct stream *s, enum h1_error err);
+	/* request trailers are filtered: X-Forwarded-For (and other fields
+	 * with no place there) never reach the server */
+	int filter_trailers;
+};
+
+static struct strm_side *to_server(struct stream *s)
+{
+	return &s->srv_side;
+}
+
+static struct strm_side *to_client(struct stream *s)
+{
+	return &s->cli_side;
+}
+
+static int resp_body_error(struct stream *s, enum h1_error err)
+{
+	return resp_error(s, 502, h1_strerror(err));
+}
+
+static const struct body_dir req_dir = {to_server, send_body, body_error, 1};
+static const struct body_dir rsp_dir = {to_client, send_client, resp_body_error, 0};
+
+/* The trailer section, whole, then the message is done. */
+static int body_trailers(struct stream *s, struct http_msg *m, const struct body_dir *d)
+{
+	size_t tlen = 0;
+	enum h1_error err = H1_ERR_NONE;
+	uint8_t out[H1_DEFAULT_MAX_HEAD];
+	int n;
+
+	switch (h1_parse_trailers(m->buf.data, m->buf.len, NULL, &m->tr, &tlen, &err)) {
+	case H1_NEED_MORE:
+		return 0;
+	case H1_ERROR:
+		return d->fail(s, err);
+	case H1_OK:
+		break;
+	}
+	if (d->filter_trailers) {
+		n = h1_filter_trailers(m->buf.data, tlen, NULL, 0, out, sizeof(out));
+		if (n < 0)
+			return d->fail(s, H1_ERR_TRAILERS_TOO_LARGE);
+		if (d->send(s, out, (size_t)n) < 0)
+			return -1;
+	} else if (d->send(s, m->buf.data, tlen) < 0) {
+		return -1;
+	}
+	buf_consume(&m->buf, tlen);
+	m->done = 1;
+	return 1;
+}
+
+/* One step of a body: the bytes its framing allows now go on. Returns 1
+ * after progress, 0 when more bytes are needed, -1 when the stream ended
+ * or is closing. */
+static int body_step(struct stream *s, struct http_msg *m, enum h1_framing framing,
+		     const struct body_dir *d)
+{
+	size_t n = 0;
+	enum h1_result r;
+
+	switch (framing) {
+	case H1_FRAMING_LENGTH:
+		n = m->buf.len < m->left ? m->buf.len : (size_t)m->left;
+		m->left -= n;
+		m->done = m->left == 0;
+		break;
+	case H1_FRAMING_CLOSE:
+		n = m->buf.len; /* until the server closes */
+		break;
+	case H1_FRAMING_CHUNKED:
+		if (m->trailers)
+			return body_trailers(s, m, d);
+		r = h1_chunk_feed(&m->chunk, m->buf.data, m->buf.len, &n);
 		if (r == H1_ERROR)
-			return resp_error(s, 502, h1_strerror(err));
-		if (r == H1_NEED_MORE)
-			return 0;
-		n = tlen;
-		h->resp_done = 1;
-	} else {
-		enum h1_result r = h1_chunk_feed(&h->resp_chunk, h->sin.data, h->sin.len, &n);
-		if (r == H1_ERROR)
-			return resp_error(s, 502, h1_strerror(h->resp_chunk.err));
+			return d->fail(s, m->chunk.err);
 		if (r == H1_OK) {
-			h->resp_trailers = 1;
-			h1_trailers_init(&h->resp_tr);
+			m->trailers = 1;
+			h1_trailers_init(&m->tr);
 		}
+		break;
+	default:
+		m->done = 1;
+		return 1;
 	}
 	if (n > 0) {
-		if (send_client(s, h->sin.data, n) < 0)
+		if (d->send(s, m->buf.data, n) < 0)
 			return -1;
-		buf_consume(&h->sin, n);
+		buf_consume(&m->buf, n);
 	}
 	return 1;
 }
 
-/* Move response bytes to the client while it takes them. */
+/* Move a body on while its receiver takes it (a queue there pauses it:
+ * backpressure). Returns -1 when the stream ended or is closing. */
+static int pump_body(struct stream *s, struct http_msg *m, enum h1_framing framing,
+		     const struct body_dir *d)
+{
+	while (!m->done && m->buf.len > 0 && d->to(s)->q_len == 0) {
+		int r = body_step(s, m, framing, d);
+		if (r <= 0)
+			return r;
+	}
+	return 0;
+}
+
+static int pump_request(struct stream *s)
+{
+	return pump_body(s, &s->http->req, s->http->req_head.framing, &req_dir);
+}
+
+/* Response heads first (1xx ones, then the final one), then its body. */
 static int pump_response(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	while (!h->resp_done && h->sin.len > 0 && s->cli_side.q_len == 0) {
-		int r = h->resp_head_done ? pump_response_body(s) : parse_response_head(s);
+	while (!h->rsp.head_done && !h->rsp.done && h->rsp.buf.len > 0 &&
+	       s->cli_side.q_len == 0) {
+		int r = parse_response_head(s);
 		if (r <= 0)
 			return r;
 	}
+	if (h->rsp.head_done && pump_body(s, &h->rsp, h->rsp_head.framing, &rsp_dir) < 0)
+		return -1;
 	/* Bytes after a complete response on a kept connection are an anomaly:
 	 * that connection must not serve anyone else. */
-	if (h->resp_done && h->sin.len > 0)
+	if (h->rsp.done && h->rsp.buf.len > 0)
 		h->srv_keep = 0;
 	return 0;
 }
@@ -1181,17 +1202,17 @@ static void release_server(struct stream *s)
 	/* A clean end on a kept-alive connection: the session keeps it for its
 	 * next request (no event churn per request); it reaches the pool when
 	 * the session ends or moves to another server. */
-	if (h->srv_keep && h->req_done && s->srv_side.q_len == 0 && !s->srv_side.eof) {
+	if (h->srv_keep && h->req.done && s->srv_side.q_len == 0 && !s->srv_side.eof) {
 		h->srv_idle = 1;
 		h->srv_uses++;
 	} else {
-		if (h->req_done && h->resp_done && s->srv_side.q_len == 0 && !s->srv_side.eof &&
-		    h->resp.framing != H1_FRAMING_CLOSE)
+		if (h->req.done && h->rsp.done && s->srv_side.q_len == 0 && !s->srv_side.eof &&
+		    h->rsp_head.framing != H1_FRAMING_CLOSE)
 			idle_reset(s); /* complete and idle: no TIME_WAIT on our port */
 		strm_close_server_fd(s);
 		h->srv_idle = 0;
 		h->srv_uses = 0;
-		h->sin.len = 0; /* stray bytes of the closed connection */
+		h->rsp.buf.len = 0; /* stray bytes of the closed connection */
 	}
 	strm_release_srv(s);
 }
@@ -1207,7 +1228,7 @@ static int finish_exchange(struct stream *s)
 	release_server(s);
 	/* A client's FIN after pipelined requests still wants them answered:
 	 * close only when nothing of theirs is left to parse. */
-	if (h->close_after || (s->cli_side.eof && h->cin.len == 0)) {
+	if (h->close_after || (s->cli_side.eof && h->req.buf.len == 0)) {
 		h->closing = 1;
 		clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
 		strm_set_state(s, STRM_ST_HTTP_REQ);
@@ -1223,7 +1244,7 @@ static int finish_exchange(struct stream *s)
 	 * kept until the idle tick, 13.3 KB per idle HTTP client (the burst
 	 * that opened them all peaks before any tick); freed here, 2.7 KB; and
 	 * no throughput cost on the keep-alive bench (1.22x HAProxy either way). */
-	if (h->cin.len == 0)
+	if (h->req.buf.len == 0)
 		release_buffers(s);
 	reset_exchange(h);
 	h->head_started = 0;
@@ -1253,7 +1274,7 @@ static int http_progress(struct stream *s)
 				return -1;
 			if (s->state != STRM_ST_HTTP_XFER)
 				return -1;
-			if (!(h->req_done && h->resp_done && s->srv_side.q_len == 0))
+			if (!(h->req.done && h->rsp.done && s->srv_side.q_len == 0))
 				return 0;
 			r = finish_exchange(s);
 			if (r <= 0)
@@ -1271,13 +1292,13 @@ static void release_buffers(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	free(h->req_fields);
-	h->req_fields = NULL;
-	h->req.fields = h->resp.fields = NULL;
-	h->req.fields_cap = h->resp.fields_cap = 0;
-	buf_free(&h->cin);
-	if (s->srv_side.fd < 0 || h->sin.len == 0)
-		buf_free(&h->sin);
+	free(h->fields);
+	h->fields = NULL;
+	h->req_head.fields = h->rsp_head.fields = NULL;
+	h->req_head.fields_cap = h->rsp_head.fields_cap = 0;
+	buf_free(&h->req.buf);
+	if (s->srv_side.fd < 0 || h->rsp.buf.len == 0)
+		buf_free(&h->rsp.buf);
 	buf_free(&h->replay);
 }
 
@@ -1331,8 +1352,8 @@ static int replay(struct stream *s)
 	struct srv *srv = s->srv;
 
 	h->replays++;
-	h->sin.len = 0;
-	h1_resp_init(&h->resp, h->req_fields, H1_DEFAULT_MAX_FIELDS);
+	h->rsp.buf.len = 0;
+	h1_resp_init(&h->rsp_head, h->fields, H1_DEFAULT_MAX_FIELDS);
 	strm_close_server_fd(s);
 	strm_release_srv(s);
 	s->srv_side.q_len = s->srv_side.q_off = 0;
@@ -1360,7 +1381,7 @@ static int try_replay(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	if (!h->replayable || h->resp_bytes > 0 || h->sin.len > 0)
+	if (!h->replayable || h->resp_bytes > 0 || h->rsp.buf.len > 0)
 		return 0;
 	if (h->from_pool) {
 		if (h->replays > 0)
@@ -1385,21 +1406,21 @@ static void server_ended(struct stream *s, int error)
 
 	if (try_replay(s))
 		return;
-	if (!h->resp_head_done) {
+	if (!h->rsp.head_done) {
 		if (resp_error(s, 502, error ? "server reset before answering"
 					     : "server closed before answering") < 0)
 			return;
 		return;
 	}
-	if (h->resp.framing == H1_FRAMING_CLOSE) {
-		h->resp_done = 1;
+	if (h->rsp_head.framing == H1_FRAMING_CLOSE) {
+		h->rsp.done = 1;
 		h->srv_keep = 0;
 		if (http_progress(s) < 0)
 			return;
 		strm_update_interest(s);
 		return;
 	}
-	if (!h->resp_done) {
+	if (!h->rsp.done) {
 		strm_set_term(s, 'S', 'D');
 		strm_http_log(s);
 		h->logged = 1;
@@ -1445,7 +1466,7 @@ void strm_http_on_srv_io(struct stream *s, short what)
 		return;
 	}
 	if (what & EV_READ) {
-		ssize_t n = read_into(s, &s->srv_side, &h->sin);
+		ssize_t n = read_into(s, &s->srv_side, &h->rsp.buf);
 		if (n == -1 || n == 0) {
 			/* Deliver what arrived before the end first. */
 			if (http_progress(s) < 0)
@@ -1491,19 +1512,19 @@ void strm_http_on_cli_io(struct stream *s, short what)
 		return;
 	}
 	if (what & EV_READ) {
-		ssize_t n = read_into(s, &s->cli_side, &h->cin);
+		ssize_t n = read_into(s, &s->cli_side, &h->req.buf);
 		if (n == -1) {
 			strm_side_failed(s, &s->cli_side);
 			return;
 		}
-		if (n == 0 && s->state == STRM_ST_HTTP_REQ && h->cin.len == 0) {
+		if (n == 0 && s->state == STRM_ST_HTTP_REQ && h->req.buf.len == 0) {
 			strm_close(s); /* a keep-alive client left between requests */
 			return;
 		}
 	}
 	if (http_progress(s) < 0)
 		return;
-	if (s->cli_side.eof && s->state == STRM_ST_HTTP_XFER && !h->req_done) {
+	if (s->cli_side.eof && s->state == STRM_ST_HTTP_XFER && !h->req.done) {
 		strm_set_term(s, 'C', 'D'); /* the client left mid-request */
 		strm_http_log(s);
 		strm_close(s);
@@ -1532,8 +1553,8 @@ int strm_http_connect_failed(struct stream *s, char cause)
 void strm_http_interest(struct stream *s, int *cli_read, int *srv_read)
 {
 	struct strm_http *h = s->http;
-	int room_c = h->cin.len < HTTP_IN_MAX;
-	int room_s = h->sin.len < HTTP_IN_MAX;
+	int room_c = h->req.buf.len < HTTP_IN_MAX;
+	int room_s = h->rsp.buf.len < HTTP_IN_MAX;
 
 	if (h->closing) {
 		*cli_read = !s->cli_side.eof;
@@ -1572,12 +1593,12 @@ int strm_http_tick(struct stream *s)
 		}
 		return 0;
 	}
-	if (s->state == STRM_ST_HTTP_REQ && !h->head_started && h->cin.len == 0 &&
+	if (s->state == STRM_ST_HTTP_REQ && !h->head_started && h->req.buf.len == 0 &&
 	    superseded(s)) {
 		strm_close(s); /* idle keep-alive connection of an older config */
 		return 1;
 	}
-	if (s->state == STRM_ST_HTTP_REQ && !h->head_started && h->cin.len == 0 &&
+	if (s->state == STRM_ST_HTTP_REQ && !h->head_started && h->req.buf.len == 0 &&
 	    strm_ms_since(&h->head_start) >= HTTP_PARK_IDLE_MS)
 		release_idle(s);
 	if (s->state == STRM_ST_HTTP_REQ &&
@@ -1601,7 +1622,7 @@ int strm_http_tick(struct stream *s)
 			}
 			return 0;
 		}
-		if ((!h->req_done || s->cli_side.q_len > 0) &&
+		if ((!h->req.done || s->cli_side.q_len > 0) &&
 		    s->cli_side.idle_ms >= cfg_timeout_client(fe_conf(s))) {
 			strm_set_term(s, 'c', 'D');
 			strm_http_log(s);
@@ -1619,10 +1640,10 @@ void strm_http_free(struct stream *s)
 	if (!h)
 		return;
 	park_server(s);
-	buf_free(&h->cin);
-	buf_free(&h->sin);
+	buf_free(&h->req.buf);
+	buf_free(&h->rsp.buf);
 	buf_free(&h->replay);
-	free(h->req_fields);
+	free(h->fields);
 	free(h);
 	s->http = NULL;
 }
