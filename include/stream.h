@@ -21,7 +21,4 @@ void strm_accept(struct worker *w, struct lsn *lsn, int fd, const struct sockadd
 /* Close every live stream of a worker (hard stop), logging each one. */
 void strm_kill_all(struct worker *w);
 
-/* Close the idle server connections a worker keeps for reuse. */
-void strm_pool_flush(struct worker *w);
-
 #endif

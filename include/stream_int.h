@@ -19,6 +19,7 @@
 #include "http1.h"
 #include "path.h"
 #include "proxy_proto.h"
+#include "srv_conn.h"
 
 struct be;
 struct event;
@@ -26,7 +27,6 @@ struct fe;
 struct gen;
 struct srv;
 struct worker;
-struct pconn;
 struct tls_bind;
 struct sample_ctx;
 
@@ -113,7 +113,6 @@ struct strm_http {
 	struct timespec closing_since;
 	int logged;            /* this exchange's access-log line is out */
 	int srv_keep_wanted;   /* we ask the server to keep the connection */
-	unsigned srv_uses;     /* requests the current server connection served */
 	int srv_idle;          /* the server connection is kept, clean, between requests */
 	/* access log */
 	struct timeval t_req;
@@ -131,6 +130,8 @@ struct stream {
 	struct fe *fe;
 	struct be *be;
 	struct srv *srv;
+	struct srv_conn *conn;  /* the server connection (srv_conn.h): from its connect until closed
+				 * or parked; its socket and TLS are srv_side's meanwhile */
 	enum strm_state state;
 	enum strm_path path;    /* how the client's address reaches the server: strm_set_path() */
 	enum cfg_client_ip strategy; /* the frontend's strategy at accept */
@@ -159,12 +160,10 @@ struct stream {
 	struct srv *presel;     /* the server the HTTP loop chose for the next connect */
 	struct tls_bind *bind_tls; /* `bind ... ssl`: the TLS a terminating path uses */
 	char *sni;              /* the client's SNI (ssl_fc_sni), or NULL */
-	char *srv_sni;          /* the SNI of the current TLS server connection */
 	char *req_sni;          /* HTTP: the SNI expanded when the request head was whole,
 				 * for the connection it opens (the head is consumed by
 				 * the time the connect completes) */
 	struct timespec hs_start; /* when the current TLS handshake began */
-	int conn_pp;            /* PROXY version sent on the current server connection */
 	/* `client-ip auto`: the path follows the chosen server's detected mode. */
 	int auto_watch;         /* PROXY passthrough: no server byte yet, client bytes kept */
 	uint8_t *auto_keep;     /* the client's bytes so far (ClientHello, request) */
@@ -188,6 +187,12 @@ struct stream {
 static inline int strm_auto(const struct stream *s)
 {
 	return s->strategy == CFG_CLIENT_IP_AUTO;
+}
+
+/* The PROXY version sent on the current server connection (0: none). */
+static inline int strm_conn_pp(const struct stream *s)
+{
+	return s->conn ? s->conn->pp : 0;
 }
 
 /* RELEASE_BUFFERS: an idle TLS connection gives its 34 KB of record
@@ -283,13 +288,15 @@ void strm_connect_next(struct stream *s);
 void strm_attempt_failed(struct stream *s, char cause);
 void strm_close_server_fd(struct stream *s);
 void strm_release_srv(struct stream *s);
-void strm_attach_server_fd(struct stream *s, int fd);
+/* Attach a connection taken from the pool: its socket and TLS become
+ * srv_side's. */
+void strm_attach_conn(struct stream *s, struct srv_conn *conn);
 void strm_on_srv_io(evutil_socket_t fd, short what, void *arg);
 /* The PROXY version this stream sends its server (0: none). */
 int strm_pp_version(const struct stream *s);
 /* The SNI for a TLS server connection: the server's `sni` expression
  * (ssl_fc_sni, req.hdr(host), ...), or "" when it has none. */
-const char *strm_server_sni(struct stream *s, char *buf, size_t len);
+const char *strm_server_sni(struct stream *s, const struct srv *srv, char *buf, size_t len);
 const struct sockaddr *strm_frontend_addr(struct stream *s);
 /* `option tcpka|clitcpka|srvtcpka`: kernel keep-alive probes on a side. */
 void strm_set_keepalive(int fd, unsigned options, unsigned side_opt);

@@ -15,7 +15,7 @@ struct event_base;
 struct gen;
 struct lsn;
 struct stream;
-struct pconn;
+struct srv_conn;
 
 enum worker_cmd {
 	WORKER_CMD_NONE = 0,
@@ -34,7 +34,7 @@ struct worker {
 	atomic_int next_gen_pending;
 	struct lsn *lsns;
 	struct stream *streams; /* live streams, owned by stream.c */
-	struct pconn *pool;     /* idle server connections (stream_http.c) */
+	struct srv_conn *pool;  /* idle server connections (srv_conn.c) */
 	unsigned npool;
 	uint8_t *scratch;       /* one read's worth: bytes pass through it, */
 	size_t scratch_len;     /* copied only if the peer cannot take them */

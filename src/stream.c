@@ -545,7 +545,7 @@ static void maybe_shutdown(struct stream *s, struct strm_side *to)
 void strm_side_failed(struct stream *s, struct strm_side *side)
 {
 	if (side == &s->srv_side && strm_auto_refusal_plausible(s) &&
-	    strm_auto_fallback(s, s->conn_pp ? "the connection failed after the PROXY header, before "
+	    strm_auto_fallback(s, strm_conn_pp(s) ? "the connection failed after the PROXY header, before "
 					  "any answer"
 					: "the connection failed on a ClientHello without a PROXY "
 					  "header"))
@@ -717,7 +717,7 @@ static void strm_destroy(struct stream *s)
 	free(s->tried);
 	free(s->pp_buf);
 	free(s->sni);
-	free(s->srv_sni);
+	conn_free(s->conn);
 	free(s->req_sni);
 	free(s->auto_keep);
 	free(s->insp_buf);

@@ -103,7 +103,7 @@ int strm_auto_refusal_plausible(const struct stream *s)
 		return 0;
 	if (s->auto_keep[0] == 0x16)
 		return tls_hello_parse(s->auto_keep, s->auto_keep_len, &hello) == TLS_HELLO_OK;
-	if (!s->conn_pp)
+	if (!strm_conn_pp(s))
 		return 0; /* a plain relay: only a ClientHello counts */
 	h1_req_init(&req, fields, H1_DEFAULT_MAX_FIELDS);
 	return h1_parse_request(s->auto_keep, s->auto_keep_len, NULL, &req, &head_len, &err) ==
@@ -190,11 +190,11 @@ int strm_auto_server_said(struct stream *s, const uint8_t *buf, ssize_t n)
 	/* Not a ClientHello or a request head, or no client left: the close
 	 * is this client's business, the server's mode stays. */
 	if ((n == STRM_IO_EOF || n == STRM_IO_ERROR) && strm_auto_refusal_plausible(s))
-		return strm_auto_fallback(s, s->conn_pp ? "closed after the PROXY header, before any answer"
+		return strm_auto_fallback(s, strm_conn_pp(s) ? "closed after the PROXY header, before any answer"
 						   : "closed on a ClientHello without a PROXY header");
 	/* A 400 before the client even sent its request answers our header;
 	 * after it, only when the request was a whole, valid head. */
-	if (n > 0 && s->conn_pp && !s->cli_side.eof && looks_like_proxy_400(buf, (size_t)n) &&
+	if (n > 0 && strm_conn_pp(s) && !s->cli_side.eof && looks_like_proxy_400(buf, (size_t)n) &&
 	    (s->auto_keep_len == 0 ||
 	     (s->auto_keep[0] != 0x16 && strm_auto_refusal_plausible(s))))
 		return strm_auto_fallback(s, "HTTP 400 and close to a PROXY-prefixed request");
@@ -216,7 +216,7 @@ int strm_auto_flip(struct stream *s, const char *why)
 
 	if (!strm_auto(s) || s->auto_flips >= 2 || !s->srv)
 		return 0;
-	to = s->conn_pp ? SRV_PP_PLAIN : SRV_PP_PROXY;
+	to = strm_conn_pp(s) ? SRV_PP_PLAIN : SRV_PP_PROXY;
 	s->auto_flips++;
 	srv_set_pp_mode(s->srv, to, why);
 	atomic_fetch_add(&s->fe->ctr.auto_retries, 1);
@@ -246,7 +246,7 @@ int strm_auto_fallback(struct stream *s, const char *why)
 	uint8_t *keep = s->auto_keep;
 	size_t len = s->auto_keep_len;
 	struct srv *srv = s->srv;
-	int was_pp = s->conn_pp;
+	int was_pp = strm_conn_pp(s);
 
 	if (!s->auto_watch || !strm_auto_flip(s, why))
 		return 0;

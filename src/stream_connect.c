@@ -73,7 +73,7 @@ static int build_proxy_header(struct stream *s, uint8_t *hdr, size_t size)
 	char uid[40];
 	int n;
 
-	if (s->conn_pp == 1) {
+	if (s->conn->pp == 1) {
 		n = pp_encode_v1(hdr, size, src, dst);
 	} else {
 		struct pp_v2_send snd = {.src = src, .dst = dst, .flags = sc->pp2_options};
@@ -117,9 +117,9 @@ int strm_pp_version(const struct stream *s)
 	return (int)s->srv->conf->send_proxy; /* the enum's value is the version */
 }
 
-const char *strm_server_sni(struct stream *s, char *buf, size_t len)
+const char *strm_server_sni(struct stream *s, const struct srv *srv, char *buf, size_t len)
 {
-	const struct cfg_server *sc = s->srv->conf;
+	const struct cfg_server *sc = srv->conf;
 	struct sample_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr, .sni = s->sni};
 
 	buf[0] = '\0';
@@ -143,6 +143,8 @@ void strm_release_srv(struct stream *s)
 
 void strm_close_server_fd(struct stream *s)
 {
+	conn_free(s->conn);
+	s->conn = NULL;
 	if (s->srv_side.fd < 0)
 		return;
 	if (s->srv_side.rev_on)
@@ -159,7 +161,6 @@ void strm_close_server_fd(struct stream *s)
 	}
 	close(s->srv_side.fd);
 	s->srv_side.fd = -1;
-	s->conn_pp = 0;
 	/* The queue stays: a retry sends it to the next server. */
 	s->srv_side.eof = s->srv_side.shut = 0;
 }
@@ -223,8 +224,11 @@ static int start_connect(struct stream *s, const struct cfg_server *sc)
 {
 	unsigned ms = cfg_timeout_connect(s->be->conf);
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-	int fd = socket(sc->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd;
 
+	if (!(s->conn = conn_new(s->srv)))
+		return -1;
+	fd = socket(sc->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return STRM_CONNECT_NO_FD;
 	s->srv_side.fd = fd;
@@ -273,6 +277,8 @@ static void no_descriptor(struct stream *s, int err)
 	unsigned long long held;
 
 	strm_release_srv(s);
+	conn_free(s->conn);
+	s->conn = NULL;
 	atomic_fetch_add(&s->fe->ctr.fd_exhausted, 1);
 	if (log_gate_pass(&gate, &held))
 		log_msg(LOG_ERR, "frontend %s: no socket for a connection to %s/%s (%s): %s stream "
@@ -359,8 +365,8 @@ static void server_handshake(struct stream *s)
 		/* A router that now wants PROXY closes on a bare ClientHello;
 		 * one that no longer does fails on the header: retry the other way. */
 		if (v == X509_V_OK &&
-		    (s->conn_pp || BIO_number_read(SSL_get_rbio(s->srv_side.ssl)) == 0) &&
-		    strm_auto_flip(s, s->conn_pp ? "TLS handshake failed after a PROXY header"
+		    (strm_conn_pp(s) || BIO_number_read(SSL_get_rbio(s->srv_side.ssl)) == 0) &&
+		    strm_auto_flip(s, strm_conn_pp(s) ? "TLS handshake failed after a PROXY header"
 						 : "closed on a ClientHello without a PROXY header")) {
 			strm_release_srv(s);
 			strm_close_server_fd(s);
@@ -380,8 +386,8 @@ static void start_server_tls(struct stream *s)
 	char sni[256];
 	SSL *ssl;
 
-	s->conn_pp = strm_pp_version(s);
-	if (s->conn_pp) {
+	s->conn->pp = strm_pp_version(s);
+	if (s->conn->pp) {
 		uint8_t hdr[PP_SEND_MAX];
 		int n = build_proxy_header(s, hdr, sizeof(hdr));
 		if (n < 0) {
@@ -399,7 +405,7 @@ static void start_server_tls(struct stream *s)
 	if (s->http && s->req_sni)
 		snprintf(sni, sizeof(sni), "%s", s->req_sni);
 	else
-		strm_server_sni(s, sni, sizeof(sni));
+		strm_server_sni(s, s->srv, sni, sizeof(sni));
 	ssl = tls_client_ssl_new(s->srv->tls, sni);
 	if (!ssl || SSL_set_fd(ssl, s->srv_side.fd) != 1) {
 		SSL_free(ssl);
@@ -407,8 +413,8 @@ static void start_server_tls(struct stream *s)
 		return;
 	}
 	SSL_set_mode(ssl, STRM_SSL_MODES);
-	free(s->srv_sni);
-	s->srv_sni = strdup(sni);
+	free(s->conn->sni);
+	s->conn->sni = strdup(sni);
 	s->srv_side.ssl = ssl;
 	s->srv_side.hs = 1;
 	clock_gettime(CLOCK_MONOTONIC, &s->hs_start);
@@ -430,8 +436,8 @@ static void on_connected(struct stream *s)
 		return;
 	}
 
-	s->conn_pp = strm_pp_version(s);
-	if (s->conn_pp && send_proxy_header(s) < 0) {
+	s->conn->pp = strm_pp_version(s);
+	if (s->conn->pp && send_proxy_header(s) < 0) {
 		strm_set_term(s, 'P', 'C');
 		strm_close(s);
 		return;
@@ -496,8 +502,14 @@ void strm_on_srv_io(evutil_socket_t fd, short what, void *arg)
 	strm_leave(s);
 }
 
-void strm_attach_server_fd(struct stream *s, int fd)
+void strm_attach_conn(struct stream *s, struct srv_conn *conn)
 {
+	int fd = conn->fd;
+
+	s->conn = conn;
+	s->srv_side.ssl = conn->ssl;
+	conn->fd = -1;
+	conn->ssl = NULL;
 	s->srv_side.fd = fd;
 	s->srv_side.eof = s->srv_side.shut = 0;
 	s->srv_side.rev_on = s->srv_side.wev_on = 0;

@@ -52,20 +52,6 @@
 #define HTTP_PARK_IDLE_MS 1000
 #define HTTP_MAX_ADD 16
 
-/* An idle server connection, owned by the worker's pool. */
-struct pconn {
-	struct pconn *next;
-	struct pconn *prev;
-	struct worker *w;
-	struct srv *srv;
-	int fd;
-	SSL *ssl;  /* a TLS connection stays TLS: its session goes with it */
-	struct gen *gen; /* keeps `srv` alive while pooled (a reload may retire it) */
-	char *sni; /* the SNI it was opened with ("" for none) */
-	unsigned uses;
-	struct event *ev; /* readable (server closed) or idle timeout */
-};
-
 static int http_progress(struct stream *s);
 static int poolable(const struct stream *s, const struct srv *srv);
 static int replay(struct stream *s);
@@ -159,100 +145,10 @@ static ssize_t read_into(struct stream *s, struct strm_side *side, struct strm_b
 	return n;
 }
 
-/* ---- the idle connection pool ---- */
+/* ---- the server connection between requests ---- */
 
-/* Close an idle server connection with a reset rather than a FIN: no
- * request is in flight on it, and an active close would leave our local
- * port in TIME_WAIT for a minute. At thousands of connections per second
- * that exhausts the ephemeral ports and makes every connect() search for
- * one (measured: twice the kernel time per request). */
-static void close_idle(int fd)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
-}
-
-static void pool_unlink(struct pconn *pc)
-{
-	struct worker *w = pc->w;
-
-	if (pc->prev)
-		pc->prev->next = pc->next;
-	else
-		w->pool = pc->next;
-	if (pc->next)
-		pc->next->prev = pc->prev;
-	w->npool--;
-}
-
-static void pool_drop(struct pconn *pc)
-{
-	pool_unlink(pc);
-	event_free(pc->ev);
-	if (pc->ssl)
-		SSL_shutdown(pc->ssl); /* keeps its session resumable */
-	SSL_free(pc->ssl);
-	free(pc->sni);
-	gen_unref(pc->gen);
-	close_idle(pc->fd);
-	free(pc);
-}
-
-/* Readable while idle means the server closed it (or sent garbage). */
-static void pool_cb(evutil_socket_t fd, short what, void *arg)
-{
-	pool_drop(arg);
-}
-
-static unsigned count_pooled(const struct worker *w, const struct srv *srv)
-{
-	unsigned n = 0;
-
-	for (const struct pconn *pc = w->pool; pc; pc = pc->next)
-		n += pc->srv == srv;
-	return n;
-}
-
-static void pool_put(struct worker *w, struct gen *gen, struct srv *srv, int fd, SSL *ssl,
-		     const char *sni, unsigned uses)
-{
-	unsigned idle = cfg_timeout_server(srv->be->conf);
-	struct timeval tv;
-	struct pconn *pc = NULL;
-
-	if (idle > HTTP_POOL_IDLE_MS)
-		idle = HTTP_POOL_IDLE_MS;
-	tv.tv_sec = idle / 1000;
-	tv.tv_usec = (idle % 1000) * 1000;
-	if (count_pooled(w, srv) >= HTTP_POOL_PER_SERVER || !(pc = calloc(1, sizeof(*pc))) ||
-	    !(pc->sni = strdup(sni ? sni : "")) ||
-	    !(pc->ev = event_new(w->base, fd, EV_READ, pool_cb, pc))) {
-		if (pc)
-			free(pc->sni);
-		free(pc);
-		SSL_free(ssl);
-		close_idle(fd);
-		return;
-	}
-	pc->w = w;
-	pc->gen = gen_ref(gen);
-	pc->srv = srv;
-	pc->fd = fd;
-	pc->ssl = ssl;
-	pc->uses = uses;
-	pc->next = w->pool;
-	if (pc->next)
-		pc->next->prev = pc;
-	w->pool = pc;
-	w->npool++;
-	event_add(pc->ev, &tv);
-}
-
-/* The session no longer needs its kept server connection: give it to the
- * pool when others may use it, else close it. */
-/* The kept connection is about to be closed while idle: reset it. */
+/* The kept connection is about to be closed while idle: reset it (no
+ * TIME_WAIT on our port, see conn_close_idle()). */
 static void idle_reset(struct stream *s)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
@@ -260,9 +156,19 @@ static void idle_reset(struct stream *s)
 	(void)setsockopt(s->srv_side.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
+static unsigned pool_idle_ms(const struct srv *srv)
+{
+	unsigned idle = cfg_timeout_server(srv->be->conf);
+
+	return idle < HTTP_POOL_IDLE_MS ? idle : HTTP_POOL_IDLE_MS;
+}
+
+/* The session no longer needs its kept server connection: the connection
+ * goes to the pool by pointer when others may use it, else it is closed. */
 static void park_server(struct stream *s)
 {
 	struct strm_http *h = s->http;
+	struct srv_conn *conn = s->conn;
 	int fd = s->srv_side.fd;
 
 	if (fd < 0)
@@ -280,42 +186,16 @@ static void park_server(struct stream *s)
 	if (s->srv_side.wev_on)
 		event_del(s->srv_side.wev);
 	s->srv_side.rev_on = s->srv_side.wev_on = 0;
-	pool_put(s->w, s->gen, s->srv, fd, s->srv_side.ssl, s->srv_sni, h->srv_uses);
+	s->conn = NULL;
+	conn_pool_put(s->w, s->gen, conn, fd, s->srv_side.ssl, pool_idle_ms(s->srv),
+		      HTTP_POOL_PER_SERVER);
 	s->srv_side.ssl = NULL;
 	h->srv_idle = 0;
-}
-
-/* The most recently pooled connection to `srv` used at least `min_uses`
- * times; returns its descriptor or -1. */
-static int pool_take(struct worker *w, const struct srv *srv, const char *sni, unsigned min_uses,
-		     unsigned *uses, SSL **ssl)
-{
-	for (struct pconn *pc = w->pool; pc; pc = pc->next) {
-		int fd;
-		if (pc->srv != srv || pc->uses < min_uses || strcmp(pc->sni, sni) != 0)
-			continue;
-		fd = pc->fd;
-		*uses = pc->uses;
-		*ssl = pc->ssl;
-		pool_unlink(pc);
-		event_free(pc->ev);
-		free(pc->sni);
-		gen_unref(pc->gen); /* the taker holds the same generation */
-		free(pc);
-		return fd;
-	}
-	return -1;
 }
 
 int strm_http_take_bytes(struct stream *s, const uint8_t *data, size_t len)
 {
 	return buf_append(&s->http->req.buf, data, len);
-}
-
-void strm_pool_flush(struct worker *w)
-{
-	while (w->pool)
-		pool_drop(w->pool);
 }
 
 /* ---- policies ---- */
@@ -343,7 +223,7 @@ static int poolable(const struct stream *s, const struct srv *srv)
 {
 	return be_conf(s)->http_reuse != CFG_REUSE_NEVER &&
 	       srv->conf->send_proxy == CFG_SEND_PROXY_NONE &&
-	       !(srv == s->srv && s->conn_pp) &&
+	       !(srv == s->srv && strm_conn_pp(s)) &&
 	       !(strm_auto(s) && srv_pp_mode(srv) == SRV_PP_PROXY) &&
 	       !(opts(s) & (CFG_OPT_HTTP_SERVER_CLOSE | CFG_OPT_HTTPCLOSE));
 }
@@ -676,22 +556,17 @@ static void note_request(struct stream *s)
 static int take_connection(struct stream *s, struct srv *srv)
 {
 	struct strm_http *h = s->http;
-	unsigned uses = 0;
-	int allowed, fd = -1;
+	int allowed;
 	unsigned min_uses = reuse_min_uses(s, &allowed);
+	struct srv_conn *conn = NULL;
 	char sni[256];
-	SSL *ssl = NULL;
 
 	/* A TLS connection is only reused for the SNI it was opened with. */
 	sni[0] = '\0';
-	if (srv->conf->ssl) {
-		struct srv *prev = s->srv;
-		s->srv = srv;
-		strm_server_sni(s, sni, sizeof(sni));
-		s->srv = prev;
-	}
-	if (s->srv_side.fd >= 0 && s->srv == srv && h->srv_idle &&
-	    strcmp(s->srv_sni ? s->srv_sni : "", sni) == 0) {
+	if (srv->conf->ssl)
+		strm_server_sni(s, srv, sni, sizeof(sni));
+	if (s->srv_side.fd >= 0 && s->srv == srv && h->srv_idle && s->conn &&
+	    strcmp(s->conn->sni ? s->conn->sni : "", sni) == 0) {
 		h->srv_idle = 0;
 		/* The connection this session kept from its previous request. */
 		h->from_pool = 1;
@@ -711,22 +586,18 @@ static int take_connection(struct stream *s, struct srv *srv)
 	free(s->tried);
 	s->tried = NULL;
 	if (allowed && poolable(s, srv))
-		fd = pool_take(s->w, srv, sni, min_uses, &uses, &ssl);
-	if (fd < 0) {
+		conn = conn_pool_take(s->w, srv, sni, min_uses);
+	if (!conn) {
 		s->presel = srv;
 		strm_connect_next(s);
 		return s->state == STRM_ST_CLOSED ? -1 : 0;
 	}
 	h->from_pool = 1;
-	h->srv_uses = uses;
 	h->replayable = 1;
 	s->attempts = 1;
 	atomic_fetch_add(&srv->cur_conns, 1);
 	s->srv_held = 1;
-	strm_attach_server_fd(s, fd);
-	s->srv_side.ssl = ssl;
-	free(s->srv_sni);
-	s->srv_sni = strdup(sni);
+	strm_attach_conn(s, conn);
 	h->t_connect_ms = 0;
 	strm_set_state(s, STRM_ST_HTTP_XFER);
 	return 0;
@@ -972,8 +843,8 @@ static int parse_response_head(struct stream *s)
 	 * and a close, on the first request of the connection. Only a safe
 	 * request is sent again: an application's own 400 to a POST must
 	 * reach the client as it is. */
-	if (h->rsp_head.status == 400 && h->rsp_head.conn_close && s->conn_pp && !s->srv_side.ssl &&
-	    !h->from_pool && h->srv_uses == 0 && h->replayable && h->replays < 2 &&
+	if (h->rsp_head.status == 400 && h->rsp_head.conn_close && strm_conn_pp(s) && !s->srv_side.ssl &&
+	    !h->from_pool && s->conn->uses == 0 && h->replayable && h->replays < 2 &&
 	    (h->req_head.method == H1_METHOD_GET || h->req_head.method == H1_METHOD_HEAD ||
 	     h->req_head.method == H1_METHOD_OPTIONS) &&
 	    strm_auto_flip(s, "HTTP 400 and close to the first request after a PROXY header")) {
@@ -1204,14 +1075,13 @@ static void release_server(struct stream *s)
 	 * the session ends or moves to another server. */
 	if (h->srv_keep && h->req.done && s->srv_side.q_len == 0 && !s->srv_side.eof) {
 		h->srv_idle = 1;
-		h->srv_uses++;
+		s->conn->uses++;
 	} else {
 		if (h->req.done && h->rsp.done && s->srv_side.q_len == 0 && !s->srv_side.eof &&
 		    h->rsp_head.framing != H1_FRAMING_CLOSE)
 			idle_reset(s); /* complete and idle: no TIME_WAIT on our port */
 		strm_close_server_fd(s);
 		h->srv_idle = 0;
-		h->srv_uses = 0;
 		h->rsp.buf.len = 0; /* stray bytes of the closed connection */
 	}
 	strm_release_srv(s);
@@ -1394,7 +1264,7 @@ static int try_replay(struct stream *s)
 	/* After a pooled connection's replay too: a router reloading behind
 	 * it is what closed both. strm_auto_flip() allows two flips. */
 	if (h->replays < 2 &&
-	    strm_auto_flip(s, s->conn_pp ? "closed a PROXY-prefixed connection before answering"
+	    strm_auto_flip(s, strm_conn_pp(s) ? "closed a PROXY-prefixed connection before answering"
 					 : "closed a connection without PROXY header before answering"))
 		return replay(s);
 	return 0;

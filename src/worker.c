@@ -7,6 +7,7 @@
 #include "gen.h"
 #include "listener.h"
 #include "log.h"
+#include "srv_conn.h"
 #include "stream.h"
 
 #include <event2/event.h>
@@ -40,7 +41,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 		w->gen = w->next_gen; /* new streams start here; live ones keep theirs */
 		atomic_store(&w->next_gen_pending, 0);
 		w->next_gen = NULL;
-		strm_pool_flush(w); /* idle server connections of the old servers */
+		conn_pool_flush(w); /* idle server connections of the old servers */
 		gen_unref(old);
 		return;
 	}
@@ -117,7 +118,7 @@ static void worker_free(struct worker *w)
 		gen_unref(w->next_gen);
 	}
 	lsn_close_all(w);
-	strm_pool_flush(w);
+	conn_pool_flush(w);
 	if (w->wake)
 		event_free(w->wake);
 	if (w->accept_retry)
