@@ -84,7 +84,7 @@ need python3 curl openssl haproxy
 PPB_PORT_DIR=${PPB_PORT_DIR:-/tmp/ppb-ports}
 free_port() {
 	python3 - "$PPB_PORT_DIR" "$$" <<'EOF' || hard_error "free_port: no port could be reserved"
-import os, shutil, socket, sys
+import os, shutil, socket, sys, time
 top, owner = sys.argv[1], sys.argv[2]
 os.makedirs(top, exist_ok=True)
 
@@ -92,7 +92,10 @@ def alive(path):
     try:
         pid = int(open(os.path.join(path, "pid")).read())
     except (OSError, ValueError):
-        return True  # being made right now: not ours to take
+        try:  # being made right now, unless its maker died a while ago
+            return time.time() - os.stat(path).st_mtime < 60
+        except OSError:
+            return True
     try:
         os.kill(pid, 0)
         return True
