@@ -30,15 +30,26 @@ t_dump_logs() {
 }
 
 t_cleanup() {
+	local pid i
 	for pid in $T_PIDS; do
 		kill "$pid" 2>/dev/null
 	done
-	sleep 0.1
+	# SIGTERM first; SIGKILL only for what is still there after 5 s.
 	for pid in $T_PIDS; do
+		for i in $(seq 1 100); do proc_alive "$pid" || break; sleep 0.05; done
 		kill -9 "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	free_port_release
 	if [ -z "${KEEP_TMP:-}" ]; then rm -rf "$T_DIR"; fi
+}
+
+# proc_alive PID: the process exists and has not exited (a zombie child
+# the shell has not reaped yet counts as gone, where kill -0 would not).
+proc_alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 trap t_cleanup EXIT
 
@@ -65,9 +76,67 @@ need() {
 need python3 curl openssl haproxy
 [ -x "$PPB_BIN" ] || hard_error "ppbridge binary not found at $PPB_BIN"
 
-# A TCP port free on loopback right now (the kernel picks it).
+# A TCP port free on loopback right now (the kernel picks it with bind(0)),
+# reserved until this test ends in a directory shared by every test on
+# the machine: a test running beside this one (make -j, another checkout)
+# cannot be handed the same port before we bind it, and neither can a
+# second call here. A reservation whose test is gone is taken over.
+PPB_PORT_DIR=${PPB_PORT_DIR:-/tmp/ppb-ports}
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 - "$PPB_PORT_DIR" "$$" <<'EOF' || hard_error "free_port: no port could be reserved"
+import os, shutil, socket, sys, time
+top, owner = sys.argv[1], sys.argv[2]
+os.makedirs(top, exist_ok=True)
+
+def alive(path):
+    try:
+        pid = int(open(os.path.join(path, "pid")).read())
+    except (OSError, ValueError):
+        try:  # being made right now, unless its maker died a while ago
+            return time.time() - os.stat(path).st_mtime < 60
+        except OSError:
+            return True
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+for _ in range(200):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    path = os.path.join(top, str(port))
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        if alive(path):
+            continue
+        try:  # a dead test's reservation: one taker wins the rename
+            gone = "%s.stale.%d" % (path, os.getpid())
+            os.rename(path, gone)
+            shutil.rmtree(gone, ignore_errors=True)
+            os.mkdir(path)
+        except OSError:
+            continue
+    with open(os.path.join(path, "pid"), "w") as f:
+        f.write(owner)
+    print(port)
+    sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# Gives back this test's port reservations (t_cleanup).
+free_port_release() {
+	local d
+	for d in "$PPB_PORT_DIR"/*; do
+		[ "$(cat "$d/pid" 2>/dev/null)" = "$$" ] && rm -rf "$d"
+	done
+	return 0
 }
 
 # Run a command in the background with its output in $T_DIR/<name>.log.
@@ -96,15 +165,105 @@ sys.exit(1)
 EOF
 }
 
+# Every wait below polls a condition until a deadline and then fails the
+# test naming what did not happen: never a bare sleep, which a slow
+# machine (ASan, busy cores) can outrun.
+now_ms() { date +%s%3N; }
+
+# wait_until SECONDS WHAT COMMAND...: run COMMAND until it succeeds.
+wait_until() {
+	local limit=$1 what=$2 end
+	shift 2
+	end=$(($(now_ms) + limit * 1000))
+	until "$@"; do
+		[ "$(now_ms)" -lt "$end" ] || fail "$what after ${limit}s"
+		sleep 0.05
+	done
+}
+
 # wait_log FILE REGEX [SECONDS]: wait until the file has a matching line.
 wait_log() {
-	local file=$1 re=$2 limit=${3:-10} i=0
-	while [ "$i" -lt $((limit * 20)) ]; do
-		grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+	wait_until "${3:-10}" "no line matching '$2' in $(basename "$1")" grep -Eq -- "$2" "$1"
+}
+
+# wait_count FILE REGEX N [SECONDS]: wait until N lines match.
+wait_count() {
+	local file=$1 re=$2 n=$3 limit=${4:-10} end
+	end=$(($(now_ms) + limit * 1000))
+	while [ "$(count_lines "$file" "$re")" -lt "$n" ]; do
+		[ "$(now_ms)" -lt "$end" ] ||
+			fail "$(count_lines "$file" "$re") of $n lines matching '$re' in $(basename "$file") after ${limit}s"
 		sleep 0.05
-		i=$((i + 1))
 	done
-	fail "no line matching '$re' in $(basename "$file") after ${limit}s"
+}
+
+# wait_file FILE [SECONDS]: wait until the file (or socket) exists.
+wait_file() {
+	wait_until "${2:-10}" "no $(basename "$1")" test -e "$1"
+}
+
+# wait_exit PID [SECONDS]: wait until the process has exited.
+wait_exit() {
+	wait_until "${2:-10}" "process $1 still running" proc_gone "$1"
+}
+proc_gone() { ! proc_alive "$1"; }
+
+# wait_refused HOST PORT [SECONDS]: wait until a connect is refused.
+wait_refused() {
+	local host=$1 port=$2 limit=${3:-10}
+	python3 - "$host" "$port" "$limit" <<'EOF' || fail "$host:$port still accepts after ${limit}s"
+import socket, sys, time
+host, port, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+end = time.time() + limit
+while time.time() < end:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except ConnectionRefusedError:
+        sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+
+# log_ms FILE REGEX: when the last matching line was logged, in ms since
+# the epoch, from ppbridge's own timestamp ("[NOTICE] 2026-12-07T18:36:54.531
+# (pid) : ..."). A duration taken this way holds no polling delay.
+log_ms() {
+	local ts
+	ts=$(grep -E -- "$2" "$1" | tail -n 1 | awk '{print $2}')
+	[ -n "$ts" ] || fail "no line matching '$2' in $(basename "$1")"
+	date -d "${ts/T/ }" +%s%3N
+}
+
+# close_time HOST PORT [DATA]: connect, send DATA (Python escapes), read
+# until the peer closes. Prints the milliseconds from the send to the
+# close (the client's own wait, not its start-up), then the first line
+# received, or CLOSED / RESET / TIMEOUT (15 s).
+close_time() {
+	python3 - "$@" <<'EOF'
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+data = sys.argv[3] if len(sys.argv) > 3 else ""
+data = data.encode("latin-1").decode("unicode_escape").encode("latin-1")
+s = socket.create_connection((host, port), timeout=15)
+s.sendall(data)
+t0 = time.monotonic()
+got, end = b"", "CLOSED"
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+except ConnectionResetError:
+    end = "RESET"
+except socket.timeout:
+    end = "TIMEOUT"
+ms = int((time.monotonic() - t0) * 1000)
+print(ms, got.split(b"\n")[0].decode("latin-1").strip() or end)
+EOF
 }
 
 # Stand-in servers.

@@ -18,13 +18,17 @@ Clients (exit 0 on success, print one line per connection):
   peers.py bulk   --connect ADDR:PORT --bytes N
       Sends N random bytes, half-closes, reads the echo until EOF and
       checks its SHA-256; prints the server name and the digest.
-  peers.py raw    --connect ADDR:PORT [--src IP] [--pause S] [--half-close] PART...
+  peers.py raw    --connect ADDR:PORT [--src IP] [--pause S] [--wait-for TEXT] [--half-close] PART...
       Sends each PART (Python string escapes allowed: \\r\\n, \\x00) with a
       pause between parts, then prints everything received until EOF (or
-      "RESET" when the peer reset, "TIMEOUT" after 3 s of silence).
-  peers.py hold   --connect ADDR:PORT --seconds S
+      "RESET" when the peer reset, "TIMEOUT" after 3 s of silence). With
+      --wait-for, each part after the first waits until the bytes received
+      so far hold TEXT (escapes allowed), e.g. the end of a 101's head.
+  peers.py hold   --connect ADDR:PORT --seconds S [--ready FILE] [--until FILE]
       Keeps one connection open for S seconds, exchanging a line every
-      0.2 s; exit 0 if every exchange succeeded.
+      0.2 s; exit 0 if every exchange succeeded. With --ready, FILE is made
+      once the server's greeting came through (the whole path is up); with
+      --until, the connection ends early once that FILE exists.
 """
 import argparse
 import hashlib
@@ -277,6 +281,10 @@ def bulk(args):
     return 0 if ok else 1
 
 
+def unescape(text):
+    return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
+
+
 def raw(args):
     sock = connect(args.connect, args.src)
     got = b""
@@ -285,7 +293,15 @@ def raw(args):
         for i, part in enumerate(args.parts):
             if i and args.pause:
                 time.sleep(args.pause)
-            sock.sendall(part.encode("latin-1").decode("unicode_escape").encode("latin-1"))
+            if i and args.wait_for:
+                want = unescape(args.wait_for)
+                sock.settimeout(10)
+                while want not in got:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        raise ConnectionResetError
+                    got += chunk
+            sock.sendall(unescape(part))
         if args.half_close:
             sock.shutdown(socket.SHUT_WR)
         sock.settimeout(3)
@@ -310,9 +326,11 @@ def raw(args):
 def hold(args):
     sock = connect(args.connect)
     read_line(sock)
+    if args.ready:
+        open(args.ready, "w").close()
     end = time.time() + args.seconds
     n = 0
-    while time.time() < end:
+    while time.time() < end and not (args.until and os.path.exists(args.until)):
         msg = ("ping %d\n" % n).encode()
         sock.sendall(msg)
         if recv_exact(sock, len(msg)) != msg:
@@ -353,12 +371,15 @@ def main():
     p.add_argument("--connect", required=True)
     p.add_argument("--src")
     p.add_argument("--pause", type=float, default=0.0)
+    p.add_argument("--wait-for", help="before each part after the first, wait for these bytes")
     p.add_argument("--half-close", action="store_true",
                    help="shutdown(SHUT_WR) after the last part")
     p.add_argument("parts", nargs="+")
     p = sub.add_parser("hold")
     p.add_argument("--connect", required=True)
     p.add_argument("--seconds", type=float, default=2.0)
+    p.add_argument("--ready", help="made once the greeting came through")
+    p.add_argument("--until", help="end early once this file exists")
     args = ap.parse_args()
     if args.cmd == "ident":
         serve(args, IdentHandler)

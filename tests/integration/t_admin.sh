@@ -90,7 +90,7 @@ listen vip
     server s1 127.0.0.1:$P1
 CFG
 start_haproxy haproxy "$T_DIR/hap.cfg"
-for i in $(seq 1 100); do [ -S "$T_DIR/hap.sock" ] && break; sleep 0.05; done
+wait_file "$T_DIR/hap.sock" 15
 [ -S "$T_DIR/hap.sock" ] || fail "haproxy made no stats socket"
 hap_header=$(adm "show stat" "$T_DIR/hap.sock" | head -n 1)
 adm "show stat" >"$T_DIR/stat.csv"
@@ -122,19 +122,19 @@ ok "show stat: HAProxy 2.6's exact header, $(($(wc -l <"$T_DIR/stat.csv") - 2)) 
 [ "$(served_by 30)" = "s1 s2 s3 " ] || fail "not every server served before any change"
 out=$(adm "set server vip/s2 state drain")
 [ "$out" = "" ] || fail "set state drain answered: $out"
-wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 enters drain state' 5
+wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 enters drain state'
 [ "$(served_by 30)" = "s1 s3 " ] || fail "drain: s2 still got new connections"
 adm "show servers state vip" | grep -q '^[0-9]* vip 2 s2 127.0.0.1 2 8 ' || fail "drain not in show servers state"
 ok "drain: 30 connections, none to s2"
 
 adm "set server vip/s2 state maint" >/dev/null
-wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 is going DOWN for maintenance' 5
+wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 is going DOWN for maintenance'
 [ "$(served_by 30)" = "s1 s3 " ] || fail "maint: s2 still got new connections"
 adm "show stat" | grep -q '^vip,s2,.*,MAINT,' || fail "show stat does not say MAINT"
 ok "maint: 30 connections, none to s2"
 
 adm "set server vip/s2 state ready" >/dev/null
-wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 is UP/READY' 5
+wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 is UP/READY'
 [ "$(served_by 30)" = "s1 s2 s3 " ] || fail "ready: s2 not back"
 adm "disable server vip/s2" >/dev/null
 [ "$(served_by 30)" = "s1 s3 " ] || fail "disable server: s2 still used"
@@ -173,17 +173,26 @@ ok "wrong arguments: one-line HAProxy errors; unknown command: the list"
 out=$(adm "show version;show backend")
 [ "$out" = "$(printf '%s\n\n# name\nvip\nbe_web' "$("$PPB_BIN" -v | awk '{print $3}')")" ] ||
 	fail "two commands on one line: $out"
+# Interactive: each command goes once the prompt for it has come (the
+# turn-taking itself is checked), not after a fixed 0.2 s.
 out=$(python3 - "$SOCK" <<'EOF'
-import socket, sys, time
+import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
+s.settimeout(10)
 s.connect(sys.argv[1])
-s.sendall(b"prompt\n")
-time.sleep(0.2)
-s.sendall(b"show backend\n")
-time.sleep(0.2)
-s.sendall(b"quit\n")
 data = b""
+def until_prompt():
+    global data
+    while not data.endswith(b"> "):
+        chunk = s.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+s.sendall(b"prompt\n")
+until_prompt()
+s.sendall(b"show backend\n")
+until_prompt()
+s.sendall(b"quit\n")
 while True:
     chunk = s.recv(65536)
     if not chunk:

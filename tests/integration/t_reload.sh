@@ -41,27 +41,27 @@ CFG
 	} >"$T_DIR/ppb.cfg.tmp"
 	mv "$T_DIR/ppb.cfg.tmp" "$T_DIR/ppb.cfg"
 }
-reload() {
-	local n
-	n=$(count_lines "$T_DIR/ppbridge.log" 'reload: configuration reloaded|reload refused')
+reload() { # returns once the outcome (reloaded or refused) is logged
+	local re='reload: configuration reloaded|reload refused' n
+	n=$(count_lines "$T_DIR/ppbridge.log" "$re")
 	kill -HUP "$T_PPB_PID"
-	for _ in $(seq 1 100); do
-		[ "$(count_lines "$T_DIR/ppbridge.log" 'reload: configuration reloaded|reload refused')" -gt "$n" ] && return 0
-		sleep 0.05
-	done
-	fail "no reload outcome logged"
+	wait_count "$T_DIR/ppbridge.log" "$re" $((n + 1)) 15
 }
 
 write_cfg "" "server s1 127.0.0.1:$P1 check inter 200" "server s2 127.0.0.1:$P2 check inter 200"
 start_ppb "$T_DIR/ppb.cfg"
 
 # 1. Reloads under continuous load: zero failed or refused connections.
-python3 - "127.0.0.1:$PF" 6 >"$T_DIR/load.txt" 2>&1 <<'PY' &
-import socket, sys, time
+# The load runs from its first success (load.up) until all reloads are
+# done (load.stop), 120 s at most: on a slow machine it can neither start
+# after the first reload nor end before the last.
+python3 - "127.0.0.1:$PF" 120 "$T_DIR/load.up" "$T_DIR/load.stop" >"$T_DIR/load.txt" 2>&1 <<'PY' &
+import os, socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
 end = time.time() + float(sys.argv[2])
+up, stop = sys.argv[3], sys.argv[4]
 ok = bad = 0
-while time.time() < end:
+while time.time() < end and not os.path.exists(stop):
     try:
         s = socket.create_connection((host, int(port)), timeout=3)
         s.settimeout(3)
@@ -76,6 +76,8 @@ while time.time() < end:
         s.close()
         if greeting and echo == b"ping\n":
             ok += 1
+            if ok == 1:
+                open(up, "w").close()
         else:
             bad += 1
     except OSError as e:
@@ -84,11 +86,13 @@ while time.time() < end:
 print("ok=%d bad=%d" % (ok, bad))
 PY
 LOAD=$!
+wait_file "$T_DIR/load.up" 15
 for i in 1 2 3 4 5; do
-	sleep 0.8
+	sleep 0.8 # a pause: connections of the old generation are live at each reload
 	write_cfg "" "server s1 127.0.0.1:$P1 check inter 200 weight $i" "server s2 127.0.0.1:$P2 check inter 200"
 	reload
 done
+touch "$T_DIR/load.stop"
 wait "$LOAD"
 grep -q '^ok=[1-9][0-9]* bad=0$' "$T_DIR/load.txt" || fail "connections failed during reloads: $(cat "$T_DIR/load.txt")"
 [ "$(count_lines "$T_DIR/ppbridge.log" 'reload: configuration reloaded')" -eq 5 ] || fail "not 5 reloads"
@@ -98,32 +102,38 @@ ok "5 reloads under load: $(tail -n 1 "$T_DIR/load.txt" | cut -d' ' -f1) connect
 cp "$T_DIR/ppb.cfg" "$T_DIR/good.cfg"
 printf 'listen broken\n    frobnicate\n' >>"$T_DIR/ppb.cfg"
 reload
-wait_log "$T_DIR/ppbridge.log" 'reload refused, the running configuration keeps serving' 2
+wait_log "$T_DIR/ppbridge.log" 'reload refused, the running configuration keeps serving'
 grep -q "ppb.cfg:[0-9]*: .*frobnicate" "$T_DIR/ppbridge.log" || fail "the refusal does not name file:line"
 out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PF" --count 4) || fail "old config stopped serving: $out"
 ok "broken config refused with file:line; the old one keeps serving"
 
 # 3. Routing changes apply; a server keeps its DOWN state across reloads.
 kill "$(pgrep -f "ident --listen 127.0.0.1:$P2")"
-wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 is DOWN' 3
+wait_log "$T_DIR/ppbridge.log" 'Server vip/s2 is DOWN'
 write_cfg "" "server s2 127.0.0.1:$P2 check inter 5000" "server s3 127.0.0.1:$P3 check inter 200"
 mark=$(wc -l <"$T_DIR/ppbridge.log")
 reload
 out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PF" --count 10) || fail "after reload: $out"
 # Had s2 come back UP with the new generation, half of these would have
 # tried it first: every one must have gone straight to s3 (no retry).
-sleep 0.2
-tail -n "+$mark" "$T_DIR/ppbridge.log" | grep ' vip vip/' >"$T_DIR/after.log"
-[ "$(wc -l <"$T_DIR/after.log")" -ge 10 ] || fail "missing access-log lines"
+# Each access-log line is written as its connection closes, a little
+# after the client is done: wait for the 10 of them.
+after_lines() {
+	tail -n "+$mark" "$T_DIR/ppbridge.log" | grep ' vip vip/' >"$T_DIR/after.log"
+	[ "$(wc -l <"$T_DIR/after.log")" -ge 10 ]
+}
+wait_until 10 "missing access-log lines" after_lines
 grep -v '/0$' "$T_DIR/after.log" && fail "connections retried: s2 was not kept DOWN"
 grep -q 'Server vip/s2 is UP' "$T_DIR/ppbridge.log" && fail "s2 reported UP"
 echo "$out" | grep -q '^s1 ' && fail "s1 was removed but still gets traffic"
 echo "$out" | grep -q '^s3 ' || fail "the new server s3 gets no traffic"
 ok "server s1 removed, s3 added; s2 stayed DOWN across the reload (10/10 served, none to s2)"
 
-# 4. A new bind opens, and a keep-alive client moves over.
-python3 - "127.0.0.1:$PX" >"$T_DIR/ka.txt" 2>&1 <<'PY' &
-import socket, sys, time
+# 4. A new bind opens, and a keep-alive client moves over. Its first
+# request is answered before the reload, its second after it (the client
+# waits for ka.go), whatever the machine's speed.
+python3 - "127.0.0.1:$PX" "$T_DIR/ka.go" >"$T_DIR/ka.txt" 2>&1 <<'PY' &
+import os, socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
 s = socket.create_connection((host, int(port)), timeout=5)
 def get():
@@ -136,21 +146,27 @@ def get():
     while len(body) < length:
         body += s.recv(4096)
     return head.decode()
-print("first:", "close" if "connection: close" in get().lower() else "keep-alive")
-time.sleep(1.5)
+print("first:", "close" if "connection: close" in get().lower() else "keep-alive", flush=True)
+end = time.time() + 30
+while not os.path.exists(sys.argv[2]) and time.time() < end:
+    time.sleep(0.05)
 print("second:", "close" if "connection: close" in get().lower() else "keep-alive")
 PY
 KA=$!
-sleep 0.5
+wait_log "$T_DIR/ka.txt" '^first: '
 write_cfg "listen extra
     mode tcp
     bind 127.0.0.1:$PNEW
     server s3 127.0.0.1:$P3" "server s3 127.0.0.1:$P3"
 reload
+# The worker takes the new generation on its own loop, after the log
+# line; a connection served through the bind this reload added proves
+# it has (one worker: nbthread is 1 here).
+out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PNEW") || fail "new bind: $out"
+touch "$T_DIR/ka.go"
 wait "$KA" || fail "keep-alive client: $(cat "$T_DIR/ka.txt")"
 grep -q '^first: keep-alive' "$T_DIR/ka.txt" || fail "keep-alive: $(cat "$T_DIR/ka.txt")"
 grep -q '^second: close' "$T_DIR/ka.txt" || fail "no Connection: close after the reload: $(cat "$T_DIR/ka.txt")"
-out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PNEW") || fail "new bind: $out"
 ok "new bind accepts; a keep-alive connection got Connection: close on its next response"
 
 stop_ppb

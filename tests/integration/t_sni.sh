@@ -171,7 +171,7 @@ ok "a ClientHello in several segments ($hello bytes, 150-200 per segment) is rea
 
 out=$(tls "$PF" blocked.test 2>&1)
 echo "$out" | grep -q 'router=' && fail "blocked.test was let through: $out"
-wait_log "$LOG" "rejected by 'tcp-request content reject' at .*ppb.cfg:14" 3
+wait_log "$LOG" "rejected by 'tcp-request content reject' at .*ppb.cfg:14"
 ok "tcp-request content reject closes the connection and logs file:line"
 
 # Plain bytes where TLS is expected: not a ClientHello, the default path
@@ -181,7 +181,7 @@ import socket, sys
 s = socket.create_connection(("127.0.0.1", '"$PF"'), timeout=3)
 s.sendall(sys.stdin.buffer.read())
 print(s.recv(100))' >/dev/null 2>&1
-wait_log "$LOG" 'TLS handshake failed' 3
+wait_log "$LOG" 'TLS handshake failed'
 ok "non-TLS bytes go to the default path and fail its handshake (logged)"
 
 # proxy-v2 passthrough: AUTHORITY from the ClientHello.
