@@ -204,6 +204,13 @@ static inline int strm_conn_pp(const struct stream *s)
 
 /* ---- stream.c: core ---- */
 
+/* Byte buffers: -1 when memory runs out. */
+int strm_buf_append(struct strm_buf *b, const uint8_t *data, size_t len);
+void strm_buf_consume(struct strm_buf *b, size_t n);
+void strm_buf_free(struct strm_buf *b);
+/* Room for `want` more bytes at the end. */
+int strm_buf_room(struct strm_buf *b, size_t want);
+
 /* The one place a stream's path changes; the HTTP transaction exists
  * exactly on the XFF path, and the path counters follow once counted.
  * Returns -1 when the transaction cannot be allocated. */
@@ -314,5 +321,10 @@ int strm_http_tick(struct stream *s); /* 1: the stream was closed */
 void strm_http_interest(struct stream *s, int *cli_read, int *srv_read);
 void strm_http_free(struct stream *s);
 void strm_http_log(struct stream *s);
+
+/* stream_http_head.c */
+/* Rewrite the parsed request head into the server's queue (X-Forwarded-For,
+ * rules); -1 when it cannot be built. */
+int strm_http_forward_head(struct stream *s);
 
 #endif

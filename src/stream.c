@@ -412,6 +412,61 @@ void strm_update_interest(struct stream *s)
 	}
 }
 
+/* ---- byte buffers (HTTP heads and bodies not forwarded yet) ---- */
+
+int strm_buf_append(struct strm_buf *b, const uint8_t *data, size_t len)
+{
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		uint8_t *p;
+		while (cap < b->len + len)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (!p)
+			return -1;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+void strm_buf_consume(struct strm_buf *b, size_t n)
+{
+	if (n >= b->len) {
+		b->len = 0;
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+}
+
+void strm_buf_free(struct strm_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Make room for one read at the end of a buffer. */
+int strm_buf_room(struct strm_buf *b, size_t want)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	uint8_t *p;
+
+	while (cap - b->len < want)
+		cap *= 2;
+	if (cap == b->cap)
+		return 0;
+	p = realloc(b->data, cap);
+	if (!p)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
 /* ---- transport: plain socket or TLS, one contract ---- */
 
 /* An SSL call that could not proceed: note what it waits for. Returns

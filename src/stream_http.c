@@ -50,67 +50,7 @@
 #define HTTP_POOL_IDLE_MS 5000   /* HAProxy's pool-purge-delay */
 /* A keep-alive client idle this long gives its server connection back. */
 #define HTTP_PARK_IDLE_MS 1000
-#define HTTP_MAX_ADD 16
 
-static int http_progress(struct stream *s);
-static int poolable(const struct stream *s, const struct srv *srv);
-static int replay(struct stream *s);
-static void release_buffers(struct stream *s);
-
-/* ---- small buffers ---- */
-
-static int buf_append(struct strm_buf *b, const uint8_t *data, size_t len)
-{
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		uint8_t *p;
-		while (cap < b->len + len)
-			cap *= 2;
-		p = realloc(b->data, cap);
-		if (!p)
-			return -1;
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-static void buf_consume(struct strm_buf *b, size_t n)
-{
-	if (n >= b->len) {
-		b->len = 0;
-		return;
-	}
-	memmove(b->data, b->data + n, b->len - n);
-	b->len -= n;
-}
-
-static void buf_free(struct strm_buf *b)
-{
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-}
-
-/* Make room for one read at the end of a buffer. */
-static int buf_room(struct strm_buf *b, size_t want)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	uint8_t *p;
-
-	while (cap - b->len < want)
-		cap *= 2;
-	if (cap == b->cap)
-		return 0;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -1;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
 
 /* Read once from a side into a buffer. Returns bytes read, 0 on EOF
  * (side->eof set), -1 on a socket error, -2 when nothing was there. A
@@ -123,10 +63,10 @@ static ssize_t read_into(struct stream *s, struct strm_side *side, struct strm_b
 
 	if (!b->data) {
 		n = strm_recv(side, s->w->scratch, s->w->scratch_len);
-		if (n > 0 && buf_append(b, s->w->scratch, (size_t)n) < 0)
+		if (n > 0 && strm_buf_append(b, s->w->scratch, (size_t)n) < 0)
 			return -1;
 	} else {
-		if (buf_room(b, want) < 0)
+		if (strm_buf_room(b, want) < 0)
 			return -1;
 		n = strm_recv(side, b->data + b->len, b->cap - b->len);
 		if (n > 0)
@@ -143,59 +83,6 @@ static ssize_t read_into(struct stream *s, struct strm_side *side, struct strm_b
 	side->bytes_read += (unsigned long long)n;
 	strm_ssl_more(side);
 	return n;
-}
-
-/* ---- the server connection between requests ---- */
-
-/* The kept connection is about to be closed while idle: reset it (no
- * TIME_WAIT on our port, see conn_close_idle()). */
-static void idle_reset(struct stream *s)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	(void)setsockopt(s->srv_side.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-}
-
-static unsigned pool_idle_ms(const struct srv *srv)
-{
-	unsigned idle = cfg_timeout_server(srv->be->conf);
-
-	return idle < HTTP_POOL_IDLE_MS ? idle : HTTP_POOL_IDLE_MS;
-}
-
-/* The session no longer needs its kept server connection: the connection
- * goes to the pool by pointer when others may use it, else it is closed. */
-static void park_server(struct stream *s)
-{
-	struct strm_http *h = s->http;
-	struct srv_conn *conn = s->conn;
-	int fd = s->srv_side.fd;
-
-	if (fd < 0)
-		return;
-	if (!h->srv_idle || !poolable(s, s->srv) || s->srv_side.eof) {
-		if (h->srv_idle && !s->srv_side.eof)
-			idle_reset(s);
-		strm_close_server_fd(s);
-		h->srv_idle = 0;
-		return;
-	}
-	s->srv_side.fd = -1;
-	if (s->srv_side.rev_on)
-		event_del(s->srv_side.rev);
-	if (s->srv_side.wev_on)
-		event_del(s->srv_side.wev);
-	s->srv_side.rev_on = s->srv_side.wev_on = 0;
-	s->conn = NULL;
-	conn_pool_put(s->w, s->gen, conn, fd, s->srv_side.ssl, pool_idle_ms(s->srv),
-		      HTTP_POOL_PER_SERVER);
-	s->srv_side.ssl = NULL;
-	h->srv_idle = 0;
-}
-
-int strm_http_take_bytes(struct stream *s, const uint8_t *data, size_t len)
-{
-	return buf_append(&s->http->req.buf, data, len);
 }
 
 /* ---- policies ---- */
@@ -258,32 +145,60 @@ static unsigned head_timeout(const struct stream *s)
 	return req;
 }
 
-/* ---- access log and refusals ---- */
+/* ---- the server connection between requests ---- */
 
-void strm_http_log(struct stream *s)
+/* The kept connection is about to be closed while idle: reset it (no
+ * TIME_WAIT on our port, see conn_close_idle()). */
+static void idle_reset(struct stream *s)
 {
-	const struct cfg_proxy *fc = fe_conf(s);
-	struct strm_http *h = s->http;
-	char cli[NET_ADDRSTRLEN], date[64], line[1024];
-	struct tm tm;
-	long total = strm_ms_since(&h->mono_req);
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
-	if (!fc->log_global && !fc->logs && !log_debug_enabled())
-		return;
-	net_format_addr((const struct sockaddr *)&s->cli_addr, cli, sizeof(cli));
-	localtime_r(&h->t_req.tv_sec, &tm);
-	strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S", &tm);
-	/* HAProxy's httplog fields: client [date] frontend backend/server
-	 * TR/Tw/Tc/Tr/Ta status bytes_read - - termination
-	 * actconn/feconn/beconn/srv_conn/retries "request line" */
-	snprintf(line, sizeof(line), "%s [%s.%03ld] %s %s/%s 0/-1/%ld/-1/%ld %d %llu - - %s %u/-/-/%u/%d \"%s\"",
-		 cli, date, (long)h->t_req.tv_usec / 1000, fc->name, be_conf(s)->name,
-		 s->srv ? s->srv->conf->name : "<NOSRV>", h->t_connect_ms, total, h->status,
-		 h->resp_bytes, s->term, atomic_load(&s->w->nconns),
-		 s->srv ? atomic_load(&s->srv->cur_conns) : 0, s->attempts > 0 ? s->attempts - 1 : 0,
-		 h->reqline[0] ? h->reqline : "<BADREQ>");
-	log_access(fc->logs, fc->log_global, line);
+	(void)setsockopt(s->srv_side.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
+
+static unsigned pool_idle_ms(const struct srv *srv)
+{
+	unsigned idle = cfg_timeout_server(srv->be->conf);
+
+	return idle < HTTP_POOL_IDLE_MS ? idle : HTTP_POOL_IDLE_MS;
+}
+
+/* The session no longer needs its kept server connection: the connection
+ * goes to the pool by pointer when others may use it, else it is closed. */
+static void park_server(struct stream *s)
+{
+	struct strm_http *h = s->http;
+	struct srv_conn *conn = s->conn;
+	int fd = s->srv_side.fd;
+
+	if (fd < 0)
+		return;
+	if (!h->srv_idle || !poolable(s, s->srv) || s->srv_side.eof) {
+		if (h->srv_idle && !s->srv_side.eof)
+			idle_reset(s);
+		strm_close_server_fd(s);
+		h->srv_idle = 0;
+		return;
+	}
+	s->srv_side.fd = -1;
+	if (s->srv_side.rev_on)
+		event_del(s->srv_side.rev);
+	if (s->srv_side.wev_on)
+		event_del(s->srv_side.wev);
+	s->srv_side.rev_on = s->srv_side.wev_on = 0;
+	s->conn = NULL;
+	conn_pool_put(s->w, s->gen, conn, fd, s->srv_side.ssl, pool_idle_ms(s->srv),
+		      HTTP_POOL_PER_SERVER);
+	s->srv_side.ssl = NULL;
+	h->srv_idle = 0;
+}
+
+int strm_http_take_bytes(struct stream *s, const uint8_t *data, size_t len)
+{
+	return strm_buf_append(&s->http->req.buf, data, len);
+}
+
+/* ---- refusals ---- */
 
 /* Answer with an error and close: nothing of the request is forwarded
  * after this. The close lingers so the answer is not destroyed by a reset
@@ -327,195 +242,6 @@ static int http_fail(struct stream *s, int status, const char *why, char who, ch
 	}
 	strm_update_interest(s);
 	return -1;
-}
-
-/* ---- building the forwarded head ---- */
-
-struct hdr_lookup {
-	const struct strm_http *h;
-};
-
-static int req_hdr(void *arg, const char *name, size_t name_len, const uint8_t **val,
-		   size_t *val_len)
-{
-	const struct strm_http *h = arg;
-	char nm[128];
-	int idx = -1, i;
-
-	if (name_len >= sizeof(nm))
-		return -1;
-	memcpy(nm, name, name_len);
-	nm[name_len] = '\0';
-	/* HAProxy's req.hdr() returns the last occurrence. */
-	for (i = h1_find_field(h->req.buf.data, h->req_head.fields, h->req_head.nfields, 0, nm); i >= 0;
-	     i = h1_find_field(h->req.buf.data, h->req_head.fields, h->req_head.nfields, (uint32_t)i + 1, nm))
-		idx = i;
-	if (idx < 0)
-		return -1;
-	*val = h->req.buf.data + h->req_head.fields[idx].value.off;
-	*val_len = h->req_head.fields[idx].value.len;
-	return 1; /* sample.h: > 0 means present */
-}
-
-void strm_http_sample_ctx(struct stream *s, struct sample_ctx *ctx)
-{
-	ctx->hdr = req_hdr;
-	ctx->hdr_arg = s->http;
-}
-
-struct rewrite_plan {
-	const char *del[HTTP_MAX_ADD * 2 + 4];
-	size_t ndel;
-	struct h1_add_field add[HTTP_MAX_ADD + 2];
-	size_t nadd;
-	char values[HTTP_MAX_ADD + 2][512];
-};
-
-static void plan_del(struct rewrite_plan *p, const char *name)
-{
-	if (p->ndel < sizeof(p->del) / sizeof(p->del[0]))
-		p->del[p->ndel++] = name;
-}
-
-static int plan_add(struct rewrite_plan *p, const char *name, const char *value)
-{
-	size_t i = p->nadd;
-
-	if (i >= sizeof(p->add) / sizeof(p->add[0]))
-		return -1;
-	snprintf(p->values[i], sizeof(p->values[i]), "%s", value);
-	p->add[i].name = name;
-	p->add[i].name_len = strlen(name);
-	p->add[i].value = p->values[i];
-	p->add[i].value_len = strlen(p->values[i]);
-	p->nadd++;
-	return 0;
-}
-
-static int client_has_header(const struct stream *s, const char *name)
-{
-	return h1_find_field(s->http->req.buf.data, s->http->req_head.fields, s->http->req_head.nfields, 0,
-			     name) >= 0;
-}
-
-static int is_deleted(const struct rewrite_plan *p, const char *name)
-{
-	for (size_t i = 0; i < p->ndel; i++)
-		if (strcasecmp(p->del[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-/* The frontend's rules, then the backend's (once for a listen). */
-static void plan_rules(struct stream *s, struct rewrite_plan *p)
-{
-	const struct cfg_proxy *px[2] = {fe_conf(s), be_conf(s)};
-	struct sample_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr,
-				 .sni = s->sni,
-				 .hdr = req_hdr,
-				 .hdr_arg = s->http};
-	struct acl_ctx actx = {.src = (const struct sockaddr *)&s->cli_addr};
-
-	for (int k = 0; k < 2; k++) {
-		if (k == 1 && px[1] == px[0])
-			break;
-		for (const struct cfg_http_rule *r = px[k]->http_rules; r; r = r->next) {
-			char value[512];
-			if (!acl_cond_eval(r->cond, &actx))
-				continue;
-			if (r->action != CFG_HTTP_ADD_HEADER)
-				plan_del(p, r->name);
-			if (r->action == CFG_HTTP_DEL_HEADER)
-				continue;
-			if (!ctx.dst)
-				ctx.dst = strm_frontend_addr(s); /* a syscall: only when a value may need it */
-			if (sample_expand(r->fmt, &ctx, value, sizeof(value)) < 0)
-				value[0] = '\0';
-			plan_add(p, r->name, value);
-		}
-	}
-}
-
-/* option forwardfor from the frontend and the backend, merged as HAProxy:
- * the backend's header name wins, if-none holds only when both say so. */
-static void plan_forwardfor(struct stream *s, struct rewrite_plan *p)
-{
-	const struct cfg_forwardfor *ff[2] = {&fe_conf(s)->forwardfor, &be_conf(s)->forwardfor};
-	const char *name = "X-Forwarded-For";
-	int on = 0, if_none = 1;
-	char ip[NET_ADDRSTRLEN];
-
-	for (int k = 0; k < 2; k++) {
-		if (!ff[k]->enabled)
-			continue;
-		on = 1;
-		if_none &= ff[k]->if_none;
-		if (ff[k]->header)
-			name = ff[k]->header;
-		if (ff[k]->has_except &&
-		    net_cidr_match(&ff[k]->except, (const struct sockaddr *)&s->cli_addr))
-			return;
-	}
-	if (!on)
-		return;
-	if (if_none && client_has_header(s, name) && !is_deleted(p, name))
-		return;
-	net_format_ip((const struct sockaddr *)&s->cli_addr, ip, sizeof(ip));
-	plan_add(p, name, ip);
-}
-
-/* ppbridge's `option forwarded`: RFC 7239, replacing what the client said. */
-static void plan_forwarded(struct stream *s, struct rewrite_plan *p)
-{
-	char ip[NET_ADDRSTRLEN], value[128];
-
-	if (!(opts(s) & CFG_OPT_FORWARDED))
-		return;
-	net_format_ip((const struct sockaddr *)&s->cli_addr, ip, sizeof(ip));
-	plan_del(p, "Forwarded");
-	if (s->cli_addr.ss_family == AF_INET6)
-		snprintf(value, sizeof(value), "for=\"[%s]\";proto=http", ip);
-	else
-		snprintf(value, sizeof(value), "for=%s;proto=http", ip);
-	plan_add(p, "Forwarded", value);
-}
-
-/* Rewrite the parsed head into the server's queue. */
-static int forward_head(struct stream *s)
-{
-	struct strm_http *h = s->http;
-	struct rewrite_plan plan;
-	struct h1_rewrite rw;
-	size_t bound;
-	uint8_t *out;
-	int n;
-
-	memset(&plan, 0, sizeof(plan));
-	plan_rules(s, &plan);
-	plan_forwardfor(s, &plan);
-	plan_forwarded(s, &plan);
-	memset(&rw, 0, sizeof(rw));
-	rw.del = plan.del;
-	rw.ndel = plan.ndel;
-	rw.add = plan.add;
-	rw.nadd = plan.nadd;
-	rw.conn = h->srv_keep_wanted ? H1_CONN_KEEP_ALIVE : H1_CONN_CLOSE;
-	rw.keep_upgrade = h->req_head.websocket;
-	bound = h1_rewrite_bound(&h->req_head, &rw);
-	out = bound <= s->w->hbuf_len ? s->w->hbuf : malloc(bound);
-	if (!out)
-		return -1;
-	n = h1_rewrite_request(h->req.buf.data, &h->req_head, &rw, out, bound);
-	if (n >= 0 && h->replayable && buf_append(&h->replay, out, (size_t)n) < 0)
-		h->replayable = 0;
-	/* Connected (a kept connection): straight to the socket; else queued
-	 * for the connect to flush. */
-	if (n < 0 || (s->state == STRM_ST_HTTP_XFER ? strm_deliver(&s->srv_side, out, (size_t)n)
-						       : strm_queue(&s->srv_side, out, (size_t)n)) < 0)
-		n = -1;
-	if (out != s->w->hbuf)
-		free(out);
-	return n < 0 ? -1 : 0;
 }
 
 /* ---- starting a request ---- */
@@ -649,9 +375,9 @@ static int start_request(struct stream *s, size_t head_len)
 	h->replayable = 1;
 	if (take_connection(s, srv) < 0)
 		return -1;
-	if (forward_head(s) < 0)
+	if (strm_http_forward_head(s) < 0)
 		return http_fail(s, 500, "cannot build the request", 'R', 'R');
-	buf_consume(&h->req.buf, head_len);
+	strm_buf_consume(&h->req.buf, head_len);
 	switch (h->req_head.framing) {
 	case H1_FRAMING_LENGTH:
 		h->req.left = h->req_head.content_length;
@@ -723,7 +449,7 @@ static int send_body(struct stream *s, const uint8_t *data, size_t len)
 	struct strm_http *h = s->http;
 
 	if (h->replayable && h->resp_bytes == 0 && h->rsp.buf.len == 0) {
-		if (h->replay.len + len > HTTP_REPLAY_MAX || buf_append(&h->replay, data, len) < 0)
+		if (h->replay.len + len > HTTP_REPLAY_MAX || strm_buf_append(&h->replay, data, len) < 0)
 			h->replayable = 0;
 	} else {
 		h->replayable = 0; /* the copy would miss these bytes */
@@ -822,7 +548,90 @@ static int send_head_closing(struct stream *s, size_t head_len, size_t extra)
 	return send_client(s, out, len);
 }
 
-static int forward_response_head(struct stream *s, size_t head_len);
+
+/* A reload happened (this stream runs on an older generation) or the
+ * worker is soft-stopping: keep-alive connections move over to the new
+ * configuration by closing after their current response. */
+static int superseded(const struct stream *s)
+{
+	return s->gen != s->w->gen || s->w->stopping ||
+	       (int)s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed) ||
+	       /* auto: its server takes PROXY now; the next connection passes through */
+	       (strm_auto(s) && s->srv && srv_pp_mode(s->srv) == SRV_PP_PROXY);
+}
+
+/* Set up the body's framing, then send the head together with the body
+ * bytes already here: one send for a whole small response. */
+static int forward_response_head(struct stream *s, size_t head_len)
+{
+	struct strm_http *h = s->http;
+	size_t extra = 0;
+
+	if (superseded(s))
+		h->close_after = 1;
+
+	h->rsp.head_done = 1;
+	h->srv_keep = h->rsp_head.keep_alive && h->srv_keep_wanted;
+	switch (h->rsp_head.framing) {
+	case H1_FRAMING_TUNNEL:
+		if (send_client(s, h->rsp.buf.data, head_len) < 0)
+			return -1;
+		strm_buf_consume(&h->rsp.buf, head_len);
+		return become_tunnel(s);
+	case H1_FRAMING_LENGTH:
+		h->rsp.left = h->rsp_head.content_length;
+		extra = h->rsp.buf.len - head_len;
+		if (extra > h->rsp.left)
+			extra = (size_t)h->rsp.left;
+		h->rsp.left -= extra;
+		h->rsp.done = h->rsp.left == 0;
+		break;
+	case H1_FRAMING_CHUNKED:
+		h1_chunk_init(&h->rsp.chunk, NULL);
+		break;
+	case H1_FRAMING_CLOSE:
+		h->srv_keep = 0;
+		h->close_after = 1; /* the client needs our close to see the end */
+		break;
+	default:
+		h->rsp.done = 1;
+	}
+	if (!(h->close_after || h->rsp_head.framing == H1_FRAMING_CLOSE)) {
+		if (send_client(s, h->rsp.buf.data, head_len + extra) < 0)
+			return -1;
+	} else if (send_head_closing(s, head_len, extra) < 0) {
+		return -1;
+	}
+	strm_buf_consume(&h->rsp.buf, head_len + extra);
+	return 1;
+}
+
+/* Send the request again on a fresh connection to the same server. */
+static int replay(struct stream *s)
+{
+	struct strm_http *h = s->http;
+	struct srv *srv = s->srv;
+
+	h->replays++;
+	h->rsp.buf.len = 0;
+	h1_resp_init(&h->rsp_head, h->fields, H1_DEFAULT_MAX_FIELDS);
+	strm_close_server_fd(s);
+	strm_release_srv(s);
+	s->srv_side.q_len = s->srv_side.q_off = 0;
+	if (strm_queue(&s->srv_side, h->replay.data, h->replay.len) < 0) {
+		log_msg(LOG_ERR, "%s/%s: out of memory replaying stream %llu", be_conf(s)->name,
+			srv->conf->name, s->id);
+		strm_set_term(s, 'R', 'C');
+		strm_close(s);
+		return 1;
+	}
+	h->from_pool = 0;
+	s->presel = srv;
+	s->attempts = 0;
+	strm_set_state(s, STRM_ST_HTTP_REQ); /* CONNECTING is entered from here */
+	strm_connect_next(s);
+	return 1;
+}
 
 static int parse_response_head(struct stream *s)
 {
@@ -852,74 +661,17 @@ static int parse_response_head(struct stream *s)
 		return -1; /* the exchange starts over on a new connection */
 	}
 	h->replayable = 0; /* the server answered: no replay from here on */
-	buf_free(&h->replay);
+	strm_buf_free(&h->replay);
 	h->status = h->rsp_head.status;
 	if (h->rsp_head.interim) {
 		/* 100 Continue and friends: forwarded, another head follows */
 		if (send_client(s, h->rsp.buf.data, head_len) < 0)
 			return -1;
-		buf_consume(&h->rsp.buf, head_len);
+		strm_buf_consume(&h->rsp.buf, head_len);
 		h1_resp_init(&h->rsp_head, h->fields, H1_DEFAULT_MAX_FIELDS);
 		return 1;
 	}
 	return forward_response_head(s, head_len);
-}
-
-/* Set up the body's framing, then send the head together with the body
- * bytes already here: one send for a whole small response. */
-/* A reload happened (this stream runs on an older generation) or the
- * worker is soft-stopping: keep-alive connections move over to the new
- * configuration by closing after their current response. */
-static int superseded(const struct stream *s)
-{
-	return s->gen != s->w->gen || s->w->stopping ||
-	       (int)s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed) ||
-	       /* auto: its server takes PROXY now; the next connection passes through */
-	       (strm_auto(s) && s->srv && srv_pp_mode(s->srv) == SRV_PP_PROXY);
-}
-
-static int forward_response_head(struct stream *s, size_t head_len)
-{
-	struct strm_http *h = s->http;
-	size_t extra = 0;
-
-	if (superseded(s))
-		h->close_after = 1;
-
-	h->rsp.head_done = 1;
-	h->srv_keep = h->rsp_head.keep_alive && h->srv_keep_wanted;
-	switch (h->rsp_head.framing) {
-	case H1_FRAMING_TUNNEL:
-		if (send_client(s, h->rsp.buf.data, head_len) < 0)
-			return -1;
-		buf_consume(&h->rsp.buf, head_len);
-		return become_tunnel(s);
-	case H1_FRAMING_LENGTH:
-		h->rsp.left = h->rsp_head.content_length;
-		extra = h->rsp.buf.len - head_len;
-		if (extra > h->rsp.left)
-			extra = (size_t)h->rsp.left;
-		h->rsp.left -= extra;
-		h->rsp.done = h->rsp.left == 0;
-		break;
-	case H1_FRAMING_CHUNKED:
-		h1_chunk_init(&h->rsp.chunk, NULL);
-		break;
-	case H1_FRAMING_CLOSE:
-		h->srv_keep = 0;
-		h->close_after = 1; /* the client needs our close to see the end */
-		break;
-	default:
-		h->rsp.done = 1;
-	}
-	if (!(h->close_after || h->rsp_head.framing == H1_FRAMING_CLOSE)) {
-		if (send_client(s, h->rsp.buf.data, head_len + extra) < 0)
-			return -1;
-	} else if (send_head_closing(s, head_len, extra) < 0) {
-		return -1;
-	}
-	buf_consume(&h->rsp.buf, head_len + extra);
-	return 1;
 }
 
 /* ---- bodies, both directions ---- */
@@ -978,7 +730,7 @@ static int body_trailers(struct stream *s, struct http_msg *m, const struct body
 	} else if (d->send(s, m->buf.data, tlen) < 0) {
 		return -1;
 	}
-	buf_consume(&m->buf, tlen);
+	strm_buf_consume(&m->buf, tlen);
 	m->done = 1;
 	return 1;
 }
@@ -1019,7 +771,7 @@ static int body_step(struct stream *s, struct http_msg *m, enum h1_framing frami
 	if (n > 0) {
 		if (d->send(s, m->buf.data, n) < 0)
 			return -1;
-		buf_consume(&m->buf, n);
+		strm_buf_consume(&m->buf, n);
 	}
 	return 1;
 }
@@ -1085,6 +837,22 @@ static void release_server(struct stream *s)
 		h->rsp.buf.len = 0; /* stray bytes of the closed connection */
 	}
 	strm_release_srv(s);
+}
+
+/* What only a request in flight needs: the header index and the buffers
+ * (the server's one only once no server connection is attached). */
+static void release_buffers(struct stream *s)
+{
+	struct strm_http *h = s->http;
+
+	free(h->fields);
+	h->fields = NULL;
+	h->req_head.fields = h->rsp_head.fields = NULL;
+	h->req_head.fields_cap = h->rsp_head.fields_cap = 0;
+	strm_buf_free(&h->req.buf);
+	if (s->srv_side.fd < 0 || h->rsp.buf.len == 0)
+		strm_buf_free(&h->rsp.buf);
+	strm_buf_free(&h->replay);
 }
 
 /* Both directions of the exchange are complete. Returns 1 to go on with
@@ -1156,22 +924,6 @@ static int http_progress(struct stream *s)
 	}
 }
 
-/* What only a request in flight needs: the header index and the buffers
- * (the server's one only once no server connection is attached). */
-static void release_buffers(struct stream *s)
-{
-	struct strm_http *h = s->http;
-
-	free(h->fields);
-	h->fields = NULL;
-	h->req_head.fields = h->rsp_head.fields = NULL;
-	h->req_head.fields_cap = h->rsp_head.fields_cap = 0;
-	buf_free(&h->req.buf);
-	if (s->srv_side.fd < 0 || h->rsp.buf.len == 0)
-		buf_free(&h->rsp.buf);
-	buf_free(&h->replay);
-}
-
 /* A keep-alive client idle for a second gives its server connection back
  * (to the pool, or closed when the pool is full or the connection is
  * private): ten thousand idle clients must not hold ten thousand server
@@ -1213,33 +965,6 @@ void strm_http_connected(struct stream *s)
 	if (http_progress(s) < 0)
 		return;
 	strm_update_interest(s);
-}
-
-/* Send the request again on a fresh connection to the same server. */
-static int replay(struct stream *s)
-{
-	struct strm_http *h = s->http;
-	struct srv *srv = s->srv;
-
-	h->replays++;
-	h->rsp.buf.len = 0;
-	h1_resp_init(&h->rsp_head, h->fields, H1_DEFAULT_MAX_FIELDS);
-	strm_close_server_fd(s);
-	strm_release_srv(s);
-	s->srv_side.q_len = s->srv_side.q_off = 0;
-	if (strm_queue(&s->srv_side, h->replay.data, h->replay.len) < 0) {
-		log_msg(LOG_ERR, "%s/%s: out of memory replaying stream %llu", be_conf(s)->name,
-			srv->conf->name, s->id);
-		strm_set_term(s, 'R', 'C');
-		strm_close(s);
-		return 1;
-	}
-	h->from_pool = 0;
-	s->presel = srv;
-	s->attempts = 0;
-	strm_set_state(s, STRM_ST_HTTP_REQ); /* CONNECTING is entered from here */
-	strm_connect_next(s);
-	return 1;
 }
 
 /* A connection that died before answering: a pooled one is replayed on a
@@ -1510,9 +1235,9 @@ void strm_http_free(struct stream *s)
 	if (!h)
 		return;
 	park_server(s);
-	buf_free(&h->req.buf);
-	buf_free(&h->rsp.buf);
-	buf_free(&h->replay);
+	strm_buf_free(&h->req.buf);
+	strm_buf_free(&h->rsp.buf);
+	strm_buf_free(&h->replay);
 	free(h->fields);
 	free(h);
 	s->http = NULL;

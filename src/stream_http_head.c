@@ -1,0 +1,250 @@
+/* stream_http_head.c - what the HTTP loop sends the server in place of
+ * the client's head: the same request line and fields, minus what the
+ * rules delete, plus X-Forwarded-For (or Forwarded) and the rules' own
+ * fields, with our Connection field; and one access-log line per request
+ * in HAProxy's httplog format. Every request of a connection (first,
+ * keep-alive, pipelined) goes through here.
+ */
+#include <config.h>
+
+#include "stream_int.h"
+
+#include "acl.h"
+#include "backend.h"
+#include "cfg.h"
+#include "gen.h"
+#include "log.h"
+#include "net.h"
+#include "sample.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define HTTP_MAX_ADD 16
+
+static const struct cfg_proxy *fe_conf(const struct stream *s)
+{
+	return s->fe->conf;
+}
+
+static const struct cfg_proxy *be_conf(const struct stream *s)
+{
+	return s->be->conf;
+}
+
+/* ---- access log ---- */
+
+void strm_http_log(struct stream *s)
+{
+	const struct cfg_proxy *fc = fe_conf(s);
+	struct strm_http *h = s->http;
+	char cli[NET_ADDRSTRLEN], date[64], line[1024];
+	struct tm tm;
+	long total = strm_ms_since(&h->mono_req);
+
+	if (!fc->log_global && !fc->logs && !log_debug_enabled())
+		return;
+	net_format_addr((const struct sockaddr *)&s->cli_addr, cli, sizeof(cli));
+	localtime_r(&h->t_req.tv_sec, &tm);
+	strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S", &tm);
+	/* HAProxy's httplog fields: client [date] frontend backend/server
+	 * TR/Tw/Tc/Tr/Ta status bytes_read - - termination
+	 * actconn/feconn/beconn/srv_conn/retries "request line" */
+	snprintf(line, sizeof(line), "%s [%s.%03ld] %s %s/%s 0/-1/%ld/-1/%ld %d %llu - - %s %u/-/-/%u/%d \"%s\"",
+		 cli, date, (long)h->t_req.tv_usec / 1000, fc->name, be_conf(s)->name,
+		 s->srv ? s->srv->conf->name : "<NOSRV>", h->t_connect_ms, total, h->status,
+		 h->resp_bytes, s->term, atomic_load(&s->w->nconns),
+		 s->srv ? atomic_load(&s->srv->cur_conns) : 0, s->attempts > 0 ? s->attempts - 1 : 0,
+		 h->reqline[0] ? h->reqline : "<BADREQ>");
+	log_access(fc->logs, fc->log_global, line);
+}
+
+/* ---- building the forwarded head ---- */
+
+static int req_hdr(void *arg, const char *name, size_t name_len, const uint8_t **val,
+		   size_t *val_len)
+{
+	const struct strm_http *h = arg;
+	char nm[128];
+	int idx = -1, i;
+
+	if (name_len >= sizeof(nm))
+		return -1;
+	memcpy(nm, name, name_len);
+	nm[name_len] = '\0';
+	/* HAProxy's req.hdr() returns the last occurrence. */
+	for (i = h1_find_field(h->req.buf.data, h->req_head.fields, h->req_head.nfields, 0, nm); i >= 0;
+	     i = h1_find_field(h->req.buf.data, h->req_head.fields, h->req_head.nfields, (uint32_t)i + 1, nm))
+		idx = i;
+	if (idx < 0)
+		return -1;
+	*val = h->req.buf.data + h->req_head.fields[idx].value.off;
+	*val_len = h->req_head.fields[idx].value.len;
+	return 1; /* sample.h: > 0 means present */
+}
+
+void strm_http_sample_ctx(struct stream *s, struct sample_ctx *ctx)
+{
+	ctx->hdr = req_hdr;
+	ctx->hdr_arg = s->http;
+}
+
+struct rewrite_plan {
+	const char *del[HTTP_MAX_ADD * 2 + 4];
+	size_t ndel;
+	struct h1_add_field add[HTTP_MAX_ADD + 2];
+	size_t nadd;
+	char values[HTTP_MAX_ADD + 2][512];
+};
+
+static void plan_del(struct rewrite_plan *p, const char *name)
+{
+	if (p->ndel < sizeof(p->del) / sizeof(p->del[0]))
+		p->del[p->ndel++] = name;
+}
+
+static int plan_add(struct rewrite_plan *p, const char *name, const char *value)
+{
+	size_t i = p->nadd;
+
+	if (i >= sizeof(p->add) / sizeof(p->add[0]))
+		return -1;
+	snprintf(p->values[i], sizeof(p->values[i]), "%s", value);
+	p->add[i].name = name;
+	p->add[i].name_len = strlen(name);
+	p->add[i].value = p->values[i];
+	p->add[i].value_len = strlen(p->values[i]);
+	p->nadd++;
+	return 0;
+}
+
+static int client_has_header(const struct stream *s, const char *name)
+{
+	return h1_find_field(s->http->req.buf.data, s->http->req_head.fields, s->http->req_head.nfields, 0,
+			     name) >= 0;
+}
+
+static int is_deleted(const struct rewrite_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->ndel; i++)
+		if (strcasecmp(p->del[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The frontend's rules, then the backend's (once for a listen). */
+static void plan_rules(struct stream *s, struct rewrite_plan *p)
+{
+	const struct cfg_proxy *px[2] = {fe_conf(s), be_conf(s)};
+	struct sample_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr,
+				 .sni = s->sni,
+				 .hdr = req_hdr,
+				 .hdr_arg = s->http};
+	struct acl_ctx actx = {.src = (const struct sockaddr *)&s->cli_addr};
+
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && px[1] == px[0])
+			break;
+		for (const struct cfg_http_rule *r = px[k]->http_rules; r; r = r->next) {
+			char value[512];
+			if (!acl_cond_eval(r->cond, &actx))
+				continue;
+			if (r->action != CFG_HTTP_ADD_HEADER)
+				plan_del(p, r->name);
+			if (r->action == CFG_HTTP_DEL_HEADER)
+				continue;
+			if (!ctx.dst)
+				ctx.dst = strm_frontend_addr(s); /* a syscall: only when a value may need it */
+			if (sample_expand(r->fmt, &ctx, value, sizeof(value)) < 0)
+				value[0] = '\0';
+			plan_add(p, r->name, value);
+		}
+	}
+}
+
+/* option forwardfor from the frontend and the backend, merged as HAProxy:
+ * the backend's header name wins, if-none holds only when both say so. */
+static void plan_forwardfor(struct stream *s, struct rewrite_plan *p)
+{
+	const struct cfg_forwardfor *ff[2] = {&fe_conf(s)->forwardfor, &be_conf(s)->forwardfor};
+	const char *name = "X-Forwarded-For";
+	int on = 0, if_none = 1;
+	char ip[NET_ADDRSTRLEN];
+
+	for (int k = 0; k < 2; k++) {
+		if (!ff[k]->enabled)
+			continue;
+		on = 1;
+		if_none &= ff[k]->if_none;
+		if (ff[k]->header)
+			name = ff[k]->header;
+		if (ff[k]->has_except &&
+		    net_cidr_match(&ff[k]->except, (const struct sockaddr *)&s->cli_addr))
+			return;
+	}
+	if (!on)
+		return;
+	if (if_none && client_has_header(s, name) && !is_deleted(p, name))
+		return;
+	net_format_ip((const struct sockaddr *)&s->cli_addr, ip, sizeof(ip));
+	plan_add(p, name, ip);
+}
+
+/* ppbridge's `option forwarded`: RFC 7239, replacing what the client said. */
+static void plan_forwarded(struct stream *s, struct rewrite_plan *p)
+{
+	char ip[NET_ADDRSTRLEN], value[128];
+
+	if (!((fe_conf(s)->options | be_conf(s)->options) & CFG_OPT_FORWARDED))
+		return;
+	net_format_ip((const struct sockaddr *)&s->cli_addr, ip, sizeof(ip));
+	plan_del(p, "Forwarded");
+	if (s->cli_addr.ss_family == AF_INET6)
+		snprintf(value, sizeof(value), "for=\"[%s]\";proto=http", ip);
+	else
+		snprintf(value, sizeof(value), "for=%s;proto=http", ip);
+	plan_add(p, "Forwarded", value);
+}
+
+/* Rewrite the parsed head into the server's queue. */
+int strm_http_forward_head(struct stream *s)
+{
+	struct strm_http *h = s->http;
+	struct rewrite_plan plan;
+	struct h1_rewrite rw;
+	size_t bound;
+	uint8_t *out;
+	int n;
+
+	memset(&plan, 0, sizeof(plan));
+	plan_rules(s, &plan);
+	plan_forwardfor(s, &plan);
+	plan_forwarded(s, &plan);
+	memset(&rw, 0, sizeof(rw));
+	rw.del = plan.del;
+	rw.ndel = plan.ndel;
+	rw.add = plan.add;
+	rw.nadd = plan.nadd;
+	rw.conn = h->srv_keep_wanted ? H1_CONN_KEEP_ALIVE : H1_CONN_CLOSE;
+	rw.keep_upgrade = h->req_head.websocket;
+	bound = h1_rewrite_bound(&h->req_head, &rw);
+	out = bound <= s->w->hbuf_len ? s->w->hbuf : malloc(bound);
+	if (!out)
+		return -1;
+	n = h1_rewrite_request(h->req.buf.data, &h->req_head, &rw, out, bound);
+	if (n >= 0 && h->replayable && strm_buf_append(&h->replay, out, (size_t)n) < 0)
+		h->replayable = 0;
+	/* Connected (a kept connection): straight to the socket; else queued
+	 * for the connect to flush. */
+	if (n < 0 || (s->state == STRM_ST_HTTP_XFER ? strm_deliver(&s->srv_side, out, (size_t)n)
+						       : strm_queue(&s->srv_side, out, (size_t)n)) < 0)
+		n = -1;
+	if (out != s->w->hbuf)
+		free(out);
+	return n < 0 ? -1 : 0;
+}
+
