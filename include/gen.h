@@ -90,12 +90,12 @@ struct gen *gen_ref(struct gen *gen);
 /* The strategy a frontend's configuration means: `client-ip` when written,
  * else HAProxy's semantics (mode http: xff; mode tcp whose servers all
  * send-proxy[-v2]: proxy-v1/v2; else none). */
-int gen_config_client_ip(const struct cfg_proxy *fe);
+enum cfg_client_ip gen_config_client_ip(const struct cfg_proxy *fe);
 /* Make `st` the frontend's strategy (checks of its backends follow; a
  * backend shared by several frontends follows the most demanding one). */
-void gen_set_client_ip(struct gen *gen, struct fe *fe, int st);
+void gen_set_client_ip(struct gen *gen, struct fe *fe, enum cfg_client_ip st);
 /* Can this frontend take strategy `st`? (xff needs mode http.) */
-int gen_client_ip_allowed(const struct fe *fe, int st);
+int gen_client_ip_allowed(const struct fe *fe, enum cfg_client_ip st);
 const char *gen_cip_from_name(enum fe_cip_from from);
 void gen_unref(struct gen *gen);
 

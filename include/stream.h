@@ -1,10 +1,11 @@
 /* stream.h - one client <-> server session.
  *
  * An explicit state machine (enum strm_state); every change goes through
- * one function that checks the transition. The path a connection takes
- * (relay bytes as they are; later: PROXY header first, or TLS termination
- * with the HTTP request loop) is decided per connection after the server
- * is chosen.
+ * one function that checks the transition. The client-IP path a
+ * connection takes (path.h: L4 relay or passthrough, with or without a
+ * PROXY header, or TLS termination and the HTTP loop) is one value, set
+ * at accept from the frontend's strategy, or in `client-ip auto` once the
+ * server is chosen. stream_int.h is the inside, for the stream_*.c files.
  */
 #ifndef PPB_STREAM_H
 #define PPB_STREAM_H

@@ -170,7 +170,7 @@ oom:
 	return NULL;
 }
 
-int gen_config_client_ip(const struct cfg_proxy *fe)
+enum cfg_client_ip gen_config_client_ip(const struct cfg_proxy *fe)
 {
 	const struct cfg_proxy *be = fe->backend;
 	int n = 0, v1 = 0, v2 = 0;
@@ -194,7 +194,7 @@ int gen_config_client_ip(const struct cfg_proxy *fe)
  * path the routers refuse checks without it; in auto each server's checks
  * follow what its probes found. Ranked: a backend several frontends share
  * gets the most demanding (auto keeps its probes running). */
-static int check_pp_of(int st)
+static int check_pp_of(enum cfg_client_ip st)
 {
 	return st == CFG_CLIENT_IP_AUTO ? BE_CHECK_PP_AUTO
 	       : st == CFG_CLIENT_IP_PROXY_V2 ? 2
@@ -231,13 +231,13 @@ static void update_check_pp(struct gen *gen)
 		atomic_store(&gen->bes[b].check_pp, want[b]);
 }
 
-void gen_set_client_ip(struct gen *gen, struct fe *fe, int st)
+void gen_set_client_ip(struct gen *gen, struct fe *fe, enum cfg_client_ip st)
 {
 	atomic_store(&fe->client_ip, st);
 	update_check_pp(gen);
 }
 
-int gen_client_ip_allowed(const struct fe *fe, int st)
+int gen_client_ip_allowed(const struct fe *fe, enum cfg_client_ip st)
 {
 	return st != CFG_CLIENT_IP_XFF || fe->conf->mode == CFG_MODE_HTTP;
 }

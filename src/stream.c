@@ -886,7 +886,7 @@ static enum strm_path path_of_strategy(struct stream *s)
 {
 	const struct cfg_proxy *fc = s->fe->conf;
 	enum cfg_client_ip st = atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed);
-	int derived = fc->client_ip == CFG_CLIENT_IP_UNSET && (int)st == gen_config_client_ip(fc);
+	int derived = fc->client_ip == CFG_CLIENT_IP_UNSET && st == gen_config_client_ip(fc);
 
 	s->strategy = st;
 	return path_at_accept(st, derived, fc->mode == CFG_MODE_HTTP);
