@@ -285,15 +285,43 @@ static void park_server(struct stream *s)
 	h->srv_idle = 0;
 }
 
-/* The most recently pooled connection to `srv` used at least `min_uses`
- * times; returns its descriptor or -1. */
-static int pool_take(struct worker *w, const struct srv *srv, const char *sni, unsigned min_uses,
-		     unsigned *uses, SSL **ssl)
+/* RFC 9110 9.2.2: "A proxy MUST NOT automatically retry non-idempotent
+ * requests." Only these may be replayed after a reused connection died. */
+static int idempotent(enum h1_method m)
 {
-	for (struct pconn *pc = w->pool; pc; pc = pc->next) {
+	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_PUT ||
+	       m == H1_METHOD_DELETE || m == H1_METHOD_OPTIONS || m == H1_METHOD_TRACE;
+}
+
+/* Has the server not closed this idle connection yet? Its FIN may wait
+ * behind the client's event in the same loop round. A request that cannot
+ * be replayed (above) checks before it rides a reused connection, so only
+ * a true race with the server's close is left (as HAProxy's http-reuse
+ * safe describes); one peek, spared to the idempotent ones. */
+static int still_open(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+/* The most recently pooled connection to `srv` used at least `min_uses`
+ * times (and still open, when `check`); returns its descriptor or -1. */
+static int pool_take(struct worker *w, const struct srv *srv, const char *sni, unsigned min_uses,
+		     int check, unsigned *uses, SSL **ssl)
+{
+	struct pconn *next;
+
+	for (struct pconn *pc = w->pool; pc; pc = next) {
 		int fd;
+		next = pc->next;
 		if (pc->srv != srv || pc->uses < min_uses || strcmp(pc->sni, sni) != 0)
 			continue;
+		if (check && !still_open(pc->fd)) {
+			pool_drop(pc);
+			continue;
+		}
 		fd = pc->fd;
 		*uses = pc->uses;
 		*ssl = pc->ssl;
@@ -690,6 +718,11 @@ static int take_connection(struct stream *s, struct srv *srv)
 		strm_server_sni(s, sni, sizeof(sni));
 		s->srv = prev;
 	}
+	if (s->srvs.fd >= 0 && h->srv_idle && !idempotent(h->req.method) &&
+	    !still_open(s->srvs.fd)) {
+		strm_close_server_fd(s); /* the server closed it meanwhile */
+		h->srv_idle = 0;
+	}
 	if (s->srvs.fd >= 0 && s->srv == srv && h->srv_idle &&
 	    strcmp(s->srv_sni ? s->srv_sni : "", sni) == 0) {
 		h->srv_idle = 0;
@@ -711,7 +744,7 @@ static int take_connection(struct stream *s, struct srv *srv)
 	free(s->tried);
 	s->tried = NULL;
 	if (allowed && poolable(s, srv))
-		fd = pool_take(s->w, srv, sni, min_uses, &uses, &ssl);
+		fd = pool_take(s->w, srv, sni, min_uses, !idempotent(h->req.method), &uses, &ssl);
 	if (fd < 0) {
 		s->presel = srv;
 		strm_connect_next(s);
@@ -1364,7 +1397,8 @@ static int try_replay(struct stream *s)
 	if (!h->replayable || h->resp_bytes > 0 || h->sin.len > 0)
 		return 0;
 	if (h->from_pool) {
-		if (h->replays > 0)
+		/* It may have reached the server: never again unless idempotent. */
+		if (h->replays > 0 || !idempotent(h->req.method))
 			return 0;
 		log_msg(LOG_INFO,
 			"%s/%s: reused connection closed before answering; replaying stream %llu",
