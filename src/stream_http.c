@@ -1616,8 +1616,13 @@ int http_tick(struct stream *s)
 		release_idle(s);
 	if (s->state == STRM_ST_HTTP_REQ &&
 	    strm_ms_since(&h->head_start) >= (long)head_timeout(s)) {
-		if (!h->head_started) {
-			strm_close(s); /* idle keep-alive connection: close silently */
+		/* An idle keep-alive connection closes silently. One that never
+		 * sent its first request gets 408 and a log line, as in HAProxy
+		 * 2.6 (h1_handle_req_tout), silently only with dontlognull:
+		 * closed without a word, a client that finished its TLS handshake
+		 * and then held the connection left no trace. */
+		if (!h->head_started && (h->nreq > 0 || (opts(s) & CFG_OPT_DONTLOGNULL))) {
+			strm_close(s);
 			return 1;
 		}
 		http_fail(s, 408, "timeout http-request", 'c', 'R');
