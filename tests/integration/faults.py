@@ -36,20 +36,24 @@ Clients:
       Prints one line per connection "<n> <greeting-or-FAIL>" then a total.
   faults.py slow --connect ADDR:PORT --kind KIND --count N [...]
       N attacking connections of one KIND, all in one epoll loop:
-        loris      a request head, one byte per --interval seconds
+        loris      a request head, one byte per --interval seconds (default 1)
         hello      a TLS ClientHello, one byte per --interval
         idletls    a complete TLS handshake, then silence
         proxy      a PROXY v1 header, one byte per --interval
-      Several --kind/--connect/--count triples may be given (repeat the
-      options in order). Runs until every connection is closed or
-      --duration ends; prints one RESULT line per kind with how many were
+      Several --kind/--connect/--count[/--interval] groups may be given
+      (repeat the options in order; the last --interval given repeats).
+      --reconnect replaces every connection the server closes (a sustained
+      attack); --status FILE tells the progress twice a second. Runs until every connection is closed or
+      --duration ends; prints one RESULT line per group with how many were
       opened, closed (by EOF or reset), their close times after the open
-      (min/p50/p90/max ms), what the first bytes received said, and how
+      (min/p50/p90/max ms; idletls: after the handshake) and the shortest
+      after the TCP connect, what the first bytes received said, and how
       many are still open.
 """
 import argparse
 import collections
 import errno
+import heapq
 import os
 import selectors
 import socket
@@ -353,13 +357,17 @@ def client_hello():
 
 
 class Conn:
-    __slots__ = ("kind", "sock", "state", "t_open", "t_close", "how", "first", "sent", "tls")
+    __slots__ = ("group", "kind", "addr", "sock", "state", "t_conn", "t_open", "t_close", "how",
+                 "first", "sent", "tls")
 
-    def __init__(self, kind, sock):
+    def __init__(self, group, kind, addr, sock):
+        self.group = group  # which --kind/--connect/--count triple
+        self.addr = addr
         self.kind = kind
         self.sock = sock
         self.state = "connecting"
-        self.t_open = None
+        self.t_conn = None  # TCP established
+        self.t_open = None  # attacking from then on (idletls: handshake done)
         self.t_close = None
         self.how = ""
         self.first = b""
@@ -376,22 +384,30 @@ class Attack:
         self.tlsctx.check_hostname = False
         self.tlsctx.verify_mode = ssl.CERT_NONE
         self.conns = []
-        self.drip = collections.deque()  # (next send time, conn), in time order
+        self.drip = []  # heap of (next send time, seq, conn)
+        self.seq = 0
         self.pending = []                # (kind, addr) still to open
-        for kind, addr, count in zip(args.kind, args.connect, args.count):
-            self.pending += [(kind, split_addr(addr))] * count
+        self.interval = {}
+        intervals = args.interval or [1.0]
+        for i, (kind, addr, count) in enumerate(zip(args.kind, args.connect, args.count)):
+            self.pending += [(i, kind, split_addr(addr))] * count
+            self.interval[i] = intervals[min(i, len(intervals) - 1)]
         self.connecting = 0
+        self.live = 0      # connections not closed yet
+        self.opened = 0    # connections that reached their attack phase
+        self.deadline = time.monotonic() + args.duration
 
     def payload(self, kind):
         return {"loris": LORIS, "hello": self.hello, "proxy": PROXY_V1}.get(kind, b"")
 
     def open_some(self):
         while self.pending and self.connecting < self.args.parallel:
-            kind, addr = self.pending.pop(0)
+            group, kind, addr = self.pending.pop(0)
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
-            c = Conn(kind, s)
+            c = Conn(group, kind, addr, s)
             self.conns.append(c)
+            self.live += 1
             try:
                 s.connect(addr)
             except BlockingIOError:
@@ -407,7 +423,11 @@ class Attack:
             return
         if c.state == "connecting":
             self.connecting -= 1
+        elif self.args.reconnect and time.monotonic() < self.deadline:
+            # An attacker comes back: the pressure lasts as long as the attack.
+            self.pending.append((c.group, c.kind, c.addr))
         c.state = "closed"
+        self.live -= 1
         c.t_close = time.monotonic()
         c.how = how
         try:
@@ -425,15 +445,17 @@ class Attack:
             self.finish(c, "connect-" + errno.errorcode.get(err, str(err)))
             return
         self.connecting -= 1
-        c.t_open = time.monotonic()
+        c.t_conn = c.t_open = time.monotonic()
         if c.kind == "idletls":
             c.state = "handshake"
-            c.tls = self.tlsctx.wrap_socket(c.sock, server_hostname="slow.test",
-                                            do_handshake_on_connect=False)
-            self.sel.modify(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+            self.sel.unregister(c.sock)  # wrap_socket() detaches it
+            c.tls = c.sock = self.tlsctx.wrap_socket(c.sock, server_hostname="slow.test",
+                                                     do_handshake_on_connect=False)
+            self.sel.register(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
             self.handshake(c)
             return
         c.state = "open"
+        self.opened += 1
         self.sel.modify(c.sock, selectors.EVENT_READ, c)
         self.send_byte(c)
 
@@ -450,6 +472,7 @@ class Attack:
             self.finish(c, "hs-failed-" + type(e).__name__)
             return
         c.state = "open"
+        self.opened += 1
         c.t_open = time.monotonic()  # its idle time starts now
         self.sel.modify(c.sock, selectors.EVENT_READ, c)
 
@@ -467,7 +490,8 @@ class Attack:
         except OSError as e:
             self.finish(c, "send-" + errno.errorcode.get(e.errno or 0, "x"))
             return
-        self.drip.append((time.monotonic() + self.args.interval, c))
+        self.seq += 1
+        heapq.heappush(self.drip, (time.monotonic() + self.interval[c.group], self.seq, c))
 
     def readable(self, c):
         if c.state == "handshake":
@@ -493,13 +517,22 @@ class Attack:
         if not c.first:
             c.first = data[:40]
 
+    def status(self):
+        with open(self.args.status + ".tmp", "w") as f:
+            f.write("opened=%d live=%d closed=%d\n" % (self.opened, self.live,
+                                                        len(self.conns) - self.live))
+        os.replace(self.args.status + ".tmp", self.args.status)
+
     def run(self):
-        deadline = time.monotonic() + self.args.duration
-        while time.monotonic() < deadline:
+        next_status = 0.0
+        while time.monotonic() < self.deadline:
+            if self.args.status and time.monotonic() >= next_status:
+                self.status()
+                next_status = time.monotonic() + 0.5
             self.open_some()
             now = time.monotonic()
             while self.drip and self.drip[0][0] <= now:
-                _, c = self.drip.popleft()
+                _, _, c = heapq.heappop(self.drip)
                 if c.state == "open":
                     self.send_byte(c)
             wait = 0.1
@@ -513,15 +546,18 @@ class Attack:
                     self.handshake(c)
                 elif mask & selectors.EVENT_READ:
                     self.readable(c)
-            if not self.pending and all(c.state == "closed" for c in self.conns):
+            if not self.pending and self.live == 0:
                 break
         self.report()
+        if self.args.status:
+            self.status()
 
     def report(self):
-        for kind in self.args.kind:
-            cs = [c for c in self.conns if c.kind == kind]
+        for group, kind in enumerate(self.args.kind):
+            cs = [c for c in self.conns if c.group == group]
             opened = [c for c in cs if c.t_open is not None]
             closed = sorted((c.t_close - c.t_open) * 1000 for c in opened if c.state == "closed")
+            from_conn = [(c.t_close - c.t_conn) * 1000 for c in opened if c.state == "closed"]
             hows = collections.Counter(c.how for c in opened if c.state == "closed")
             firsts = collections.Counter(
                 (c.first.split(b"\r\n")[0].decode("latin-1").replace(" ", "_") or "-")
@@ -531,10 +567,12 @@ class Attack:
             def pct(p):
                 return "%.0f" % closed[min(len(closed) - 1, int(p * len(closed)))] if closed else "-"
             print("RESULT kind=%s wanted=%d opened=%d open_failed=%d closed=%d still_open=%d "
-                  "close_ms_min=%s close_ms_p50=%s close_ms_p90=%s close_ms_max=%s how=%s first=%s%s"
+                  "close_ms_min=%s close_ms_p50=%s close_ms_p90=%s close_ms_max=%s "
+                  "from_connect_ms_min=%s how=%s first=%s%s"
                   % (kind, len(cs), len(opened), len(cs) - len(opened), len(closed),
                      len(opened) - len(closed), "%.0f" % closed[0] if closed else "-",
                      pct(0.5), pct(0.9), "%.0f" % closed[-1] if closed else "-",
+                     "%.0f" % min(from_conn) if from_conn else "-",
                      ",".join("%s:%d" % kv for kv in hows.most_common()) or "-",
                      ",".join("%s:%d" % kv for kv in firsts.most_common(3)) or "-",
                      (" open_errors=" + ",".join("%s:%d" % kv for kv in failed.most_common(3)))
@@ -612,9 +650,13 @@ def main():
     p.add_argument("--kind", action="append", required=True,
                    choices=("loris", "hello", "idletls", "proxy"))
     p.add_argument("--count", action="append", type=int, required=True)
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between two bytes")
+    p.add_argument("--interval", type=float, action="append",
+                   help="seconds between two bytes (default 1; one per --kind, the last repeats)")
     p.add_argument("--parallel", type=int, default=256, help="connects in progress at once")
     p.add_argument("--duration", type=float, default=30.0)
+    p.add_argument("--reconnect", action="store_true",
+                   help="open a new connection for each one the server closes")
+    p.add_argument("--status", help="rewrite 'opened= live= closed=' in this file twice a second")
     args = ap.parse_args()
     if args.cmd == "http":
         HttpFaults(args).run()
