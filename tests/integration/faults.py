@@ -43,7 +43,8 @@ Clients:
       Several --kind/--connect/--count[/--interval] groups may be given
       (repeat the options in order; the last --interval given repeats).
       --reconnect replaces every connection the server closes (a sustained
-      attack); --status FILE tells the progress twice a second. Runs until every connection is closed or
+      attack; it comes back one interval later); --status FILE tells the
+      progress twice a second. SIGTERM ends the attack with its report. Runs until every connection is closed or
       --duration ends; prints one RESULT line per group with how many were
       opened, closed (by EOF or reset), their close times after the open
       (min/p50/p90/max ms; idletls: after the handshake) and the shortest
@@ -55,7 +56,9 @@ import collections
 import errno
 import heapq
 import os
+import resource
 import selectors
+import signal
 import socket
 import ssl
 import struct
@@ -384,8 +387,10 @@ class Attack:
         self.tlsctx.check_hostname = False
         self.tlsctx.verify_mode = ssl.CERT_NONE
         self.conns = []
-        self.drip = []  # heap of (next send time, seq, conn)
+        self.drip = []   # heap of (next send time, seq, conn)
+        self.later = []  # heap of (time, seq, (group, kind, addr)): reconnects
         self.seq = 0
+        self.stop = False
         self.pending = []                # (kind, addr) still to open
         self.interval = {}
         intervals = args.interval or [1.0]
@@ -401,6 +406,9 @@ class Attack:
         return {"loris": LORIS, "hello": self.hello, "proxy": PROXY_V1}.get(kind, b"")
 
     def open_some(self):
+        now = time.monotonic()
+        while self.later and self.later[0][0] <= now:
+            self.pending.append(heapq.heappop(self.later)[2])
         while self.pending and self.connecting < self.args.parallel:
             group, kind, addr = self.pending.pop(0)
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -424,8 +432,11 @@ class Attack:
         if c.state == "connecting":
             self.connecting -= 1
         elif self.args.reconnect and time.monotonic() < self.deadline:
-            # An attacker comes back: the pressure lasts as long as the attack.
-            self.pending.append((c.group, c.kind, c.addr))
+            # An attacker comes back, at its own pace (one interval later:
+            # a client refused at once must not turn into a connect flood).
+            heapq.heappush(self.later, (time.monotonic() + self.interval[c.group], self.seq,
+                                        (c.group, c.kind, c.addr)))
+            self.seq += 1
         c.state = "closed"
         self.live -= 1
         c.t_close = time.monotonic()
@@ -525,7 +536,7 @@ class Attack:
 
     def run(self):
         next_status = 0.0
-        while time.monotonic() < self.deadline:
+        while time.monotonic() < self.deadline and not self.stop:
             if self.args.status and time.monotonic() >= next_status:
                 self.status()
                 next_status = time.monotonic() + 0.5
@@ -546,7 +557,7 @@ class Attack:
                     self.handshake(c)
                 elif mask & selectors.EVENT_READ:
                     self.readable(c)
-            if not self.pending and self.live == 0:
+            if not self.pending and not self.later and self.live == 0:
                 break
         self.report()
         if self.args.status:
@@ -582,7 +593,17 @@ class Attack:
 def slow(args):
     if not (len(args.kind) == len(args.connect) == len(args.count)):
         sys.exit("slow: give --kind, --connect and --count the same number of times")
-    Attack(args).run()
+    attack = Attack(args)
+
+    def stop(signum, frame):
+        attack.stop = True  # report what was seen so far, then exit
+
+    signal.signal(signal.SIGTERM, stop)
+    t0 = time.monotonic()
+    attack.run()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print("ATTACKER seconds=%.1f cpu_s=%.1f max_rss_kb=%d" % (time.monotonic() - t0,
+          ru.ru_utime + ru.ru_stime, ru.ru_maxrss), flush=True)
     return 0
 
 
