@@ -9,6 +9,8 @@ Servers (run until killed; each prints "ready" on stdout once listening):
         rst      alternately rst-head (RST before any response byte) and
                  rst-mid (the head and 100 of 1000 body bytes, then RST)
         hang     reads the request and never answers
+      A request with "X-Fault: rst-head|rst-mid|hang" gets that, once per
+      X-Req-Id (a replay of it is served), whatever --every says.
       --log gets one line per request: "<action> <method> <id> <conn> <nth>"
       (nth: the request's position on its server connection, 1 = fresh).
   faults.py tcp --listen ADDR:PORT --name NAME [--every N] [--log FILE]
@@ -31,6 +33,10 @@ Clients:
       Prints N distinct free TCP ports on 127.0.0.1 (one interpreter start).
   faults.py waitports SECONDS PORT...
       Waits until every PORT accepts on 127.0.0.1; exit 1 after SECONDS.
+  faults.py seq --connect ADDR:PORT STEP...
+      Requests in order on one keep-alive connection, STEP being
+      METHOD:ID[:FAULT] (FAULT sent as X-Fault) or NEW (a new connection).
+      Prints "<id> <status or exception>" per request.
   faults.py tcpload --connect ADDR:PORT --count N [--conns K]
       N connections (K at a time): greeting, 2000 bytes echoed back.
       Prints one line per connection "<n> <greeting-or-FAIL>" then a total.
@@ -112,9 +118,17 @@ class HttpFaults:
         self.count = 0    # requests seen, for --every
         self.resets = 0   # alternates rst-head / rst-mid
         self.conns = 0
+        self.faulted = set()  # request ids that got their X-Fault
 
-    def action(self):
+    def action(self, asked=None, rid="-"):
         with self.lock:
+            if asked in ("rst-head", "rst-mid", "hang"):
+                # Asked by the request: once per request id, so that a replay
+                # of it is served.
+                if rid not in self.faulted:
+                    self.faulted.add(rid)
+                    return asked
+                return "ok"
             self.count += 1
             if not self.args.fault or self.count % self.args.every:
                 return "ok"
@@ -152,7 +166,7 @@ class HttpFaults:
                 if length:
                     f.read(length)
                 method, rid = head["_line"][0], head.get("x-req-id", "-")
-                act = self.action()
+                act = self.action(head.get("x-fault"), rid)
                 append_line(self.args.log, self.lock, "%s %s %s %d %d" % (act, method, rid, conn, nth))
                 if act == "rst-head":
                     reset(sock)
@@ -291,6 +305,35 @@ def load(args):
         f.write("\n".join(results) + ("\n" if results else ""))
     ok = sum(1 for r in results if r.split()[4] == "200")
     print("requests=%d ok=%d failed=%d" % (len(results), ok, len(results) - ok))
+    return 0
+
+
+def seq(args):
+    """Requests in order on keep-alive connections: METHOD:ID[:FAULT], NEW
+    starts a new connection. Prints "<id> <outcome>" per request."""
+    host, port = split_addr(args.connect)
+    conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+    for step in args.steps:
+        if step == "NEW":
+            conn.close()
+            conn = http.client.HTTPConnection(host, port, timeout=args.timeout)
+            continue
+        method, rid, fault = (step.split(":") + [""])[:3]
+        headers = {"Host": "faults.test", "X-Req-Id": rid}
+        if fault:
+            headers["X-Fault"] = fault
+        body = b"posted-by-faults.py" if method == "POST" else None
+        try:
+            conn.request(method, "/s/" + rid, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            outcome = str(resp.status)
+        except (OSError, http.client.HTTPException) as e:
+            outcome = type(e).__name__
+        print("%s %s" % (rid, outcome), flush=True)
+        if outcome != "200":
+            conn.close()
+    conn.close()
     return 0
 
 
@@ -662,6 +705,10 @@ def main():
     p = sub.add_parser("waitports")
     p.add_argument("seconds", type=float)
     p.add_argument("port", type=int, nargs="+")
+    p = sub.add_parser("seq")
+    p.add_argument("--connect", required=True)
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("steps", nargs="+")
     p = sub.add_parser("tcpload")
     p.add_argument("--connect", required=True)
     p.add_argument("--count", type=int, default=30)
@@ -691,6 +738,8 @@ def main():
         sys.exit(ports(args))
     elif args.cmd == "waitports":
         sys.exit(waitports(args))
+    elif args.cmd == "seq":
+        sys.exit(seq(args))
     elif args.cmd == "tcpload":
         sys.exit(tcpload(args))
     elif args.cmd == "slow":
