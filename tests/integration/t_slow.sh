@@ -46,8 +46,12 @@ listen tls-tcp
     mode tcp
     bind 127.0.0.1:$PT ssl crt $PKI/srv.pem
     server router 127.0.0.1:$PR
+# timeout client here well above client-hs: a PROXY_WAIT stream meets it on
+# the idle tick too, and is then closed without a log line (a defect,
+# reported), which is not what this case is about.
 listen pp
     bind 127.0.0.1:$PP accept-proxy
+    timeout client 10s
     server router 127.0.0.1:$PR
 CFG
 start_ppb "$T_DIR/ppb.cfg"
@@ -57,15 +61,16 @@ LOG=$T_DIR/ppbridge.log
 start_bg load python3 "$FAULTS" load --connect "127.0.0.1:$PW" --out "$T_DIR/load.out" --conns 3 \
 	--requests 1500 --duration 20 --pause 20 --stop-file "$T_DIR/load.stop"
 LOAD=$LAST_PID
-# A PROXY header byte every 1.5 s: ppbridge's client-hs is an idle timer
+# A PROXY header byte every 3 s: ppbridge's client-hs is an idle timer
 # re-armed by every byte (a defect, reported), so a faster drip would only
-# be closed once the header is whole; this one meets the timer.
+# be closed once the header is whole; this one meets the timer, even when
+# a busy machine delays the accept (measured: 0.5 s).
 python3 "$FAULTS" slow --duration 15 \
 	--kind loris --connect "127.0.0.1:$PW" --count 50 --interval 1 \
 	--kind hello --connect "127.0.0.1:$PS" --count 20 --interval 1 \
 	--kind idletls --connect "127.0.0.1:$PS" --count 20 --interval 1 \
 	--kind idletls --connect "127.0.0.1:$PT" --count 10 --interval 1 \
-	--kind proxy --connect "127.0.0.1:$PP" --count 20 --interval 1.5 >"$T_DIR/slow.out" 2>&1 ||
+	--kind proxy --connect "127.0.0.1:$PP" --count 20 --interval 3 >"$T_DIR/slow.out" 2>&1 ||
 	fail "attacker: $(tail -n 3 "$T_DIR/slow.out")"
 touch "$T_DIR/load.stop"
 wait "$LOAD" || fail "load client"
@@ -92,22 +97,24 @@ bad=$(awk '$5 != "200"' "$T_DIR/load.out" | wc -l)
 ok "normal load: $n/$n requests answered 200 during the attack"
 
 # The idle ticks are a quarter of the smallest timeout (1 s: 250 ms); the
-# slack above that is for ASan on two busy shared cores.
+# slack above that is for ASan on two busy shared cores. The lower bounds
+# keep 10 % for the attacker's own clock: on a loaded machine it notices its
+# connects a little late (measured: 26 ms).
 r=$(result loris)
-expect "slowloris (timeout http-request 1s)" "$r" 50 950 2500
+expect "slowloris (timeout http-request 1s)" "$r" 50 900 3000
 case $(field "$r" first) in HTTP/1.1_408_*:50) ;; *) fail "slowloris: not all got 408: $r" ;; esac
-expect "slow ClientHello (timeout client-hs 1s)" "$(result hello)" 20 950 2500
+expect "slow ClientHello (timeout client-hs 1s)" "$(result hello)" 20 900 3000
 r=$(result idletls 1)
-expect "silent after the TLS handshake, mode http (timeout http-request 1s)" "$r" 20 950 2500
+expect "silent after the TLS handshake, mode http (timeout http-request 1s)" "$r" 20 900 3000
 # ppbridge counts timeout client from the accept: the handshake's bytes do
 # not count as activity, and the idle ticks add their nominal length, not
 # the time that passed (both defects, reported: measured 1936 ms after the
-# accept). So the lower bound is taken from the connect, less 10 %; the
-# upper one from the handshake's end.
+# accept, 1756 ms after the handshake). So the lower bound is taken from
+# the connect, less a tick (25 %); the upper one from the handshake's end.
 r=$(result idletls 2)
-expect "silent after the TLS handshake, mode tcp (timeout client 2s)" "$r" 10 0 3500
-[ "$(field "$r" from_connect_ms_min)" -ge 1800 ] || fail "mode tcp TLS: closed before timeout client: $r"
-expect "PROXY header one byte per 1.5 s (timeout client-hs 1s)" "$(result proxy)" 20 950 2500
+expect "silent after the TLS handshake, mode tcp (timeout client 2s)" "$r" 10 0 4000
+[ "$(field "$r" from_connect_ms_min)" -ge 1500 ] || fail "mode tcp TLS: closed before timeout client: $r"
+expect "PROXY header one byte per 3 s (timeout client-hs 1s)" "$(result proxy)" 20 900 3000
 
 # One log line per slow client closed, naming why.
 lines() { count_lines "$LOG" "$1"; }
