@@ -216,10 +216,11 @@ listen pp
 EOF
 }
 
-# CPU time and time spent runnable but waiting for a CPU, in ms, all threads
+# CPU time and time spent runnable but waiting for a CPU, in ms, and the
+# times it was scheduled in (a wake-up each, for an event loop), all threads
 sched_of() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
-		awk '{ run += $1; wait += $2 } END { printf "%d %d\n", run / 1e6, wait / 1e6 }'
+		awk '{ run += $1; wait += $2; n += $3 } END { printf "%d %d %d\n", run / 1e6, wait / 1e6, n }'
 }
 rss_of() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo -; }
 fds_of() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
@@ -317,7 +318,7 @@ measure() { # PROXY ROUND
 	stop_pid "$pid"
 	f=$(parse_wrk "$d/wrk.out") || { warn "$name: no wrk result: $(tail -n 3 "$d/wrk.out")"; return 1; }
 	# shellcheck disable=SC2086 # two numbers each
-	echo "$f $peak $after $(echo $s0 $s1 | awk '{print $3 - $1, $4 - $2}')"
+	echo "$f $peak $after $(echo $s0 $s1 | awk -v d="$DURATION" '{print $4 - $1, $5 - $2, int(($6 - $3) / d)}')"
 	for k in loris hello idletls proxy; do
 		echo "$k $(class_of "$d/attack.out" "$k")"
 	done
@@ -342,11 +343,11 @@ for round in $(seq 1 "$ROUNDS"); do
 			say "  round $round $name  FAILED"
 			continue
 		fi
-		read -r req fail p50 p99 peak after cpu waitq <<<"$(head -n 1 <<<"$res")"
+		read -r req fail p50 p99 peak after cpu waitq wakes <<<"$(head -n 1 <<<"$res")"
 		REQ[$name]+=" $req" FAIL[$name]+=" $fail" P50[$name]+=" $p50" P99[$name]+=" $p99"
 		PEAK[$name]+=" $peak" AFTER[$name]+=" $after" OKR[$name]=$((${OKR[$name]:-0} + 1))
-		line=$(printf '  round %d %-8s requests %6d failed %4d  p50 %7.2f ms  p99 %7.2f ms  RSS peak %7d kB after %7d kB  cpu %5d ms  waited for a CPU %5d ms' \
-			"$round" "$name" "$req" "$fail" "$p50" "$p99" "$peak" "$after" "$cpu" "$waitq")
+		line=$(printf '  round %d %-8s requests %6d failed %4d  p50 %7.2f ms  p99 %7.2f ms  RSS peak %7d kB after %7d kB  cpu %5d ms  waited for a CPU %5d ms  %6d wake-ups/s' \
+			"$round" "$name" "$req" "$fail" "$p50" "$p99" "$peak" "$after" "$cpu" "$waitq" "$wakes")
 		say "$line"
 		while read -r k closed cp50 cmax still how; do
 			CL[$name/$k]+=" $closed" CLP50[$name/$k]+=" $cp50" CLMAX[$name/$k]+=" $cmax" OPEN[$name/$k]+=" $still"
