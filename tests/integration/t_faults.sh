@@ -23,8 +23,8 @@ read -r PR1 PR2 PR3 PRST PHANG PBH PDEAD PT1 PT2 PTRST FA FB FC FD TB TA TR F1 P
 # PR1-3: HAProxy routers; PRST: resets every 4th request (before any byte
 # and mid-body in turn); PHANG: never answers every 3rd request; PBH: SYN
 # black hole; PDEAD: nothing listens; PSEQ: misbehaves only when a request
-# asks (X-Fault); PT*: TCP servers (PTRST resets every
-# 3rd connection mid-stream); FA-FD, TB, TA, TR, F1: ppbridge.
+# asks (X-Fault); PT*: TCP servers (PTRST resets every 3rd connection
+# mid-stream); FA-FD, TB, TA, TR, F1: ppbridge.
 [ -n "$PSEQ" ] || hard_error "no free ports"
 
 # ---- peers -------------------------------------------------------------------
