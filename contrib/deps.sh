@@ -32,7 +32,7 @@ deps_install() {
 	local what=$1 missing="" pkgs
 	if command -v apt-get >/dev/null 2>&1; then
 		pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev check python3 openssl"
-		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang libclang-rt-dev"
+		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang libclang-rt-dev iproute2"
 		# Packaging checks: rpmbuild of the dist tarball (Debian's rpm, no
 		# systemd RPM macros) and systemd-analyze verify of the unit. The
 		# systemd package only brings the tools here: where systemd is not
@@ -49,7 +49,7 @@ deps_install() {
 		fi
 	elif command -v dnf >/dev/null 2>&1; then
 		pkgs="gcc make autoconf automake pkgconf-pkg-config libevent-devel openssl-devel check-devel python3 openssl"
-		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang compiler-rt rpm-build systemd-rpm-macros systemd"
+		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang compiler-rt rpm-build systemd-rpm-macros systemd iproute"
 		for p in $pkgs; do
 			rpm -q "$p" >/dev/null 2>&1 || missing="$missing $p"
 		done

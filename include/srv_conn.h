@@ -45,9 +45,18 @@ void conn_pool_put(struct worker *w, struct gen *gen, struct srv_conn *c, int fd
 		   unsigned idle_ms, unsigned max_per_srv);
 /* The most recently parked connection to `srv` opened with `sni` that
  * served at least `min_uses` requests, taken out of the pool; NULL when
- * there is none. The caller adopts its fd and ssl. */
+ * there is none. With `check_open`, one the server closed meanwhile is
+ * dropped on the way (see conn_still_open()). The caller adopts its fd
+ * and ssl. */
 struct srv_conn *conn_pool_take(struct worker *w, const struct srv *srv, const char *sni,
-				unsigned min_uses);
+				unsigned min_uses, int check_open);
+
+/* Has the server not closed this idle connection yet? Its FIN may wait
+ * behind the client's event in the same loop round. A request that cannot
+ * be replayed checks before it rides a reused connection, so only a true
+ * race with the server's close is left (as HAProxy's http-reuse safe
+ * describes); one peek, spared to the requests that may be replayed. */
+int conn_still_open(int fd);
 /* Close every parked connection of a worker (reload, stop). */
 void conn_pool_flush(struct worker *w);
 

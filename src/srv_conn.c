@@ -6,6 +6,7 @@
 #include "gen.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,12 +108,27 @@ void conn_pool_put(struct worker *w, struct gen *gen, struct srv_conn *c, int fd
 	event_add(c->ev, &tv);
 }
 
-struct srv_conn *conn_pool_take(struct worker *w, const struct srv *srv, const char *sni,
-				unsigned min_uses)
+int conn_still_open(int fd)
 {
-	for (struct srv_conn *c = w->pool; c; c = c->next) {
+	char c;
+
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+struct srv_conn *conn_pool_take(struct worker *w, const struct srv *srv, const char *sni,
+				unsigned min_uses, int check_open)
+{
+	struct srv_conn *next;
+
+	for (struct srv_conn *c = w->pool; c; c = next) {
+		next = c->next;
 		if (c->srv != srv || c->uses < min_uses || strcmp(c->sni, sni) != 0)
 			continue;
+		if (check_open && !conn_still_open(c->fd)) {
+			pool_drop(c);
+			continue;
+		}
 		pool_unlink(c);
 		event_free(c->ev);
 		c->ev = NULL;

@@ -115,6 +115,14 @@ static int poolable(const struct stream *s, const struct srv *srv)
 	       !(opts(s) & (CFG_OPT_HTTP_SERVER_CLOSE | CFG_OPT_HTTPCLOSE));
 }
 
+/* RFC 9110 9.2.2: "A proxy MUST NOT automatically retry non-idempotent
+ * requests." Only these may be replayed after a reused connection died. */
+static int idempotent(enum h1_method m)
+{
+	return m == H1_METHOD_GET || m == H1_METHOD_HEAD || m == H1_METHOD_PUT ||
+	       m == H1_METHOD_DELETE || m == H1_METHOD_OPTIONS || m == H1_METHOD_TRACE;
+}
+
 /* HAProxy's http-reuse: which idle connections this request may take. */
 static int reuse_min_uses(const struct stream *s, int *allowed)
 {
@@ -291,6 +299,11 @@ static int take_connection(struct stream *s, struct srv *srv)
 	sni[0] = '\0';
 	if (srv->conf->ssl)
 		strm_server_sni(s, srv, sni, sizeof(sni));
+	if (s->srv_side.fd >= 0 && h->srv_idle && !idempotent(h->req_head.method) &&
+	    !conn_still_open(s->srv_side.fd)) {
+		strm_close_server_fd(s); /* the server closed it meanwhile */
+		h->srv_idle = 0;
+	}
 	if (s->srv_side.fd >= 0 && s->srv == srv && h->srv_idle && s->conn &&
 	    strcmp(s->conn->sni ? s->conn->sni : "", sni) == 0) {
 		h->srv_idle = 0;
@@ -312,7 +325,7 @@ static int take_connection(struct stream *s, struct srv *srv)
 	free(s->tried);
 	s->tried = NULL;
 	if (allowed && poolable(s, srv))
-		conn = conn_pool_take(s->w, srv, sni, min_uses);
+		conn = conn_pool_take(s->w, srv, sni, min_uses, !idempotent(h->req_head.method));
 	if (!conn) {
 		s->presel = srv;
 		strm_connect_next(s);
@@ -979,7 +992,8 @@ static int try_replay(struct stream *s)
 	if (!h->replayable || h->resp_bytes > 0 || h->rsp.buf.len > 0)
 		return 0;
 	if (h->from_pool) {
-		if (h->replays > 0)
+		/* It may have reached the server: never again unless idempotent. */
+		if (h->replays > 0 || !idempotent(h->req_head.method))
 			return 0;
 		log_msg(LOG_INFO,
 			"%s/%s: reused connection closed before answering; replaying stream %llu",
@@ -1198,8 +1212,13 @@ int strm_http_tick(struct stream *s)
 		release_idle(s);
 	if (s->state == STRM_ST_HTTP_REQ &&
 	    strm_ms_since(&h->head_start) >= (long)head_timeout(s)) {
-		if (!h->head_started) {
-			strm_close(s); /* idle keep-alive connection: close silently */
+		/* An idle keep-alive connection closes silently. One that never
+		 * sent its first request gets 408 and a log line, as in HAProxy
+		 * 2.6 (h1_handle_req_tout), silently only with dontlognull:
+		 * closed without a word, a client that finished its TLS handshake
+		 * and then held the connection left no trace. */
+		if (!h->head_started && (h->nreq > 0 || (opts(s) & CFG_OPT_DONTLOGNULL))) {
+			strm_close(s);
 			return 1;
 		}
 		http_fail(s, 408, "timeout http-request", 'c', 'R');
