@@ -13,8 +13,9 @@
 
 struct cfg_log;
 
-/* Where daemon messages go: stderr unless quiet, plus the global targets. */
-void log_setup(int debug, int to_stderr);
+/* Where daemon messages go: stderr (up to `stderr_level`: LOG_ERR for -q)
+ * plus the global targets. */
+void log_setup(int debug, int to_stderr, int stderr_level);
 /* Replace the global targets (the list is copied; safe to free after). */
 int log_set_targets(const struct cfg_log *targets);
 void log_shutdown(void);

@@ -66,7 +66,8 @@ struct strm_side {
 	unsigned long long bytes_written; /* written to this side */
 	unsigned long long seen_read;     /* counters at the previous idle tick */
 	unsigned long long seen_written;
-	unsigned idle_ms;      /* idle time accumulated by ticks */
+	long idle_since;       /* monotonic ms of the tick that last saw it move (or accept) */
+	unsigned idle_ms;      /* idle for this long at the last tick: never more than true */
 };
 
 /* Bytes read but not processed yet (HTTP heads, pipelined requests). */
@@ -228,6 +229,7 @@ void strm_close(struct stream *s);
 void strm_enter(struct stream *s);
 void strm_leave(struct stream *s);
 long strm_ms_since(const struct timespec *t0);
+long strm_now_ms(void); /* monotonic */
 /* Transport: plain socket or TLS, one contract. */
 ssize_t strm_recv(struct strm_side *side, void *buf, size_t len);
 ssize_t strm_send(struct strm_side *side, const void *buf, size_t len);

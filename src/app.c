@@ -723,7 +723,7 @@ int app_main(int argc, char **argv)
 		return adm_ctl_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &o) < 0)
 		return 1;
-	log_setup(o.debug, 1);
+	log_setup(o.debug, 1, o.quiet ? LOG_ERR : LOG_INFO);
 	cfg = load_config(&o, NULL, 0);
 	if (o.check_only) {
 		char err[600];

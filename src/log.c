@@ -38,6 +38,7 @@ struct log_target {
 static struct {
 	int debug;
 	int to_stderr;
+	int stderr_level; /* the least severe level stderr shows */
 	int fd_inet;
 	int fd_inet6;
 	int fd_unix;
@@ -49,10 +50,11 @@ static struct {
 static const char *const level_names[] = {"EMERG", "ALERT", "CRIT",   "ERR",
 					  "WARNING", "NOTICE", "INFO", "DEBUG"};
 
-void log_setup(int debug, int to_stderr)
+void log_setup(int debug, int to_stderr, int stderr_level)
 {
 	logst.debug = debug;
 	logst.to_stderr = to_stderr;
+	logst.stderr_level = debug ? LOG_DEBUG : stderr_level;
 	/* Created once, before any thread runs, then only used with sendto(). */
 	if (logst.fd_inet == -1)
 		logst.fd_inet = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -211,7 +213,7 @@ void log_msg(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (logst.to_stderr || logst.debug)
+	if ((logst.to_stderr || logst.debug) && level <= logst.stderr_level)
 		to_stderr(level, msg);
 	if (level != LOG_DEBUG)
 		emit_global(level, msg);

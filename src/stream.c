@@ -197,6 +197,35 @@ static void arm_timer(struct stream *s)
 	evtimer_add(s->timer, &tv);
 }
 
+long strm_now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
+}
+
+/* Idle time is measured by the clock from the tick that last saw a side
+ * move, not summed from nominal tick lengths (a tick fires late, and
+ * libevent's cached time can make it fire a little early): a side is
+ * closed between its timeout and its timeout plus one tick, never before.
+ * A client in a phase with its own deadline (PROXY header, ClientHello,
+ * TLS handshake) is not idle; its idle time starts when the phase ends. */
+static void measure_idle(struct stream *s)
+{
+	struct strm_side *sides[2] = {&s->cli_side, &s->srv_side};
+	int own_deadline = s->state == STRM_ST_PROXY_WAIT || s->state == STRM_ST_INSPECT ||
+			   s->state == STRM_ST_TLS_HS;
+	long now = strm_now_ms();
+
+	for (int i = 0; i < 2; i++) {
+		struct strm_side *side = sides[i];
+		if (side_progressed(side) || (side == &s->cli_side && own_deadline))
+			side->idle_since = now;
+		side->idle_ms = (unsigned)(now - side->idle_since);
+	}
+}
+
 
 /* TLS handshakes: the client's is bounded by `timeout client-hs` (else
  * `timeout client`), a server's by `timeout connect`. Returns 1 when the
@@ -225,15 +254,7 @@ static int handshake_expired(struct stream *s)
 
 static void tick(struct stream *s)
 {
-	struct strm_side *sides[2] = {&s->cli_side, &s->srv_side};
-
-	for (int i = 0; i < 2; i++) {
-		struct strm_side *side = sides[i];
-		if (side_progressed(side))
-			side->idle_ms = 0;
-		else
-			side->idle_ms += s->tick_ms;
-	}
+	measure_idle(s);
 	if (handshake_expired(s))
 		return;
 	/* HTTP has its own clocks (http-request, keep-alive, waiting for the
@@ -918,6 +939,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	s->be = fe->be;
 	s->bind_tls = lsn->tls;
 	s->cli_side.fd = s->srv_side.fd = -1;
+	s->cli_side.idle_since = s->srv_side.idle_since = strm_now_ms();
 	s->connect_ms = -1;
 	memcpy(s->term, "--", 3);
 	memcpy(&s->cli_addr, peer, peerlen < sizeof(s->cli_addr) ? peerlen : sizeof(s->cli_addr));

@@ -232,6 +232,7 @@ static int start_connect(struct stream *s, const struct cfg_server *sc)
 	if (fd < 0)
 		return STRM_CONNECT_NO_FD;
 	s->srv_side.fd = fd;
+	s->srv_side.idle_since = strm_now_ms(); /* the server's clock starts with its connection */
 	set_nodelay(fd);
 	strm_set_keepalive(fd, s->be->conf->options, CFG_OPT_SRVTCPKA);
 	if (connect(fd, (const struct sockaddr *)&sc->addr.ss, sc->addr.len) < 0 &&
@@ -511,6 +512,7 @@ void strm_attach_conn(struct stream *s, struct srv_conn *conn)
 	conn->fd = -1;
 	conn->ssl = NULL;
 	s->srv_side.fd = fd;
+	s->srv_side.idle_since = strm_now_ms();
 	s->srv_side.eof = s->srv_side.shut = 0;
 	s->srv_side.rev_on = s->srv_side.wev_on = 0;
 	event_assign(s->srv_side.rev, s->w->base, fd, EV_READ | EV_PERSIST, strm_on_srv_io, s);

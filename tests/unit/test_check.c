@@ -981,9 +981,9 @@ static int logged_lines(int option)
 	fx_start(&fx);
 	fx.want_count = 3;
 	dup2(fd, 2);
-	log_setup(0, 1);
+	log_setup(0, 1, LOG_INFO);
 	fx_run(&fx, 2000);
-	log_setup(0, 0);
+	log_setup(0, 0, LOG_INFO);
 	dup2(saved, 2);
 	close(saved);
 	close(fd);
