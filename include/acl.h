@@ -128,4 +128,9 @@ int acl_list_backends(const struct acl *list, int (*fn)(void *arg, const char *b
 /* 1 when the condition holds (a NULL condition always holds). */
 int acl_cond_eval(const struct acl_cond *cond, const struct acl_ctx *ctx);
 
+/* The i-th word of acl.c's tables (match methods, integer operators,
+ * derived keywords, predefined ACLs), NULL past the end: for
+ * documentation checks. */
+const char *acl_word_at(size_t i);
+
 #endif

@@ -993,3 +993,19 @@ int acl_list_backends(const struct acl *list, int (*fn)(void *arg, const char *b
 		rc = exprs_backends(list->exprs, fn, arg);
 	return rc;
 }
+
+const char *acl_word_at(size_t i)
+{
+	const size_t nops = sizeof(acl_int_ops) / sizeof(acl_int_ops[0]);
+
+	if (i < NMATCH)
+		return acl_match_kws[i].name;
+	i -= NMATCH;
+	if (i < nops)
+		return acl_int_ops[i].name;
+	i -= nops;
+	if (i < NKW)
+		return acl_kws[i].name;
+	i -= NKW;
+	return i < NPREDEF ? acl_predefs[i].name : NULL;
+}

@@ -668,6 +668,51 @@ START_TEST(test_null_ctx)
 }
 END_TEST
 
+/* `word` as a whole token of the roff text (bold or not). */
+static int has_word(const char *text, const char *word)
+{
+	static const char *const inword = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+		char before = p == text ? ' ' : p[-1], after = p[n];
+		if (!strchr(inword, before) && before != '.' && (after == '\0' || !strchr(inword, after)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Every word of acl.c's tables is in ppbridge.cfg(5)'s CONDITIONS. */
+START_TEST(test_documented)
+{
+	char path[1024], *text, *start, *end;
+	const char *dir = getenv("PPB_SRCDIR"), *w;
+	FILE *f;
+	long n;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/doc/ppbridge.cfg.5", dir ? dir : PPB_TOP_SRCDIR);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	ck_assert_int_eq(fread(text, 1, (size_t)n, f), n);
+	fclose(f);
+	start = strstr(text, "\n.SH CONDITIONS\n");
+	ck_assert_ptr_nonnull(start);
+	if ((end = strstr(start + 1, "\n.SH ")))
+		*end = '\0';
+	for (i = 0; (w = acl_word_at(i)); i++)
+		ck_assert_msg(has_word(start, w), "'%s' not in CONDITIONS", w);
+	ck_assert(!has_word(start, "nosuchword"));
+	ck_assert(!has_word(start, "eq_")); /* a whole word only */
+	ck_assert_uint_ge(i, 20);
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("acl");
@@ -694,6 +739,7 @@ int main(void)
 	tcase_add_test(tc, test_fetch_mask_new);
 	tcase_add_test(tc, test_backends);
 	tcase_add_test(tc, test_null_ctx);
+	tcase_add_test(tc, test_documented);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -482,6 +482,69 @@ START_TEST(expr_backends)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Documentation: every row is in ppbridge.cfg(5), in its section. */
+
+static char *man_section(const char *title)
+{
+	char path[1024], *text, *start, *end;
+	const char *dir = getenv("PPB_SRCDIR");
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/doc/ppbridge.cfg.5", dir ? dir : PPB_TOP_SRCDIR);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot read %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)n + 1);
+	ck_assert_int_eq(fread(text, 1, (size_t)n, f), n);
+	fclose(f);
+	start = strstr(text, title);
+	ck_assert_msg(start != NULL, "no '%s' in the man page", title);
+	end = strstr(start + 4, "\n.SH ");
+	if (end)
+		*end = '\0';
+	memmove(text, start, strlen(start) + 1);
+	return text;
+}
+
+/* `word` as a whole token of the roff text (bold or not). */
+static int has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(text, word); p; p = strstr(p + 1, word)) {
+		char before = p == text ? ' ' : p[-1], after = p[n];
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_.", before) &&
+		    (!strchr("abcdefghijklmnopqrstuvwxyz0123456789_", after) || after == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(rows_documented)
+{
+	char *cond = man_section(".SH CONDITIONS"), *values = man_section(".SH SAMPLE VALUES");
+	const struct smp_fetch_kw *f;
+	const struct smp_conv_kw *c;
+
+	for (size_t i = 0; (f = smp_fetch_kw_at(i)); i++) {
+		if (f->where & SMP_IN_COND)
+			ck_assert_msg(has_word(cond, f->name), "fetch '%s' not in CONDITIONS",
+			              f->name);
+		if (f->where & SMP_IN_VALUE)
+			ck_assert_msg(has_word(values, f->name), "fetch '%s' not in SAMPLE VALUES",
+			              f->name);
+	}
+	for (size_t i = 0; (c = smp_conv_kw_at(i)); i++)
+		ck_assert_msg(has_word(cond, c->name), "converter '%s' not in CONDITIONS", c->name);
+	free(cond);
+	free(values);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -494,6 +557,7 @@ int main(void)
 	tcase_add_test(tc, rows_complete);
 	tcase_add_test(tc, rows_lists);
 	tcase_add_test(tc, rows_uses);
+	tcase_add_test(tc, rows_documented);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
