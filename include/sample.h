@@ -3,8 +3,9 @@
  * per request. The same expander serves `http-request set-header` values
  * now and the server's `sni <expr>` later.
  *
- * Fetches: src, src_port, dst, dst_port, ssl_fc_sni, req.hdr(<name>).
- * `%%` is a literal percent sign.
+ * Fetches: src, src_port, dst, dst_port, ssl_fc_sni, req.hdr(<name>), the
+ * rows of smp.c usable in values (SMP_IN_VALUE). Converters are refused
+ * for now. `%%` is a literal percent sign.
  */
 #ifndef PPB_SAMPLE_H
 #define PPB_SAMPLE_H
@@ -21,12 +22,16 @@ enum sample_fetch {
 	SAMPLE_DST_PORT,
 	SAMPLE_SSL_FC_SNI,
 	SAMPLE_REQ_HDR, /* req.hdr(<name>): the last occurrence, as HAProxy */
+	SAMPLE_EXPR,    /* any other fetch: see the segment's expr */
 };
 
+struct smp_expr;
+
 struct sample_seg {
-	enum sample_fetch fetch;
-	char *text; /* LITERAL: the text; REQ_HDR: the header name */
+	enum sample_fetch fetch; /* what it is, for readers; expansion uses expr */
+	char *text;              /* LITERAL: the text; REQ_HDR: the header name */
 	size_t len;
+	struct smp_expr *expr; /* a fetch (smp.h); NULL for LITERAL */
 };
 
 struct sample_fmt {

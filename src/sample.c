@@ -4,11 +4,14 @@
  * does not understand (converters, log-format variables like `%ci`,
  * unknown fetches) with a message precise enough to fix the line: a value
  * that silently expanded to something else would put wrong data in front
- * of the servers. Expansion runs per request and is pure.
+ * of the servers. Expansion runs per request and is pure. The fetches are
+ * smp.c's rows usable in values; this file adds the text around them.
  */
 #include <config.h>
 
 #include "sample.h"
+
+#include "smp.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,8 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define SAMPLE_MAX_HDR_NAME 256 /* longest header name accepted in req.hdr() */
 
 /* ------------------------------------------------------------------ */
 /* Compilation */
@@ -36,17 +37,10 @@ static void sample_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* RFC 9110 tchar: what a header field name is made of. */
-static int sample_is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 /* Append a segment; adjacent literals are merged so that expansion does
- * one copy per run of text. */
+ * one copy per run of text. A fetch segment takes `expr` over. */
 static void sample_push(struct sample_fmt *fmt, enum sample_fetch fetch, const char *text,
-                        size_t len)
+                        size_t len, struct smp_expr *expr)
 {
 	struct sample_seg *seg;
 
@@ -68,6 +62,7 @@ static void sample_push(struct sample_fmt *fmt, enum sample_fetch fetch, const c
 	seg->fetch = fetch;
 	seg->len = len;
 	seg->text = NULL;
+	seg->expr = expr;
 	if (text) {
 		seg->text = malloc(len + 1);
 		if (!seg->text)
@@ -75,40 +70,6 @@ static void sample_push(struct sample_fmt *fmt, enum sample_fetch fetch, const c
 		memcpy(seg->text, text, len);
 		seg->text[len] = '\0';
 	}
-}
-
-/* The argument of req.hdr(<name>): exactly one header name. HAProxy's
- * optional occurrence argument is refused rather than ignored. */
-static int sample_hdr_arg(struct sample_fmt *fmt, const char *expr, const char *arg, size_t len,
-                          char *err, size_t errlen)
-{
-	if (len == 0) {
-		sample_err(err, errlen, "'%%[%.80s]': req.hdr() expects a header name", expr);
-		return -1;
-	}
-	if (memchr(arg, ',', len)) {
-		sample_err(err, errlen,
-		           "'%%[%.80s]': req.hdr() takes one argument, a header name (the "
-		           "occurrence argument is not supported)",
-		           expr);
-		return -1;
-	}
-	if (len > SAMPLE_MAX_HDR_NAME) {
-		sample_err(err, errlen, "'%%[%.80s]': header name too long (max %d)", expr,
-		           SAMPLE_MAX_HDR_NAME);
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (!sample_is_tchar((unsigned char)arg[i])) {
-			sample_err(
-			    err, errlen,
-			    "'%%[%.80s]': '%.*s' is not a valid header name (RFC 9110 token)", expr,
-			    (int)(len > 64 ? 64 : len), arg);
-			return -1;
-		}
-	}
-	sample_push(fmt, SAMPLE_REQ_HDR, arg, len);
-	return 0;
 }
 
 /* A comma outside any parentheses starts a converter chain
@@ -128,61 +89,66 @@ static int sample_top_comma(const char *expr)
 	return 0;
 }
 
-/* One `%[...]` body (without the brackets), as a NUL-terminated string. */
-static int sample_fetch(struct sample_fmt *fmt, const char *expr, char *err, size_t errlen)
+/* What a segment is called in enum sample_fetch (fetches added to smp.c
+ * later are SAMPLE_EXPR). */
+static enum sample_fetch sample_label(const struct smp_expr *e)
 {
 	static const struct {
 		const char *name;
 		enum sample_fetch fetch;
-	} fetches[] = {
-	    {"src", SAMPLE_SRC},           {"src_port", SAMPLE_SRC_PORT},     {"dst", SAMPLE_DST},
-	    {"dst_port", SAMPLE_DST_PORT}, {"ssl_fc_sni", SAMPLE_SSL_FC_SNI},
+	} labels[] = {
+	    {"src", SAMPLE_SRC},
+	    {"src_port", SAMPLE_SRC_PORT},
+	    {"dst", SAMPLE_DST},
+	    {"dst_port", SAMPLE_DST_PORT},
+	    {"ssl_fc_sni", SAMPLE_SSL_FC_SNI},
+	    {"req.hdr", SAMPLE_REQ_HDR},
+	    {"hdr", SAMPLE_REQ_HDR},
 	};
-	const char *paren = strchr(expr, '(');
-	size_t nlen = paren ? (size_t)(paren - expr) : strlen(expr);
+
+	for (size_t i = 0; e->nconvs == 0 && i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (strcmp(labels[i].name, e->fetch->name) == 0)
+			return labels[i].fetch;
+	return SAMPLE_EXPR;
+}
+
+/* One `%[...]` body (without the brackets), as a NUL-terminated string. */
+static int sample_fetch(struct sample_fmt *fmt, const char *expr, char *err, size_t errlen)
+{
+	const struct smp_fetch_kw *kw;
+	struct smp_expr *e;
+	size_t nlen = smp_name_len(expr);
+	char list[256], why[256];
 
 	if (!*expr) {
 		sample_err(err, errlen, "empty sample fetch '%%[]'");
 		return -1;
 	}
+	smp_fetch_list(SMP_IN_VALUE, list, sizeof(list));
 	if (sample_top_comma(expr)) {
 		sample_err(err, errlen,
-		           "'%%[%.80s]': converters are not supported (only a bare fetch: src, "
-		           "src_port, dst, dst_port, ssl_fc_sni, req.hdr(<name>))",
-		           expr);
+		           "'%%[%.80s]': converters are not supported (only a bare fetch: %s)",
+		           expr, list);
 		return -1;
 	}
-	if ((nlen == 7 && !strncmp(expr, "req.hdr", 7)) ||
-	    (nlen == 3 && !strncmp(expr, "hdr", 3))) {
-		size_t alen;
-		if (!paren) {
-			sample_err(err, errlen, "'%%[%.80s]': req.hdr() expects a header name",
-			           expr);
-			return -1;
-		}
-		alen = strlen(paren + 1);
-		if (alen == 0 || paren[alen] != ')') {
-			sample_err(err, errlen, "'%%[%.80s]': missing ')'", expr);
-			return -1;
-		}
-		return sample_hdr_arg(fmt, expr, paren + 1, alen - 1, err, errlen);
+	kw = smp_fetch_find(expr, nlen);
+	if (!kw || !(kw->where & SMP_IN_VALUE)) {
+		sample_err(err, errlen,
+		           "unknown sample fetch '%.*s' in '%%[%.80s]' (supported: %s)",
+		           (int)(nlen > 64 ? 64 : nlen), expr, expr, list);
+		return -1;
 	}
-	for (size_t i = 0; i < sizeof(fetches) / sizeof(fetches[0]); i++) {
-		if (strlen(fetches[i].name) != nlen || strncmp(fetches[i].name, expr, nlen) != 0)
-			continue;
-		if (paren) {
-			sample_err(err, errlen, "'%%[%.80s]': fetch '%s' takes no argument", expr,
-			           fetches[i].name);
-			return -1;
-		}
-		sample_push(fmt, fetches[i].fetch, NULL, 0);
-		return 0;
+	e = smp_expr_parse(expr, SMP_IN_VALUE, why, sizeof(why));
+	if (!e) {
+		sample_err(err, errlen, "'%%[%.80s]': %s", expr, why);
+		return -1;
 	}
-	sample_err(err, errlen,
-	           "unknown sample fetch '%.*s' in '%%[%.80s]' (supported: src, src_port, dst, "
-	           "dst_port, ssl_fc_sni, req.hdr(<name>))",
-	           (int)(nlen > 64 ? 64 : nlen), expr, expr);
-	return -1;
+	/* the header name stays readable as the segment's text */
+	if (e->nargs > 0 && e->args[0].type == SMP_ARG_HDR)
+		sample_push(fmt, sample_label(e), e->args[0].str, e->args[0].len, e);
+	else
+		sample_push(fmt, sample_label(e), NULL, 0, e);
+	return 0;
 }
 
 /* Literal text goes into a header value: it may not carry bytes that
@@ -211,7 +177,7 @@ static int sample_percent(struct sample_fmt *fmt, const char *text, size_t *i, c
 	int rc;
 
 	if (text[*i + 1] == '%') {
-		sample_push(fmt, SAMPLE_LITERAL, "%", 1);
+		sample_push(fmt, SAMPLE_LITERAL, "%", 1, NULL);
 		*i += 2;
 		return 0;
 	}
@@ -256,7 +222,7 @@ struct sample_fmt *sample_compile(const char *text, char *err, size_t errlen)
 		if (run) {
 			if (sample_literal_ok(text + i, run, err, errlen) < 0)
 				goto fail;
-			sample_push(fmt, SAMPLE_LITERAL, text + i, run);
+			sample_push(fmt, SAMPLE_LITERAL, text + i, run, NULL);
 			i += run;
 			continue;
 		}
@@ -273,8 +239,10 @@ void sample_free(struct sample_fmt *fmt)
 {
 	if (!fmt)
 		return;
-	for (int i = 0; i < fmt->nsegs; i++)
+	for (int i = 0; i < fmt->nsegs; i++) {
 		free(fmt->segs[i].text);
+		smp_expr_free(fmt->segs[i].expr);
+	}
 	free(fmt->segs);
 	free(fmt);
 }
@@ -314,98 +282,66 @@ static void sample_put_clean(struct sample_out *o, const char *p, size_t n)
 	sample_put(o, p + start, n - start);
 }
 
-/* The address alone: IPv6 bare (no brackets), IPv4-mapped IPv6 as IPv4,
- * anything else (no address, AF_UNIX) as nothing. */
-static void sample_put_ip(struct sample_out *o, const struct sockaddr *sa)
+/* The address alone: IPv6 bare (no brackets); the fetch gives an
+ * IPv4-mapped IPv6 address as IPv4. */
+static void sample_put_ip(struct sample_out *o, const struct sockaddr_storage *ss)
 {
 	char text[INET6_ADDRSTRLEN];
-	const void *addr = NULL;
-	int family = 0;
+	const void *addr = ss->ss_family == AF_INET
+	                       ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+	                       : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
 
-	if (sa && sa->sa_family == AF_INET) {
-		family = AF_INET;
-		addr = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	} else if (sa && sa->sa_family == AF_INET6) {
-		const struct in6_addr *a6 =
-		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-		family = AF_INET6;
-		addr = a6;
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			family = AF_INET;
-			addr = &a6->s6_addr[12];
-		}
-	}
-	if (addr && inet_ntop(family, addr, text, sizeof(text)))
+	if (inet_ntop(ss->ss_family, addr, text, sizeof(text)))
 		sample_put(o, text, strlen(text));
 }
 
-static void sample_put_port(struct sample_out *o, const struct sockaddr *sa)
+/* A fetched value, written as text. */
+static void sample_put_smp(struct sample_out *o, const struct smp *v)
 {
-	char text[8];
-	unsigned port;
+	char text[24];
 
-	if (sa && sa->sa_family == AF_INET)
-		port = ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	else if (sa && sa->sa_family == AF_INET6)
-		port = ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
-	else
-		return;
-	snprintf(text, sizeof(text), "%u", port);
-	sample_put(o, text, strlen(text));
-}
-
-/* req.hdr(): the callback returns > 0 when the request has the header. */
-static void sample_put_hdr(struct sample_out *o, const struct sample_seg *seg,
-                           const struct sample_ctx *ctx)
-{
-	const uint8_t *val = NULL;
-	size_t vlen = 0;
-
-	if (!ctx->hdr || ctx->hdr(ctx->hdr_arg, seg->text, seg->len, &val, &vlen) <= 0 || !val)
-		return;
-	sample_put_clean(o, (const char *)val, vlen);
+	switch (v->type) {
+	case SMP_T_BOOL:
+	case SMP_T_INT:
+		snprintf(text, sizeof(text), "%lld", (long long)v->i);
+		sample_put(o, text, strlen(text));
+		break;
+	case SMP_T_IP:
+		sample_put_ip(o, &v->ip);
+		break;
+	case SMP_T_STR:
+		sample_put_clean(o, v->str, v->len);
+		break;
+	}
 }
 
 static void sample_put_seg(struct sample_out *o, const struct sample_seg *seg,
-                           const struct sample_ctx *ctx)
+                           const struct smp_env *env)
 {
-	switch (seg->fetch) {
-	case SAMPLE_LITERAL:
+	struct smp v;
+
+	if (!seg->expr)
 		sample_put(o, seg->text, seg->len);
-		break;
-	case SAMPLE_SRC:
-		sample_put_ip(o, ctx->src);
-		break;
-	case SAMPLE_SRC_PORT:
-		sample_put_port(o, ctx->src);
-		break;
-	case SAMPLE_DST:
-		sample_put_ip(o, ctx->dst);
-		break;
-	case SAMPLE_DST_PORT:
-		sample_put_port(o, ctx->dst);
-		break;
-	case SAMPLE_SSL_FC_SNI:
-		if (ctx->sni)
-			sample_put_clean(o, ctx->sni, strlen(ctx->sni));
-		break;
-	case SAMPLE_REQ_HDR:
-		sample_put_hdr(o, seg, ctx);
-		break;
-	}
+	else if (smp_expr_eval(seg->expr, env, &v))
+		sample_put_smp(o, &v);
 }
 
 /* The result is not NUL-terminated unless there is room left for one (the
  * NUL is never counted in the returned length). */
 int sample_expand(const struct sample_fmt *fmt, const struct sample_ctx *ctx, char *buf, size_t len)
 {
-	static const struct sample_ctx empty;
 	struct sample_out o = {.buf = buf, .len = buf ? len : 0};
+	struct smp_env env = {0};
 
-	if (!ctx)
-		ctx = &empty;
+	if (ctx) {
+		env.src = ctx->src;
+		env.dst = ctx->dst;
+		env.tls_sni = ctx->sni;
+		env.hdr = ctx->hdr;
+		env.hdr_arg = ctx->hdr_arg;
+	}
 	for (int i = 0; fmt && i < fmt->nsegs; i++)
-		sample_put_seg(&o, &fmt->segs[i], ctx);
+		sample_put_seg(&o, &fmt->segs[i], &env);
 	if (o.overflow || o.used > INT32_MAX)
 		return -1;
 	if (o.used < o.len)

@@ -220,6 +220,43 @@ START_TEST(compile_no_err_buffer)
 }
 END_TEST
 
+/* The fetches of conditions (smp.c rows without SMP_IN_VALUE) are not
+ * values: refused by name, with the list of those that are. */
+START_TEST(compile_condition_fetches)
+{
+	static const char *const texts[] = {
+	    "%[path]",        "%[nbsrv(be)]", "%[req.ssl_sni]", "%[req_ssl_hello_type]",
+	    "%[always_true]", "%[path_beg]",
+	};
+	char expect[160];
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = texts[i] + 2;
+		snprintf(expect, sizeof(expect), "unknown sample fetch '%.*s' in '%s' (supported: src, ",
+			 (int)strcspn(t, "(]"), t, texts[i]);
+		compile_err(texts[i], expect);
+	}
+	compile_err("%[src,ipmask(24,64)]", "converters are not supported (only a bare fetch: src, "
+	                                    "src_port, dst, dst_port, ssl_fc_sni, req.hdr(<name>))");
+}
+END_TEST
+
+/* Each fetch segment carries its compiled expression; literals none. */
+START_TEST(compile_segment_exprs)
+{
+	struct sample_fmt *fmt = compile_ok("a%[src]b%[req.hdr(host)]");
+
+	ck_assert_int_eq(fmt->nsegs, 4);
+	ck_assert_ptr_null(fmt->segs[0].expr);
+	ck_assert_ptr_nonnull(fmt->segs[1].expr);
+	ck_assert_ptr_null(fmt->segs[1].text);
+	ck_assert_ptr_null(fmt->segs[2].expr);
+	ck_assert_ptr_nonnull(fmt->segs[3].expr);
+	ck_assert_str_eq(fmt->segs[3].text, "host");
+	sample_free(fmt);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Expansion */
 
@@ -408,6 +445,8 @@ static Suite *sample_suite(void)
 	tcase_add_test(tc, compile_errors);
 	tcase_add_test(tc, compile_long_header_name);
 	tcase_add_test(tc, compile_no_err_buffer);
+	tcase_add_test(tc, compile_condition_fetches);
+	tcase_add_test(tc, compile_segment_exprs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("expand");
