@@ -85,6 +85,10 @@ int srv_weight(const struct srv *srv);
 /* Can this server take a new connection now? */
 int srv_usable(const struct srv *srv);
 
+/* HAProxy's nbsrv: the usable active servers, or the usable backup ones
+ * when no active one is left. */
+int be_nbsrv(const struct be *be);
+
 /* Choose a server for a client. `tried` has one flag per server (may be
  * NULL): servers already tried for this connection are skipped. Returns
  * NULL when no server is usable. Backup servers are used only when no

@@ -29,6 +29,7 @@ struct srv;
 struct worker;
 struct tls_bind;
 struct sample_ctx;
+struct acl_ctx;
 
 /* strm_recv() / strm_send() results besides a byte count. */
 #define STRM_IO_EOF 0
@@ -248,6 +249,10 @@ void strm_update_interest(struct stream *s);
 int strm_relay_read(struct stream *s, struct strm_side *from);
 void strm_settle(struct stream *s);
 void strm_side_failed(struct stream *s, struct strm_side *side);
+
+/* What a condition may read of this stream now: the client's address,
+ * runtime state (nbsrv) and, once a request head is parsed, its target. */
+void strm_acl_ctx(struct stream *s, struct acl_ctx *ctx);
 
 /* ---- stream_client.c: before the path runs ---- */
 

@@ -281,6 +281,14 @@ static void count_usable(const struct be *be, int *active, int *backup)
 	}
 }
 
+int be_nbsrv(const struct be *be)
+{
+	int active, backup;
+
+	count_usable(be, &active, &backup);
+	return active ? active : backup;
+}
+
 void srv_state_changed(struct srv *srv)
 {
 	atomic_fetch_add_explicit(&srv->be->state_changes, 1, memory_order_relaxed);

@@ -41,6 +41,7 @@
 #include "stream.h"
 #include "stream_int.h"
 
+#include "acl.h"
 #include "backend.h"
 #include "cfg.h"
 #include "gen.h"
@@ -834,6 +835,31 @@ void strm_leave(struct stream *s)
 {
 	if (--s->busy == 0 && s->state == STRM_ST_CLOSED)
 		strm_destroy(s);
+}
+
+/* ---- what conditions read ---- */
+
+/* nbsrv(<backend>) in this stream's generation; -1: no such backend. */
+static int nbsrv_of(void *arg, const char *backend)
+{
+	const struct gen *gen = arg;
+
+	for (int i = 0; i < gen->nbe; i++)
+		if (strcmp(gen->bes[i].conf->name, backend) == 0)
+			return be_nbsrv(&gen->bes[i]);
+	return -1;
+}
+
+void strm_acl_ctx(struct stream *s, struct acl_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->src = (const struct sockaddr *)&s->cli_addr;
+	ctx->nbsrv = nbsrv_of;
+	ctx->nbsrv_arg = s->gen;
+	if (s->http && s->http->fields && s->http->req_head.target.len) {
+		ctx->uri = (const char *)s->http->req.buf.data + s->http->req_head.target.off;
+		ctx->uri_len = s->http->req_head.target.len;
+	}
 }
 
 /* ---- the client-IP path ---- */

@@ -212,8 +212,9 @@ static int proxy_rearm(struct stream *s)
  * addresses. Returns the rule that rejected the connection, or NULL. */
 const struct cfg_tcp_rule *strm_conn_rules(struct stream *s, const struct cfg_bind *bind)
 {
-	struct acl_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr};
+	struct acl_ctx ctx;
 
+	strm_acl_ctx(s, &ctx);
 	s->expect_proxy = bind->accept_proxy;
 	for (const struct cfg_tcp_rule *r = s->fe->conf->tcp_conn_rules; r; r = r->next) {
 		if (!acl_cond_eval(r->cond, &ctx))

@@ -144,8 +144,9 @@ static void plan_rules(struct stream *s, struct rewrite_plan *p)
 				 .sni = s->sni,
 				 .hdr = req_hdr,
 				 .hdr_arg = s->http};
-	struct acl_ctx actx = {.src = (const struct sockaddr *)&s->cli_addr};
+	struct acl_ctx actx;
 
+	strm_acl_ctx(s, &actx);
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && px[1] == px[0])
 			break;

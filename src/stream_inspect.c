@@ -65,10 +65,12 @@ static void route_passthrough(struct stream *s, struct be *be)
  * Returns -1 when the connection was rejected (and closed). */
 static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 {
-	struct acl_ctx ctx = {.src = (const struct sockaddr *)&s->cli_addr,
-			      .sni = hello->sni[0] ? hello->sni : NULL,
-			      .hello_type = hello->hello_type};
+	struct acl_ctx ctx;
 	int i = 0;
+
+	strm_acl_ctx(s, &ctx);
+	ctx.sni = hello->sni[0] ? hello->sni : NULL;
+	ctx.hello_type = hello->hello_type;
 
 	for (const struct cfg_tcp_rule *r = s->fe->conf->tcp_content_rules; r; r = r->next) {
 		char why[160];
