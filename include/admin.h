@@ -98,10 +98,6 @@ int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, s
 /* The exact header of HAProxy 2.6's `show stat` (without "\n"). */
 extern const char adm_stat_header[];
 
-/* Record a refused connection or request for `show errors`. Any thread;
- * the strings are copied (and cut to fit). `client` is "ip:port". */
-void adm_note_error(const char *frontend, const char *client, const char *reason);
-
 /* Open `g->stats_socket` (when set) on the main thread's base. Returns 0
  * (also when no socket is configured) or -1 with a message. */
 int adm_start(struct event_base *base, const struct cfg_global *g, char *err, size_t errlen);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "net.h"
 #include "proxy_proto.h"
+#include "refusals.h"
 #include "state.h"
 #include "tls.h"
 #include "worker.h"
@@ -29,7 +30,6 @@
 #include <event2/listener.h>
 #include <grp.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +44,6 @@
 
 #define ADM_MAX_WORDS 8
 #define ADM_DEFAULT_TIMEOUT_MS 10000u /* HAProxy's `stats timeout` default */
-#define ADM_ERRORS 64                 /* `show errors` keeps this many */
 
 /* ------------------------------------------------------------------ */
 /* Parser (pure) */
@@ -839,34 +838,7 @@ static void show_backends(const struct gen *gen, const struct adm_cmd *cmd, stru
 }
 
 /* ------------------------------------------------------------------ */
-/* show errors: a small ring any thread writes */
-
-struct adm_error {
-	struct timeval when;
-	char frontend[64];
-	char client[64];
-	char reason[160];
-};
-
-static struct {
-	pthread_mutex_t lock;
-	struct adm_error ring[ADM_ERRORS];
-	unsigned long long total; /* ever noted; ring[total % ADM_ERRORS] is next */
-} adm_errors = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-void adm_note_error(const char *frontend, const char *client, const char *reason)
-{
-	struct adm_error e;
-
-	gettimeofday(&e.when, NULL);
-	snprintf(e.frontend, sizeof(e.frontend), "%s", frontend ? frontend : "-");
-	snprintf(e.client, sizeof(e.client), "%s", client ? client : "-");
-	snprintf(e.reason, sizeof(e.reason), "%s", reason ? reason : "-");
-	pthread_mutex_lock(&adm_errors.lock);
-	adm_errors.ring[adm_errors.total % ADM_ERRORS] = e;
-	adm_errors.total++;
-	pthread_mutex_unlock(&adm_errors.lock);
-}
+/* show errors: the refusals the data path recorded */
 
 static void format_date(const struct timeval *tv, char *buf, size_t len)
 {
@@ -881,24 +853,19 @@ static void format_date(const struct timeval *tv, char *buf, size_t len)
 /* Oldest first, as a log reads. */
 static void show_errors(struct adm_out *out)
 {
-	struct adm_error copy[ADM_ERRORS];
-	unsigned long long total, first;
+	struct refusal kept[REFUSALS_KEEP];
+	unsigned long long total;
+	size_t n = refusals_read(kept, &total);
 	struct timeval now;
 	char date[64];
 
-	pthread_mutex_lock(&adm_errors.lock);
-	memcpy(copy, adm_errors.ring, sizeof(copy));
-	total = adm_errors.total;
-	pthread_mutex_unlock(&adm_errors.lock);
 	gettimeofday(&now, NULL);
 	format_date(&now, date, sizeof(date));
 	adm_printf(out, "Total events captured on [%s] : %llu\n", date, total);
-	first = total > ADM_ERRORS ? total - ADM_ERRORS : 0;
-	for (unsigned long long i = first; i < total; i++) {
-		const struct adm_error *e = &copy[i % ADM_ERRORS];
-		format_date(&e->when, date, sizeof(date));
-		adm_printf(out, "  [%s] frontend %s, client %s: %s\n", date, e->frontend, e->client,
-		           e->reason);
+	for (size_t i = 0; i < n; i++) {
+		format_date(&kept[i].when, date, sizeof(date));
+		adm_printf(out, "  [%s] frontend %s, client %s: %s\n", date, kept[i].frontend,
+		           kept[i].client, kept[i].reason);
 	}
 }
 

@@ -5,6 +5,7 @@
 #include "backend.h"
 #include "cfg.h"
 #include "gen.h"
+#include "refusals.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -606,7 +607,7 @@ START_TEST(errors_ring)
 	char *ans;
 	char want[128];
 
-	adm_note_error("fe_http", "192.0.2.1:4000", "400 Bad Request: invalid header name");
+	refusals_note("fe_http", "192.0.2.1:4000", "400 Bad Request: invalid header name");
 	ans = run("show errors", ADM_LEVEL_USER, 0);
 	ck_assert_int_eq(strncmp(ans, "Total events captured on [", 26), 0);
 	ck_assert_ptr_nonnull(strstr(
@@ -616,7 +617,7 @@ START_TEST(errors_ring)
 	/* the ring keeps the last 64, oldest first */
 	for (int i = 0; i < 100; i++) {
 		snprintf(want, sizeof(want), "reason %d", i);
-		adm_note_error("fe", NULL, want);
+		refusals_note("fe", NULL, want);
 	}
 	ans = run("show errors", ADM_LEVEL_USER, 0);
 	ck_assert_ptr_null(strstr(ans, "reason 35\n"));
