@@ -63,7 +63,7 @@ struct adm_cmd {
 	int weight;           /* set server ... weight: 0..256, or a percentage */
 	int weight_pct;       /* the weight was written "N%" (of the configured weight) */
 	int severity;         /* set severity-output: 1 number, 0 none */
-	int client_ip;        /* set frontend ... client-ip: enum cfg_client_ip */
+	enum cfg_client_ip client_ip; /* set frontend ... client-ip */
 };
 
 /* Parse one command (no ';'). Returns 0, or -1 with a one-line message for
@@ -90,17 +90,37 @@ struct adm_out {
 void adm_out_free(struct adm_out *out);
 void adm_printf(struct adm_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Execute a parsed command against `gen` at access `level`; the answer
+/* What the admin socket needs from the application. The application
+ * gives them to adm_start(), so the admin module never calls into it.
+ * All are set; all run on the main thread. */
+struct adm_hooks {
+	/* The generation new connections use now. */
+	struct gen *(*current_gen)(void);
+	/* Reload the configuration from the same files; on error the running
+	 * one keeps serving. 0 with a summary in `msg`, or -1 with the errors. */
+	int (*reload)(char *msg, size_t len);
+	/* `set frontend <f> client-ip <st>`: 0 with a summary in `msg`, or -1
+	 * with the reason. */
+	int (*set_client_ip)(const char *frontend, enum cfg_client_ip st, char *msg, size_t len);
+	/* Seconds since start, for `show info` and `show metrics`. */
+	long (*uptime_seconds)(void);
+};
+
+/* Execute a parsed command against `gen` at access `level`, with the
+ * application's hooks for what the generation does not hold; the answer
  * (without the empty line that ends it) is appended to `out`. Returns 0,
  * or -1 when the answer is an error. Main thread only. */
-int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, struct adm_out *out);
+int adm_exec(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+             enum adm_level level, struct adm_out *out);
 
 /* The exact header of HAProxy 2.6's `show stat` (without "\n"). */
 extern const char adm_stat_header[];
 
-/* Open `g->stats_socket` (when set) on the main thread's base. Returns 0
- * (also when no socket is configured) or -1 with a message. */
-int adm_start(struct event_base *base, const struct cfg_global *g, char *err, size_t errlen);
+/* Open `g->stats_socket` (when set) on the main thread's base; commands
+ * run against `app->current_gen()` (`app` is copied). Returns 0 (also when
+ * no socket is configured) or -1 with a message. */
+int adm_start(struct event_base *base, const struct cfg_global *g, const struct adm_hooks *app,
+              char *err, size_t errlen);
 /* Close the socket, its connections, and unlink the path. */
 void adm_stop(void);
 

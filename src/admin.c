@@ -10,7 +10,6 @@
 
 #include "admin.h"
 
-#include "app.h"
 #include "backend.h"
 #include "cfg.h"
 #include "detect.h"
@@ -238,7 +237,7 @@ static int parse_set(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *e
 			return fail(err, errlen, -1,
 			            "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto.");
 		snprintf(out->backend, sizeof(out->backend), "%s", w[2]);
-		out->client_ip = v;
+		out->client_ip = (enum cfg_client_ip)v;
 		return 0;
 	}
 	if (n >= 2 && !strcmp(w[1], "severity-output")) {
@@ -1009,12 +1008,12 @@ static void srv_metric(const struct gen *gen, struct adm_out *out, const char *n
 	}
 }
 
-static void show_metrics(const struct gen *gen, struct adm_out *out)
+static void show_metrics(const struct gen *gen, const struct adm_hooks *app, struct adm_out *out)
 {
 	metric_head(out, "process_current_connections", "gauge", "Live client connections.");
 	adm_printf(out, "ppbridge_process_current_connections %u\n", workers_conns());
 	metric_head(out, "process_uptime_seconds", "gauge", "Seconds since start.");
-	adm_printf(out, "ppbridge_process_uptime_seconds %ld\n", app_uptime_seconds());
+	adm_printf(out, "ppbridge_process_uptime_seconds %ld\n", app->uptime_seconds());
 	fe_metric(gen, out, "frontend_connections_total", "Connections accepted.",
 	          offsetof(struct fe_counters, conns));
 	fe_metric(gen, out, "frontend_bytes_in_total", "Bytes from clients.",
@@ -1079,9 +1078,9 @@ static void show_metrics(const struct gen *gen, struct adm_out *out)
 /* ------------------------------------------------------------------ */
 /* show info, reload, dispatch */
 
-static void show_info(const struct gen *gen, struct adm_out *out)
+static void show_info(const struct gen *gen, const struct adm_hooks *app, struct adm_out *out)
 {
-	long up = app_uptime_seconds();
+	long up = app->uptime_seconds();
 	unsigned long long cum = 0;
 	char host[256] = "";
 
@@ -1098,10 +1097,10 @@ static void show_info(const struct gen *gen, struct adm_out *out)
 	adm_printf(out, "node: %s\nFrontends: %d\nBackends: %d\n", host, gen->nfe, gen->nbe);
 }
 
-static int exec_reload(struct adm_out *out)
+static int exec_reload(const struct adm_hooks *app, struct adm_out *out)
 {
 	char msg[4096] = "";
-	int rc = app_reload(msg, sizeof(msg));
+	int rc = app->reload(msg, sizeof(msg));
 	size_t n = strlen(msg);
 
 	adm_printf(out, "Success=%d\n--\n%s%s", rc == 0, msg, n && msg[n - 1] != '\n' ? "\n" : "");
@@ -1128,7 +1127,8 @@ static int exec_server(struct gen *gen, const struct adm_cmd *cmd, struct adm_ou
 	}
 }
 
-int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, struct adm_out *out)
+int adm_exec(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+             enum adm_level level, struct adm_out *out)
 {
 	if (level < adm_cmd_level(cmd->kind))
 		return err_answer(out, "Permission denied");
@@ -1144,10 +1144,10 @@ int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, s
 		show_errors(out);
 		return 0;
 	case ADM_CMD_RELOAD:
-		return exec_reload(out);
+		return exec_reload(app, out);
 	case ADM_CMD_SET_CLIENT_IP: {
 		char msg[512];
-		int rc = app_set_client_ip(cmd->backend, cmd->client_ip, msg, sizeof(msg));
+		int rc = app->set_client_ip(cmd->backend, cmd->client_ip, msg, sizeof(msg));
 		if (rc < 0)
 			return err_answer(out, "%s", msg);
 		adm_printf(out, "%s\n", msg);
@@ -1165,7 +1165,7 @@ int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, s
 		return err_answer(out, "No configuration is loaded.");
 	switch (cmd->kind) {
 	case ADM_CMD_SHOW_INFO:
-		show_info(gen, out);
+		show_info(gen, app, out);
 		return 0;
 	case ADM_CMD_SHOW_STAT:
 		show_stat(gen, out);
@@ -1183,7 +1183,7 @@ int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, s
 		show_backends(gen, cmd, out);
 		return 0;
 	case ADM_CMD_SHOW_METRICS:
-		show_metrics(gen, out);
+		show_metrics(gen, app, out);
 		return 0;
 	default:
 		return exec_server(gen, cmd, out);
@@ -1207,6 +1207,7 @@ static struct {
 	char *path;
 	enum adm_level level;
 	unsigned timeout_ms;
+	struct adm_hooks app; /* the application, as given to adm_start() */
 	struct adm_client *clients;
 } adm;
 
@@ -1245,7 +1246,7 @@ static int client_command(struct adm_client *c, const char *text, struct evbuffe
 	} else if (rc < 0) {
 		adm_printf(&out, "%s\n", err);
 	} else {
-		rc = adm_exec(app_current_gen(), &cmd, adm.level, &out);
+		rc = adm_exec(adm.app.current_gen(), &adm.app, &cmd, adm.level, &out);
 	}
 	if (rc < 0 && c->severity)
 		evbuffer_add_printf(wr, "[3]: ");
@@ -1426,7 +1427,8 @@ static int bind_unix(const char *path, unsigned mode, char *err, size_t errlen)
 	return fd;
 }
 
-int adm_start(struct event_base *base, const struct cfg_global *g, char *err, size_t errlen)
+int adm_start(struct event_base *base, const struct cfg_global *g, const struct adm_hooks *app,
+              char *err, size_t errlen)
 {
 	int fd;
 
@@ -1436,6 +1438,7 @@ int adm_start(struct event_base *base, const struct cfg_global *g, char *err, si
 	if (fd < 0)
 		return -1;
 	adm.base = base;
+	adm.app = *app;
 	adm.level = g->stats_level;
 	adm.timeout_ms = g->stats_timeout_ms ? g->stats_timeout_ms : ADM_DEFAULT_TIMEOUT_MS;
 	adm.path = strdup(g->stats_socket);

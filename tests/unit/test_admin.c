@@ -253,6 +253,38 @@ static const char *const CFG_TEXT =
 
 static struct gen *G;
 
+/* The application, as the admin module sees it: its hooks. */
+static struct gen *test_gen(void)
+{
+	return G;
+}
+
+static int reload_rc; /* what the next reload returns */
+
+static int test_reload(char *msg, size_t len)
+{
+	snprintf(msg, len, "%s", reload_rc == 0 ? "reloaded by the test" : "t.cfg:1: bad\n");
+	return reload_rc;
+}
+
+static int test_set_client_ip(const char *frontend, enum cfg_client_ip st, char *msg, size_t len)
+{
+	snprintf(msg, len, "%s -> %s", frontend, cfg_client_ip_name(st));
+	return strcmp(frontend, "fe_tcp") == 0 ? 0 : -1;
+}
+
+static long test_uptime(void)
+{
+	return 93784; /* 1d 2h 3m 4s */
+}
+
+static const struct adm_hooks test_app = {
+	.current_gen = test_gen,
+	.reload = test_reload,
+	.set_client_ip = test_set_client_ip,
+	.uptime_seconds = test_uptime,
+};
+
 static void gen_setup(void)
 {
 	struct cfg *cfg = cfg_new();
@@ -294,7 +326,7 @@ static char *run(const char *line, enum adm_level level, int want_rc)
 	int rc;
 
 	ck_assert_msg(adm_parse(line, &cmd, err, sizeof(err)) == 0, "%s: %s", line, err);
-	rc = adm_exec(G, &cmd, level, &out);
+	rc = adm_exec(G, &test_app, &cmd, level, &out);
 	ck_assert_msg(rc == want_rc, "'%s': rc %d, want %d: %s", line, rc, want_rc,
 	              out.buf ? out.buf : "");
 	adm_printf(&out, "%s", ""); /* never NULL */
@@ -646,6 +678,36 @@ START_TEST(help_and_version)
 }
 END_TEST
 
+/* What the application does is its business; the answers are ours. */
+START_TEST(app_hooks)
+{
+	char *ans = run("reload", ADM_LEVEL_ADMIN, 0);
+
+	ck_assert_str_eq(ans, "Success=1\n--\nreloaded by the test\n");
+	free(ans);
+	reload_rc = -1;
+	ans = run("reload", ADM_LEVEL_ADMIN, -1);
+	reload_rc = 0;
+	ck_assert_str_eq(ans, "Success=0\n--\nt.cfg:1: bad\n");
+	free(ans);
+	ans = run("set frontend fe_tcp client-ip proxy-v1", ADM_LEVEL_OPERATOR, 0);
+	ck_assert_str_eq(ans, "fe_tcp -> proxy-v1\n");
+	free(ans);
+	ans = run("set frontend nope client-ip none", ADM_LEVEL_OPERATOR, -1);
+	ck_assert_str_eq(ans, "nope -> none\n");
+	free(ans);
+	ans = run("set frontend fe_tcp client-ip auto", ADM_LEVEL_USER, -1);
+	ck_assert_str_eq(ans, "Permission denied\n");
+	free(ans);
+	ans = run("show info", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "\nUptime: 1d 2h03m04s\nUptime_sec: 93784\n"));
+	free(ans);
+	ans = run("show metrics", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "\nppbridge_process_uptime_seconds 93784\n"));
+	free(ans);
+}
+END_TEST
+
 START_TEST(out_bounded)
 {
 	struct adm_out out = {0};
@@ -690,6 +752,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, metrics);
 	tcase_add_test(tc, errors_ring);
 	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, app_hooks);
 	suite_add_tcase(s, tc);
 	return s;
 }
