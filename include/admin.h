@@ -9,60 +9,50 @@
  *   adm_parse()   text -> struct adm_cmd (pure);
  *   adm_exec()    a command against a generation -> text in a struct adm_out;
  *   adm_start()   the socket and its connections (libevent).
+ *
+ * Every command is one row of the table in admin.c: words, usage, help,
+ * level, parser, handler.
  */
 #ifndef PPB_ADMIN_H
 #define PPB_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#include "cfg.h" /* enum adm_level: `stats socket ... level` is configuration */
+#include "cfg.h" /* enum adm_level, enum cfg_client_ip: both are configuration */
 
+struct adm_kw;
 struct cfg_global;
 struct event_base;
 struct gen;
 
-enum adm_kind {
-	ADM_CMD_NONE = 0, /* an empty command: no answer */
-	ADM_CMD_HELP,
-	ADM_CMD_PROMPT,
-	ADM_CMD_QUIT,
-	ADM_CMD_SHOW_INFO,
-	ADM_CMD_SHOW_STAT,
-	ADM_CMD_SHOW_SERVERS_STATE,
-	ADM_CMD_SHOW_FRONTENDS,
-	ADM_CMD_SHOW_CLIENT_IP, /* ppbridge: paths taken per frontend, servers' PROXY modes */
-	ADM_CMD_SHOW_BACKEND,  /* HAProxy's: names only */
-	ADM_CMD_SHOW_BACKENDS, /* ppbridge's: with server counts */
-	ADM_CMD_SHOW_ERRORS,
-	ADM_CMD_SHOW_METRICS,
-	ADM_CMD_SHOW_VERSION,
-	ADM_CMD_DISABLE_SERVER,
-	ADM_CMD_ENABLE_SERVER,
-	ADM_CMD_SET_STATE,
-	ADM_CMD_SET_WEIGHT,
-	ADM_CMD_SET_SEVERITY, /* `set severity-output none|number` (per connection) */
-	ADM_CMD_RELOAD,
-	ADM_CMD_SET_CLIENT_IP, /* `set frontend <f> client-ip <strategy>` (operator) */
-};
+#define ADM_NAME_MAX 128       /* longest word, e.g. a backend or server name */
+#define ADM_LINE_MAX 4096      /* longest command line; longer ones close the connection */
+#define ADM_OUT_MAX (8u << 20) /* largest answer buffered for one client */
 
+/* `set server <bk>/<srv> state <st>` */
 enum adm_state {
 	ADM_STATE_READY = 0,
 	ADM_STATE_DRAIN,
 	ADM_STATE_MAINT,
 };
 
-#define ADM_NAME_MAX 128       /* longest backend or server name in a command */
-#define ADM_LINE_MAX 4096      /* longest command line; longer ones close the connection */
-#define ADM_OUT_MAX (8u << 20) /* largest answer buffered for one client */
+/* `set severity-output <fmt>`: how a connection marks error answers. */
+enum adm_severity {
+	ADM_SEVERITY_NONE = 0, /* not at all (HAProxy's default) */
+	ADM_SEVERITY_NUMBER,   /* "[3]: " before the answer */
+};
 
+/* A parsed command: its row, and the arguments its row's parser took. */
 struct adm_cmd {
-	enum adm_kind kind;
+	const struct adm_kw *kw;    /* NULL for an empty command: no answer */
 	char backend[ADM_NAME_MAX]; /* show servers state [b], <b>/<s> */
 	char server[ADM_NAME_MAX];
-	enum adm_state state; /* set server ... state */
-	int weight;           /* set server ... weight: 0..256, or a percentage */
-	int weight_pct;       /* the weight was written "N%" (of the configured weight) */
-	int severity;         /* set severity-output: 1 number, 0 none */
+	char frontend[ADM_NAME_MAX];  /* set frontend <f> client-ip */
+	enum adm_state state;         /* set server ... state */
+	int weight;                   /* set server ... weight: 0..256, or a percentage */
+	bool weight_pct;              /* the weight was written "N%" (of the configured one) */
+	enum adm_severity severity;   /* set severity-output */
 	enum cfg_client_ip client_ip; /* set frontend ... client-ip */
 };
 
@@ -71,8 +61,10 @@ struct adm_cmd {
  * Pure. */
 int adm_parse(const char *line, struct adm_cmd *out, char *err, size_t errlen);
 
-/* The least level a command needs. */
-enum adm_level adm_cmd_level(enum adm_kind kind);
+/* The usage line of a parsed command's row as the help prints it ("" for
+ * the empty command), and the least level that may run it. */
+const char *adm_cmd_usage(const struct adm_cmd *cmd);
+enum adm_level adm_cmd_level(const struct adm_cmd *cmd);
 
 /* Split the next command off a line at an unescaped ';' ("\;" is a literal
  * semicolon): copies it into `buf` and advances `*line`. Returns 0, or -1
@@ -84,7 +76,7 @@ struct adm_out {
 	char *buf;
 	size_t len;
 	size_t cap;
-	int truncated;
+	bool truncated;
 };
 
 void adm_out_free(struct adm_out *out);

@@ -41,288 +41,39 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ADM_MAX_WORDS 8
+#define ADM_MAX_WORDS 8               /* words of one command */
+#define ADM_KW_WORDS 5                /* keywords of a row, with the NULL after them */
+#define ADM_ARG "*"                   /* in a row's keywords: one argument */
 #define ADM_DEFAULT_TIMEOUT_MS 10000u /* HAProxy's `stats timeout` default */
 
-/* ------------------------------------------------------------------ */
-/* Parser (pure) */
-
-/* Help lines, in HAProxy's layout: command padded to 40 columns. */
-static const struct {
-	const char *usage;
-	const char *what;
-} adm_help_lines[] = {
-    {"help", "list the commands"},
-    {"prompt", "toggle interactive mode with prompt"},
-    {"quit", "disconnect"},
-    {"show info", "report information about the running process"},
-    {"show stat", "report counters for each proxy and server (CSV)"},
-    {"show servers state [<backend>]", "dump volatile server information"},
-    {"show frontends", "list frontends with their binds and client-IP strategy"},
-    {"show client-ip", "paths taken per frontend; servers' detected PROXY mode (auto)"},
-    {"show backend", "list backends (names only, as HAProxy)"},
-    {"show backends", "list backends with their servers' states"},
-    {"show errors", "report the last refused connections and requests"},
-    {"show metrics", "report counters in Prometheus text format"},
-    {"show version", "show the version of the current process"},
-    {"disable server <bk>/<srv>", "put a server in maintenance (operator)"},
-    {"enable server <bk>/<srv>", "take a server out of maintenance (operator)"},
-    {"set server <bk>/<srv> state <st>", "ready, drain or maint (operator)"},
-    {"set server <bk>/<srv> weight <w>", "0..256, or N% of the configured weight (operator)"},
-    {"set frontend <f> client-ip <strategy>",
-     "none, xff, proxy-v1, proxy-v2 or auto for new connections (operator)"},
-    {"set severity-output <fmt>", "none or number: prefix errors with [3]:"},
-    {"reload", "reload the configuration; Success=1 or Success=0 (admin)"},
+/* What a command does to the connection that sent it, besides its answer. */
+enum adm_conn_op {
+	ADM_CONN_KEEP = 0, /* nothing */
+	ADM_CONN_PROMPT,   /* toggle interactive mode */
+	ADM_CONN_QUIT,     /* close it, without an answer */
+	ADM_CONN_SEVERITY, /* mark error answers as cmd->severity says */
 };
 
-static int split_words(const char *line, char words[][ADM_NAME_MAX], int max)
-{
-	int n = 0;
-
-	while (*line) {
-		size_t len = 0;
-		while (*line == ' ' || *line == '\t' || *line == '\r')
-			line++;
-		if (!*line)
-			break;
-		if (n == max)
-			return -1;
-		while (line[len] && line[len] != ' ' && line[len] != '\t' && line[len] != '\r')
-			len++;
-		if (len >= ADM_NAME_MAX)
-			return -1;
-		memcpy(words[n], line, len);
-		words[n][len] = '\0';
-		line += len;
-		n++;
-	}
-	return n;
-}
-
-static int fail(char *err, size_t errlen, int rc, const char *msg)
-{
-	snprintf(err, errlen, "%s", msg);
-	return rc;
-}
-
-/* "<backend>/<server>" into the command. */
-static int parse_target(const char *word, struct adm_cmd *out, char *err, size_t errlen)
-{
-	const char *slash = strchr(word, '/');
-
-	if (!slash || slash == word || !slash[1])
-		return fail(err, errlen, -1, "Require 'backend/server'.");
-	snprintf(out->backend, sizeof(out->backend), "%.*s", (int)(slash - word), word);
-	snprintf(out->server, sizeof(out->server), "%s", slash + 1);
-	return 0;
-}
-
-/* "N" (0..256) or "N%" (a share of the configured weight, as HAProxy). */
-static int parse_weight(const char *text, struct adm_cmd *out, char *err, size_t errlen)
-{
-	char *end;
-	long v;
-
-	if (text[0] < '0' || text[0] > '9')
-		return fail(err, errlen, -1, "Empty weight string empty or preceded by garbage");
-	v = strtol(text, &end, 10);
-	if (*end == '%' && end[1] == '\0') {
-		if (v > 100)
-			return fail(err, errlen, -1,
-			            "Relative weight can only be between 0 and 100% inclusive.");
-		out->weight = (int)v;
-		out->weight_pct = 1;
-		return 0;
-	}
-	if (*end)
-		return fail(err, errlen, -1, "Trailing garbage in weight string");
-	if (v > CFG_MAX_WEIGHT)
-		return fail(err, errlen, -1,
-		            "Absolute weight can only be between 0 and 256 inclusive.");
-	out->weight = (int)v;
-	return 0;
-}
-
-static int parse_set_server(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
-                            size_t errlen)
-{
-	if (n < 4)
-		return fail(err, errlen, -1,
-		            n < 3 ? "Require 'backend/server'."
-		                  : "usage: set server <backend>/<server> state | weight");
-	if (parse_target(w[2], out, err, errlen) < 0)
-		return -1;
-	if (!strcmp(w[3], "state")) {
-		out->kind = ADM_CMD_SET_STATE;
-		if (n == 5 && !strcmp(w[4], "ready"))
-			out->state = ADM_STATE_READY;
-		else if (n == 5 && !strcmp(w[4], "drain"))
-			out->state = ADM_STATE_DRAIN;
-		else if (n == 5 && !strcmp(w[4], "maint"))
-			out->state = ADM_STATE_MAINT;
-		else
-			return fail(
-			    err, errlen, -1,
-			    "'set server <srv> state' expects 'ready', 'drain' and 'maint'.");
-		return 0;
-	}
-	if (!strcmp(w[3], "weight")) {
-		out->kind = ADM_CMD_SET_WEIGHT;
-		if (n != 5)
-			return fail(err, errlen, -1,
-			            "'set server <srv> weight' expects an integer.");
-		return parse_weight(w[4], out, err, errlen);
-	}
-	return fail(err, errlen, -1, "usage: set server <backend>/<server> state | weight");
-}
-
-static int parse_show(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err, size_t errlen)
-{
-	static const struct {
-		const char *word;
-		enum adm_kind kind;
-	} simple[] = {
-	    {"info", ADM_CMD_SHOW_INFO},           {"stat", ADM_CMD_SHOW_STAT},
-	    {"frontends", ADM_CMD_SHOW_FRONTENDS}, {"backend", ADM_CMD_SHOW_BACKEND},
-	    {"backends", ADM_CMD_SHOW_BACKENDS},   {"errors", ADM_CMD_SHOW_ERRORS},
-	    {"metrics", ADM_CMD_SHOW_METRICS},     {"version", ADM_CMD_SHOW_VERSION},
-	    {"client-ip", ADM_CMD_SHOW_CLIENT_IP},
-	};
-
-	if (n >= 3 && !strcmp(w[1], "servers") && !strcmp(w[2], "state")) {
-		out->kind = ADM_CMD_SHOW_SERVERS_STATE;
-		if (n > 4)
-			return fail(err, errlen, -1, "usage: show servers state [<backend>]");
-		if (n == 4)
-			snprintf(out->backend, sizeof(out->backend), "%s", w[3]);
-		return 0;
-	}
-	for (size_t i = 0; n >= 2 && i < sizeof(simple) / sizeof(simple[0]); i++) {
-		if (strcmp(w[1], simple[i].word) != 0)
-			continue;
-		out->kind = simple[i].kind;
-		if (n > 2) {
-			snprintf(err, errlen, "'show %s' takes no argument.", w[1]);
-			return -1;
-		}
-		return 0;
-	}
-	return fail(err, errlen, -2, "Unknown command.");
-}
-
-static int parse_server_toggle(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
-                               size_t errlen)
-{
-	if (n < 2 || strcmp(w[1], "server") != 0)
-		return fail(err, errlen, -2, "Unknown command.");
-	out->kind = !strcmp(w[0], "enable") ? ADM_CMD_ENABLE_SERVER : ADM_CMD_DISABLE_SERVER;
-	if (n != 3)
-		return fail(err, errlen, -1, "Require 'backend/server'.");
-	return parse_target(w[2], out, err, errlen);
-}
-
-static int parse_set(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err, size_t errlen)
-{
-	if (n >= 2 && !strcmp(w[1], "server"))
-		return parse_set_server(w, n, out, err, errlen);
-	if (n >= 2 && !strcmp(w[1], "frontend")) {
-		int v;
-		out->kind = ADM_CMD_SET_CLIENT_IP;
-		if (n != 5 || strcmp(w[3], "client-ip") != 0)
-			return fail(err, errlen, -1,
-			            "usage: set frontend <frontend> client-ip "
-			            "none|xff|proxy-v1|proxy-v2|auto");
-		v = cfg_client_ip_parse(w[4]);
-		if (v < 0)
-			return fail(err, errlen, -1,
-			            "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto.");
-		snprintf(out->backend, sizeof(out->backend), "%s", w[2]);
-		out->client_ip = (enum cfg_client_ip)v;
-		return 0;
-	}
-	if (n >= 2 && !strcmp(w[1], "severity-output")) {
-		out->kind = ADM_CMD_SET_SEVERITY;
-		if (n == 3 && !strcmp(w[2], "none"))
-			out->severity = 0;
-		else if (n == 3 && !strcmp(w[2], "number"))
-			out->severity = 1;
-		else
-			return fail(
-			    err, errlen, -1,
-			    "one of 'none' or 'number' is expected (\"string\" is not supported).");
-		return 0;
-	}
-	return fail(err, errlen, -2, "Unknown command.");
-}
-
-int adm_parse(const char *line, struct adm_cmd *out, char *err, size_t errlen)
-{
-	char w[ADM_MAX_WORDS][ADM_NAME_MAX];
-	int n = split_words(line, w, ADM_MAX_WORDS);
-
-	memset(out, 0, sizeof(*out));
-	if (err && errlen)
-		err[0] = '\0';
-	if (n < 0)
-		return fail(err, errlen, -1, "Command too long (too many or too long words).");
-	if (n == 0)
-		return 0; /* ADM_CMD_NONE */
-	if (!strcmp(w[0], "help")) {
-		out->kind = ADM_CMD_HELP; /* "help <cmd>" lists everything too */
-		return 0;
-	}
-	if (!strcmp(w[0], "prompt") || !strcmp(w[0], "quit") || !strcmp(w[0], "reload")) {
-		out->kind = w[0][0] == 'p'   ? ADM_CMD_PROMPT
-		            : w[0][0] == 'q' ? ADM_CMD_QUIT
-		                             : ADM_CMD_RELOAD;
-		if (n > 1) {
-			snprintf(err, errlen, "'%s' takes no argument.", w[0]);
-			return -1;
-		}
-		return 0;
-	}
-	if (!strcmp(w[0], "show"))
-		return parse_show(w, n, out, err, errlen);
-	if (!strcmp(w[0], "enable") || !strcmp(w[0], "disable"))
-		return parse_server_toggle(w, n, out, err, errlen);
-	if (!strcmp(w[0], "set"))
-		return parse_set(w, n, out, err, errlen);
-	return fail(err, errlen, -2, "Unknown command.");
-}
-
-enum adm_level adm_cmd_level(enum adm_kind kind)
-{
-	switch (kind) {
-	case ADM_CMD_DISABLE_SERVER:
-	case ADM_CMD_ENABLE_SERVER:
-	case ADM_CMD_SET_STATE:
-	case ADM_CMD_SET_WEIGHT:
-	case ADM_CMD_SET_CLIENT_IP:
-		return ADM_LEVEL_OPERATOR;
-	case ADM_CMD_RELOAD:
-		return ADM_LEVEL_ADMIN;
-	default:
-		return ADM_LEVEL_USER;
-	}
-}
-
-int adm_next_cmd(const char **line, char *buf, size_t len)
-{
-	const char *p = *line;
-	size_t n = 0;
-
-	if (!*p)
-		return -1;
-	for (; *p && *p != ';'; p++) {
-		if (p[0] == '\\' && p[1] == ';')
-			p++;
-		if (n + 1 < len)
-			buf[n++] = *p;
-	}
-	buf[n] = '\0';
-	*line = *p ? p + 1 : p;
-	return 0;
-}
+/* One admin command, all of it: a new command is a new row of adm_kws[]
+ * plus its handler. */
+struct adm_kw {
+	/* The keywords that name it, NULL after the last; ADM_ARG holds
+	 * the place of an argument between two keywords. A line that has
+	 * the keywords before an ADM_ARG but matches no row whole goes to
+	 * the first such row's parser, which says what is wrong. */
+	const char *words[ADM_KW_WORDS];
+	const char *usage;     /* the help's left column */
+	const char *help;      /* the help's right column */
+	enum adm_level level;  /* the least level that may run it */
+	enum adm_conn_op conn; /* what the socket layer does besides answering */
+	/* Take the arguments into `cmd` (w[0..n-1] are all the words);
+	 * 0, or -1 with a one-line message. NULL: it takes no argument. */
+	int (*parse)(char w[][ADM_NAME_MAX], int n, struct adm_cmd *cmd, char *err, size_t errlen);
+	/* Answer it (appended to `out`); 0, or -1 for an error answer.
+	 * NULL: nothing to answer beyond `conn`. */
+	int (*exec)(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+	            struct adm_out *out);
+};
 
 /* ------------------------------------------------------------------ */
 /* Answers */
@@ -338,7 +89,7 @@ static int out_reserve(struct adm_out *out, size_t more)
 	size_t cap = out->cap ? out->cap : 4096;
 
 	if (out->len + more + 1 > ADM_OUT_MAX) {
-		out->truncated = 1;
+		out->truncated = true;
 		return -1;
 	}
 	while (cap < out->len + more + 1)
@@ -346,7 +97,7 @@ static int out_reserve(struct adm_out *out, size_t more)
 	if (cap != out->cap) {
 		char *b = realloc(out->buf, cap);
 		if (!b) {
-			out->truncated = 1;
+			out->truncated = true;
 			return -1;
 		}
 		out->buf = b;
@@ -383,12 +134,6 @@ static int err_answer(struct adm_out *out, const char *fmt, ...)
 	va_end(ap);
 	adm_printf(out, "%s\n", msg);
 	return -1;
-}
-
-static void show_help(struct adm_out *out)
-{
-	for (size_t i = 0; i < sizeof(adm_help_lines) / sizeof(adm_help_lines[0]); i++)
-		adm_printf(out, "  %-38s: %s\n", adm_help_lines[i].usage, adm_help_lines[i].what);
 }
 
 /* ------------------------------------------------------------------ */
@@ -512,9 +257,36 @@ static void set_drain(struct srv *s, int on)
 	log_state_change(s, on ? "enters drain state" : "is UP/READY (leaving forced drain)");
 }
 
-static int exec_set_state(struct srv *s, enum adm_state st)
+static int exec_disable(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                        struct adm_out *out)
 {
-	switch (st) {
+	struct srv *s = find_server(gen, cmd, out);
+
+	if (!s)
+		return -1;
+	set_maint(s, 1);
+	return 0;
+}
+
+static int exec_enable(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                       struct adm_out *out)
+{
+	struct srv *s = find_server(gen, cmd, out);
+
+	if (!s)
+		return -1;
+	set_maint(s, 0);
+	return 0;
+}
+
+static int exec_set_state(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                          struct adm_out *out)
+{
+	struct srv *s = find_server(gen, cmd, out);
+
+	if (!s)
+		return -1;
+	switch (cmd->state) {
 	case ADM_STATE_READY:
 		set_maint(s, 0);
 		set_drain(s, 0);
@@ -530,17 +302,44 @@ static int exec_set_state(struct srv *s, enum adm_state st)
 	return 0;
 }
 
-static int exec_set_weight(struct srv *s, const struct adm_cmd *cmd)
+static int exec_set_weight(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                           struct adm_out *out)
 {
-	int w = cmd->weight_pct ? s->conf->weight * cmd->weight / 100 : cmd->weight;
-	int old = atomic_exchange(&s->weight, w);
+	struct srv *s = find_server(gen, cmd, out);
+	int w, old;
 
-	if (old != w)
+	if (!s)
+		return -1;
+	w = cmd->weight_pct ? s->conf->weight * cmd->weight / 100 : cmd->weight;
+	old = atomic_exchange(&s->weight, w);
+	if (old != w) {
 		srv_state_changed(s);
-	if (old != w)
 		log_msg(LOG_NOTICE, "Server %s/%s weight changed from %d to %d.", s->be->conf->name,
 		        s->conf->name, old, w);
+	}
 	return 0;
+}
+
+static int exec_set_client_ip(struct gen *gen, const struct adm_hooks *app,
+                              const struct adm_cmd *cmd, struct adm_out *out)
+{
+	char msg[512];
+
+	if (app->set_client_ip(cmd->frontend, cmd->client_ip, msg, sizeof(msg)) < 0)
+		return err_answer(out, "%s", msg);
+	adm_printf(out, "%s\n", msg);
+	return 0;
+}
+
+static int exec_reload(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                       struct adm_out *out)
+{
+	char msg[4096] = "";
+	int rc = app->reload(msg, sizeof(msg));
+	size_t n = strlen(msg);
+
+	adm_printf(out, "Success=%d\n--\n%s%s", rc == 0, msg, n && msg[n - 1] != '\n' ? "\n" : "");
+	return rc == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -737,7 +536,8 @@ static void stat_backend(const struct gen *gen, const struct be *be, struct adm_
 }
 
 /* Rows in HAProxy's order: per proxy, FRONTEND, its servers, BACKEND. */
-static void show_stat(const struct gen *gen, struct adm_out *out)
+static int show_stat(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                     struct adm_out *out)
 {
 	adm_printf(out, "%s\n", adm_stat_header);
 	for (const struct cfg_proxy *px = gen->cfg->proxies; px; px = px->next) {
@@ -752,6 +552,7 @@ static void show_stat(const struct gen *gen, struct adm_out *out)
 			stat_backend(gen, &gen->bes[i], out);
 		}
 	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -762,9 +563,10 @@ static void emit_line(void *arg, const char *line)
 	adm_printf(arg, "%s", line);
 }
 
-static int show_servers_state(const struct gen *gen, const struct adm_cmd *cmd, struct adm_out *out)
+static int show_servers_state(struct gen *gen, const struct adm_hooks *app,
+                              const struct adm_cmd *cmd, struct adm_out *out)
 {
-	if (cmd->backend[0] && !find_backend((struct gen *)gen, cmd->backend))
+	if (cmd->backend[0] && !find_backend(gen, cmd->backend))
 		return err_answer(out, "Can't find backend.");
 	state_servers_dump(gen, cmd->backend[0] ? cmd->backend : NULL, emit_line, out);
 	return 0;
@@ -780,7 +582,8 @@ static const char *client_ip_strategy(const struct fe *fe)
 	    atomic_load_explicit((atomic_int *)&fe->client_ip, memory_order_relaxed));
 }
 
-static void show_frontends(const struct gen *gen, struct adm_out *out)
+static int show_frontends(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                          struct adm_out *out)
 {
 	adm_printf(out, "# name mode backend binds client_ip client_ip_from\n");
 	for (int i = 0; i < gen->nfe; i++) {
@@ -792,11 +595,13 @@ static void show_frontends(const struct gen *gen, struct adm_out *out)
 			           b->accept_proxy ? "(accept-proxy)" : "", b->next ? "," : "");
 		adm_printf(out, " %s %s\n", client_ip_strategy(fe), gen_cip_from_name(fe->cip_from));
 	}
+	return 0;
 }
 
 /* The migration at a glance: per frontend, its strategy and the paths its
  * connections took; per server, what `client-ip auto` found it takes. */
-static void show_client_ip(const struct gen *gen, struct adm_out *out)
+static int show_client_ip(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                          struct adm_out *out)
 {
 	adm_printf(out, "# frontend client_ip conns path_xff path_proxy path_plain auto_retries "
 			"switches\n");
@@ -816,16 +621,22 @@ static void show_client_ip(const struct gen *gen, struct adm_out *out)
 				   srv_pp_mode_name(srv_pp_mode(s)), ldu(&s->pp_mode_changes),
 				   det_last(s->det));
 		}
+	return 0;
 }
 
-static void show_backends(const struct gen *gen, const struct adm_cmd *cmd, struct adm_out *out)
+/* HAProxy's `show backend`: names only. */
+static int show_backend(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                        struct adm_out *out)
 {
-	if (cmd->kind == ADM_CMD_SHOW_BACKEND) {
-		adm_printf(out, "# name\n");
-		for (int i = 0; i < gen->nbe; i++)
-			adm_printf(out, "%s\n", gen->bes[i].conf->name);
-		return;
-	}
+	adm_printf(out, "# name\n");
+	for (int i = 0; i < gen->nbe; i++)
+		adm_printf(out, "%s\n", gen->bes[i].conf->name);
+	return 0;
+}
+
+static int show_backends(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                         struct adm_out *out)
+{
 	adm_printf(out, "# name mode algo servers active backup\n");
 	for (int i = 0; i < gen->nbe; i++) {
 		const struct be *be = &gen->bes[i];
@@ -834,6 +645,7 @@ static void show_backends(const struct gen *gen, const struct adm_cmd *cmd, stru
 		adm_printf(out, "%s %s %s %d %d %d\n", be->conf->name, mode_name(be->conf),
 		           algo_name(be->conf), be->nsrv, act, bck);
 	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -850,7 +662,8 @@ static void format_date(const struct timeval *tv, char *buf, size_t len)
 }
 
 /* Oldest first, as a log reads. */
-static void show_errors(struct adm_out *out)
+static int show_errors(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                       struct adm_out *out)
 {
 	struct refusal kept[REFUSALS_KEEP];
 	unsigned long long total;
@@ -866,6 +679,7 @@ static void show_errors(struct adm_out *out)
 		adm_printf(out, "  [%s] frontend %s, client %s: %s\n", date, kept[i].frontend,
 		           kept[i].client, kept[i].reason);
 	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1008,7 +822,8 @@ static void srv_metric(const struct gen *gen, struct adm_out *out, const char *n
 	}
 }
 
-static void show_metrics(const struct gen *gen, const struct adm_hooks *app, struct adm_out *out)
+static int show_metrics(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                        struct adm_out *out)
 {
 	metric_head(out, "process_current_connections", "gauge", "Live client connections.");
 	adm_printf(out, "ppbridge_process_current_connections %u\n", workers_conns());
@@ -1073,12 +888,14 @@ static void show_metrics(const struct gen *gen, const struct adm_hooks *app, str
 	           "TLS handshakes to the server that resumed a session.", SV_TLS_RESUMED);
 	srv_metric(gen, out, "server_tls_full_total", "counter",
 	           "Full TLS handshakes to the server.", SV_TLS_FULL);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* show info, reload, dispatch */
+/* show info, show version */
 
-static void show_info(const struct gen *gen, const struct adm_hooks *app, struct adm_out *out)
+static int show_info(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                     struct adm_out *out)
 {
 	long up = app->uptime_seconds();
 	unsigned long long cum = 0;
@@ -1095,99 +912,378 @@ static void show_info(const struct gen *gen, const struct adm_hooks *app, struct
 	adm_printf(out, "Maxconn: %u\nCurrConns: %u\nCumConns: %llu\n", gen->cfg->global.maxconn,
 	           workers_conns(), cum);
 	adm_printf(out, "node: %s\nFrontends: %d\nBackends: %d\n", host, gen->nfe, gen->nbe);
+	return 0;
 }
 
-static int exec_reload(const struct adm_hooks *app, struct adm_out *out)
+static int show_version(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                        struct adm_out *out)
 {
-	char msg[4096] = "";
-	int rc = app->reload(msg, sizeof(msg));
-	size_t n = strlen(msg);
-
-	adm_printf(out, "Success=%d\n--\n%s%s", rc == 0, msg, n && msg[n - 1] != '\n' ? "\n" : "");
-	return rc == 0 ? 0 : -1;
+	adm_printf(out, "%s\n", PACKAGE_VERSION);
+	return 0;
 }
 
-static int exec_server(struct gen *gen, const struct adm_cmd *cmd, struct adm_out *out)
-{
-	struct srv *s = find_server(gen, cmd, out);
+/* ------------------------------------------------------------------ */
+/* Parsers (pure): one a row, when the row takes arguments */
 
-	if (!s)
-		return -1;
-	switch (cmd->kind) {
-	case ADM_CMD_DISABLE_SERVER:
-		set_maint(s, 1);
-		return 0;
-	case ADM_CMD_ENABLE_SERVER:
-		set_maint(s, 0);
-		return 0;
-	case ADM_CMD_SET_STATE:
-		return exec_set_state(s, cmd->state);
-	default:
-		return exec_set_weight(s, cmd);
+static int split_words(const char *line, char words[][ADM_NAME_MAX], int max)
+{
+	int n = 0;
+
+	while (*line) {
+		size_t len = 0;
+		while (*line == ' ' || *line == '\t' || *line == '\r')
+			line++;
+		if (!*line)
+			break;
+		if (n == max)
+			return -1;
+		while (line[len] && line[len] != ' ' && line[len] != '\t' && line[len] != '\r')
+			len++;
+		if (len >= ADM_NAME_MAX)
+			return -1;
+		memcpy(words[n], line, len);
+		words[n][len] = '\0';
+		line += len;
+		n++;
 	}
+	return n;
+}
+
+static int fail(char *err, size_t errlen, int rc, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return rc;
+}
+
+/* "<backend>/<server>" into the command. */
+static int parse_target(const char *word, struct adm_cmd *out, char *err, size_t errlen)
+{
+	const char *slash = strchr(word, '/');
+
+	if (!slash || slash == word || !slash[1])
+		return fail(err, errlen, -1, "Require 'backend/server'.");
+	snprintf(out->backend, sizeof(out->backend), "%.*s", (int)(slash - word), word);
+	snprintf(out->server, sizeof(out->server), "%s", slash + 1);
+	return 0;
+}
+
+/* "N" (0..256) or "N%" (a share of the configured weight, as HAProxy). */
+static int parse_weight(const char *text, struct adm_cmd *out, char *err, size_t errlen)
+{
+	char *end;
+	long v;
+
+	if (text[0] < '0' || text[0] > '9')
+		return fail(err, errlen, -1, "Empty weight string empty or preceded by garbage");
+	v = strtol(text, &end, 10);
+	if (*end == '%' && end[1] == '\0') {
+		if (v > 100)
+			return fail(err, errlen, -1,
+			            "Relative weight can only be between 0 and 100% inclusive.");
+		out->weight = (int)v;
+		out->weight_pct = 1;
+		return 0;
+	}
+	if (*end)
+		return fail(err, errlen, -1, "Trailing garbage in weight string");
+	if (v > CFG_MAX_WEIGHT)
+		return fail(err, errlen, -1,
+		            "Absolute weight can only be between 0 and 256 inclusive.");
+	out->weight = (int)v;
+	return 0;
+}
+
+/* `help <anything>` lists everything too, as HAProxy's does. */
+static int parse_any(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err, size_t errlen)
+{
+	return 0;
+}
+
+static int parse_servers_state(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
+                               size_t errlen)
+{
+	if (n > 4)
+		return fail(err, errlen, -1, "usage: show servers state [<backend>]");
+	if (n == 4)
+		snprintf(out->backend, sizeof(out->backend), "%s", w[3]);
+	return 0;
+}
+
+/* `enable server <bk>/<srv>`, `disable server <bk>/<srv>` */
+static int parse_server_toggle(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
+                               size_t errlen)
+{
+	if (n != 3)
+		return fail(err, errlen, -1, "Require 'backend/server'.");
+	return parse_target(w[2], out, err, errlen);
+}
+
+/* `set server <bk>/<srv> <what> ...`: what the state and weight rows
+ * share. Their parser also answers the lines of the family that are
+ * neither (`set server`, `set server b/s addr x`), with HAProxy's words. */
+static int parse_set_server(char w[][ADM_NAME_MAX], int n, const char *what, struct adm_cmd *out,
+                            char *err, size_t errlen)
+{
+	if (n < 4)
+		return fail(err, errlen, -1,
+		            n < 3 ? "Require 'backend/server'."
+		                  : "usage: set server <backend>/<server> state | weight");
+	if (parse_target(w[2], out, err, errlen) < 0)
+		return -1;
+	if (strcmp(w[3], what) != 0)
+		return fail(err, errlen, -1, "usage: set server <backend>/<server> state | weight");
+	return 0;
+}
+
+static int parse_set_state(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
+                           size_t errlen)
+{
+	static const char *const names[] = {
+	    [ADM_STATE_READY] = "ready", [ADM_STATE_DRAIN] = "drain", [ADM_STATE_MAINT] = "maint"};
+
+	if (parse_set_server(w, n, "state", out, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; n == 5 && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(w[4], names[i])) {
+			out->state = (enum adm_state)i;
+			return 0;
+		}
+	}
+	return fail(err, errlen, -1, "'set server <srv> state' expects 'ready', 'drain' and 'maint'.");
+}
+
+static int parse_set_weight(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
+                            size_t errlen)
+{
+	if (parse_set_server(w, n, "weight", out, err, errlen) < 0)
+		return -1;
+	if (n != 5)
+		return fail(err, errlen, -1, "'set server <srv> weight' expects an integer.");
+	return parse_weight(w[4], out, err, errlen);
+}
+
+static int parse_set_client_ip(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
+                               size_t errlen)
+{
+	int v;
+
+	if (n != 5 || strcmp(w[3], "client-ip") != 0)
+		return fail(err, errlen, -1,
+		            "usage: set frontend <frontend> client-ip "
+		            "none|xff|proxy-v1|proxy-v2|auto");
+	v = cfg_client_ip_parse(w[4]);
+	if (v < 0)
+		return fail(err, errlen, -1,
+		            "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto.");
+	snprintf(out->frontend, sizeof(out->frontend), "%s", w[2]);
+	out->client_ip = (enum cfg_client_ip)v;
+	return 0;
+}
+
+static int parse_severity(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
+                          size_t errlen)
+{
+	if (n == 3 && !strcmp(w[2], "none"))
+		out->severity = ADM_SEVERITY_NONE;
+	else if (n == 3 && !strcmp(w[2], "number"))
+		out->severity = ADM_SEVERITY_NUMBER;
+	else
+		return fail(err, errlen, -1,
+		            "one of 'none' or 'number' is expected (\"string\" is not supported).");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The commands: one row each */
+
+static int exec_help(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                     struct adm_out *out);
+
+/* In the order of the help, which is HAProxy's layout. */
+static const struct adm_kw adm_kws[] = {
+    {{"help"}, "help", "list the commands", ADM_LEVEL_USER, ADM_CONN_KEEP, parse_any, exec_help},
+    {{"prompt"}, "prompt", "toggle interactive mode with prompt", ADM_LEVEL_USER,
+     ADM_CONN_PROMPT, NULL, NULL},
+    {{"quit"}, "quit", "disconnect", ADM_LEVEL_USER, ADM_CONN_QUIT, NULL, NULL},
+    {{"show", "info"}, "show info", "report information about the running process",
+     ADM_LEVEL_USER, ADM_CONN_KEEP, NULL, show_info},
+    {{"show", "stat"}, "show stat", "report counters for each proxy and server (CSV)",
+     ADM_LEVEL_USER, ADM_CONN_KEEP, NULL, show_stat},
+    {{"show", "servers", "state"}, "show servers state [<backend>]",
+     "dump volatile server information", ADM_LEVEL_USER, ADM_CONN_KEEP, parse_servers_state,
+     show_servers_state},
+    {{"show", "frontends"}, "show frontends",
+     "list frontends with their binds and client-IP strategy", ADM_LEVEL_USER, ADM_CONN_KEEP,
+     NULL, show_frontends},
+    {{"show", "client-ip"}, "show client-ip",
+     "paths taken per frontend; servers' detected PROXY mode (auto)", ADM_LEVEL_USER,
+     ADM_CONN_KEEP, NULL, show_client_ip},
+    {{"show", "backend"}, "show backend", "list backends (names only, as HAProxy)",
+     ADM_LEVEL_USER, ADM_CONN_KEEP, NULL, show_backend},
+    {{"show", "backends"}, "show backends", "list backends with their servers' states",
+     ADM_LEVEL_USER, ADM_CONN_KEEP, NULL, show_backends},
+    {{"show", "errors"}, "show errors", "report the last refused connections and requests",
+     ADM_LEVEL_USER, ADM_CONN_KEEP, NULL, show_errors},
+    {{"show", "metrics"}, "show metrics", "report counters in Prometheus text format",
+     ADM_LEVEL_USER, ADM_CONN_KEEP, NULL, show_metrics},
+    {{"show", "version"}, "show version", "show the version of the current process",
+     ADM_LEVEL_USER, ADM_CONN_KEEP, NULL, show_version},
+    {{"disable", "server"}, "disable server <bk>/<srv>",
+     "put a server in maintenance (operator)", ADM_LEVEL_OPERATOR, ADM_CONN_KEEP,
+     parse_server_toggle, exec_disable},
+    {{"enable", "server"}, "enable server <bk>/<srv>",
+     "take a server out of maintenance (operator)", ADM_LEVEL_OPERATOR, ADM_CONN_KEEP,
+     parse_server_toggle, exec_enable},
+    {{"set", "server", ADM_ARG, "state"}, "set server <bk>/<srv> state <st>",
+     "ready, drain or maint (operator)", ADM_LEVEL_OPERATOR, ADM_CONN_KEEP, parse_set_state,
+     exec_set_state},
+    {{"set", "server", ADM_ARG, "weight"}, "set server <bk>/<srv> weight <w>",
+     "0..256, or N% of the configured weight (operator)", ADM_LEVEL_OPERATOR, ADM_CONN_KEEP,
+     parse_set_weight, exec_set_weight},
+    {{"set", "frontend", ADM_ARG, "client-ip"}, "set frontend <f> client-ip <strategy>",
+     "none, xff, proxy-v1, proxy-v2 or auto for new connections (operator)",
+     ADM_LEVEL_OPERATOR, ADM_CONN_KEEP, parse_set_client_ip, exec_set_client_ip},
+    {{"set", "severity-output"}, "set severity-output <fmt>",
+     "none or number: prefix errors with [3]:", ADM_LEVEL_USER, ADM_CONN_SEVERITY,
+     parse_severity, NULL},
+    {{"reload"}, "reload", "reload the configuration; Success=1 or Success=0 (admin)",
+     ADM_LEVEL_ADMIN, ADM_CONN_KEEP, NULL, exec_reload},
+};
+
+#define ADM_NKWS (sizeof(adm_kws) / sizeof(adm_kws[0]))
+
+static void show_help(struct adm_out *out)
+{
+	for (size_t i = 0; i < ADM_NKWS; i++)
+		adm_printf(out, "  %-38s: %s\n", adm_kws[i].usage, adm_kws[i].help);
+}
+
+static int exec_help(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                     struct adm_out *out)
+{
+	adm_printf(out, "The following commands are valid at this level:\n");
+	show_help(out);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch */
+
+enum kw_match {
+	KW_MATCH_NONE = 0,
+	KW_MATCH_FAMILY, /* the keywords before its first ADM_ARG match */
+	KW_MATCH_ALL,    /* every keyword matches (ADM_ARG takes any word) */
+};
+
+static enum kw_match kw_match(const struct adm_kw *kw, char w[][ADM_NAME_MAX], int n)
+{
+	bool past_arg = false;
+
+	for (int i = 0; kw->words[i]; i++) {
+		bool arg = !strcmp(kw->words[i], ADM_ARG);
+		if (i >= n || (!arg && strcmp(kw->words[i], w[i]) != 0))
+			return (past_arg || arg) ? KW_MATCH_FAMILY : KW_MATCH_NONE;
+		past_arg = past_arg || arg;
+	}
+	return KW_MATCH_ALL;
+}
+
+/* The row every keyword of which the words match; or else the first row
+ * of their family, whose parser explains what is wrong; or NULL. */
+static const struct adm_kw *kw_find(char w[][ADM_NAME_MAX], int n)
+{
+	const struct adm_kw *family = NULL;
+
+	for (size_t i = 0; i < ADM_NKWS; i++) {
+		enum kw_match m = kw_match(&adm_kws[i], w, n);
+		if (m == KW_MATCH_ALL)
+			return &adm_kws[i];
+		if (m == KW_MATCH_FAMILY && !family)
+			family = &adm_kws[i];
+	}
+	return family;
+}
+
+static int kw_nwords(const struct adm_kw *kw)
+{
+	int n = 0;
+
+	while (kw->words[n])
+		n++;
+	return n;
+}
+
+/* A row without a parser: its keywords and nothing after them. */
+static int parse_none(const struct adm_kw *kw, int n, char *err, size_t errlen)
+{
+	int nwords = kw_nwords(kw);
+	char name[ADM_NAME_MAX] = "";
+
+	if (n == nwords)
+		return 0;
+	for (int i = 0; i < nwords; i++)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), "%s%s", i ? " " : "",
+		         kw->words[i]);
+	snprintf(err, errlen, "'%s' takes no argument.", name);
+	return -1;
+}
+
+int adm_parse(const char *line, struct adm_cmd *out, char *err, size_t errlen)
+{
+	char w[ADM_MAX_WORDS][ADM_NAME_MAX];
+	int n = split_words(line, w, ADM_MAX_WORDS);
+
+	memset(out, 0, sizeof(*out));
+	if (err && errlen)
+		err[0] = '\0';
+	if (n < 0)
+		return fail(err, errlen, -1, "Command too long (too many or too long words).");
+	if (n == 0)
+		return 0; /* the empty command: no row, no answer */
+	out->kw = kw_find(w, n);
+	if (!out->kw)
+		return fail(err, errlen, -2, "Unknown command.");
+	if (!out->kw->parse)
+		return parse_none(out->kw, n, err, errlen);
+	return out->kw->parse(w, n, out, err, errlen);
+}
+
+const char *adm_cmd_usage(const struct adm_cmd *cmd)
+{
+	return cmd->kw ? cmd->kw->usage : "";
+}
+
+enum adm_level adm_cmd_level(const struct adm_cmd *cmd)
+{
+	return cmd->kw ? cmd->kw->level : ADM_LEVEL_USER;
+}
+
+int adm_next_cmd(const char **line, char *buf, size_t len)
+{
+	const char *p = *line;
+	size_t n = 0;
+
+	if (!*p)
+		return -1;
+	for (; *p && *p != ';'; p++) {
+		if (p[0] == '\\' && p[1] == ';')
+			p++;
+		if (n + 1 < len)
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	*line = *p ? p + 1 : p;
+	return 0;
 }
 
 int adm_exec(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
              enum adm_level level, struct adm_out *out)
 {
-	if (level < adm_cmd_level(cmd->kind))
+	if (level < adm_cmd_level(cmd))
 		return err_answer(out, "Permission denied");
-	switch (cmd->kind) {
-	case ADM_CMD_HELP:
-		adm_printf(out, "The following commands are valid at this level:\n");
-		show_help(out);
-		return 0;
-	case ADM_CMD_SHOW_VERSION:
-		adm_printf(out, "%s\n", PACKAGE_VERSION);
-		return 0;
-	case ADM_CMD_SHOW_ERRORS:
-		show_errors(out);
-		return 0;
-	case ADM_CMD_RELOAD:
-		return exec_reload(app, out);
-	case ADM_CMD_SET_CLIENT_IP: {
-		char msg[512];
-		int rc = app->set_client_ip(cmd->backend, cmd->client_ip, msg, sizeof(msg));
-		if (rc < 0)
-			return err_answer(out, "%s", msg);
-		adm_printf(out, "%s\n", msg);
-		return 0;
-	}
-	case ADM_CMD_NONE:
-	case ADM_CMD_PROMPT:
-	case ADM_CMD_QUIT:
-	case ADM_CMD_SET_SEVERITY:
-		return 0; /* the connection handles these */
-	default:
-		break;
-	}
-	if (!gen)
-		return err_answer(out, "No configuration is loaded.");
-	switch (cmd->kind) {
-	case ADM_CMD_SHOW_INFO:
-		show_info(gen, app, out);
-		return 0;
-	case ADM_CMD_SHOW_STAT:
-		show_stat(gen, out);
-		return 0;
-	case ADM_CMD_SHOW_SERVERS_STATE:
-		return show_servers_state(gen, cmd, out);
-	case ADM_CMD_SHOW_FRONTENDS:
-		show_frontends(gen, out);
-		return 0;
-	case ADM_CMD_SHOW_CLIENT_IP:
-		show_client_ip(gen, out);
-		return 0;
-	case ADM_CMD_SHOW_BACKEND:
-	case ADM_CMD_SHOW_BACKENDS:
-		show_backends(gen, cmd, out);
-		return 0;
-	case ADM_CMD_SHOW_METRICS:
-		show_metrics(gen, app, out);
-		return 0;
-	default:
-		return exec_server(gen, cmd, out);
-	}
+	if (!cmd->kw || !cmd->kw->exec)
+		return 0; /* the empty command, or one for its connection only */
+	return cmd->kw->exec(gen, app, cmd, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1196,9 +1292,9 @@ int adm_exec(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd 
 struct adm_client {
 	struct adm_client *next;
 	struct bufferevent *bev;
-	int interactive; /* `prompt` */
-	int severity;    /* `set severity-output number` */
-	int closing;     /* answer queued; close once it is written */
+	bool interactive;           /* `prompt` */
+	enum adm_severity severity; /* `set severity-output` */
+	bool closing;               /* answer queued; close once it is written */
 };
 
 static struct {
@@ -1223,6 +1319,24 @@ static void client_free(struct adm_client *c)
 	free(c);
 }
 
+/* What a command does to its connection; -1 asks to close it. */
+static int client_conn_op(struct adm_client *c, const struct adm_cmd *cmd)
+{
+	switch (cmd->kw->conn) {
+	case ADM_CONN_KEEP:
+		break;
+	case ADM_CONN_PROMPT:
+		c->interactive = !c->interactive;
+		break;
+	case ADM_CONN_QUIT:
+		return -1;
+	case ADM_CONN_SEVERITY:
+		c->severity = cmd->severity;
+		break;
+	}
+	return 0;
+}
+
 /* One command of a line: answer it; -1 asks to close the connection. */
 static int client_command(struct adm_client *c, const char *text, struct evbuffer *wr)
 {
@@ -1231,14 +1345,10 @@ static int client_command(struct adm_client *c, const char *text, struct evbuffe
 	char err[256];
 	int rc = adm_parse(text, &cmd, err, sizeof(err));
 
-	if (rc == 0 && cmd.kind == ADM_CMD_NONE)
-		return 0;
-	if (rc == 0 && cmd.kind == ADM_CMD_QUIT)
+	if (rc == 0 && !cmd.kw)
+		return 0; /* the empty command has no answer */
+	if (rc == 0 && client_conn_op(c, &cmd) < 0)
 		return -1;
-	if (rc == 0 && cmd.kind == ADM_CMD_PROMPT)
-		c->interactive = !c->interactive;
-	if (rc == 0 && cmd.kind == ADM_CMD_SET_SEVERITY)
-		c->severity = cmd.severity;
 	if (rc == -2) {
 		adm_printf(&out,
 		           "Unknown command. Please enter one of the following commands only :\n");
@@ -1248,7 +1358,7 @@ static int client_command(struct adm_client *c, const char *text, struct evbuffe
 	} else {
 		rc = adm_exec(adm.app.current_gen(), &adm.app, &cmd, adm.level, &out);
 	}
-	if (rc < 0 && c->severity)
+	if (rc < 0 && c->severity == ADM_SEVERITY_NUMBER)
 		evbuffer_add_printf(wr, "[3]: ");
 	if (out.len)
 		evbuffer_add(wr, out.buf, out.len);
@@ -1282,7 +1392,7 @@ static int client_line(struct adm_client *c, const char *line)
 
 static void client_close_after_write(struct adm_client *c)
 {
-	c->closing = 1;
+	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		client_free(c);
