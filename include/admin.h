@@ -6,12 +6,13 @@
  * unless the client entered interactive mode with `prompt`.
  *
  * Three layers, so the first two are unit-tested without a socket:
- *   adm_parse()   text -> struct adm_cmd (pure);
- *   adm_exec()    a command against a generation -> text in a struct adm_out;
- *   adm_start()   the socket and its connections (libevent).
+ *   adm_parse()   text -> struct adm_cmd (pure);            admin.c
+ *   adm_exec()    a command against a generation -> text;   admin.c, admin_show.c
+ *   adm_start()   the socket and its connections (libevent); admin_sock.c
+ * and `ppbridge ctl`, a client of the socket: admin_ctl.c.
  *
  * Every command is one row of the table in admin.c: words, usage, help,
- * level, parser, handler.
+ * level, parser, handler (struct adm_kw, admin_int.h).
  */
 #ifndef PPB_ADMIN_H
 #define PPB_ADMIN_H
