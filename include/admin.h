@@ -23,7 +23,6 @@
 #include "cfg.h" /* enum adm_level, enum cfg_client_ip: both are configuration */
 
 struct adm_kw;
-struct cfg_global;
 struct event_base;
 struct gen;
 

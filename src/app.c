@@ -461,8 +461,6 @@ static int start_state_timer(void)
 	return app.state_timer && event_add(app.state_timer, &tv) == 0 ? 0 : -1;
 }
 
-/* ---- start and run ---- */
-
 /* ---- privileges ---- */
 
 static int lookup_ids(const struct cfg_global *g, uid_t *uid, gid_t *gid, char *err, size_t errlen)
@@ -644,6 +642,8 @@ static int app_reload(char *msg, size_t len)
 	sd_notify_msg("READY=1\nSTATUS=serving");
 	return 0;
 }
+
+/* ---- start and run ---- */
 
 /* What the admin socket may ask of the application. */
 static const struct adm_hooks admin_hooks = {
