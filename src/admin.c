@@ -549,23 +549,23 @@ static int exec_help(struct gen *gen, const struct adm_hooks *app, const struct 
 /* ------------------------------------------------------------------ */
 /* Dispatch */
 
-enum kw_match {
-	KW_MATCH_NONE = 0,
-	KW_MATCH_FAMILY, /* the keywords before its first ADM_ARG match */
-	KW_MATCH_ALL,    /* every keyword matches (ADM_ARG takes any word) */
+enum adm_match {
+	ADM_MATCH_NONE = 0,
+	ADM_MATCH_FAMILY, /* the keywords before its first ADM_ARG match */
+	ADM_MATCH_ALL,    /* every keyword matches (ADM_ARG takes any word) */
 };
 
-static enum kw_match kw_match(const struct adm_kw *kw, char w[][ADM_NAME_MAX], int n)
+static enum adm_match kw_match(const struct adm_kw *kw, char w[][ADM_NAME_MAX], int n)
 {
 	bool past_arg = false;
 
 	for (int i = 0; kw->words[i]; i++) {
 		bool arg = !strcmp(kw->words[i], ADM_ARG);
 		if (i >= n || (!arg && strcmp(kw->words[i], w[i]) != 0))
-			return (past_arg || arg) ? KW_MATCH_FAMILY : KW_MATCH_NONE;
+			return (past_arg || arg) ? ADM_MATCH_FAMILY : ADM_MATCH_NONE;
 		past_arg = past_arg || arg;
 	}
-	return KW_MATCH_ALL;
+	return ADM_MATCH_ALL;
 }
 
 /* The row every keyword of which the words match; or else the first row
@@ -575,10 +575,10 @@ static const struct adm_kw *kw_find(char w[][ADM_NAME_MAX], int n)
 	const struct adm_kw *family = NULL;
 
 	for (size_t i = 0; i < ADM_NKWS; i++) {
-		enum kw_match m = kw_match(&adm_kws[i], w, n);
-		if (m == KW_MATCH_ALL)
+		enum adm_match m = kw_match(&adm_kws[i], w, n);
+		if (m == ADM_MATCH_ALL)
 			return &adm_kws[i];
-		if (m == KW_MATCH_FAMILY && !family)
+		if (m == ADM_MATCH_FAMILY && !family)
 			family = &adm_kws[i];
 	}
 	return family;
