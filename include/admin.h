@@ -6,64 +6,54 @@
  * unless the client entered interactive mode with `prompt`.
  *
  * Three layers, so the first two are unit-tested without a socket:
- *   adm_parse()   text -> struct adm_cmd (pure);
- *   adm_exec()    a command against a generation -> text in a struct adm_out;
- *   adm_start()   the socket and its connections (libevent).
+ *   adm_parse()   text -> struct adm_cmd (pure);            admin.c
+ *   adm_exec()    a command against a generation -> text;   admin.c, admin_show.c
+ *   adm_start()   the socket and its connections (libevent); admin_sock.c
+ * and `ppbridge ctl`, a client of the socket: admin_ctl.c.
+ *
+ * Every command is one row of the table in admin.c: words, usage, help,
+ * level, parser, handler (struct adm_kw, admin_int.h).
  */
 #ifndef PPB_ADMIN_H
 #define PPB_ADMIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#include "cfg.h" /* enum adm_level: `stats socket ... level` is configuration */
+#include "cfg.h" /* enum adm_level, enum cfg_client_ip: both are configuration */
 
-struct cfg_global;
+struct adm_kw;
 struct event_base;
 struct gen;
 
-enum adm_kind {
-	ADM_CMD_NONE = 0, /* an empty command: no answer */
-	ADM_CMD_HELP,
-	ADM_CMD_PROMPT,
-	ADM_CMD_QUIT,
-	ADM_CMD_SHOW_INFO,
-	ADM_CMD_SHOW_STAT,
-	ADM_CMD_SHOW_SERVERS_STATE,
-	ADM_CMD_SHOW_FRONTENDS,
-	ADM_CMD_SHOW_CLIENT_IP, /* ppbridge: paths taken per frontend, servers' PROXY modes */
-	ADM_CMD_SHOW_BACKEND,  /* HAProxy's: names only */
-	ADM_CMD_SHOW_BACKENDS, /* ppbridge's: with server counts */
-	ADM_CMD_SHOW_ERRORS,
-	ADM_CMD_SHOW_METRICS,
-	ADM_CMD_SHOW_VERSION,
-	ADM_CMD_DISABLE_SERVER,
-	ADM_CMD_ENABLE_SERVER,
-	ADM_CMD_SET_STATE,
-	ADM_CMD_SET_WEIGHT,
-	ADM_CMD_SET_SEVERITY, /* `set severity-output none|number` (per connection) */
-	ADM_CMD_RELOAD,
-	ADM_CMD_SET_CLIENT_IP, /* `set frontend <f> client-ip <strategy>` (operator) */
-};
+#define ADM_NAME_MAX 128       /* longest word, e.g. a backend or server name */
+#define ADM_LINE_MAX 4096      /* longest command line; longer ones close the connection */
+#define ADM_OUT_MAX (8u << 20) /* largest answer buffered for one client */
 
+/* `set server <bk>/<srv> state <st>` */
 enum adm_state {
 	ADM_STATE_READY = 0,
 	ADM_STATE_DRAIN,
 	ADM_STATE_MAINT,
 };
 
-#define ADM_NAME_MAX 128       /* longest backend or server name in a command */
-#define ADM_LINE_MAX 4096      /* longest command line; longer ones close the connection */
-#define ADM_OUT_MAX (8u << 20) /* largest answer buffered for one client */
+/* `set severity-output <fmt>`: how a connection marks error answers. */
+enum adm_severity {
+	ADM_SEVERITY_NONE = 0, /* not at all (HAProxy's default) */
+	ADM_SEVERITY_NUMBER,   /* "[3]: " before the answer */
+};
 
+/* A parsed command: its row, and the arguments its row's parser took. */
 struct adm_cmd {
-	enum adm_kind kind;
+	const struct adm_kw *kw;    /* NULL for an empty command: no answer */
 	char backend[ADM_NAME_MAX]; /* show servers state [b], <b>/<s> */
 	char server[ADM_NAME_MAX];
-	enum adm_state state; /* set server ... state */
-	int weight;           /* set server ... weight: 0..256, or a percentage */
-	int weight_pct;       /* the weight was written "N%" (of the configured weight) */
-	int severity;         /* set severity-output: 1 number, 0 none */
-	int client_ip;        /* set frontend ... client-ip: enum cfg_client_ip */
+	char frontend[ADM_NAME_MAX];  /* set frontend <f> client-ip */
+	enum adm_state state;         /* set server ... state */
+	int weight;                   /* set server ... weight: 0..256, or a percentage */
+	bool weight_pct;              /* the weight was written "N%" (of the configured one) */
+	enum adm_severity severity;   /* set severity-output */
+	enum cfg_client_ip client_ip; /* set frontend ... client-ip */
 };
 
 /* Parse one command (no ';'). Returns 0, or -1 with a one-line message for
@@ -71,8 +61,10 @@ struct adm_cmd {
  * Pure. */
 int adm_parse(const char *line, struct adm_cmd *out, char *err, size_t errlen);
 
-/* The least level a command needs. */
-enum adm_level adm_cmd_level(enum adm_kind kind);
+/* The usage line of a parsed command's row as the help prints it ("" for
+ * the empty command), and the least level that may run it. */
+const char *adm_cmd_usage(const struct adm_cmd *cmd);
+enum adm_level adm_cmd_level(const struct adm_cmd *cmd);
 
 /* Split the next command off a line at an unescaped ';' ("\;" is a literal
  * semicolon): copies it into `buf` and advances `*line`. Returns 0, or -1
@@ -84,27 +76,43 @@ struct adm_out {
 	char *buf;
 	size_t len;
 	size_t cap;
-	int truncated;
+	bool truncated;
 };
 
 void adm_out_free(struct adm_out *out);
 void adm_printf(struct adm_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Execute a parsed command against `gen` at access `level`; the answer
+/* What the admin socket needs from the application. The application
+ * gives them to adm_start(), so the admin module never calls into it.
+ * All are set; all run on the main thread. */
+struct adm_hooks {
+	/* The generation new connections use now. */
+	struct gen *(*current_gen)(void);
+	/* Reload the configuration from the same files; on error the running
+	 * one keeps serving. 0 with a summary in `msg`, or -1 with the errors. */
+	int (*reload)(char *msg, size_t len);
+	/* `set frontend <f> client-ip <st>`: 0 with a summary in `msg`, or -1
+	 * with the reason. */
+	int (*set_client_ip)(const char *frontend, enum cfg_client_ip st, char *msg, size_t len);
+	/* Seconds since start, for `show info` and `show metrics`. */
+	long (*uptime_seconds)(void);
+};
+
+/* Execute a parsed command against `gen` at access `level`, with the
+ * application's hooks for what the generation does not hold; the answer
  * (without the empty line that ends it) is appended to `out`. Returns 0,
  * or -1 when the answer is an error. Main thread only. */
-int adm_exec(struct gen *gen, const struct adm_cmd *cmd, enum adm_level level, struct adm_out *out);
+int adm_exec(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+             enum adm_level level, struct adm_out *out);
 
 /* The exact header of HAProxy 2.6's `show stat` (without "\n"). */
 extern const char adm_stat_header[];
 
-/* Record a refused connection or request for `show errors`. Any thread;
- * the strings are copied (and cut to fit). `client` is "ip:port". */
-void adm_note_error(const char *frontend, const char *client, const char *reason);
-
-/* Open `g->stats_socket` (when set) on the main thread's base. Returns 0
- * (also when no socket is configured) or -1 with a message. */
-int adm_start(struct event_base *base, const struct cfg_global *g, char *err, size_t errlen);
+/* Open `g->stats_socket` (when set) on the main thread's base; commands
+ * run against `app->current_gen()` (`app` is copied). Returns 0 (also when
+ * no socket is configured) or -1 with a message. */
+int adm_start(struct event_base *base, const struct cfg_global *g, const struct adm_hooks *app,
+              char *err, size_t errlen);
 /* Close the socket, its connections, and unlink the path. */
 void adm_stop(void);
 

@@ -63,6 +63,8 @@ static struct {
 	int soft_stopping;
 } app;
 
+static int app_reload(char *msg, size_t len);
+
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -459,8 +461,6 @@ static int start_state_timer(void)
 	return app.state_timer && event_add(app.state_timer, &tv) == 0 ? 0 : -1;
 }
 
-/* ---- start and run ---- */
-
 /* ---- privileges ---- */
 
 static int lookup_ids(const struct cfg_global *g, uid_t *uid, gid_t *gid, char *err, size_t errlen)
@@ -535,10 +535,13 @@ static struct fe *find_fe(struct gen *gen, const char *name)
 	return NULL;
 }
 
-int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
+/* `set frontend <f> client-ip <st>` (admin hook): new connections of that
+ * frontend take the new path at once; the choice is kept in
+ * `client-ip-state`. */
+static int app_set_client_ip(const char *frontend, enum cfg_client_ip st, char *msg, size_t len)
 {
 	struct fe *fe = app.gen ? find_fe(app.gen, frontend) : NULL;
-	int was;
+	enum cfg_client_ip was;
 
 	if (!fe) {
 		snprintf(msg, len, "No such frontend.");
@@ -548,7 +551,7 @@ int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
 		snprintf(msg, len, "client-ip xff needs a 'mode http' frontend.");
 		return -1;
 	}
-	was = atomic_load(&fe->client_ip);
+	was = (enum cfg_client_ip)atomic_load(&fe->client_ip);
 	gen_set_client_ip(app.gen, fe, st);
 	fe->cip_from = FE_CIP_RUNTIME;
 	if (was != st)
@@ -563,12 +566,14 @@ int app_set_client_ip(const char *frontend, int st, char *msg, size_t len)
 
 /* ---- reload ---- */
 
-struct gen *app_current_gen(void)
+/* Admin hook: the generation new connections use now. */
+static struct gen *app_current_gen(void)
 {
 	return app.gen;
 }
 
-long app_uptime_seconds(void)
+/* Admin hook, for `show info` and `show metrics`. */
+static long app_uptime_seconds(void)
 {
 	return (long)(time(NULL) - app.started);
 }
@@ -596,7 +601,11 @@ static int reload_fail(const char *why, char *msg, size_t len)
 	return -1;
 }
 
-int app_reload(char *msg, size_t len)
+/* Reload the configuration from the same -f files (SIGHUP, admin hook):
+ * parse and build the new generation completely (TLS included) before
+ * touching anything; on error the running one keeps serving. Returns 0
+ * with a summary in `msg`, or -1 with the error(s) in `msg`. */
+static int app_reload(char *msg, size_t len)
 {
 	char err[600];
 	struct cfg *cfg;
@@ -634,6 +643,16 @@ int app_reload(char *msg, size_t len)
 	return 0;
 }
 
+/* ---- start and run ---- */
+
+/* What the admin socket may ask of the application. */
+static const struct adm_hooks admin_hooks = {
+	.current_gen = app_current_gen,
+	.reload = app_reload,
+	.set_client_ip = app_set_client_ip,
+	.uptime_seconds = app_uptime_seconds,
+};
+
 static int run(struct cfg *cfg, const struct app_opts *o)
 {
 	char err[512];
@@ -664,7 +683,7 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		workers_join();
 		goto out;
 	}
-	if (adm_start(app.base, &app.gen->cfg->global, err, sizeof(err)) < 0) {
+	if (adm_start(app.base, &app.gen->cfg->global, &admin_hooks, err, sizeof(err)) < 0) {
 		log_msg(LOG_ALERT, "%s", err);
 		workers_command(WORKER_CMD_HARD_STOP);
 		workers_join();

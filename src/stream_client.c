@@ -9,12 +9,12 @@
 #include "stream_int.h"
 
 #include "acl.h"
-#include "admin.h" /* adm_note_error: moves out with the refusal ring */
 #include "cfg.h"
 #include "gen.h"
 #include "log.h"
 #include "net.h"
 #include "proxy_proto.h"
+#include "refusals.h"
 #include "tls.h"
 #include "tls_bio.h"
 #include "worker.h"
@@ -44,7 +44,7 @@ void strm_log_refusal(struct stream *s, const char *why)
 	net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
 	log_msg(LOG_NOTICE, "frontend %s: closing connection from %s: %s", s->fe->conf->name, peer,
 		why);
-	adm_note_error(s->fe->conf->name, peer, why); /* for `show errors` */
+	refusals_note(s->fe->conf->name, peer, why); /* for `show errors` */
 }
 
 static void proxy_refuse(struct stream *s, enum pp_error err)

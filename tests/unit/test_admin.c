@@ -5,6 +5,7 @@
 #include "backend.h"
 #include "cfg.h"
 #include "gen.h"
+#include "refusals.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -34,14 +35,16 @@ static const char haproxy26_header[] =
 /* ------------------------------------------------------------------ */
 /* Parser */
 
-static struct adm_cmd parse_ok(const char *line, enum adm_kind kind)
+/* `usage`: the help line of the command it must parse as ("" for none). */
+static struct adm_cmd parse_ok(const char *line, const char *usage)
 {
 	struct adm_cmd c;
 	char err[256];
 	int rc = adm_parse(line, &c, err, sizeof(err));
 
 	ck_assert_msg(rc == 0, "'%s': rc %d: %s", line, rc, err);
-	ck_assert_msg(c.kind == kind, "'%s': kind %d, want %d", line, c.kind, kind);
+	ck_assert_msg(!strcmp(adm_cmd_usage(&c), usage), "'%s': parsed as '%s', want '%s'", line,
+	              adm_cmd_usage(&c), usage);
 	return c;
 }
 
@@ -58,32 +61,32 @@ static void parse_err(const char *line, int want_rc, const char *want)
 
 START_TEST(parse_simple)
 {
-	parse_ok("", ADM_CMD_NONE);
-	parse_ok("   \t ", ADM_CMD_NONE);
-	parse_ok("help", ADM_CMD_HELP);
-	parse_ok("help show stat", ADM_CMD_HELP);
-	parse_ok("prompt", ADM_CMD_PROMPT);
-	parse_ok("quit", ADM_CMD_QUIT);
-	parse_ok("reload", ADM_CMD_RELOAD);
-	parse_ok("show info", ADM_CMD_SHOW_INFO);
-	parse_ok("show stat", ADM_CMD_SHOW_STAT);
-	parse_ok("  show   stat  \r", ADM_CMD_SHOW_STAT);
-	parse_ok("show frontends", ADM_CMD_SHOW_FRONTENDS);
-	parse_ok("show client-ip", ADM_CMD_SHOW_CLIENT_IP);
-	parse_ok("show backend", ADM_CMD_SHOW_BACKEND);
-	parse_ok("show backends", ADM_CMD_SHOW_BACKENDS);
-	parse_ok("show errors", ADM_CMD_SHOW_ERRORS);
-	parse_ok("show metrics", ADM_CMD_SHOW_METRICS);
-	parse_ok("show version", ADM_CMD_SHOW_VERSION);
+	parse_ok("", "");
+	parse_ok("   \t ", "");
+	parse_ok("help", "help");
+	parse_ok("help show stat", "help");
+	parse_ok("prompt", "prompt");
+	parse_ok("quit", "quit");
+	parse_ok("reload", "reload");
+	parse_ok("show info", "show info");
+	parse_ok("show stat", "show stat");
+	parse_ok("  show   stat  \r", "show stat");
+	parse_ok("show frontends", "show frontends");
+	parse_ok("show client-ip", "show client-ip");
+	parse_ok("show backend", "show backend");
+	parse_ok("show backends", "show backends");
+	parse_ok("show errors", "show errors");
+	parse_ok("show metrics", "show metrics");
+	parse_ok("show version", "show version");
 }
 END_TEST
 
 START_TEST(parse_servers_state)
 {
-	struct adm_cmd c = parse_ok("show servers state", ADM_CMD_SHOW_SERVERS_STATE);
+	struct adm_cmd c = parse_ok("show servers state", "show servers state [<backend>]");
 
 	ck_assert_str_eq(c.backend, "");
-	c = parse_ok("show servers state be_http", ADM_CMD_SHOW_SERVERS_STATE);
+	c = parse_ok("show servers state be_http", "show servers state [<backend>]");
 	ck_assert_str_eq(c.backend, "be_http");
 	parse_err("show servers state a b", -1, "usage: show servers state [<backend>]");
 }
@@ -91,31 +94,52 @@ END_TEST
 
 START_TEST(parse_server_commands)
 {
-	struct adm_cmd c = parse_ok("disable server be/s1", ADM_CMD_DISABLE_SERVER);
+	struct adm_cmd c = parse_ok("disable server be/s1", "disable server <bk>/<srv>");
 
 	ck_assert_str_eq(c.backend, "be");
 	ck_assert_str_eq(c.server, "s1");
-	c = parse_ok("enable server be:x/s-2", ADM_CMD_ENABLE_SERVER);
+	c = parse_ok("enable server be:x/s-2", "enable server <bk>/<srv>");
 	ck_assert_str_eq(c.backend, "be:x");
 	ck_assert_str_eq(c.server, "s-2");
-	c = parse_ok("set server be/s1 state ready", ADM_CMD_SET_STATE);
+	c = parse_ok("set server be/s1 state ready", "set server <bk>/<srv> state <st>");
 	ck_assert_int_eq(c.state, ADM_STATE_READY);
-	c = parse_ok("set server be/s1 state drain", ADM_CMD_SET_STATE);
+	c = parse_ok("set server be/s1 state drain", "set server <bk>/<srv> state <st>");
 	ck_assert_int_eq(c.state, ADM_STATE_DRAIN);
-	c = parse_ok("set server be/s1 state maint", ADM_CMD_SET_STATE);
+	c = parse_ok("set server be/s1 state maint", "set server <bk>/<srv> state <st>");
 	ck_assert_int_eq(c.state, ADM_STATE_MAINT);
-	c = parse_ok("set server be/s1 weight 0", ADM_CMD_SET_WEIGHT);
+	c = parse_ok("set server be/s1 weight 0", "set server <bk>/<srv> weight <w>");
 	ck_assert_int_eq(c.weight, 0);
 	ck_assert_int_eq(c.weight_pct, 0);
-	c = parse_ok("set server be/s1 weight 256", ADM_CMD_SET_WEIGHT);
+	c = parse_ok("set server be/s1 weight 256", "set server <bk>/<srv> weight <w>");
 	ck_assert_int_eq(c.weight, 256);
-	c = parse_ok("set server be/s1 weight 50%", ADM_CMD_SET_WEIGHT);
+	c = parse_ok("set server be/s1 weight 50%", "set server <bk>/<srv> weight <w>");
 	ck_assert_int_eq(c.weight, 50);
 	ck_assert_int_eq(c.weight_pct, 1);
-	c = parse_ok("set severity-output number", ADM_CMD_SET_SEVERITY);
+	c = parse_ok("set severity-output number", "set severity-output <fmt>");
 	ck_assert_int_eq(c.severity, 1);
-	c = parse_ok("set severity-output none", ADM_CMD_SET_SEVERITY);
+	c = parse_ok("set severity-output none", "set severity-output <fmt>");
 	ck_assert_int_eq(c.severity, 0);
+}
+END_TEST
+
+START_TEST(parse_client_ip)
+{
+	const char *usage = "usage: set frontend <frontend> client-ip "
+	                    "none|xff|proxy-v1|proxy-v2|auto";
+	struct adm_cmd c =
+	    parse_ok("set frontend fe_http client-ip proxy-v2", "set frontend <f> client-ip <strategy>");
+
+	ck_assert_str_eq(c.frontend, "fe_http");
+	ck_assert_int_eq(c.client_ip, CFG_CLIENT_IP_PROXY_V2);
+	c = parse_ok("set frontend f client-ip none", "set frontend <f> client-ip <strategy>");
+	ck_assert_int_eq(c.client_ip, CFG_CLIENT_IP_NONE);
+	parse_err("set frontend", -1, usage);
+	parse_err("set frontend fe", -1, usage);
+	parse_err("set frontend fe maxconn 3", -1, usage);
+	parse_err("set frontend fe client-ip", -1, usage);
+	parse_err("set frontend fe client-ip auto now", -1, usage);
+	parse_err("set frontend fe client-ip bogus", -1,
+	          "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto.");
 }
 END_TEST
 
@@ -188,16 +212,26 @@ START_TEST(parse_small_err_buffer)
 }
 END_TEST
 
+/* The level of a command line's row. */
+static enum adm_level level_of(const char *line)
+{
+	struct adm_cmd c;
+	char err[256];
+
+	ck_assert_msg(adm_parse(line, &c, err, sizeof(err)) == 0, "%s: %s", line, err);
+	return adm_cmd_level(&c);
+}
+
 START_TEST(levels)
 {
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SHOW_STAT), ADM_LEVEL_USER);
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SHOW_ERRORS), ADM_LEVEL_USER);
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_HELP), ADM_LEVEL_USER);
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_DISABLE_SERVER), ADM_LEVEL_OPERATOR);
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_ENABLE_SERVER), ADM_LEVEL_OPERATOR);
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SET_STATE), ADM_LEVEL_OPERATOR);
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_SET_WEIGHT), ADM_LEVEL_OPERATOR);
-	ck_assert_int_eq(adm_cmd_level(ADM_CMD_RELOAD), ADM_LEVEL_ADMIN);
+	ck_assert_int_eq(level_of("show stat"), ADM_LEVEL_USER);
+	ck_assert_int_eq(level_of("show errors"), ADM_LEVEL_USER);
+	ck_assert_int_eq(level_of("help"), ADM_LEVEL_USER);
+	ck_assert_int_eq(level_of("disable server b/s"), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(level_of("enable server b/s"), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(level_of("set server b/s state ready"), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(level_of("set server b/s weight 1"), ADM_LEVEL_OPERATOR);
+	ck_assert_int_eq(level_of("reload"), ADM_LEVEL_ADMIN);
 }
 END_TEST
 
@@ -252,6 +286,38 @@ static const char *const CFG_TEXT =
 
 static struct gen *G;
 
+/* The application, as the admin module sees it: its hooks. */
+static struct gen *test_gen(void)
+{
+	return G;
+}
+
+static int reload_rc; /* what the next reload returns */
+
+static int test_reload(char *msg, size_t len)
+{
+	snprintf(msg, len, "%s", reload_rc == 0 ? "reloaded by the test" : "t.cfg:1: bad\n");
+	return reload_rc;
+}
+
+static int test_set_client_ip(const char *frontend, enum cfg_client_ip st, char *msg, size_t len)
+{
+	snprintf(msg, len, "%s -> %s", frontend, cfg_client_ip_name(st));
+	return strcmp(frontend, "fe_tcp") == 0 ? 0 : -1;
+}
+
+static long test_uptime(void)
+{
+	return 93784; /* 1d 2h 3m 4s */
+}
+
+static const struct adm_hooks test_app = {
+	.current_gen = test_gen,
+	.reload = test_reload,
+	.set_client_ip = test_set_client_ip,
+	.uptime_seconds = test_uptime,
+};
+
 static void gen_setup(void)
 {
 	struct cfg *cfg = cfg_new();
@@ -293,7 +359,7 @@ static char *run(const char *line, enum adm_level level, int want_rc)
 	int rc;
 
 	ck_assert_msg(adm_parse(line, &cmd, err, sizeof(err)) == 0, "%s: %s", line, err);
-	rc = adm_exec(G, &cmd, level, &out);
+	rc = adm_exec(G, &test_app, &cmd, level, &out);
 	ck_assert_msg(rc == want_rc, "'%s': rc %d, want %d: %s", line, rc, want_rc,
 	              out.buf ? out.buf : "");
 	adm_printf(&out, "%s", ""); /* never NULL */
@@ -606,7 +672,7 @@ START_TEST(errors_ring)
 	char *ans;
 	char want[128];
 
-	adm_note_error("fe_http", "192.0.2.1:4000", "400 Bad Request: invalid header name");
+	refusals_note("fe_http", "192.0.2.1:4000", "400 Bad Request: invalid header name");
 	ans = run("show errors", ADM_LEVEL_USER, 0);
 	ck_assert_int_eq(strncmp(ans, "Total events captured on [", 26), 0);
 	ck_assert_ptr_nonnull(strstr(
@@ -616,7 +682,7 @@ START_TEST(errors_ring)
 	/* the ring keeps the last 64, oldest first */
 	for (int i = 0; i < 100; i++) {
 		snprintf(want, sizeof(want), "reason %d", i);
-		adm_note_error("fe", NULL, want);
+		refusals_note("fe", NULL, want);
 	}
 	ans = run("show errors", ADM_LEVEL_USER, 0);
 	ck_assert_ptr_null(strstr(ans, "reason 35\n"));
@@ -628,12 +694,83 @@ START_TEST(errors_ring)
 }
 END_TEST
 
+/* The help as HAProxy lays it out; the rows of admin.c must give exactly this. */
+static const char help_golden[] =
+    "The following commands are valid at this level:\n"
+    "  help                                  : list the commands\n"
+    "  prompt                                : toggle interactive mode with prompt\n"
+    "  quit                                  : disconnect\n"
+    "  show info                             : report information about the running process\n"
+    "  show stat                             : report counters for each proxy and server (CSV)\n"
+    "  show servers state [<backend>]        : dump volatile server information\n"
+    "  show frontends                        : list frontends with their binds and client-IP strategy\n"
+    "  show client-ip                        : paths taken per frontend; servers' detected PROXY mode (auto)\n"
+    "  show backend                          : list backends (names only, as HAProxy)\n"
+    "  show backends                         : list backends with their servers' states\n"
+    "  show errors                           : report the last refused connections and requests\n"
+    "  show metrics                          : report counters in Prometheus text format\n"
+    "  show version                          : show the version of the current process\n"
+    "  disable server <bk>/<srv>             : put a server in maintenance (operator)\n"
+    "  enable server <bk>/<srv>              : take a server out of maintenance (operator)\n"
+    "  set server <bk>/<srv> state <st>      : ready, drain or maint (operator)\n"
+    "  set server <bk>/<srv> weight <w>      : 0..256, or N% of the configured weight (operator)\n"
+    "  set frontend <f> client-ip <strategy> : none, xff, proxy-v1, proxy-v2 or auto for new connections (operator)\n"
+    "  set severity-output <fmt>             : none or number: prefix errors with [3]:\n"
+    "  reload                                : reload the configuration; Success=1 or Success=0 (admin)\n";
+
+/* An example value for each placeholder of the usages. */
+static const char *example_arg(const char *placeholder)
+{
+	static const char *const ex[][2] = {
+	    {"<bk>/<srv>", "be_pp/r1"}, {"<st>", "ready"},       {"<w>", "1"},
+	    {"<f>", "fe_tcp"},          {"<strategy>", "auto"}, {"<fmt>", "number"},
+	};
+
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++)
+		if (!strcmp(ex[i][0], placeholder))
+			return ex[i][1];
+	ck_abort_msg("no example value for %s", placeholder);
+	return NULL;
+}
+
+/* Each usage of the help, its placeholders filled in, parses as itself:
+ * a row's keywords agree with the usage it prints. */
+static void usage_parses_as_itself(const char *usage)
+{
+	char line[256] = "", word[64];
+	struct adm_cmd c;
+	char err[256];
+
+	for (const char *p = usage; *p;) {
+		size_t len = strcspn(p, " ");
+		snprintf(word, sizeof(word), "%.*s", (int)len, p);
+		p += len + (p[len] == ' ');
+		if (word[0] == '[')
+			continue; /* optional */
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", line[0] ? " " : "",
+		         word[0] == '<' ? example_arg(word) : word);
+	}
+	ck_assert_msg(adm_parse(line, &c, err, sizeof(err)) == 0, "'%s': %s", line, err);
+	ck_assert_str_eq(adm_cmd_usage(&c), usage);
+}
+
 START_TEST(help_and_version)
 {
 	char *ans = run("help", ADM_LEVEL_USER, 0);
+	char usage[64];
+	int n = 0;
 
 	ck_assert_ptr_nonnull(strstr(ans, "  set server <bk>/<srv> state <st>"));
 	ck_assert_ptr_nonnull(strstr(ans, "  show servers state [<backend>]"));
+	ck_assert_str_eq(ans, help_golden);
+	/* "  %-38s: %s\n": the usage is in columns 2..39 */
+	for (const char *p = strchr(help_golden, '\n') + 1; *p; p = strchr(p, '\n') + 1, n++) {
+		snprintf(usage, sizeof(usage), "%.38s", p + 2);
+		for (size_t k = strlen(usage); k > 0 && usage[k - 1] == ' '; k--)
+			usage[k - 1] = '\0';
+		usage_parses_as_itself(usage);
+	}
+	ck_assert_int_eq(n, 20);
 	free(ans);
 	ans = run("show version", ADM_LEVEL_USER, 0);
 	ck_assert_str_eq(ans, PACKAGE_VERSION "\n");
@@ -641,6 +778,36 @@ START_TEST(help_and_version)
 	ans = run("show info", ADM_LEVEL_USER, 0);
 	ck_assert_int_eq(strncmp(ans, "Name: ppbridge\nVersion: " PACKAGE_VERSION "\n", 24), 0);
 	ck_assert_ptr_nonnull(strstr(ans, "\nMaxconn: 1000\n"));
+	free(ans);
+}
+END_TEST
+
+/* What the application does is its business; the answers are ours. */
+START_TEST(app_hooks)
+{
+	char *ans = run("reload", ADM_LEVEL_ADMIN, 0);
+
+	ck_assert_str_eq(ans, "Success=1\n--\nreloaded by the test\n");
+	free(ans);
+	reload_rc = -1;
+	ans = run("reload", ADM_LEVEL_ADMIN, -1);
+	reload_rc = 0;
+	ck_assert_str_eq(ans, "Success=0\n--\nt.cfg:1: bad\n");
+	free(ans);
+	ans = run("set frontend fe_tcp client-ip proxy-v1", ADM_LEVEL_OPERATOR, 0);
+	ck_assert_str_eq(ans, "fe_tcp -> proxy-v1\n");
+	free(ans);
+	ans = run("set frontend nope client-ip none", ADM_LEVEL_OPERATOR, -1);
+	ck_assert_str_eq(ans, "nope -> none\n");
+	free(ans);
+	ans = run("set frontend fe_tcp client-ip auto", ADM_LEVEL_USER, -1);
+	ck_assert_str_eq(ans, "Permission denied\n");
+	free(ans);
+	ans = run("show info", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "\nUptime: 1d 2h03m04s\nUptime_sec: 93784\n"));
+	free(ans);
+	ans = run("show metrics", ADM_LEVEL_USER, 0);
+	ck_assert_ptr_nonnull(strstr(ans, "\nppbridge_process_uptime_seconds 93784\n"));
 	free(ans);
 }
 END_TEST
@@ -668,6 +835,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, parse_simple);
 	tcase_add_test(tc, parse_servers_state);
 	tcase_add_test(tc, parse_server_commands);
+	tcase_add_test(tc, parse_client_ip);
 	tcase_add_test(tc, parse_errors);
 	tcase_add_test(tc, parse_small_err_buffer);
 	tcase_add_test(tc, levels);
@@ -689,6 +857,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, metrics);
 	tcase_add_test(tc, errors_ring);
 	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, app_hooks);
 	suite_add_tcase(s, tc);
 	return s;
 }
