@@ -3,31 +3,37 @@
 # ppbridge.cfg(5) as a bold term, and every keyword it refuses as "not
 # supported yet" must appear (bold) in the NOT YET SUPPORTED section.
 #
-# The keywords come from src/cfg.c mechanically, never from a list kept
-# here:
-#   - every `static const` array initialiser of cfg.c: the first string of
-#     each `{"...", ...}` entry of a struct table, every string of a
-#     `char *` table;
-#   - every word a `strcmp()`/`strncmp()` of cfg.c compares an argument
-#     with (bind options, http-check rules, log options, ...).
+# The keywords come from the parser's sources, src/cfg*.c, mechanically,
+# never from a list kept here:
+#   - every `static const` array initialiser of those files: the first
+#     string of each `{"...", ...}` entry of a struct table, every string of
+#     a `char *` table;
+#   - every word a `strcmp()`/`strncmp()` of those files compares an
+#     argument with (bind options, http-check rules, log options, ...).
 # Only the array *names* are known here: a table this script does not
 # know fails the test, so that a new table is classified, not skipped.
 #
 # Environment: PPB_SRCDIR (the source tree, set by the automake harness),
 # PPB_MANPAGE (another man page to check, e.g. to prove the check fails),
-# PPB_CFG_C (another parser source).
+# PPB_CFG_C (other parser sources, separated by blanks).
 # Exit: 0 complete, 1 keywords missing, 99 the extraction itself failed.
 set -u
 
 SRCDIR=${PPB_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-CFG_C=${PPB_CFG_C:-$SRCDIR/src/cfg.c}
+if [ -n "${PPB_CFG_C:-}" ]; then
+	read -r -a CFG_C <<<"$PPB_CFG_C"
+else
+	CFG_C=("$SRCDIR"/src/cfg*.c)
+fi
 MAN=${PPB_MANPAGE:-$SRCDIR/doc/ppbridge.cfg.5}
 
 hard_error() {
 	echo "t_docs: $*" >&2
 	exit 99
 }
-[ -r "$CFG_C" ] || hard_error "cannot read $CFG_C"
+for f in "${CFG_C[@]}"; do
+	[ -r "$f" ] || hard_error "cannot read $f"
+done
 [ -r "$MAN" ] || hard_error "cannot read $MAN"
 
 # Tables that hold configuration words (keywords, option names, values).
@@ -41,7 +47,7 @@ LATER_TABLES="global_later later proxy_later"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/t_docs.XXXXXX") || hard_error "mktemp failed"
 trap '[ -n "${PPB_KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
-# ---- 1. keywords from cfg.c ----
+# ---- 1. keywords from the parser's sources ----
 # Output lines: "<kind> <table> <word>", kind = kw (supported or not) or
 # later (refused as not supported yet).
 awk -v known="$KNOWN_TABLES" -v ignored="$IGNORED_TABLES" -v later_tables="$LATER_TABLES" '
@@ -51,6 +57,7 @@ BEGIN {
 	n = split(later_tables, a, /[ \t\n]+/); for (i = 1; i <= n; i++) if (a[i] != "") L[a[i]] = 1
 	intable = 0
 }
+FNR == 1 { intable = 0 }
 function emit(kind, table, word) {
 	if (word != "") print kind, table, word
 }
@@ -95,25 +102,25 @@ intable { body($0); next }
 END {
 	for (t in K) if (!(t in FOUND)) print "missing-table", t, "-"
 }
-' "$CFG_C" >"$TMP/tables" || hard_error "awk failed on $CFG_C"
+' "${CFG_C[@]}" >"$TMP/tables" || hard_error "awk failed on ${CFG_C[*]}"
 
-# Words compared with strcmp()/strncmp() anywhere in cfg.c: only words
-# made of the characters of configuration keywords.
-grep -o 'strn\{0,1\}cmp([^;{}]*"[^"]*"' "$CFG_C" |
+# Words compared with strcmp()/strncmp() anywhere in the parser: only
+# words made of the characters of configuration keywords.
+grep -ho 'strn\{0,1\}cmp([^;{}]*"[^"]*"' "${CFG_C[@]}" |
 	sed 's/.*"\([^"]*\)"$/\1/' |
 	grep -E '^[A-Za-z][A-Za-z0-9@._-]*$' |
 	sed 's/^/kw strcmp /' >"$TMP/strcmp"
 
 if grep -q '^unknown ' "$TMP/tables"; then
 	grep '^unknown ' "$TMP/tables" | while read -r _ t _; do
-		echo "t_docs: cfg.c has a table '$t' this script does not know:" \
+		echo "t_docs: the parser has a table '$t' this script does not know:" \
 			"add it to KNOWN_TABLES (configuration words) or IGNORED_TABLES" >&2
 	done
 	exit 99
 fi
 if grep -q '^missing-table ' "$TMP/tables"; then
 	grep '^missing-table ' "$TMP/tables" | while read -r _ t _; do
-		echo "t_docs: table '$t' not found in $CFG_C (renamed? update KNOWN_TABLES)" >&2
+		echo "t_docs: table '$t' not found in src/cfg*.c (renamed? update KNOWN_TABLES)" >&2
 	done
 	exit 99
 fi
@@ -124,7 +131,7 @@ awk '$1 == "later" {print $3}' "$TMP/tables" | sort -u >"$TMP/later"
 # `stats` in global and proxies) is still listed in NOT YET SUPPORTED.
 nkw=$(wc -l <"$TMP/keywords")
 nlater=$(wc -l <"$TMP/later")
-[ "$nkw" -ge 100 ] || hard_error "only $nkw keywords extracted from $CFG_C: extraction broken?"
+[ "$nkw" -ge 100 ] || hard_error "only $nkw keywords extracted from ${CFG_C[*]}: extraction broken?"
 
 # ---- 2. bold terms of the man page ----
 # Output lines: "<section> <token>", for every word set in bold by .B,
@@ -195,7 +202,7 @@ missing=$(comm -23 "$TMP/keywords" "$TMP/bold_all")
 missing_later=$(comm -23 "$TMP/later" "$TMP/bold_later")
 rc=0
 if [ -n "$missing" ]; then
-	echo "t_docs: keywords of src/cfg.c missing from $(basename "$MAN") (not in bold anywhere):"
+	echo "t_docs: keywords of src/cfg*.c missing from $(basename "$MAN") (not in bold anywhere):"
 	for k in $missing; do
 		where=$(cat "$TMP/tables" "$TMP/strcmp" | awk -v k="$k" '$3 == k {print $2}' | sort -u | tr '\n' ' ')
 		echo "  $k    (from: ${where% })"
@@ -207,5 +214,5 @@ if [ -n "$missing_later" ]; then
 	for k in $missing_later; do echo "  $k"; done
 	rc=1
 fi
-echo "t_docs: checked $nkw keywords of $(basename "$CFG_C") ($nlater not yet supported) against $(basename "$MAN"): $([ $rc = 0 ] && echo complete || echo INCOMPLETE)"
+echo "t_docs: checked $nkw keywords of ${#CFG_C[@]} parser files ($nlater not yet supported) against $(basename "$MAN"): $([ $rc = 0 ] && echo complete || echo INCOMPLETE)"
 exit $rc
