@@ -47,36 +47,48 @@ void cfg_msgs_free(struct cfg_msgs *msgs)
 	cfg_msgs_init(msgs);
 }
 
-void cfg_msg_add(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
-                 const char *fmt, ...)
+void cfg_msg_vadd(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
+		  const char *what, const char *fmt, va_list ap)
 {
 	char prefix[512] = "";
 	struct cfg_msg *m;
-	va_list ap;
+	va_list ap2;
 	int blen;
-	size_t plen;
+	size_t plen, wlen = what ? strlen(what) + 2 : 0;
 
 	if (where && where->file)
 		snprintf(prefix, sizeof(prefix), "%s:%d: ", where->file, where->line);
 	plen = strlen(prefix);
-	va_start(ap, fmt);
-	blen = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(ap2, ap);
+	blen = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
 	if (blen < 0)
 		blen = 0;
 	m = cfg_xcalloc(1, sizeof(*m));
 	m->severity = sev;
-	m->text = cfg_xcalloc(1, plen + (size_t)blen + 1);
+	m->text = cfg_xcalloc(1, plen + wlen + (size_t)blen + 1);
 	memcpy(m->text, prefix, plen);
-	va_start(ap, fmt);
-	vsnprintf(m->text + plen, (size_t)blen + 1, fmt, ap);
-	va_end(ap);
+	if (what) {
+		memcpy(m->text + plen, what, wlen - 2);
+		memcpy(m->text + plen + wlen - 2, ": ", 2);
+	}
+	vsnprintf(m->text + plen + wlen, (size_t)blen + 1, fmt, ap);
 	*msgs->tail = m;
 	msgs->tail = &m->next;
 	if (sev == CFG_SEV_ERROR)
 		msgs->errors++;
 	else if (sev == CFG_SEV_WARNING)
 		msgs->warnings++;
+}
+
+void cfg_msg_add(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_msg_vadd(msgs, sev, where, NULL, fmt, ap);
+	va_end(ap);
 }
 
 const char *cfg_sec_name(unsigned caps)

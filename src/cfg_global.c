@@ -125,8 +125,7 @@ int cfg_log_parse(struct cfg_pstate *ps, int argc, char **argv, struct cfg_log *
 	long v;
 
 	if (argc < 2) {
-		ERR(ps, "'log' expects <target> [len N] [format rfc3164|raw] <facility> "
-		        "[<level> [<minlevel>]]");
+		ERR(ps, "'log' expects %s", CFG_LOG_USAGE);
 		return -1;
 	}
 	l = cfg_xcalloc(1, sizeof(*l));
@@ -200,119 +199,23 @@ fail:
 /* ------------------------------------------------------------------ */
 /* Global section */
 
-static int g_maxconn(struct cfg_pstate *ps, int argc, char **argv)
+static int g_log(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	long v;
-
-	if (cfg_kw_number(ps, argc, argv, 1, INT_MAX, &v) < 0)
-		return -1;
-	ps->cfg->global.maxconn = (unsigned)v;
-	return 0;
-}
-
-static int g_nbthread(struct cfg_pstate *ps, int argc, char **argv)
-{
-	long v;
-
-	if (cfg_kw_number(ps, argc, argv, 1, CFG_MAX_THREADS, &v) < 0)
-		return -1;
-	ps->cfg->global.nbthread = (int)v;
-	return 0;
-}
-
-static int g_daemon(struct cfg_pstate *ps, int argc, char **argv)
-{
-	ps->cfg->global.daemon = 1;
-	NOTICE(ps, "daemon: ignored, ppbridge always runs in the foreground (use systemd or &)");
-	return 0;
-}
-
-static int g_pidfile(struct cfg_pstate *ps, int argc, char **argv)
-{
-	if (argc != 2 || !*argv[1]) {
-		ERR(ps, "'pidfile' expects a path");
+	if (!strcmp(argv[1], "global")) {
+		ERR(c->ps, "'log global' is only valid in a proxy section");
 		return -1;
 	}
-	cfg_set_str(&ps->cfg->global.pidfile, argv[1]);
-	return 0;
-}
-
-static int g_log(struct cfg_pstate *ps, int argc, char **argv)
-{
-	if (argc >= 2 && !strcmp(argv[1], "global")) {
-		ERR(ps, "'log global' is only valid in a proxy section");
-		return -1;
-	}
-	return cfg_log_parse(ps, argc, argv, &ps->cfg->global.logs);
-}
-
-static int g_hard_stop_after(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_time(ps, argv[0], argc, argv, 1, &ps->cfg->global.hard_stop_after_ms);
-}
-
-static int g_log_send_hostname(struct cfg_pstate *ps, int argc, char **argv)
-{
-	ps->cfg->global.log_send_hostname = 1;
-	NOTICE(ps, "log-send-hostname: accepted");
-	return 0;
-}
-
-static int g_bufsize(struct cfg_pstate *ps, int argc, char **argv)
-{
-	long v;
-
-	if (cfg_kw_number(ps, argc, argv, 1024, 1L << 30, &v) < 0)
-		return -1;
-	ps->cfg->global.tune_bufsize = (unsigned)v;
-	return 0;
-}
-
-/* ppbridge's own: the largest PROXY header `accept-proxy` waits for. */
-static int g_pp_max_header(struct cfg_pstate *ps, int argc, char **argv)
-{
-	long v;
-
-	if (cfg_kw_number(ps, argc, argv, PP_V1_MAX_LEN + 1, PP_V2_MAX_LEN, &v) < 0)
-		return -1;
-	ps->cfg->global.pp_max_header = (unsigned)v;
-	return 0;
-}
-
-static int g_ssl_default_bind_ciphers(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a cipher list", &ps->cfg->global.ssl_default_bind_ciphers);
-}
-
-static int g_ssl_default_bind_ciphersuites(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a TLS 1.3 cipher suite list",
-	               &ps->cfg->global.ssl_default_bind_ciphersuites);
-}
-
-static int g_ssl_default_server_ciphers(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a cipher list",
-	               &ps->cfg->global.ssl_default_server_ciphers);
-}
-
-static int g_ssl_default_server_ciphersuites(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a TLS 1.3 cipher suite list",
-	               &ps->cfg->global.ssl_default_server_ciphersuites);
+	return cfg_log_parse(c->ps, argc, argv, &c->ps->cfg->global.logs);
 }
 
 /* `ssl-default-bind-options` / `ssl-default-server-options`: the subset
  * of the bind and server options that has a meaning here. */
-static int g_ssl_default_options(struct cfg_pstate *ps, int argc, char **argv, int *min_ver)
+static int g_ssl_default_options(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
+	int *min_ver = (int *)(void *)((char *)c->obj + k->off);
 	int ver = *min_ver;
 
-	if (argc < 2) {
-		ERR(ps, "'%s' expects options (ssl-min-ver, no-sslv3, no-tlsv10, no-tlsv11)",
-		    argv[0]);
-		return -1;
-	}
 	for (int i = 1; i < argc; i++) {
 		const char *opt = argv[i], *err;
 
@@ -349,48 +252,15 @@ static int g_ssl_default_options(struct cfg_pstate *ps, int argc, char **argv, i
 	return 0;
 }
 
-static int g_ssl_default_bind_options(struct cfg_pstate *ps, int argc, char **argv)
+static int g_ssl_server_verify(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	return g_ssl_default_options(ps, argc, argv, &ps->cfg->global.ssl_default_bind_min_ver);
-}
-
-static int g_ssl_default_server_options(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return g_ssl_default_options(ps, argc, argv, &ps->cfg->global.ssl_default_server_min_ver);
-}
-
-static int g_ssl_server_verify(struct cfg_pstate *ps, int argc, char **argv)
-{
-	if (argc == 2 && !strcmp(argv[1], "none")) {
-		ps->cfg->global.ssl_server_verify_none = 1;
-	} else if (argc == 2 && !strcmp(argv[1], "required")) {
-		ps->cfg->global.ssl_server_verify_none = 0;
-	} else {
-		ERR(ps, "'ssl-server-verify' expects 'none' or 'required'");
-		return -1;
-	}
+	if (!strcmp(argv[1], "none"))
+		c->ps->cfg->global.ssl_server_verify_none = 1;
+	else if (!strcmp(argv[1], "required"))
+		c->ps->cfg->global.ssl_server_verify_none = 0;
+	else
+		return cfg_kw_usage(c, k);
 	return 0;
-}
-
-static int g_ssl_dh_param(struct cfg_pstate *ps, int argc, char **argv)
-{
-	long v;
-
-	if (cfg_kw_number(ps, argc, argv, 1024, 16384, &v) < 0)
-		return -1;
-	NOTICE(ps, "tune.ssl.default-dh-param: accepted, no effect (ppbridge offers ECDHE "
-	           "key exchanges and OpenSSL's built-in DH groups)");
-	return 0;
-}
-
-static int g_ca_base(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a directory", &ps->cfg->global.ca_base);
-}
-
-static int g_crt_base(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a directory", &ps->cfg->global.crt_base);
 }
 
 /* `stats socket` options after the path, as HAProxy's bind options. */
@@ -430,24 +300,21 @@ static int stats_socket_opt(struct cfg_pstate *ps, const char *opt, const char *
 }
 
 /* `stats socket <path> [opts]` (unix sockets only) and `stats timeout`. */
-static int g_stats(struct cfg_pstate *ps, int argc, char **argv)
+static int g_stats(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	/* `stats timeout` is a typed row of its own, out of the table: the
+	 * `stats` line has two forms. */
+	static const struct cfg_kw timeout =
+	    CFG_KW_TIME("timeout", 0, struct cfg_global, stats_timeout_ms, 1);
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_global *g = &ps->cfg->global;
 
-	if (argc >= 2 && !strcmp(argv[1], "timeout")) {
-		if (cfg_kw_time(ps, "stats timeout", argc, argv, 2, &g->stats_timeout_ms) < 0)
-			return -1;
-		if (g->stats_timeout_ms == 0) {
-			ERR(ps, "'stats timeout' must be greater than 0");
-			return -1;
-		}
-		return 0;
+	if (!strcmp(argv[1], "timeout")) {
+		struct cfg_ctx sub = {.ps = ps, .obj = g, .name = "stats timeout"};
+		return cfg_kw_time(&sub, &timeout, argc - 1, argv + 1);
 	}
-	if (argc < 3 || strcmp(argv[1], "socket") != 0) {
-		ERR(ps, "'stats' expects 'socket <path> [mode <octal>] [level user|operator|admin] "
-		        "[user <name>] [group <name>]' or 'timeout <time>'");
-		return -1;
-	}
+	if (argc < 3 || strcmp(argv[1], "socket") != 0)
+		return cfg_kw_usage(c, k);
 	if (argv[2][0] != '/') {
 		ERR(ps, "'stats socket': only a unix socket path (absolute) is supported, got '%s'",
 		    argv[2]);
@@ -471,110 +338,78 @@ static int g_stats(struct cfg_pstate *ps, int argc, char **argv)
 	return 0;
 }
 
-static int g_client_ip_state(struct cfg_pstate *ps, int argc, char **argv)
+/* `uid`/`gid`: `user`/`group` given as a number (names are looked up at
+ * start-up, not here: the parser does no I/O). */
+static int g_numeric_id(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (argc != 2 || !*argv[1]) {
-		ERR(ps, "'client-ip-state' expects a file path");
+	long v;
+
+	if (!*argv[1])
+		return cfg_kw_usage(c, k);
+	if (cfg_parse_long(argv[1], 0, INT_MAX, &v) < 0) {
+		ERR(c->ps, "'%s' expects a number, got '%s'", argv[0], argv[1]);
 		return -1;
 	}
-	cfg_set_str(&ps->cfg->global.client_ip_state, argv[1]);
+	cfg_set_str((char **)(void *)((char *)c->obj + k->off), argv[1]);
 	return 0;
 }
 
-static int g_server_state_file(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a file path", &ps->cfg->global.server_state_file);
-}
+/* The object the global table fills. */
+#define G struct cfg_global
+#define SSL_OPTIONS "options (ssl-min-ver, no-sslv3, no-tlsv10, no-tlsv11)"
+#define STATS_USAGE                                                                                \
+	"'socket <path> [mode <octal>] [level user|operator|admin] [user <name>] "                 \
+	"[group <name>]' or 'timeout <time>'"
 
-static int g_server_state_base(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return cfg_kw_word(ps, argc, argv, "a directory", &ps->cfg->global.server_state_base);
-}
-
-/* `user`/`uid`, `group`/`gid`: whom to run as once the sockets are bound.
- * Names are looked up at start-up (not here: the parser does no I/O). */
-static int g_identity(struct cfg_pstate *ps, int argc, char **argv, char **slot, int numeric)
-{
-	if (argc != 2 || !*argv[1]) {
-		ERR(ps, "'%s' expects %s", argv[0], numeric ? "a number" : "a name");
-		return -1;
-	}
-	if (numeric) {
-		long v;
-		if (cfg_parse_long(argv[1], 0, INT_MAX, &v) < 0) {
-			ERR(ps, "'%s' expects a number, got '%s'", argv[0], argv[1]);
-			return -1;
-		}
-	}
-	cfg_set_str(slot, argv[1]);
-	return 0;
-}
-
-static int g_user(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return g_identity(ps, argc, argv, &ps->cfg->global.user, !strcmp(argv[0], "uid"));
-}
-
-static int g_group(struct cfg_pstate *ps, int argc, char **argv)
-{
-	return g_identity(ps, argc, argv, &ps->cfg->global.group, !strcmp(argv[0], "gid"));
-}
-
-/* Known, not implemented yet: the message says which issue brings it. */
-static const struct cfg_later global_later[] = {
-    {"chroot", "not supported (the systemd unit's sandboxing confines ppbridge)"},
-    {NULL, NULL},
-};
-
-struct global_kw {
-	const char *kw;
-	int (*fn)(struct cfg_pstate *ps, int argc, char **argv);
-};
-
-static const struct global_kw global_kws[] = {
-    {"maxconn", g_maxconn},
-    {"nbthread", g_nbthread},
-    {"daemon", g_daemon},
-    {"pidfile", g_pidfile},
-    {"log", g_log},
-    {"hard-stop-after", g_hard_stop_after},
-    {"log-send-hostname", g_log_send_hostname},
-    {"tune.bufsize", g_bufsize},
-    {"tune.pp-max-header", g_pp_max_header},
-    {"ssl-default-bind-ciphers", g_ssl_default_bind_ciphers},
-    {"ssl-default-bind-ciphersuites", g_ssl_default_bind_ciphersuites},
-    {"ssl-default-bind-options", g_ssl_default_bind_options},
-    {"ssl-default-server-ciphers", g_ssl_default_server_ciphers},
-    {"ssl-default-server-ciphersuites", g_ssl_default_server_ciphersuites},
-    {"ssl-default-server-options", g_ssl_default_server_options},
-    {"ssl-server-verify", g_ssl_server_verify},
-    {"tune.ssl.default-dh-param", g_ssl_dh_param},
-    {"ca-base", g_ca_base},
-    {"crt-base", g_crt_base},
-    {"stats", g_stats},
-    {"client-ip-state", g_client_ip_state},
-    {"server-state-file", g_server_state_file},
-    {"server-state-base", g_server_state_base},
-    {"user", g_user},
-    {"uid", g_user},
-    {"group", g_group},
-    {"gid", g_group},
-    {NULL, NULL},
+const struct cfg_kw cfg_global_kws[] = {
+    CFG_KW_INT("maxconn", 0, G, maxconn, 1, INT_MAX),
+    CFG_KW_INT("nbthread", 0, G, nbthread, 1, CFG_MAX_THREADS),
+    CFG_KW_FLAG_NOTICE("daemon", 0, G, daemon,
+                       "ignored, ppbridge always runs in the foreground (use systemd or &)"),
+    CFG_KW_STR("pidfile", 0, G, pidfile, "a path"),
+    CFG_KW_FN("log", 1, CFG_MANY, 0, g_log, CFG_LOG_USAGE),
+    CFG_KW_TIME("hard-stop-after", 0, G, hard_stop_after_ms, 0),
+    CFG_KW_FLAG_NOTICE("log-send-hostname", 0, G, log_send_hostname, "accepted"),
+    CFG_KW_INT("tune.bufsize", 0, G, tune_bufsize, 1024, 1L << 30),
+    /* ppbridge's own: the largest PROXY header `accept-proxy` waits for. */
+    CFG_KW_INT("tune.pp-max-header", 0, G, pp_max_header, PP_V1_MAX_LEN + 1, PP_V2_MAX_LEN),
+    CFG_KW_STR("ssl-default-bind-ciphers", 0, G, ssl_default_bind_ciphers, "a cipher list"),
+    CFG_KW_STR("ssl-default-bind-ciphersuites", 0, G, ssl_default_bind_ciphersuites,
+               "a TLS 1.3 cipher suite list"),
+    CFG_KW_FN_AT("ssl-default-bind-options", 1, CFG_MANY, 0, g_ssl_default_options, SSL_OPTIONS,
+                 int, G, ssl_default_bind_min_ver),
+    CFG_KW_STR("ssl-default-server-ciphers", 0, G, ssl_default_server_ciphers, "a cipher list"),
+    CFG_KW_STR("ssl-default-server-ciphersuites", 0, G, ssl_default_server_ciphersuites,
+               "a TLS 1.3 cipher suite list"),
+    CFG_KW_FN_AT("ssl-default-server-options", 1, CFG_MANY, 0, g_ssl_default_options,
+                 SSL_OPTIONS, int, G, ssl_default_server_min_ver),
+    CFG_KW_FN("ssl-server-verify", 1, 1, 0, g_ssl_server_verify, "'none' or 'required'"),
+    CFG_KW_INT_IGNORED("tune.ssl.default-dh-param", 0, 1024, 16384,
+                       "accepted, no effect (ppbridge offers ECDHE key exchanges and "
+                       "OpenSSL's built-in DH groups)"),
+    CFG_KW_STR("ca-base", 0, G, ca_base, "a directory"),
+    CFG_KW_STR("crt-base", 0, G, crt_base, "a directory"),
+    CFG_KW_FN("stats", 1, CFG_MANY, 0, g_stats, STATS_USAGE),
+    CFG_KW_STR("client-ip-state", 0, G, client_ip_state, "a file path"),
+    CFG_KW_STR("server-state-file", 0, G, server_state_file, "a file path"),
+    CFG_KW_STR("server-state-base", 0, G, server_state_base, "a directory"),
+    /* Whom to run as once the sockets are bound. */
+    CFG_KW_STR("user", 0, G, user, "a name"),
+    CFG_KW_FN_AT("uid", 1, 1, 0, g_numeric_id, "a number", char *, G, user),
+    CFG_KW_STR("group", 0, G, group, "a name"),
+    CFG_KW_FN_AT("gid", 1, 1, 0, g_numeric_id, "a number", char *, G, group),
+    CFG_KW_REFUSE("chroot", 0, "not supported (the systemd unit's sandboxing confines ppbridge)"),
+    CFG_KW_END,
 };
 
 void cfg_global_line(struct cfg_pstate *ps, int argc, char **argv)
 {
-	const struct cfg_later *l = cfg_find_later(global_later, argv[0]);
+	const struct cfg_kw *k = cfg_kw_find(cfg_global_kws, argv[0]);
+	struct cfg_ctx c = {.ps = ps, .obj = &ps->cfg->global, .name = argv[0]};
 
-	if (l) {
-		ERR(ps, "'%s' %s", argv[0], l->why);
+	if (!k) {
+		ERR(ps, "unknown keyword '%s' in 'global' section", argv[0]);
 		return;
 	}
-	for (const struct global_kw *k = global_kws; k->kw; k++) {
-		if (!strcmp(k->kw, argv[0])) {
-			k->fn(ps, argc, argv);
-			return;
-		}
-	}
-	ERR(ps, "unknown keyword '%s' in 'global' section", argv[0]);
+	cfg_kw_run(&c, k, 0, argc, argv);
 }

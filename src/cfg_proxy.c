@@ -242,7 +242,7 @@ static int kw_timeout(struct cfg_pstate *ps, int argc, char **argv)
 		return -1;
 	}
 	snprintf(kw, sizeof(kw), "timeout %s", t->name);
-	if (cfg_check_caps(ps, kw, t->caps) < 0 || cfg_kw_time(ps, kw, argc, argv, 2, &v) < 0)
+	if (cfg_check_caps(ps, kw, t->caps) < 0 || cfg_kw_time_at(ps, kw, argc, argv, 2, &v) < 0)
 		return -1;
 	*(unsigned *)(void *)((char *)&ps->cur->timeout + t->off) = v;
 	return 0;

@@ -309,7 +309,7 @@ int cfg_kw_tcp_request(struct cfg_pstate *ps, int argc, char **argv)
 	enum cfg_tcp_action action;
 
 	if (argc >= 2 && !strcmp(argv[1], "inspect-delay"))
-		return cfg_kw_time(ps, "tcp-request inspect-delay", argc, argv, 2,
+		return cfg_kw_time_at(ps, "tcp-request inspect-delay", argc, argv, 2,
 			       &ps->cur->timeout.inspect_delay);
 	if (argc >= 2 && !strcmp(argv[1], "content"))
 		return tcp_content_rule(ps, argc, argv);

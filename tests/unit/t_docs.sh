@@ -5,13 +5,19 @@
 #
 # The keywords come from the parser's sources, src/cfg*.c, mechanically,
 # never from a list kept here:
-#   - every `static const` array initialiser of those files: the first
-#     string of each `{"...", ...}` entry of a struct table, every string of
-#     a `char *` table;
+#   - every row of a keyword table (struct cfg_kw, include/cfg_int.h):
+#     rows are written with the CFG_KW_* macros, and the keyword is their
+#     first argument; a CFG_KW_REFUSE row (a NULL handler: known, refused
+#     with a hint) is a keyword that must also be in NOT YET SUPPORTED. A
+#     row written anywhere else (a lone typed row) counts the same way;
+#   - every other `static const` array initialiser of those files: the
+#     first string of each `{"...", ...}` entry of a struct table, every
+#     string of a `char *` table;
 #   - every word a `strcmp()`/`strncmp()` of those files compares an
-#     argument with (bind options, http-check rules, log options, ...).
+#     argument with (http-check rules, log options, ...).
 # Only the array *names* are known here: a table this script does not
-# know fails the test, so that a new table is classified, not skipped.
+# know fails the test, so that a new table is classified, not skipped; so
+# does a keyword table row not written with a CFG_KW_* macro.
 #
 # Environment: PPB_SRCDIR (the source tree, set by the automake harness),
 # PPB_MANPAGE (another man page to check, e.g. to prove the check fails),
@@ -36,13 +42,15 @@ for f in "${CFG_C[@]}"; do
 done
 [ -r "$MAN" ] || hard_error "cannot read $MAN"
 
-# Tables that hold configuration words (keywords, option names, values).
-KNOWN_TABLES="units facility_names level_names global_later global_kws later names fns
+# Keyword tables (struct cfg_kw rows).
+KW_TABLES="cfg_global_kws"
+# Other tables that hold configuration words (keywords, option names, values).
+KNOWN_TABLES="units facility_names level_names later names fns
 	srv_opts timeout_kws opt_kws proxy_kws proxy_later skipped_sections px client_ip_names"
 # Tables that hold no configuration word (message fragments).
 IGNORED_TABLES="lists"
 # Tables whose every entry is a keyword refused as "not supported yet".
-LATER_TABLES="global_later later proxy_later"
+LATER_TABLES="later proxy_later"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/t_docs.XXXXXX") || hard_error "mktemp failed"
 trap '[ -n "${PPB_KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
@@ -50,9 +58,11 @@ trap '[ -n "${PPB_KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 # ---- 1. keywords from the parser's sources ----
 # Output lines: "<kind> <table> <word>", kind = kw (supported or not) or
 # later (refused as not supported yet).
-awk -v known="$KNOWN_TABLES" -v ignored="$IGNORED_TABLES" -v later_tables="$LATER_TABLES" '
+awk -v known="$KNOWN_TABLES" -v kwt="$KW_TABLES" -v ignored="$IGNORED_TABLES" \
+	-v later_tables="$LATER_TABLES" '
 BEGIN {
 	n = split(known, a, /[ \t\n]+/); for (i = 1; i <= n; i++) if (a[i] != "") K[a[i]] = 1
+	n = split(kwt, a, /[ \t\n]+/); for (i = 1; i <= n; i++) if (a[i] != "") { K[a[i]] = 1; KW[a[i]] = 1 }
 	n = split(ignored, a, /[ \t\n]+/); for (i = 1; i <= n; i++) if (a[i] != "") I[a[i]] = 1
 	n = split(later_tables, a, /[ \t\n]+/); for (i = 1; i <= n; i++) if (a[i] != "") L[a[i]] = 1
 	intable = 0
@@ -61,10 +71,23 @@ FNR == 1 { intable = 0 }
 function emit(kind, table, word) {
 	if (word != "") print kind, table, word
 }
+# CFG_KW_<TYPE>("keyword", ...) rows on a line: the keyword, refused or not.
+function rows(text, table,    t, m, w) {
+	t = text
+	while (match(t, /CFG_KW_[A-Z_]+\("[^"]*"/)) {
+		m = substr(t, RSTART, RLENGTH)
+		w = m; sub(/^[^"]*"/, "", w); sub(/"$/, "", w)
+		emit((m ~ /^CFG_KW_REFUSE\(/) ? "later" : "kw", table, w)
+		t = substr(t, RSTART + RLENGTH)
+	}
+}
 function body(text,    t, w, islater) {
 	if (!skipping) {
 		t = text
-		if (isstr) {
+		if (iskw) {
+			rows(t, table)
+			if (t ~ /\{[ \t]*"/) print "badrow", table, "-"
+		} else if (isstr) {
 			while (match(t, /"[^"]*"/)) {
 				w = substr(t, RSTART + 1, RLENGTH - 2)
 				emit((table in L) ? "later" : "kw", table, w)
@@ -81,16 +104,18 @@ function body(text,    t, w, islater) {
 	}
 	if (text ~ /\};/) intable = 0
 }
-# The opening line of an array initialiser: "static const ... NAME[] = {"
+# The opening line of an array initialiser: "[static ]const ... NAME[] = {"
 # or, for an anonymous struct type, "} NAME[] = {".
 !intable && /[A-Za-z_][A-Za-z0-9_]*\[[A-Za-z0-9_]*\] = \{/ &&
-    ($0 ~ /static const/ || $0 ~ /^[ \t]*\}/) {
+    ($0 ~ /const/ || $0 ~ /^[ \t]*\}/) {
 	s = $0
 	sub(/\[[A-Za-z0-9_]*\] = \{.*/, "", s)
 	sub(/.*[^A-Za-z0-9_]/, "", s)
 	table = s
 	if (table in I) { skipping = 1 } else if (table in K) { skipping = 0; FOUND[table] = 1 }
 	else { print "unknown", table, "-"; skipping = 1 }
+	iskw = ($0 ~ /struct cfg_kw /)
+	if (iskw != (table in KW) && !(table in I)) print "kwtable", table, "-"
 	isstr = ($0 ~ /char \*/)
 	rest = $0
 	sub(/.*\] = \{/, "", rest)
@@ -99,6 +124,8 @@ function body(text,    t, w, islater) {
 	next
 }
 intable { body($0); next }
+# A row outside a table (a lone typed row a handler uses).
+{ rows($0, "(row)") }
 END {
 	for (t in K) if (!(t in FOUND)) print "missing-table", t, "-"
 }
@@ -115,6 +142,19 @@ if grep -q '^unknown ' "$TMP/tables"; then
 	grep '^unknown ' "$TMP/tables" | while read -r _ t _; do
 		echo "t_docs: the parser has a table '$t' this script does not know:" \
 			"add it to KNOWN_TABLES (configuration words) or IGNORED_TABLES" >&2
+	done
+	exit 99
+fi
+if grep -q '^kwtable ' "$TMP/tables"; then
+	grep '^kwtable ' "$TMP/tables" | while read -r _ t _; do
+		echo "t_docs: table '$t' is a struct cfg_kw table if and only if it is in" \
+			"KW_TABLES" >&2
+	done
+	exit 99
+fi
+if grep -q '^badrow ' "$TMP/tables"; then
+	grep '^badrow ' "$TMP/tables" | while read -r _ t _; do
+		echo "t_docs: keyword table '$t' has a row not written with a CFG_KW_* macro" >&2
 	done
 	exit 99
 fi
