@@ -209,6 +209,12 @@ struct cfg_kw {
 		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_),                        \
 		.fn = cfg_kw_tls_version, .off = CFG_KW_OFF(int, T, f)                             \
 	}
+/* An `option` that sets bits of the proxy's options (`no option` clears them). */
+#define CFG_KW_OPTION(kw_, caps_, bits_)                                                           \
+	{                                                                                          \
+		.kw = (kw_), .min_args = 0, .max_args = 0, .caps = (caps_),                        \
+		.fn = cfg_kw_option_bits, .bits = (bits_)                                          \
+	}
 /* The end of a table. */
 #define CFG_KW_END                                                                                 \
 	{                                                                                          \
@@ -240,8 +246,13 @@ int cfg_kw_str(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 int cfg_kw_flag(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 int cfg_kw_tls_version(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 
+int cfg_kw_option_bits(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+
 /* The tables. */
-extern const struct cfg_kw cfg_global_kws[];
+extern const struct cfg_kw cfg_global_kws[];  /* cfg_global.c */
+extern const struct cfg_kw cfg_proxy_kws[];   /* cfg_proxy.c */
+extern const struct cfg_kw cfg_timeout_kws[]; /* cfg_proxy.c: `timeout <name>` */
+extern const struct cfg_kw cfg_option_kws[];  /* cfg_proxy.c: `option <name>` */
 
 /* Known, not implemented yet: the message says which issue brings it. */
 struct cfg_later {
@@ -250,10 +261,6 @@ struct cfg_later {
 };
 
 const struct cfg_later *cfg_find_later(const struct cfg_later *t, const char *kw);
-int cfg_check_caps(struct cfg_pstate *ps, const char *kw, unsigned allowed);
-int cfg_kw_number(struct cfg_pstate *ps, int argc, char **argv, long min, long max, long *out);
-int cfg_kw_time_at(struct cfg_pstate *ps, const char *kw, int argc, char **argv, int idx,
-		   unsigned *out);
 
 /* ------------------------------------------------------------------ */
 /* Sections */
@@ -273,24 +280,23 @@ void cfg_proxy_free(struct cfg_proxy *p);
 struct cfg_proxy *cfg_find_defaults(const struct cfg *cfg, const char *name);
 
 /* cfg_bind.c */
-int cfg_kw_bind(struct cfg_pstate *ps, int argc, char **argv);
+int cfg_kw_bind(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 void cfg_bind_free(struct cfg_bind *b);
 
 /* cfg_server.c */
-int cfg_kw_server(struct cfg_pstate *ps, int argc, char **argv);
-int cfg_kw_default_server(struct cfg_pstate *ps, int argc, char **argv);
+int cfg_kw_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_default_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 void cfg_server_init_defaults(struct cfg_server *s);
 void cfg_server_free_fields(struct cfg_server *s);
 void cfg_server_copy_settings(struct cfg_server *dst, const struct cfg_server *src);
 
 /* cfg_rules.c: conditions, routing and HTTP rules, health-check requests. */
-int cfg_kw_acl(struct cfg_pstate *ps, int argc, char **argv);
-int cfg_kw_use_backend(struct cfg_pstate *ps, int argc, char **argv);
-int cfg_kw_tcp_request(struct cfg_pstate *ps, int argc, char **argv);
-int cfg_kw_http_request(struct cfg_pstate *ps, int argc, char **argv);
-int cfg_kw_reqdel(struct cfg_pstate *ps, int argc, char **argv);
-int cfg_kw_reqrep(struct cfg_pstate *ps, int argc, char **argv);
-int cfg_kw_http_check(struct cfg_pstate *ps, int argc, char **argv);
+int cfg_kw_acl(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_use_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_reqdel(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_http_check(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 void cfg_hc_own(struct cfg_pstate *ps);
 int cfg_check_header_name(struct cfg_pstate *ps, const char *what, const char *name);
 void cfg_http_rules_free(struct cfg_http_rule *r);

@@ -206,15 +206,12 @@ static int bind_check_tls(struct cfg_pstate *ps, const struct cfg_bind *b)
 	return 0;
 }
 
-int cfg_kw_bind(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_bind(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_bind *b, **tail;
 	const char *err = NULL;
 
-	if (argc < 2) {
-		ERR(ps, "'bind' expects <address>:<port>");
-		return -1;
-	}
 	b = cfg_xcalloc(1, sizeof(*b));
 	b->where = ps->where;
 	b->text = cfg_xstrdup(argv[1]);

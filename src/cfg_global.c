@@ -115,8 +115,9 @@ static int log_target(const char *text, struct cfg_log *l, const char **err)
 	return log_udp_addr(text, &l->addr, err);
 }
 
-/* `log <target> [len N] [format F] <facility> [<max level> [<min level>]]`.
- * `log global` is handled by the caller. */
+/* `log <target> [len N] [format F] <facility> [<max level> [<min level>]]`
+ * (the row makes sure there is a target). `log global` is handled by the
+ * caller. */
 int cfg_log_parse(struct cfg_pstate *ps, int argc, char **argv, struct cfg_log **list)
 {
 	struct cfg_log *l;
@@ -124,10 +125,6 @@ int cfg_log_parse(struct cfg_pstate *ps, int argc, char **argv, struct cfg_log *
 	int i = 2;
 	long v;
 
-	if (argc < 2) {
-		ERR(ps, "'log' expects %s", CFG_LOG_USAGE);
-		return -1;
-	}
 	l = cfg_xcalloc(1, sizeof(*l));
 	l->where = ps->where;
 	l->max_level = 7;

@@ -81,16 +81,6 @@ static const char *caps_list(unsigned allowed)
 	return lists[allowed & 7];
 }
 
-/* Report a keyword used in the wrong kind of section. */
-int cfg_check_caps(struct cfg_pstate *ps, const char *kw, unsigned allowed)
-{
-	if (caps_allow(allowed, ps->cur->caps))
-		return 0;
-	ERR(ps, "'%s' is not allowed in '%s' section (only in %s)", kw, cfg_sec_name(ps->cur->caps),
-	    caps_list(allowed));
-	return -1;
-}
-
 int cfg_kw_admit(struct cfg_ctx *c, const struct cfg_kw *k, unsigned caps)
 {
 	if (caps && !caps_allow(k->caps, caps)) {
@@ -234,35 +224,4 @@ const struct cfg_later *cfg_find_later(const struct cfg_later *t, const char *kw
 		if (!strcmp(t->kw, kw))
 			return t;
 	return NULL;
-}
-
-/* "N" in [min, max] for keyword argv[0]. */
-int cfg_kw_number(struct cfg_pstate *ps, int argc, char **argv, long min, long max, long *out)
-{
-	if (argc != 2 || cfg_parse_long(argv[1], min, max, out) < 0) {
-		ERR(ps, "'%s' expects an integer between %ld and %ld%s%s%s", argv[0], min, max,
-		    argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
-		return -1;
-	}
-	return 0;
-}
-
-int cfg_kw_time_at(struct cfg_pstate *ps, const char *kw, int argc, char **argv, int idx,
-		   unsigned *out)
-{
-	const char *err;
-
-	if (idx >= argc) {
-		ERR(ps, "'%s' expects a time", kw);
-		return -1;
-	}
-	if (cfg_parse_time(argv[idx], out, &err) < 0) {
-		ERR(ps, "'%s': %s, got '%s'", kw, err, argv[idx]);
-		return -1;
-	}
-	if (idx + 1 < argc) {
-		ERR(ps, "'%s': unexpected word '%s'", kw, argv[idx + 1]);
-		return -1;
-	}
-	return 0;
 }

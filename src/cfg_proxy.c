@@ -122,58 +122,58 @@ struct cfg_proxy *cfg_find_defaults(const struct cfg *cfg, const char *name)
 /* ------------------------------------------------------------------ */
 /* Proxy keywords */
 
-static int kw_mode(struct cfg_pstate *ps, int argc, char **argv)
+static int kw_mode(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (argc == 2 && !strcmp(argv[1], "tcp")) {
+	struct cfg_pstate *ps = c->ps;
+
+	if (!strcmp(argv[1], "tcp")) {
 		ps->cur->mode = CFG_MODE_TCP;
-	} else if (argc == 2 && !strcmp(argv[1], "http")) {
+	} else if (!strcmp(argv[1], "http")) {
 		ps->cur->mode = CFG_MODE_HTTP;
-	} else {
-		ERR(ps, "'mode' expects 'tcp' or 'http'%s",
-		    argc == 2 && !strcmp(argv[1], "health") ? " ('health' is not supported)" : "");
+	} else if (!strcmp(argv[1], "health")) {
+		ERR(ps, "'mode' expects %s ('health' is not supported)", k->usage);
 		return -1;
+	} else {
+		return cfg_kw_usage(c, k);
 	}
 	ps->cur->mode_where = ps->where;
 	return 0;
 }
 
-static int kw_default_backend(struct cfg_pstate *ps, int argc, char **argv)
+static int kw_default_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (argc != 2 || !cfg_valid_name(argv[1])) {
-		ERR(ps, "'default_backend' expects one backend name");
-		return -1;
-	}
+	struct cfg_pstate *ps = c->ps;
+
+	if (!cfg_valid_name(argv[1]))
+		return cfg_kw_usage(c, k);
 	cfg_set_str(&ps->cur->default_backend, argv[1]);
 	ps->cur->default_backend_where = ps->where;
 	return 0;
 }
 
-static int kw_balance(struct cfg_pstate *ps, int argc, char **argv)
+static int kw_balance(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	static const char *const names[] = {"roundrobin", "source", "leastconn"};
 	int i = argc >= 2 ? cfg_name_index(names, 3, argv[1]) : -1;
 
 	if (i < 0 || argc != 2) {
-		ERR(ps,
+		ERR(c->ps,
 		    "'balance'%s%s%s: supported algorithms are roundrobin, source and "
 		    "leastconn",
 		    argc >= 2 ? " '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
 		return -1;
 	}
-	ps->cur->balance = (enum cfg_balance)i;
+	c->ps->cur->balance = (enum cfg_balance)i;
 	return 0;
 }
 
-static int kw_hash_type(struct cfg_pstate *ps, int argc, char **argv)
+static int kw_hash_type(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	static const char *const fns[] = {"sdbm", "djb2", "wt6", "crc32", "none"};
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_proxy *p = ps->cur;
 	int fn = CFG_HASH_FN_SDBM, aval = 0;
 
-	if (argc < 2 || argc > 4) {
-		ERR(ps, "'hash-type' expects map-based|consistent [<function> [avalanche]]");
-		return -1;
-	}
 	if (argc >= 3 && (fn = cfg_name_index(fns, 5, argv[2])) < 0) {
 		ERR(ps, "'hash-type': unknown hash function '%s' (sdbm, djb2, wt6, crc32, none)",
 		    argv[2]);
@@ -199,109 +199,182 @@ static int kw_hash_type(struct cfg_pstate *ps, int argc, char **argv)
 	return 0;
 }
 
-/* ---- timeouts ---- */
-
-struct timeout_kw {
-	const char *name;
-	unsigned caps;
-	size_t off;
-};
-
-#define TO(f) offsetof(struct cfg_timeouts, f)
-
-static const struct timeout_kw timeout_kws[] = {
-    {"connect", CAP_DEF | CAP_BE, TO(connect)},
-    {"client", CAP_DEF | CAP_FE, TO(client)},
-    {"server", CAP_DEF | CAP_BE, TO(server)},
-    {"check", CAP_DEF | CAP_BE, TO(check)},
-    {"queue", CAP_DEF | CAP_BE, TO(queue)},
-    {"http-request", CAP_ALL, TO(http_request)},
-    {"http-keep-alive", CAP_ALL, TO(http_keep_alive)},
-    {"client-hs", CAP_DEF | CAP_FE, TO(client_hs)},
-    {"tunnel", CAP_DEF | CAP_BE, TO(tunnel)},
-    {"client-fin", CAP_DEF | CAP_FE, TO(client_fin)},
-    {"server-fin", CAP_DEF | CAP_BE, TO(server_fin)},
-    {NULL, 0, 0},
-};
-
-static int kw_timeout(struct cfg_pstate *ps, int argc, char **argv)
+static int kw_log(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	const struct timeout_kw *t = timeout_kws;
-	char kw[64];
-	unsigned v;
+	struct cfg_pstate *ps = c->ps;
 
-	if (argc < 2) {
-		ERR(ps, "'timeout' expects <name> <time>");
+	if (!strcmp(argv[1], "global")) {
+		if (argc > 2) {
+			ERR(ps, "'log global' takes no value");
+			return -1;
+		}
+		ps->cur->log_global = 1;
+		return 0;
+	}
+	return cfg_log_parse(ps, argc, argv, &ps->cur->logs);
+}
+
+static const char *const client_ip_names[] = {NULL, "none", "xff", "proxy-v1", "proxy-v2", "auto"};
+
+const char *cfg_client_ip_name(enum cfg_client_ip v)
+{
+	if (v == CFG_CLIENT_IP_UNSET || (unsigned)v >= sizeof(client_ip_names) / sizeof(client_ip_names[0]))
+		return "unset";
+	return client_ip_names[v];
+}
+
+int cfg_client_ip_parse(const char *name)
+{
+	for (size_t i = 1; i < sizeof(client_ip_names) / sizeof(client_ip_names[0]); i++)
+		if (!strcmp(name, client_ip_names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* `client-ip none|xff|proxy-v1|proxy-v2|auto` (a ppbridge keyword). */
+static int kw_client_ip(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	int v = cfg_client_ip_parse(argv[1]);
+
+	if (v < 0)
+		return cfg_kw_usage(c, k);
+	c->ps->cur->client_ip = (enum cfg_client_ip)v;
+	return 0;
+}
+
+static int kw_http_reuse(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	/* In enum cfg_http_reuse order. */
+	static const char *const names[] = {"safe", "never", "aggressive", "always"};
+	int i = argc == 2 ? cfg_name_index(names, 4, argv[1]) : -1;
+
+	if (i < 0) {
+		ERR(c->ps, "'http-reuse' expects never, safe, aggressive or always%s%s%s",
+		    argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
 		return -1;
 	}
-	while (t->name && strcmp(t->name, argv[1]) != 0)
-		t++;
-	if (!t->name) {
+	c->ps->cur->http_reuse = (enum cfg_http_reuse)i;
+	return 0;
+}
+
+static int kw_load_server_state(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	struct cfg_pstate *ps = c->ps;
+
+	if (!strcmp(argv[1], "global")) {
+		ps->cur->srv_state_load = CFG_SRV_STATE_GLOBAL;
+		return 0;
+	}
+	if (!strcmp(argv[1], "none")) {
+		ps->cur->srv_state_load = CFG_SRV_STATE_NONE;
+		return 0;
+	}
+	if (!strcmp(argv[1], "local")) {
+		ERR(ps, "'load-server-state-from-file local' is not supported: use 'global' with "
+			"'server-state-file' in the global section");
+		return -1;
+	}
+	return cfg_kw_usage(c, k);
+}
+
+/* ---- timeouts: `timeout <name> <time>` ---- */
+
+#define TO struct cfg_timeouts
+
+const struct cfg_kw cfg_timeout_kws[] = {
+    CFG_KW_TIME("connect", CAP_DEF | CAP_BE, TO, connect, 0),
+    CFG_KW_TIME("client", CAP_DEF | CAP_FE, TO, client, 0),
+    CFG_KW_TIME("server", CAP_DEF | CAP_BE, TO, server, 0),
+    CFG_KW_TIME("check", CAP_DEF | CAP_BE, TO, check, 0),
+    CFG_KW_TIME("queue", CAP_DEF | CAP_BE, TO, queue, 0),
+    CFG_KW_TIME("http-request", CAP_ALL, TO, http_request, 0),
+    CFG_KW_TIME("http-keep-alive", CAP_ALL, TO, http_keep_alive, 0),
+    CFG_KW_TIME("client-hs", CAP_DEF | CAP_FE, TO, client_hs, 0),
+    CFG_KW_TIME("tunnel", CAP_DEF | CAP_BE, TO, tunnel, 0),
+    CFG_KW_TIME("client-fin", CAP_DEF | CAP_FE, TO, client_fin, 0),
+    CFG_KW_TIME("server-fin", CAP_DEF | CAP_BE, TO, server_fin, 0),
+    CFG_KW_END,
+};
+
+static int kw_timeout(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	struct cfg_pstate *ps = c->ps;
+	const struct cfg_kw *t = cfg_kw_find(cfg_timeout_kws, argv[1]);
+	struct cfg_ctx sub = {.ps = ps, .obj = &ps->cur->timeout};
+	char name[64];
+
+	if (!t) {
 		ERR(ps, "unknown keyword 'timeout %s' in '%s' section", argv[1],
 		    cfg_sec_name(ps->cur->caps));
 		return -1;
 	}
-	snprintf(kw, sizeof(kw), "timeout %s", t->name);
-	if (cfg_check_caps(ps, kw, t->caps) < 0 || cfg_kw_time_at(ps, kw, argc, argv, 2, &v) < 0)
-		return -1;
-	*(unsigned *)(void *)((char *)&ps->cur->timeout + t->off) = v;
-	return 0;
+	snprintf(name, sizeof(name), "timeout %s", t->kw);
+	sub.name = name;
+	return cfg_kw_run(&sub, t, ps->cur->caps, argc - 1, argv + 1);
 }
 
-/* ---- misc numbers ---- */
+/* ---- options: `option <name> [...]`, `no option <name>` ---- */
 
-static int kw_maxconn(struct cfg_pstate *ps, int argc, char **argv)
+static void set_option(struct cfg_proxy *p, unsigned bit, int on)
 {
-	long v;
-
-	if (cfg_kw_number(ps, argc, argv, 0, INT_MAX, &v) < 0)
-		return -1;
-	ps->cur->maxconn = (unsigned)v;
-	return 0;
+	/* tcplog and httplog choose one log format: the last one wins. */
+	if (on && (bit & (CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG)))
+		p->options &= ~(unsigned)(CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG);
+	/* So do the connection modes httpclose and http-server-close. */
+	if (on && (bit & (CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE)))
+		p->options &= ~(unsigned)(CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE);
+	if (on)
+		p->options |= bit;
+	else
+		p->options &= ~bit;
+	p->options_set |= bit;
 }
 
-static int kw_retries(struct cfg_pstate *ps, int argc, char **argv)
+/* Options are words alone unless their handler says otherwise. */
+static int opt_no_value(struct cfg_ctx *c, int argc, char **argv)
 {
-	long v;
-
-	if (cfg_kw_number(ps, argc, argv, 0, 100, &v) < 0)
+	if (argc > 1) {
+		ERR(c->ps, "'%s' takes no value, got '%s'", c->name, argv[1]);
 		return -1;
-	ps->cur->retries = (int)v;
+	}
 	return 0;
 }
 
-/* ---- option / no option ---- */
+int cfg_kw_option_bits(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	if (opt_no_value(c, argc, argv) < 0)
+		return -1;
+	set_option(c->ps->cur, k->bits, 1);
+	return 0;
+}
 
-static int opt_redispatch(struct cfg_pstate *ps, int argc, char **argv)
+static int opt_redispatch(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	long v = -1;
 
-	if (argc > 3 || (argc == 3 && cfg_parse_long(argv[2], -1000, 1000, &v) < 0)) {
-		ERR(ps, "'option redispatch' expects an optional interval (an integer), got '%s'",
-		    argv[2]);
+	if (argc > 2 || (argc == 2 && cfg_parse_long(argv[1], -1000, 1000, &v) < 0)) {
+		ERR(c->ps, "'option redispatch' expects an optional interval (an integer), got '%s'",
+		    argv[1]);
 		return -1;
 	}
-	ps->cur->redispatch_interval = (int)v;
+	c->ps->cur->redispatch_interval = (int)v;
+	set_option(c->ps->cur, k->bits, 1);
 	return 0;
 }
 
-static int opt_httpchk(struct cfg_pstate *ps, int argc, char **argv)
+static int opt_httpchk(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	struct cfg_httpchk *c = &ps->cur->httpchk;
+	struct cfg_httpchk *hc = &c->ps->cur->httpchk;
 
-	if (argc > 5) {
-		ERR(ps, "'option httpchk' expects [<method> <uri> [<version>]] or [<uri>]");
-		return -1;
-	}
-	cfg_hc_own(ps);
-	c->enabled = 1;
-	if (argc == 3) {
-		cfg_set_str(&c->uri, argv[2]); /* the old form: option httpchk <uri> */
-	} else if (argc >= 4) {
-		cfg_set_str(&c->method, argv[2]);
-		cfg_set_str(&c->uri, argv[3]);
-		if (argc == 5)
-			cfg_set_str(&c->version, argv[4]);
+	cfg_hc_own(c->ps);
+	hc->enabled = 1;
+	if (argc == 2) {
+		cfg_set_str(&hc->uri, argv[1]); /* the old form: option httpchk <uri> */
+	} else if (argc >= 3) {
+		cfg_set_str(&hc->method, argv[1]);
+		cfg_set_str(&hc->uri, argv[2]);
+		if (argc == 4)
+			cfg_set_str(&hc->version, argv[3]);
 	}
 	return 0;
 }
@@ -309,11 +382,12 @@ static int opt_httpchk(struct cfg_pstate *ps, int argc, char **argv)
 /* `option forwardfor [except <net>] [header <name>] [if-none]`, arguments
  * in any order. As in HAProxy, the line replaces every earlier setting,
  * inherited or not. */
-static int opt_forwardfor(struct cfg_pstate *ps, int argc, char **argv)
+static int opt_forwardfor(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_forwardfor ff = {.enabled = 1};
 
-	for (int i = 2; i < argc; i++) {
+	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "if-none")) {
 			ff.if_none = 1;
 		} else if (!strcmp(argv[i], "except")) {
@@ -358,127 +432,91 @@ static void forwardfor_clear(struct cfg_forwardfor *ff)
 }
 
 /* Keep-alive is the default connection mode: it undoes the other two. */
-static int opt_http_keep_alive(struct cfg_pstate *ps, int argc, char **argv)
+static int opt_http_keep_alive(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	unsigned both = CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE;
 
-	if (argc > 2) {
-		ERR(ps, "'option http-keep-alive' takes no value, got '%s'", argv[2]);
+	if (opt_no_value(c, argc, argv) < 0)
 		return -1;
-	}
-	ps->cur->options &= ~both;
-	ps->cur->options_set |= both;
+	c->ps->cur->options &= ~both;
+	c->ps->cur->options_set |= both;
 	return 0;
 }
 
 /* HAProxy 2.8's `option forwarded` takes parameters choosing the fields;
  * ppbridge has only the plain form. */
-static int opt_forwarded(struct cfg_pstate *ps, int argc, char **argv)
+static int opt_forwarded(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (argc > 2) {
-		ERR(ps,
+	if (argc > 1) {
+		ERR(c->ps,
 		    "'option forwarded': only 'option forwarded' without arguments is supported, "
 		    "got '%s'",
-		    argv[2]);
+		    argv[1]);
 		return -1;
 	}
+	set_option(c->ps->cur, k->bits, 1);
 	return 0;
 }
-
-struct opt_kw {
-	const char *name;
-	unsigned caps;
-	unsigned bit; /* a plain boolean when `fn` is NULL */
-	int (*fn)(struct cfg_pstate *ps, int argc, char **argv);
-	const char *later;
-};
 
 #define L7_LATER "is not supported (outside the L7 HTTP subset)"
 
-static const struct opt_kw opt_kws[] = {
-    {"tcplog", CAP_DEF | CAP_FE, CFG_OPT_TCPLOG, NULL, NULL},
-    {"httplog", CAP_DEF | CAP_FE, CFG_OPT_HTTPLOG, NULL, NULL},
-    {"dontlognull", CAP_DEF | CAP_FE, CFG_OPT_DONTLOGNULL, NULL, NULL},
-    {"http-server-close", CAP_ALL, CFG_OPT_HTTP_SERVER_CLOSE, NULL, NULL},
-    {"httpclose", CAP_ALL, CFG_OPT_HTTPCLOSE, NULL, NULL},
-    {"http-keep-alive", CAP_ALL, 0, opt_http_keep_alive, NULL},
-    {"forwardfor", CAP_ALL, 0, opt_forwardfor, NULL},
-    {"forwarded", CAP_DEF | CAP_BE, CFG_OPT_FORWARDED, opt_forwarded, NULL},
-    {"redispatch", CAP_DEF | CAP_BE, CFG_OPT_REDISPATCH, opt_redispatch, NULL},
-    {"log-health-checks", CAP_DEF | CAP_BE, CFG_OPT_LOG_HEALTH_CHECKS, NULL, NULL},
-    {"tcpka", CAP_ALL, CFG_OPT_TCPKA, NULL, NULL},
-    {"clitcpka", CAP_DEF | CAP_FE, CFG_OPT_CLITCPKA, NULL, NULL},
-    {"srvtcpka", CAP_DEF | CAP_BE, CFG_OPT_SRVTCPKA, NULL, NULL},
-    {"allbackups", CAP_DEF | CAP_BE, CFG_OPT_ALLBACKUPS, NULL, NULL},
-    {"httpchk", CAP_DEF | CAP_BE, 0, opt_httpchk, NULL},
-    {"originalto", CAP_ALL, 0, NULL, L7_LATER},
-    {"http-buffer-request", CAP_ALL, 0, NULL, L7_LATER},
-    {NULL, 0, 0, NULL, NULL},
+const struct cfg_kw cfg_option_kws[] = {
+    CFG_KW_OPTION("tcplog", CAP_DEF | CAP_FE, CFG_OPT_TCPLOG),
+    CFG_KW_OPTION("httplog", CAP_DEF | CAP_FE, CFG_OPT_HTTPLOG),
+    CFG_KW_OPTION("dontlognull", CAP_DEF | CAP_FE, CFG_OPT_DONTLOGNULL),
+    CFG_KW_OPTION("http-server-close", CAP_ALL, CFG_OPT_HTTP_SERVER_CLOSE),
+    CFG_KW_OPTION("httpclose", CAP_ALL, CFG_OPT_HTTPCLOSE),
+    CFG_KW_FN("http-keep-alive", 0, 0, CAP_ALL, opt_http_keep_alive, NULL),
+    CFG_KW_FN("forwardfor", 0, CFG_MANY, CAP_ALL, opt_forwardfor, NULL),
+    CFG_KW_FN_BITS("forwarded", 0, 0, CAP_DEF | CAP_BE, opt_forwarded, NULL, CFG_OPT_FORWARDED),
+    CFG_KW_FN_BITS("redispatch", 0, 1, CAP_DEF | CAP_BE, opt_redispatch, NULL,
+                   CFG_OPT_REDISPATCH),
+    CFG_KW_OPTION("log-health-checks", CAP_DEF | CAP_BE, CFG_OPT_LOG_HEALTH_CHECKS),
+    CFG_KW_OPTION("tcpka", CAP_ALL, CFG_OPT_TCPKA),
+    CFG_KW_OPTION("clitcpka", CAP_DEF | CAP_FE, CFG_OPT_CLITCPKA),
+    CFG_KW_OPTION("srvtcpka", CAP_DEF | CAP_BE, CFG_OPT_SRVTCPKA),
+    CFG_KW_OPTION("allbackups", CAP_DEF | CAP_BE, CFG_OPT_ALLBACKUPS),
+    CFG_KW_FN("httpchk", 0, 3, CAP_DEF | CAP_BE, opt_httpchk,
+              "[<method> <uri> [<version>]] or [<uri>]"),
+    CFG_KW_REFUSE("originalto", CAP_ALL, L7_LATER),
+    CFG_KW_REFUSE("http-buffer-request", CAP_ALL, L7_LATER),
+    CFG_KW_END,
 };
 
-static const struct opt_kw *find_opt(struct cfg_pstate *ps, const char *name, char *kw, size_t kwlen)
+/* The row of `option <opt>`, admitted in this section, with `sub` named
+ * "option <opt>" (in `name`). */
+static const struct cfg_kw *find_option(struct cfg_ctx *sub, const char *opt, char *name,
+					size_t len)
 {
-	const struct opt_kw *o = opt_kws;
+	struct cfg_pstate *ps = sub->ps;
+	const struct cfg_kw *o = cfg_kw_find(cfg_option_kws, opt);
 
-	while (o->name && strcmp(o->name, name) != 0)
-		o++;
-	if (!o->name) {
-		ERR(ps, "unknown option '%s' in '%s' section", name, cfg_sec_name(ps->cur->caps));
+	if (!o) {
+		ERR(ps, "unknown option '%s' in '%s' section", opt, cfg_sec_name(ps->cur->caps));
 		return NULL;
 	}
-	snprintf(kw, kwlen, "option %s", o->name);
-	if (o->later) {
-		ERR(ps, "'%s' %s", kw, o->later);
-		return NULL;
-	}
-	if (cfg_check_caps(ps, kw, o->caps) < 0)
-		return NULL;
+	snprintf(name, len, "option %s", o->kw);
+	sub->name = name;
 	return o;
 }
 
-static void set_option(struct cfg_proxy *p, unsigned bit, int on)
+static int kw_option(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	/* tcplog and httplog choose one log format: the last one wins. */
-	if (on && (bit & (CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG)))
-		p->options &= ~(unsigned)(CFG_OPT_TCPLOG | CFG_OPT_HTTPLOG);
-	/* So do the connection modes httpclose and http-server-close. */
-	if (on && (bit & (CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE)))
-		p->options &= ~(unsigned)(CFG_OPT_HTTPCLOSE | CFG_OPT_HTTP_SERVER_CLOSE);
-	if (on)
-		p->options |= bit;
-	else
-		p->options &= ~bit;
-	p->options_set |= bit;
-}
+	struct cfg_ctx sub = *c;
+	char name[80];
+	const struct cfg_kw *o = find_option(&sub, argv[1], name, sizeof(name));
 
-static int kw_option(struct cfg_pstate *ps, int argc, char **argv)
-{
-	const struct opt_kw *o;
-	char kw[80];
-
-	if (argc < 2) {
-		ERR(ps, "'option' expects an option name");
-		return -1;
-	}
-	o = find_opt(ps, argv[1], kw, sizeof(kw));
 	if (!o)
 		return -1;
-	if (o->fn) {
-		if (o->fn(ps, argc, argv) < 0)
-			return -1;
-	} else if (argc > 2) {
-		ERR(ps, "'%s' takes no value, got '%s'", kw, argv[2]);
-		return -1;
-	}
-	if (o->bit)
-		set_option(ps->cur, o->bit, 1);
-	return 0;
+	return cfg_kw_run(&sub, o, c->ps->cur->caps, argc - 1, argv + 1);
 }
 
-static int kw_no(struct cfg_pstate *ps, int argc, char **argv)
+static int kw_no(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	const struct opt_kw *o;
-	char kw[80];
+	struct cfg_pstate *ps = c->ps;
+	struct cfg_ctx sub = *c;
+	const struct cfg_kw *o;
+	char name[80];
 
 	if (argc == 2 && !strcmp(argv[1], "log")) {
 		cfg_log_free_list(ps->cur->logs);
@@ -486,12 +524,10 @@ static int kw_no(struct cfg_pstate *ps, int argc, char **argv)
 		ps->cur->log_global = 0;
 		return 0;
 	}
-	if (argc != 3 || strcmp(argv[1], "option") != 0) {
-		ERR(ps, "'no' expects 'option <name>' or 'log'");
-		return -1;
-	}
-	o = find_opt(ps, argv[2], kw, sizeof(kw));
-	if (!o)
+	if (argc != 3 || strcmp(argv[1], "option") != 0)
+		return cfg_kw_usage(c, k);
+	o = find_option(&sub, argv[2], name, sizeof(name));
+	if (!o || cfg_kw_admit(&sub, o, ps->cur->caps) < 0)
 		return -1;
 	if (o->fn == opt_forwardfor) {
 		forwardfor_clear(&ps->cur->forwardfor);
@@ -499,146 +535,73 @@ static int kw_no(struct cfg_pstate *ps, int argc, char **argv)
 	}
 	if (o->fn == opt_http_keep_alive)
 		return 0; /* keep-alive is the default: nothing to turn off (as HAProxy) */
-	if (!o->bit) {
-		ERR(ps, "'no %s': only boolean options can be negated", kw);
+	if (!o->bits) {
+		ERR(ps, "'no %s': only boolean options can be negated", name);
 		return -1;
 	}
-	set_option(ps->cur, o->bit, 0);
+	set_option(ps->cur, o->bits, 0);
 	return 0;
 }
 
-static int kw_log(struct cfg_pstate *ps, int argc, char **argv)
-{
-	if (argc >= 2 && !strcmp(argv[1], "global")) {
-		if (argc > 2) {
-			ERR(ps, "'log global' takes no value");
-			return -1;
-		}
-		ps->cur->log_global = 1;
-		return 0;
-	}
-	return cfg_log_parse(ps, argc, argv, &ps->cur->logs);
-}
+/* ---- the table ---- */
 
-static const char *const client_ip_names[] = {NULL, "none", "xff", "proxy-v1", "proxy-v2", "auto"};
+#define P struct cfg_proxy
+#define REQREP_HINT                                                                                \
+	"was removed from HAProxy in 2.1 and its replacement, 'http-request replace-header', is "   \
+	"not supported: rewrite it as 'http-request del-header' and 'http-request set-header'"
+#define TCP_REQUEST_USAGE                                                                          \
+	"'connection <action> [if|unless <condition>]', 'content accept|reject ...' or "          \
+	"'inspect-delay <time>'"
 
-const char *cfg_client_ip_name(enum cfg_client_ip v)
-{
-	if (v == CFG_CLIENT_IP_UNSET || (unsigned)v >= sizeof(client_ip_names) / sizeof(client_ip_names[0]))
-		return "unset";
-	return client_ip_names[v];
-}
-
-int cfg_client_ip_parse(const char *name)
-{
-	for (size_t i = 1; i < sizeof(client_ip_names) / sizeof(client_ip_names[0]); i++)
-		if (!strcmp(name, client_ip_names[i]))
-			return (int)i;
-	return -1;
-}
-
-/* `client-ip none|xff|proxy-v1|proxy-v2|auto` (a ppbridge keyword). */
-static int kw_client_ip(struct cfg_pstate *ps, int argc, char **argv)
-{
-	int v = argc == 2 ? cfg_client_ip_parse(argv[1]) : -1;
-
-	if (v < 0) {
-		ERR(ps, "'client-ip' expects none, xff, proxy-v1, proxy-v2 or auto");
-		return -1;
-	}
-	ps->cur->client_ip = (enum cfg_client_ip)v;
-	return 0;
-}
-
-static int kw_http_reuse(struct cfg_pstate *ps, int argc, char **argv)
-{
-	/* In enum cfg_http_reuse order. */
-	static const char *const names[] = {"safe", "never", "aggressive", "always"};
-	int i = argc == 2 ? cfg_name_index(names, 4, argv[1]) : -1;
-
-	if (i < 0) {
-		ERR(ps, "'http-reuse' expects never, safe, aggressive or always%s%s%s",
-		    argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "", argc >= 2 ? "'" : "");
-		return -1;
-	}
-	ps->cur->http_reuse = (enum cfg_http_reuse)i;
-	return 0;
-}
-
-static int kw_load_server_state(struct cfg_pstate *ps, int argc, char **argv)
-{
-	if (argc == 2 && !strcmp(argv[1], "global")) {
-		ps->cur->srv_state_load = CFG_SRV_STATE_GLOBAL;
-		return 0;
-	}
-	if (argc == 2 && !strcmp(argv[1], "none")) {
-		ps->cur->srv_state_load = CFG_SRV_STATE_NONE;
-		return 0;
-	}
-	if (argc == 2 && !strcmp(argv[1], "local")) {
-		ERR(ps, "'load-server-state-from-file local' is not supported: use 'global' with "
-			"'server-state-file' in the global section");
-		return -1;
-	}
-	ERR(ps, "'load-server-state-from-file' expects global or none");
-	return -1;
-}
-
-struct proxy_kw {
-	const char *kw;
-	unsigned caps;
-	int (*fn)(struct cfg_pstate *ps, int argc, char **argv);
-};
-
-static const struct proxy_kw proxy_kws[] = {
-    {"bind", CAP_FE, cfg_kw_bind},
-    {"mode", CAP_ALL, kw_mode},
-    {"default_backend", CAP_DEF | CAP_FE, kw_default_backend},
-    {"balance", CAP_DEF | CAP_BE, kw_balance},
-    {"hash-type", CAP_DEF | CAP_BE, kw_hash_type},
-    {"server", CAP_BE, cfg_kw_server},
-    {"default-server", CAP_DEF | CAP_BE, cfg_kw_default_server},
-    {"timeout", CAP_ALL, kw_timeout},
-    {"maxconn", CAP_DEF | CAP_FE, kw_maxconn},
-    {"retries", CAP_DEF | CAP_BE, kw_retries},
-    {"option", CAP_ALL, kw_option},
-    {"no", CAP_ALL, kw_no},
-    {"http-check", CAP_DEF | CAP_BE, cfg_kw_http_check},
-    {"log", CAP_ALL, kw_log},
-    {"acl", CAP_FE | CAP_BE, cfg_kw_acl},
-    {"tcp-request", CAP_FE, cfg_kw_tcp_request},
-    {"use_backend", CAP_FE, cfg_kw_use_backend},
-    {"client-ip", CAP_FE, kw_client_ip},
-    {"http-request", CAP_FE | CAP_BE, cfg_kw_http_request},
-    {"http-reuse", CAP_DEF | CAP_BE, kw_http_reuse},
-    {"load-server-state-from-file", CAP_DEF | CAP_BE, kw_load_server_state},
-    {"reqidel", CAP_FE | CAP_BE, cfg_kw_reqdel},
-    {"reqdel", CAP_FE | CAP_BE, cfg_kw_reqdel},
-    {"reqirep", CAP_FE | CAP_BE, cfg_kw_reqrep},
-    {"reqrep", CAP_FE | CAP_BE, cfg_kw_reqrep},
-    {NULL, 0, NULL},
-};
-
-static const struct cfg_later proxy_later[] = {
-    {"http-response", L7_LATER},
-    {"stats", "is not supported (no HTTP stats page: use 'stats socket' in global and 'show stat')"},
-    {NULL, NULL},
+const struct cfg_kw cfg_proxy_kws[] = {
+    CFG_KW_FN("bind", 1, CFG_MANY, CAP_FE, cfg_kw_bind, "<address>:<port>"),
+    CFG_KW_FN("mode", 1, 1, CAP_ALL, kw_mode, "'tcp' or 'http'"),
+    CFG_KW_FN("default_backend", 1, 1, CAP_DEF | CAP_FE, kw_default_backend, "one backend name"),
+    CFG_KW_FN("balance", 1, 1, CAP_DEF | CAP_BE, kw_balance, NULL),
+    CFG_KW_FN("hash-type", 1, 3, CAP_DEF | CAP_BE, kw_hash_type,
+              "map-based|consistent [<function> [avalanche]]"),
+    CFG_KW_FN("server", 2, CFG_MANY, CAP_BE, cfg_kw_server, "<name> <host>:<port> [options]"),
+    CFG_KW_FN("default-server", 0, CFG_MANY, CAP_DEF | CAP_BE, cfg_kw_default_server, NULL),
+    CFG_KW_FN("timeout", 1, CFG_MANY, CAP_ALL, kw_timeout, "<name> <time>"),
+    CFG_KW_INT("maxconn", CAP_DEF | CAP_FE, P, maxconn, 0, INT_MAX),
+    CFG_KW_INT("retries", CAP_DEF | CAP_BE, P, retries, 0, 100),
+    CFG_KW_FN("option", 1, CFG_MANY, CAP_ALL, kw_option, "an option name"),
+    CFG_KW_FN("no", 1, 2, CAP_ALL, kw_no, "'option <name>' or 'log'"),
+    CFG_KW_FN("http-check", 1, CFG_MANY, CAP_DEF | CAP_BE, cfg_kw_http_check,
+              "connect, send or expect"),
+    CFG_KW_FN("log", 1, CFG_MANY, CAP_ALL, kw_log, CFG_LOG_USAGE),
+    CFG_KW_FN("acl", 2, CFG_MANY, CAP_FE | CAP_BE, cfg_kw_acl, "<name> <fetch> [<pattern>...]"),
+    CFG_KW_FN("tcp-request", 1, CFG_MANY, CAP_FE, cfg_kw_tcp_request, TCP_REQUEST_USAGE),
+    CFG_KW_FN("use_backend", 1, CFG_MANY, CAP_FE, cfg_kw_use_backend,
+              "a backend name [if|unless <condition>]"),
+    CFG_KW_FN("client-ip", 1, 1, CAP_FE, kw_client_ip, "none, xff, proxy-v1, proxy-v2 or auto"),
+    CFG_KW_FN("http-request", 1, CFG_MANY, CAP_FE | CAP_BE, cfg_kw_http_request,
+              "an action (del-header, set-header, add-header)"),
+    CFG_KW_FN("http-reuse", 1, 1, CAP_DEF | CAP_BE, kw_http_reuse, NULL),
+    CFG_KW_FN("load-server-state-from-file", 1, 1, CAP_DEF | CAP_BE, kw_load_server_state,
+              "global or none"),
+    /* HAProxy removed the req* regex rules in 2.1: the one that deletes a
+     * whole header is mapped onto del-header (cfg_rules.c). */
+    CFG_KW_FN("reqidel", 1, CFG_MANY, CAP_FE | CAP_BE, cfg_kw_reqdel, "a regex"),
+    CFG_KW_FN("reqdel", 1, CFG_MANY, CAP_FE | CAP_BE, cfg_kw_reqdel, "a regex"),
+    CFG_KW_REFUSE("reqirep", CAP_FE | CAP_BE, REQREP_HINT),
+    CFG_KW_REFUSE("reqrep", CAP_FE | CAP_BE, REQREP_HINT),
+    CFG_KW_REFUSE("http-response", CAP_ALL, L7_LATER),
+    CFG_KW_REFUSE("stats", CAP_ALL,
+                  "is not supported (no HTTP stats page: use 'stats socket' in global and "
+                  "'show stat')"),
+    CFG_KW_END,
 };
 
 void cfg_proxy_line(struct cfg_pstate *ps, int argc, char **argv)
 {
-	const struct cfg_later *l = cfg_find_later(proxy_later, argv[0]);
+	const struct cfg_kw *k = cfg_kw_find(cfg_proxy_kws, argv[0]);
+	struct cfg_ctx c = {.ps = ps, .obj = ps->cur, .name = argv[0]};
 
-	if (l) {
-		ERR(ps, "'%s' %s", argv[0], l->why);
+	if (!k) {
+		ERR(ps, "unknown keyword '%s' in '%s' section", argv[0],
+		    cfg_sec_name(ps->cur->caps));
 		return;
 	}
-	for (const struct proxy_kw *k = proxy_kws; k->kw; k++) {
-		if (strcmp(k->kw, argv[0]) != 0)
-			continue;
-		if (cfg_check_caps(ps, k->kw, k->caps) == 0)
-			k->fn(ps, argc, argv);
-		return;
-	}
-	ERR(ps, "unknown keyword '%s' in '%s' section", argv[0], cfg_sec_name(ps->cur->caps));
+	cfg_kw_run(&c, k, ps->cur->caps, argc, argv);
 }

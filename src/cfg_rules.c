@@ -215,12 +215,10 @@ static int hc_expect(struct cfg_pstate *ps, int argc, char **argv)
 	return 0;
 }
 
-int cfg_kw_http_check(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_http_check(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (argc < 2) {
-		ERR(ps, "'http-check' expects connect, send or expect");
-		return -1;
-	}
+	struct cfg_pstate *ps = c->ps;
+
 	cfg_hc_own(ps);
 	if (!strcmp(argv[1], "connect"))
 		return hc_connect(ps, argc, argv);
@@ -232,14 +230,11 @@ int cfg_kw_http_check(struct cfg_pstate *ps, int argc, char **argv)
 	return -1;
 }
 
-int cfg_kw_acl(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_acl(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	char err[256];
 
-	if (argc < 3) {
-		ERR(ps, "'acl' expects <name> <fetch> [<pattern>...]");
-		return -1;
-	}
 	if (acl_declare(&ps->cur->acls, argv[1], argv + 2, argc - 2, err, sizeof(err)) < 0) {
 		ERR(ps, "acl '%s': %s", argv[1], err);
 		return -1;
@@ -248,15 +243,14 @@ int cfg_kw_acl(struct cfg_pstate *ps, int argc, char **argv)
 }
 
 /* `use_backend <backend> [if|unless <condition>]`. */
-int cfg_kw_use_backend(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_use_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_use_backend *u, **tail;
 	char err[256];
 
-	if (argc < 2 || (argc > 2 && strcmp(argv[2], "if") != 0 && strcmp(argv[2], "unless") != 0)) {
-		ERR(ps, "'use_backend' expects a backend name [if|unless <condition>]");
-		return -1;
-	}
+	if (argc > 2 && strcmp(argv[2], "if") != 0 && strcmp(argv[2], "unless") != 0)
+		return cfg_kw_usage(c, k);
 	u = cfg_xcalloc(1, sizeof(*u));
 	u->where = ps->where;
 	if (argc > 2 &&
@@ -298,26 +292,35 @@ static int tcp_content_rule(struct cfg_pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+/* `tcp-request inspect-delay <time>`: a lone typed row, the line has
+ * other forms. */
+static int tcp_inspect_delay(struct cfg_pstate *ps, int argc, char **argv)
+{
+	static const struct cfg_kw delay =
+	    CFG_KW_TIME("inspect-delay", 0, struct cfg_timeouts, inspect_delay, 0);
+	struct cfg_ctx sub = {
+	    .ps = ps, .obj = &ps->cur->timeout, .name = "tcp-request inspect-delay"};
+
+	return cfg_kw_time(&sub, &delay, argc - 1, argv + 1);
+}
+
 /* `tcp-request connection accept|reject|expect-proxy layer4 [if|unless ...]`,
  * `tcp-request content accept|reject [if|unless ...]`,
  * `tcp-request inspect-delay <time>`. */
-int cfg_kw_tcp_request(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_tcp_rule *rule, **tail;
 	char err[256];
 	int next = 3;
 	enum cfg_tcp_action action;
 
-	if (argc >= 2 && !strcmp(argv[1], "inspect-delay"))
-		return cfg_kw_time_at(ps, "tcp-request inspect-delay", argc, argv, 2,
-			       &ps->cur->timeout.inspect_delay);
-	if (argc >= 2 && !strcmp(argv[1], "content"))
+	if (!strcmp(argv[1], "inspect-delay"))
+		return tcp_inspect_delay(ps, argc, argv);
+	if (!strcmp(argv[1], "content"))
 		return tcp_content_rule(ps, argc, argv);
-	if (argc < 3 || strcmp(argv[1], "connection") != 0) {
-		ERR(ps, "'tcp-request' expects 'connection <action> [if|unless <condition>]', "
-			"'content accept|reject ...' or 'inspect-delay <time>'");
-		return -1;
-	}
+	if (argc < 3 || strcmp(argv[1], "connection") != 0)
+		return cfg_kw_usage(c, k);
 	if (!strcmp(argv[2], "accept")) {
 		action = CFG_TCP_ACCEPT;
 	} else if (!strcmp(argv[2], "reject")) {
@@ -413,17 +416,14 @@ static int del_header_match(struct cfg_pstate *ps, const char *what, int argc, c
 
 /* `http-request del-header|set-header|add-header <name> [<fmt>] [-m str]
  * [if|unless <condition>]`. */
-int cfg_kw_http_request(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_http_rule *rule;
 	enum cfg_http_action action;
 	char what[300], err[256];
 	int next = 3;
 
-	if (argc < 2) {
-		ERR(ps, "'http-request' expects an action (del-header, set-header, add-header)");
-		return -1;
-	}
 	if (!strcmp(argv[1], "del-header")) {
 		action = CFG_HTTP_DEL_HEADER;
 	} else if (!strcmp(argv[1], "set-header")) {
@@ -501,15 +501,12 @@ static int reqdel_header(const char *re, char *name, size_t len)
 /* HAProxy removed the `req*` regex rules in 2.1. The one the seed uses,
  * deleting a whole header, maps exactly onto del-header, so it is kept
  * working (with a warning); any other regex is refused. */
-int cfg_kw_reqdel(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_reqdel(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_http_rule *rule;
 	char name[256], what[300];
 
-	if (argc < 2) {
-		ERR(ps, "'%s' expects a regex", argv[0]);
-		return -1;
-	}
 	snprintf(what, sizeof(what), "'%s %.200s'", argv[0], argv[1]);
 	if (reqdel_header(argv[1], name, sizeof(name)) < 0) {
 		ERR(ps,
@@ -534,14 +531,4 @@ int cfg_kw_reqdel(struct cfg_pstate *ps, int argc, char **argv)
 	     "del-header %s' (case-insensitive%s)",
 	     argv[0], name, strcmp(argv[0], "reqdel") ? "" : ", where reqdel was not");
 	return 0;
-}
-
-int cfg_kw_reqrep(struct cfg_pstate *ps, int argc, char **argv)
-{
-	ERR(ps,
-	    "'%s' was removed from HAProxy in 2.1 and its replacement, 'http-request "
-	    "replace-header', is not supported: rewrite it as 'http-request del-header' and "
-	    "'http-request set-header'",
-	    argv[0]);
-	return -1;
 }

@@ -498,16 +498,13 @@ static int server_address(struct cfg_pstate *ps, struct cfg_server *s, const cha
 	return 0;
 }
 
-int cfg_kw_server(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_server *s, **tail;
 	char what[300];
-	struct srv_ctx c = {.ps = ps};
+	struct srv_ctx sc = {.ps = ps};
 
-	if (argc < 3) {
-		ERR(ps, "'server' expects <name> <host>:<port> [options]");
-		return -1;
-	}
 	if (!cfg_valid_name(argv[1])) {
 		ERR(ps, "'server': invalid name '%s' (letters, digits, '-', '_', '.', ':')",
 		    argv[1]);
@@ -518,9 +515,9 @@ int cfg_kw_server(struct cfg_pstate *ps, int argc, char **argv)
 	s->where = ps->where;
 	s->name = cfg_xstrdup(argv[1]);
 	snprintf(what, sizeof(what), "server '%s'", s->name);
-	c.srv = s;
-	c.what = what;
-	if (server_address(ps, s, argv[2]) < 0 || parse_srv_opts(&c, argc - 3, argv + 3) < 0)
+	sc.srv = s;
+	sc.what = what;
+	if (server_address(ps, s, argv[2]) < 0 || parse_srv_opts(&sc, argc - 3, argv + 3) < 0)
 		goto fail;
 	for (tail = &ps->cur->servers; *tail; tail = &(*tail)->next) {
 		if (!strcmp((*tail)->name, s->name)) {
@@ -538,14 +535,15 @@ fail:
 	return -1;
 }
 
-int cfg_kw_default_server(struct cfg_pstate *ps, int argc, char **argv)
+int cfg_kw_default_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
+	struct cfg_pstate *ps = c->ps;
 	struct cfg_server tmp;
-	struct srv_ctx c = {.ps = ps, .srv = &tmp, .what = "default-server"};
+	struct srv_ctx sc = {.ps = ps, .srv = &tmp, .what = "default-server"};
 
 	/* Work on a copy so that a bad line leaves the template untouched. */
 	cfg_server_copy_settings(&tmp, &ps->cur->defsrv);
-	if (parse_srv_opts(&c, argc - 1, argv + 1) < 0) {
+	if (parse_srv_opts(&sc, argc - 1, argv + 1) < 0) {
 		cfg_server_free_fields(&tmp);
 		return -1;
 	}
