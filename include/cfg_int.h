@@ -253,14 +253,11 @@ extern const struct cfg_kw cfg_global_kws[];  /* cfg_global.c */
 extern const struct cfg_kw cfg_proxy_kws[];   /* cfg_proxy.c */
 extern const struct cfg_kw cfg_timeout_kws[]; /* cfg_proxy.c: `timeout <name>` */
 extern const struct cfg_kw cfg_option_kws[];  /* cfg_proxy.c: `option <name>` */
+extern const struct cfg_kw cfg_bind_kws[];    /* cfg_bind.c: bind options */
 
-/* Known, not implemented yet: the message says which issue brings it. */
-struct cfg_later {
-	const char *kw;
-	const char *why;
-};
+/* What bind and server options say about TLS versions below 1.2. */
+#define CFG_OLD_TLS_NOTICE "has no effect: ppbridge never offers TLS versions below 1.2"
 
-const struct cfg_later *cfg_find_later(const struct cfg_later *t, const char *kw);
 
 /* ------------------------------------------------------------------ */
 /* Sections */

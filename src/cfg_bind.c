@@ -5,6 +5,7 @@
 
 #include "net.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,14 +31,18 @@ void cfg_bind_free(struct cfg_bind *b)
 	free(b);
 }
 
-/* The value after a bind option, or an error naming both. */
-static const char *bind_arg(struct cfg_pstate *ps, int argc, char **argv, int *i)
+/* `crt <file|dir>`, repeatable: the first file is the default certificate. */
+static int bo_crt(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (*i + 1 >= argc || !*argv[*i + 1]) {
-		ERR(ps, "'bind %s': '%s' expects a value", argv[1], argv[*i]);
-		return NULL;
-	}
-	return argv[++*i];
+	struct cfg_bind *b = c->obj;
+	struct cfg_str *crt, **tail = &b->crts;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	crt = cfg_xcalloc(1, sizeof(*crt));
+	crt->s = cfg_base_path(c->ps->cfg->global.crt_base, argv[1]);
+	*tail = crt;
+	return 0;
 }
 
 /* `alpn`: protocol names of 1 to 255 bytes, separated by commas. */
@@ -54,139 +59,81 @@ static int valid_alpn(const char *list)
 	return 1;
 }
 
-static int bind_tls_version(struct cfg_pstate *ps, struct cfg_bind *b, const char *opt, const char *arg,
-                            int *out)
+static int bo_alpn(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	const char *err;
+	struct cfg_bind *b = c->obj;
 
-	if (cfg_parse_tls_version(arg, out, &err) < 0) {
-		ERR(ps, "'bind %s': '%s %s': %s", b->text, opt, arg, err);
+	if (!valid_alpn(argv[1])) {
+		cfg_kw_err(c,
+			   "'alpn' expects protocol names separated by commas (e.g. h2,http/1.1), "
+			   "got '%s'",
+			   argv[1]);
 		return -1;
 	}
+	cfg_set_str(&b->alpn, argv[1]);
 	return 0;
 }
 
-static int kw_bind_option(struct cfg_pstate *ps, struct cfg_bind *b, int argc, char **argv, int *i)
-{
-	/* Bind options a later issue brings (none left since issue #5). */
-	static const struct cfg_later later[] = {
-	    {NULL, NULL},
-	};
-	/* HAProxy's TLS bind options that ppbridge refuses for good, with
-	 * what to write instead when there is something. */
-	static const struct {
-		const char *kw;
-		const char *hint;
-	} names[] = {
-	    {"crt-list", "list the certificates with several 'crt', or name a directory"},
-	    {"ca-file", "client certificates are not supported"},
-	    {"verify", "client certificates are not supported"},
-	    {"ca-verify-file", "client certificates are not supported"},
-	    {"crl-file", "client certificates are not supported"},
-	    {"ca-ignore-err", "client certificates are not supported"},
-	    {"crt-ignore-err", "client certificates are not supported"},
-	    {"no-ca-names", "client certificates are not supported"},
-	    {"ca-sign-file", "certificates are never generated"},
-	    {"ca-sign-pass", "certificates are never generated"},
-	    {"generate-certificates", "certificates are never generated"},
-	    {"curves", "OpenSSL's default groups apply"},
-	    {"ecdhe", "OpenSSL's default groups apply"},
-	    {"sigalgs", "OpenSSL's default signature algorithms apply"},
-	    {"client-sigalgs", "client certificates are not supported"},
-	    {"force-sslv3", "use 'ssl-min-ver' and 'ssl-max-ver'"},
-	    {"force-tlsv10", "use 'ssl-min-ver' and 'ssl-max-ver'"},
-	    {"force-tlsv11", "use 'ssl-min-ver' and 'ssl-max-ver'"},
-	    {"force-tlsv12", "use 'ssl-min-ver' and 'ssl-max-ver'"},
-	    {"force-tlsv13", "use 'ssl-min-ver' and 'ssl-max-ver'"},
-	    {"no-tlsv12", "use 'ssl-min-ver' and 'ssl-max-ver'"},
-	    {"no-tlsv13", "use 'ssl-min-ver' and 'ssl-max-ver'"},
-	    {"npn", "use 'alpn'"},
-	    {"allow-0rtt", "TLS 1.3 early data is never accepted"},
-	    {"prefer-client-ciphers", "the server's cipher order applies"},
-	    {"strict-sni", "a client without a matching SNI gets the first certificate"},
-	};
-	const char *opt = argv[*i], *arg;
-	const struct cfg_later *l = cfg_find_later(later, opt);
+#define B struct cfg_bind
+/* HAProxy's TLS bind options that ppbridge refuses for good, with what to
+ * write instead when there is something. */
+#define NO_CLIENT_CERT "is not supported (client certificates are not supported)"
+#define NO_GENERATION "is not supported (certificates are never generated)"
+#define USE_MIN_MAX "is not supported (use 'ssl-min-ver' and 'ssl-max-ver')"
 
-	if (l) {
-		ERR(ps, "'%s' on bind %s", opt, l->why);
-		return -1;
-	}
-	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-		if (!strcmp(names[k].kw, opt)) {
-			ERR(ps, "'bind %s': '%s' is not supported (%s)", argv[1], opt,
-			    names[k].hint);
-			return -1;
-		}
-	}
-	if (!strcmp(opt, "accept-proxy")) {
-		b->accept_proxy = 1;
-	} else if (!strcmp(opt, "v4v6")) {
-		b->v4v6 = 1;
-	} else if (!strcmp(opt, "v6only")) {
-		b->v6only = 1;
-	} else if (!strcmp(opt, "name")) {
-		if (!(arg = bind_arg(ps, argc, argv, i)))
-			return -1;
-		cfg_set_str(&b->name, arg);
-	} else if (!strcmp(opt, "ssl")) {
-		b->ssl = 1;
-	} else if (!strcmp(opt, "crt")) {
-		struct cfg_str *c, **tail = &b->crts;
-		if (!(arg = bind_arg(ps, argc, argv, i)))
-			return -1;
-		while (*tail)
-			tail = &(*tail)->next;
-		c = cfg_xcalloc(1, sizeof(*c));
-		c->s = cfg_base_path(ps->cfg->global.crt_base, arg);
-		*tail = c;
-	} else if (!strcmp(opt, "alpn")) {
-		if (!(arg = bind_arg(ps, argc, argv, i)))
-			return -1;
-		if (!valid_alpn(arg)) {
-			ERR(ps,
-			    "'bind %s': 'alpn' expects protocol names separated by commas "
-			    "(e.g. h2,http/1.1), got '%s'",
-			    argv[1], arg);
-			return -1;
-		}
-		cfg_set_str(&b->alpn, arg);
-	} else if (!strcmp(opt, "ssl-min-ver") || !strcmp(opt, "ssl-max-ver")) {
-		if (!(arg = bind_arg(ps, argc, argv, i)))
-			return -1;
-		return bind_tls_version(ps, b, opt, arg,
-		                        !strcmp(opt, "ssl-min-ver") ? &b->ssl_min_ver
-		                                                    : &b->ssl_max_ver);
-	} else if (!strcmp(opt, "ciphers")) {
-		if (!(arg = bind_arg(ps, argc, argv, i)))
-			return -1;
-		cfg_set_str(&b->ciphers, arg);
-	} else if (!strcmp(opt, "ciphersuites")) {
-		if (!(arg = bind_arg(ps, argc, argv, i)))
-			return -1;
-		cfg_set_str(&b->ciphersuites, arg);
-	} else if (!strcmp(opt, "tls-ticket-keys")) {
-		if (!(arg = bind_arg(ps, argc, argv, i)))
-			return -1;
-		cfg_set_str(&b->tls_ticket_keys, arg);
-	} else if (!strcmp(opt, "no-sslv3") || !strcmp(opt, "no-tlsv10") ||
-	           !strcmp(opt, "no-tlsv11")) {
-		NOTICE(ps,
-		       "'bind %s': '%s' has no effect: ppbridge never offers TLS versions "
-		       "below 1.2",
-		       argv[1], opt);
-	} else if (!strcmp(opt, "no-tls-tickets")) {
-		ERR(ps,
-		    "'bind %s': 'no-tls-tickets' is not supported (session tickets stay on so "
-		    "that returning clients resume)",
-		    argv[1]);
-		return -1;
-	} else {
-		ERR(ps, "'bind %s': unknown option '%s'", argv[1], opt);
-		return -1;
-	}
-	return 0;
-}
+const struct cfg_kw cfg_bind_kws[] = {
+    CFG_KW_FLAG("accept-proxy", 0, B, accept_proxy),
+    CFG_KW_FLAG("v4v6", 0, B, v4v6),
+    CFG_KW_FLAG("v6only", 0, B, v6only),
+    CFG_KW_STR("name", 0, B, name, NULL),
+    CFG_KW_FLAG("ssl", 0, B, ssl),
+    CFG_KW_FN("crt", 1, 1, 0, bo_crt, NULL),
+    CFG_KW_FN("alpn", 1, 1, 0, bo_alpn, NULL),
+    CFG_KW_TLS_VERSION("ssl-min-ver", 0, B, ssl_min_ver),
+    CFG_KW_TLS_VERSION("ssl-max-ver", 0, B, ssl_max_ver),
+    CFG_KW_STR("ciphers", 0, B, ciphers, NULL),
+    CFG_KW_STR("ciphersuites", 0, B, ciphersuites, NULL),
+    CFG_KW_STR("tls-ticket-keys", 0, B, tls_ticket_keys, NULL),
+    CFG_KW_IGNORED("no-sslv3", 0, CFG_OLD_TLS_NOTICE),
+    CFG_KW_IGNORED("no-tlsv10", 0, CFG_OLD_TLS_NOTICE),
+    CFG_KW_IGNORED("no-tlsv11", 0, CFG_OLD_TLS_NOTICE),
+    CFG_KW_REFUSE("no-tls-tickets", 0,
+                  "is not supported (session tickets stay on so that returning clients "
+                  "resume)"),
+    CFG_KW_REFUSE("crt-list", 0,
+                  "is not supported (list the certificates with several 'crt', or name a "
+                  "directory)"),
+    CFG_KW_REFUSE("ca-file", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("verify", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("ca-verify-file", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("crl-file", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("ca-ignore-err", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("crt-ignore-err", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("no-ca-names", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("ca-sign-file", 0, NO_GENERATION),
+    CFG_KW_REFUSE("ca-sign-pass", 0, NO_GENERATION),
+    CFG_KW_REFUSE("generate-certificates", 0, NO_GENERATION),
+    CFG_KW_REFUSE("curves", 0, "is not supported (OpenSSL's default groups apply)"),
+    CFG_KW_REFUSE("ecdhe", 0, "is not supported (OpenSSL's default groups apply)"),
+    CFG_KW_REFUSE("sigalgs", 0,
+                  "is not supported (OpenSSL's default signature algorithms apply)"),
+    CFG_KW_REFUSE("client-sigalgs", 0, NO_CLIENT_CERT),
+    CFG_KW_REFUSE("force-sslv3", 0, USE_MIN_MAX),
+    CFG_KW_REFUSE("force-tlsv10", 0, USE_MIN_MAX),
+    CFG_KW_REFUSE("force-tlsv11", 0, USE_MIN_MAX),
+    CFG_KW_REFUSE("force-tlsv12", 0, USE_MIN_MAX),
+    CFG_KW_REFUSE("force-tlsv13", 0, USE_MIN_MAX),
+    CFG_KW_REFUSE("no-tlsv12", 0, USE_MIN_MAX),
+    CFG_KW_REFUSE("no-tlsv13", 0, USE_MIN_MAX),
+    CFG_KW_REFUSE("npn", 0, "is not supported (use 'alpn')"),
+    CFG_KW_REFUSE("allow-0rtt", 0, "is not supported (TLS 1.3 early data is never accepted)"),
+    CFG_KW_REFUSE("prefer-client-ciphers", 0,
+                  "is not supported (the server's cipher order applies)"),
+    CFG_KW_REFUSE("strict-sni", 0,
+                  "is not supported (a client without a matching SNI gets the first "
+                  "certificate)"),
+    CFG_KW_END,
+};
 
 /* What only the whole line can tell. */
 static int bind_check_tls(struct cfg_pstate *ps, const struct cfg_bind *b)
@@ -204,6 +151,21 @@ static int bind_check_tls(struct cfg_pstate *ps, const struct cfg_bind *b)
 		return -1;
 	}
 	return 0;
+}
+
+/* The options after the address: "'bind <address>': ..." starts their
+ * messages. */
+static int bind_options(struct cfg_pstate *ps, struct cfg_bind *b, int argc, char **argv)
+{
+	size_t len = strlen(b->text) + 8;
+	char *what = cfg_xcalloc(1, len);
+	struct cfg_ctx c = {.ps = ps, .obj = b, .what = what};
+	int rc;
+
+	snprintf(what, len, "'bind %s'", b->text);
+	rc = cfg_kw_opts(&c, cfg_bind_kws, argc, argv, 1);
+	free(what);
+	return rc;
 }
 
 int cfg_kw_bind(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
@@ -224,10 +186,7 @@ int cfg_kw_bind(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv
 		ERR(ps, "'bind %s': %s", argv[1], err);
 		goto fail;
 	}
-	for (int i = 2; i < argc; i++)
-		if (kw_bind_option(ps, b, argc, argv, &i) < 0)
-			goto fail;
-	if (bind_check_tls(ps, b) < 0)
+	if (bind_options(ps, b, argc - 2, argv + 2) < 0 || bind_check_tls(ps, b) < 0)
 		goto fail;
 	for (tail = &ps->cur->binds; *tail; tail = &(*tail)->next)
 		;

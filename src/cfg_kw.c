@@ -214,14 +214,3 @@ int cfg_kw_tls_version(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 	}
 	return 0;
 }
-
-/* ------------------------------------------------------------------ */
-/* What the tables not converted yet use */
-
-const struct cfg_later *cfg_find_later(const struct cfg_later *t, const char *kw)
-{
-	for (; t->kw; t++)
-		if (!strcmp(t->kw, kw))
-			return t;
-	return NULL;
-}

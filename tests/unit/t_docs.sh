@@ -43,14 +43,15 @@ done
 [ -r "$MAN" ] || hard_error "cannot read $MAN"
 
 # Keyword tables (struct cfg_kw rows).
-KW_TABLES="cfg_global_kws cfg_proxy_kws cfg_timeout_kws cfg_option_kws"
+KW_TABLES="cfg_global_kws cfg_proxy_kws cfg_timeout_kws cfg_option_kws cfg_bind_kws"
 # Other tables that hold configuration words (keywords, option names, values).
-KNOWN_TABLES="units facility_names level_names later names fns
+KNOWN_TABLES="units facility_names level_names names fns
 	srv_opts skipped_sections px client_ip_names"
 # Tables that hold no configuration word (message fragments).
 IGNORED_TABLES="lists"
-# Tables whose every entry is a keyword refused as "not supported yet".
-LATER_TABLES="later"
+# Other tables whose every entry is a keyword refused as "not supported yet"
+# (keyword tables say it row by row, with CFG_KW_REFUSE).
+LATER_TABLES=""
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/t_docs.XXXXXX") || hard_error "mktemp failed"
 trap '[ -n "${PPB_KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
