@@ -254,6 +254,7 @@ extern const struct cfg_kw cfg_proxy_kws[];   /* cfg_proxy.c */
 extern const struct cfg_kw cfg_timeout_kws[]; /* cfg_proxy.c: `timeout <name>` */
 extern const struct cfg_kw cfg_option_kws[];  /* cfg_proxy.c: `option <name>` */
 extern const struct cfg_kw cfg_bind_kws[];    /* cfg_bind.c: bind options */
+extern const struct cfg_kw cfg_server_kws[];  /* cfg_server.c: server options */
 
 /* What bind and server options say about TLS versions below 1.2. */
 #define CFG_OLD_TLS_NOTICE "has no effect: ppbridge never offers TLS versions below 1.2"

@@ -85,263 +85,107 @@ void cfg_server_copy_settings(struct cfg_server *dst, const struct cfg_server *s
 
 /* ---- server options ---- */
 
-struct srv_ctx {
-	struct cfg_pstate *ps;
-	struct cfg_server *srv;
-	const char *what; /* "server 'x'" or "default-server" */
-	const char *opt;  /* the option being read */
-};
-
-static int so_number(struct srv_ctx *c, const char *opt, const char *arg, long min, long max,
-                     long *out)
+static int so_port(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (cfg_parse_long(arg, min, max, out) < 0) {
-		ERR(c->ps, "%s: '%s' expects an integer between %ld and %ld, got '%s'", c->what,
-		    opt, min, max, arg);
+	struct cfg_server *s = c->obj;
+
+	if (net_parse_port(argv[1], &s->check_port) < 0 || s->check_port == 0) {
+		cfg_kw_err(c, "'port' expects 1..65535, got '%s'", argv[1]);
 		return -1;
 	}
 	return 0;
 }
 
-static int so_time(struct srv_ctx *c, const char *opt, const char *arg, unsigned *out)
+static int so_addr(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	const char *err;
-
-	if (cfg_parse_time(arg, out, &err) < 0) {
-		ERR(c->ps, "%s: '%s': %s, got '%s'", c->what, opt, err, arg);
-		return -1;
-	}
-	if (*out == 0) {
-		ERR(c->ps, "%s: '%s' must be greater than 0", c->what, opt);
-		return -1;
-	}
-	return 0;
-}
-
-static int so_check(struct srv_ctx *c, const char *arg)
-{
-	c->srv->check = 1;
-	return 0;
-}
-
-static int so_inter(struct srv_ctx *c, const char *arg)
-{
-	return so_time(c, "inter", arg, &c->srv->inter_ms);
-}
-
-static int so_fastinter(struct srv_ctx *c, const char *arg)
-{
-	return so_time(c, "fastinter", arg, &c->srv->fastinter_ms);
-}
-
-static int so_downinter(struct srv_ctx *c, const char *arg)
-{
-	return so_time(c, "downinter", arg, &c->srv->downinter_ms);
-}
-
-static int so_rise(struct srv_ctx *c, const char *arg)
-{
-	long v;
-
-	if (so_number(c, "rise", arg, 1, 1000000, &v) < 0)
-		return -1;
-	c->srv->rise = (int)v;
-	return 0;
-}
-
-static int so_fall(struct srv_ctx *c, const char *arg)
-{
-	long v;
-
-	if (so_number(c, "fall", arg, 1, 1000000, &v) < 0)
-		return -1;
-	c->srv->fall = (int)v;
-	return 0;
-}
-
-static int so_port(struct srv_ctx *c, const char *arg)
-{
-	if (net_parse_port(arg, &c->srv->check_port) < 0 || c->srv->check_port == 0) {
-		ERR(c->ps, "%s: 'port' expects 1..65535, got '%s'", c->what, arg);
-		return -1;
-	}
-	return 0;
-}
-
-static int so_addr(struct srv_ctx *c, const char *arg)
-{
+	struct cfg_server *s = c->obj;
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (net_parse_ip(arg, &ss, &len) < 0) {
-		ERR(c->ps, "%s: 'addr' expects a literal IP address, got '%s'", c->what, arg);
+	if (net_parse_ip(argv[1], &ss, &len) < 0) {
+		cfg_kw_err(c, "'addr' expects a literal IP address, got '%s'", argv[1]);
 		return -1;
 	}
-	cfg_set_str(&c->srv->check_addr, arg);
+	cfg_set_str(&s->check_addr, argv[1]);
 	return 0;
 }
 
-static int so_weight(struct srv_ctx *c, const char *arg)
+static int so_verify(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	long v;
+	struct cfg_server *s = c->obj;
 
-	if (so_number(c, "weight", arg, 0, CFG_MAX_WEIGHT, &v) < 0)
-		return -1;
-	c->srv->weight = (int)v;
-	return 0;
-}
-
-static int so_backup(struct srv_ctx *c, const char *arg)
-{
-	c->srv->backup = 1;
-	return 0;
-}
-
-static int so_disabled(struct srv_ctx *c, const char *arg)
-{
-	c->srv->disabled = 1;
-	return 0;
-}
-
-static int so_check_ssl(struct srv_ctx *c, const char *arg)
-{
-	c->srv->check_ssl = 1;
-	return 0;
-}
-
-static int so_check_sni(struct srv_ctx *c, const char *arg)
-{
-	cfg_set_str(&c->srv->check_sni, arg);
-	return 0;
-}
-
-static int so_verify(struct srv_ctx *c, const char *arg)
-{
-	if (!strcmp(arg, "none")) {
-		c->srv->verify = CFG_VERIFY_NONE;
-	} else if (!strcmp(arg, "required")) {
-		c->srv->verify = CFG_VERIFY_REQUIRED;
+	if (!strcmp(argv[1], "none")) {
+		s->verify = CFG_VERIFY_NONE;
+	} else if (!strcmp(argv[1], "required")) {
+		s->verify = CFG_VERIFY_REQUIRED;
 	} else {
-		ERR(c->ps, "%s: 'verify' expects 'none' or 'required', got '%s'", c->what, arg);
+		cfg_kw_err(c, "'verify' expects 'none' or 'required', got '%s'", argv[1]);
 		return -1;
 	}
 	return 0;
 }
 
-static int so_ca_file(struct srv_ctx *c, const char *arg)
+static int so_ca_file(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	free(c->srv->ca_file);
-	c->srv->ca_file = cfg_base_path(c->ps->cfg->global.ca_base, arg);
+	struct cfg_server *s = c->obj;
+
+	free(s->ca_file);
+	s->ca_file = cfg_base_path(c->ps->cfg->global.ca_base, argv[1]);
 	return 0;
 }
 
-static int so_ssl(struct srv_ctx *c, const char *arg)
+static int so_sni(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	c->srv->ssl = 1;
-	return 0;
-}
-
-static int so_sni(struct srv_ctx *c, const char *arg)
-{
-	char err[256];
+	struct cfg_server *s = c->obj;
 	struct sample_fmt *fmt;
+	char err[256];
 
-	if (!*arg) {
-		ERR(c->ps,
-		    "%s: 'sni' expects an expression (ssl_fc_sni, req.hdr(host), "
-		    "str(<name>))",
-		    c->what);
+	if (!*argv[1]) {
+		cfg_kw_err(c, "'sni' expects an expression (ssl_fc_sni, req.hdr(host), str(<name>))");
 		return -1;
 	}
-	fmt = sni_compile(arg, err, sizeof(err));
+	fmt = sni_compile(argv[1], err, sizeof(err));
 	if (!fmt) {
-		ERR(c->ps, "%s: 'sni %s': %s", c->what, arg, err);
+		cfg_kw_err(c, "'sni %s': %s", argv[1], err);
 		return -1;
 	}
-	sample_free(c->srv->sni);
-	c->srv->sni = fmt;
-	cfg_set_str(&c->srv->sni_text, arg);
+	sample_free(s->sni);
+	s->sni = fmt;
+	cfg_set_str(&s->sni_text, argv[1]);
 	return 0;
 }
 
-static int so_verifyhost(struct srv_ctx *c, const char *arg)
+static int so_crt(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (!*arg) {
-		ERR(c->ps, "%s: 'verifyhost' expects a host name", c->what);
-		return -1;
-	}
-	cfg_set_str(&c->srv->verifyhost, arg);
+	struct cfg_server *s = c->obj;
+
+	if (!*argv[1])
+		return cfg_kw_usage(c, k);
+	free(s->crt);
+	s->crt = cfg_base_path(c->ps->cfg->global.crt_base, argv[1]);
 	return 0;
 }
 
-static int so_crt(struct srv_ctx *c, const char *arg)
+static int so_send_proxy(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	if (!*arg) {
-		ERR(c->ps, "%s: 'crt' expects a file", c->what);
-		return -1;
-	}
-	free(c->srv->crt);
-	c->srv->crt = cfg_base_path(c->ps->cfg->global.crt_base, arg);
-	return 0;
-}
+	struct cfg_server *s = c->obj;
 
-static int so_ssl_min_ver(struct srv_ctx *c, const char *arg)
-{
-	const char *err;
-
-	if (cfg_parse_tls_version(arg, &c->srv->ssl_min_ver, &err) < 0) {
-		ERR(c->ps, "%s: 'ssl-min-ver %s': %s", c->what, arg, err);
-		return -1;
-	}
-	return 0;
-}
-
-/* no-sslv3, no-tlsv10, no-tlsv11: what ppbridge does anyway. */
-static int so_no_old_tls(struct srv_ctx *c, const char *arg)
-{
-	NOTICE(c->ps, "%s: '%s' has no effect: ppbridge never offers TLS versions below 1.2",
-	       c->what, c->opt);
-	return 0;
-}
-
-static int so_no_ssl_reuse(struct srv_ctx *c, const char *arg)
-{
-	NOTICE(c->ps,
-	       "%s: 'no-ssl-reuse' has no effect: ppbridge always resumes TLS "
-	       "sessions to servers",
-	       c->what);
-	return 0;
-}
-
-static int so_send_proxy(struct srv_ctx *c, const char *arg)
-{
-	c->srv->send_proxy = CFG_SEND_PROXY_V1;
-	return 0;
-}
-
-static int so_send_proxy_v2(struct srv_ctx *c, const char *arg)
-{
-	c->srv->send_proxy = CFG_SEND_PROXY_V2;
+	s->send_proxy = CFG_SEND_PROXY_V1;
 	return 0;
 }
 
 /* HAProxy: send-proxy-v2-ssl = send-proxy-v2 + the SSL TLV; -cn adds the
- * client certificate's CN to it. */
-static int so_send_proxy_v2_ssl(struct srv_ctx *c, const char *arg)
+ * client certificate's CN to it (the row's bits). */
+static int so_send_proxy_v2(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
-	c->srv->send_proxy = CFG_SEND_PROXY_V2;
-	c->srv->pp2_options |= PP_V2_F_SSL;
+	struct cfg_server *s = c->obj;
+
+	s->send_proxy = CFG_SEND_PROXY_V2;
+	s->pp2_options |= k->bits;
 	return 0;
 }
 
-static int so_send_proxy_v2_ssl_cn(struct srv_ctx *c, const char *arg)
-{
-	c->srv->send_proxy = CFG_SEND_PROXY_V2;
-	c->srv->pp2_options |= PP_V2_F_SSL | PP_V2_F_SSL_CN;
-	return 0;
-}
-
-static int so_proxy_v2_options(struct srv_ctx *c, const char *arg)
+static int so_proxy_v2_options(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -356,7 +200,8 @@ static int so_proxy_v2_options(struct srv_ctx *c, const char *arg)
 	    {"crc32c", PP_V2_F_CRC32C},
 	    {"unique-id", PP_V2_F_UNIQUE_ID},
 	};
-	const char *p = arg;
+	struct cfg_server *s = c->obj;
+	const char *p = argv[1];
 
 	while (*p) {
 		size_t len = strcspn(p, ",");
@@ -365,13 +210,14 @@ static int so_proxy_v2_options(struct srv_ctx *c, const char *arg)
 			if (strlen(names[i].name) == len && !strncmp(names[i].name, p, len))
 				break;
 		if (i == sizeof(names) / sizeof(names[0])) {
-			ERR(c->ps,
-			    "%s: 'proxy-v2-options': unknown option '%.*s' (expected ssl, cert-cn, "
-			    "ssl-cipher, cert-sig, cert-key, authority, crc32c, unique-id)",
-			    c->what, (int)len, p);
+			cfg_kw_err(c,
+				   "'proxy-v2-options': unknown option '%.*s' (expected ssl, "
+				   "cert-cn, ssl-cipher, cert-sig, cert-key, authority, crc32c, "
+				   "unique-id)",
+				   (int)len, p);
 			return -1;
 		}
-		c->srv->pp2_options |= names[i].flag;
+		s->pp2_options |= names[i].flag;
 		p += len;
 		if (*p == ',')
 			p++;
@@ -379,92 +225,44 @@ static int so_proxy_v2_options(struct srv_ctx *c, const char *arg)
 	return 0;
 }
 
-static int so_check_send_proxy(struct srv_ctx *c, const char *arg)
-{
-	c->srv->check_send_proxy = 1;
-	return 0;
-}
+#define S struct cfg_server
 
-static int so_maxconn(struct srv_ctx *c, const char *arg)
-{
-	long v;
-
-	if (so_number(c, "maxconn", arg, 0, INT_MAX, &v) < 0)
-		return -1;
-	c->srv->maxconn = (int)v;
-	return 0;
-}
-
-struct srv_opt {
-	const char *name;
-	int has_arg;
-	int (*fn)(struct srv_ctx *c, const char *arg);
-	const char *later; /* not supported yet: the issue that brings it */
+const struct cfg_kw cfg_server_kws[] = {
+    CFG_KW_FLAG("check", 0, S, check),
+    CFG_KW_TIME("inter", 0, S, inter_ms, 1),
+    CFG_KW_TIME("fastinter", 0, S, fastinter_ms, 1),
+    CFG_KW_TIME("downinter", 0, S, downinter_ms, 1),
+    CFG_KW_INT("rise", 0, S, rise, 1, 1000000),
+    CFG_KW_INT("fall", 0, S, fall, 1, 1000000),
+    CFG_KW_FN("port", 1, 1, 0, so_port, NULL),
+    CFG_KW_FN("addr", 1, 1, 0, so_addr, NULL),
+    CFG_KW_INT("weight", 0, S, weight, 0, CFG_MAX_WEIGHT),
+    CFG_KW_FLAG("backup", 0, S, backup),
+    CFG_KW_FLAG("disabled", 0, S, disabled),
+    CFG_KW_FLAG("check-ssl", 0, S, check_ssl),
+    CFG_KW_STR("check-sni", 0, S, check_sni, NULL),
+    CFG_KW_FN("verify", 1, 1, 0, so_verify, NULL),
+    CFG_KW_FN("ca-file", 1, 1, 0, so_ca_file, NULL),
+    CFG_KW_INT("maxconn", 0, S, maxconn, 0, INT_MAX),
+    CFG_KW_FLAG("ssl", 0, S, ssl),
+    CFG_KW_FN("sni", 1, 1, 0, so_sni, NULL),
+    CFG_KW_STR("verifyhost", 0, S, verifyhost, "a host name"),
+    CFG_KW_FN("crt", 1, 1, 0, so_crt, "a file"),
+    CFG_KW_TLS_VERSION("ssl-min-ver", 0, S, ssl_min_ver),
+    CFG_KW_IGNORED("no-sslv3", 0, CFG_OLD_TLS_NOTICE),
+    CFG_KW_IGNORED("no-tlsv10", 0, CFG_OLD_TLS_NOTICE),
+    CFG_KW_IGNORED("no-tlsv11", 0, CFG_OLD_TLS_NOTICE),
+    CFG_KW_IGNORED("no-ssl-reuse", 0,
+                   "has no effect: ppbridge always resumes TLS sessions to servers"),
+    CFG_KW_FN("send-proxy", 0, 0, 0, so_send_proxy, NULL),
+    CFG_KW_FN_BITS("send-proxy-v2", 0, 0, 0, so_send_proxy_v2, NULL, 0),
+    CFG_KW_FN_BITS("send-proxy-v2-ssl", 0, 0, 0, so_send_proxy_v2, NULL, PP_V2_F_SSL),
+    CFG_KW_FN_BITS("send-proxy-v2-ssl-cn", 0, 0, 0, so_send_proxy_v2, NULL,
+                   PP_V2_F_SSL | PP_V2_F_SSL_CN),
+    CFG_KW_FN("proxy-v2-options", 1, 1, 0, so_proxy_v2_options, NULL),
+    CFG_KW_FLAG("check-send-proxy", 0, S, check_send_proxy),
+    CFG_KW_END,
 };
-
-static const struct srv_opt srv_opts[] = {
-    {"check", 0, so_check, NULL},
-    {"inter", 1, so_inter, NULL},
-    {"fastinter", 1, so_fastinter, NULL},
-    {"downinter", 1, so_downinter, NULL},
-    {"rise", 1, so_rise, NULL},
-    {"fall", 1, so_fall, NULL},
-    {"port", 1, so_port, NULL},
-    {"addr", 1, so_addr, NULL},
-    {"weight", 1, so_weight, NULL},
-    {"backup", 0, so_backup, NULL},
-    {"disabled", 0, so_disabled, NULL},
-    {"check-ssl", 0, so_check_ssl, NULL},
-    {"check-sni", 1, so_check_sni, NULL},
-    {"verify", 1, so_verify, NULL},
-    {"ca-file", 1, so_ca_file, NULL},
-    {"maxconn", 1, so_maxconn, NULL},
-    {"ssl", 0, so_ssl, NULL},
-    {"sni", 1, so_sni, NULL},
-    {"verifyhost", 1, so_verifyhost, NULL},
-    {"crt", 1, so_crt, NULL},
-    {"ssl-min-ver", 1, so_ssl_min_ver, NULL},
-    {"no-sslv3", 0, so_no_old_tls, NULL},
-    {"no-tlsv10", 0, so_no_old_tls, NULL},
-    {"no-tlsv11", 0, so_no_old_tls, NULL},
-    {"no-ssl-reuse", 0, so_no_ssl_reuse, NULL},
-    {"send-proxy", 0, so_send_proxy, NULL},
-    {"send-proxy-v2", 0, so_send_proxy_v2, NULL},
-    {"send-proxy-v2-ssl", 0, so_send_proxy_v2_ssl, NULL},
-    {"send-proxy-v2-ssl-cn", 0, so_send_proxy_v2_ssl_cn, NULL},
-    {"proxy-v2-options", 1, so_proxy_v2_options, NULL},
-    {"check-send-proxy", 0, so_check_send_proxy, NULL},
-    {NULL, 0, NULL, NULL},
-};
-
-/* Options after `server <name> <addr>` or `default-server`. Stops at the
- * first problem: the rest of the line would be read out of step. */
-static int parse_srv_opts(struct srv_ctx *c, int argc, char **argv)
-{
-	for (int i = 0; i < argc; i++) {
-		const struct srv_opt *o = srv_opts;
-
-		while (o->name && strcmp(o->name, argv[i]) != 0)
-			o++;
-		if (!o->name) {
-			ERR(c->ps, "%s: unknown option '%s'", c->what, argv[i]);
-			return -1;
-		}
-		if (o->later) {
-			ERR(c->ps, "%s: '%s' %s", c->what, o->name, o->later);
-			return -1;
-		}
-		if (o->has_arg && i + 1 >= argc) {
-			ERR(c->ps, "%s: '%s' expects a value", c->what, o->name);
-			return -1;
-		}
-		c->opt = o->name;
-		if (o->fn(c, o->has_arg ? argv[i + 1] : NULL) < 0)
-			return -1;
-		i += o->has_arg;
-	}
-	return 0;
-}
 
 /* "host:port" of a server; the port is mandatory with us. */
 static int server_address(struct cfg_pstate *ps, struct cfg_server *s, const char *text)
@@ -503,7 +301,7 @@ int cfg_kw_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **ar
 	struct cfg_pstate *ps = c->ps;
 	struct cfg_server *s, **tail;
 	char what[300];
-	struct srv_ctx sc = {.ps = ps};
+	struct cfg_ctx sc = {.ps = ps, .what = what};
 
 	if (!cfg_valid_name(argv[1])) {
 		ERR(ps, "'server': invalid name '%s' (letters, digits, '-', '_', '.', ':')",
@@ -515,9 +313,9 @@ int cfg_kw_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **ar
 	s->where = ps->where;
 	s->name = cfg_xstrdup(argv[1]);
 	snprintf(what, sizeof(what), "server '%s'", s->name);
-	sc.srv = s;
-	sc.what = what;
-	if (server_address(ps, s, argv[2]) < 0 || parse_srv_opts(&sc, argc - 3, argv + 3) < 0)
+	sc.obj = s;
+	if (server_address(ps, s, argv[2]) < 0 ||
+	    cfg_kw_opts(&sc, cfg_server_kws, argc - 3, argv + 3, 0) < 0)
 		goto fail;
 	for (tail = &ps->cur->servers; *tail; tail = &(*tail)->next) {
 		if (!strcmp((*tail)->name, s->name)) {
@@ -539,11 +337,11 @@ int cfg_kw_default_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, c
 {
 	struct cfg_pstate *ps = c->ps;
 	struct cfg_server tmp;
-	struct srv_ctx sc = {.ps = ps, .srv = &tmp, .what = "default-server"};
+	struct cfg_ctx sc = {.ps = ps, .obj = &tmp, .what = "default-server"};
 
 	/* Work on a copy so that a bad line leaves the template untouched. */
 	cfg_server_copy_settings(&tmp, &ps->cur->defsrv);
-	if (parse_srv_opts(&sc, argc - 1, argv + 1) < 0) {
+	if (cfg_kw_opts(&sc, cfg_server_kws, argc - 1, argv + 1, 0) < 0) {
 		cfg_server_free_fields(&tmp);
 		return -1;
 	}
