@@ -249,6 +249,7 @@ int cfg_kw_tls_version(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 int cfg_kw_option_bits(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 
 /* The tables. */
+extern const struct cfg_kw cfg_section_kws[]; /* cfg.c: section headers */
 extern const struct cfg_kw cfg_global_kws[];  /* cfg_global.c */
 extern const struct cfg_kw cfg_proxy_kws[];   /* cfg_proxy.c */
 extern const struct cfg_kw cfg_timeout_kws[]; /* cfg_proxy.c: `timeout <name>` */

@@ -202,48 +202,62 @@ static void begin_proxy(struct cfg_pstate *ps, unsigned caps, int argc, char **a
 	}
 }
 
-static const char *const skipped_sections[] = {
-    "resolvers", "peers",   "userlist",       "program",  "cache",     "http-errors",
-    "ring",      "mailers", "dynamic-update", "fcgi-app", "crt-store", "traces",
+static int sec_global(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	c->ps->sec = CFG_SEC_GLOBAL;
+	if (argc > 1)
+		ERR(c->ps, "'global' takes no name, got '%s'", argv[1]);
+	return 0;
+}
+
+/* The row's bits are the caps of the proxy the header opens. */
+static int sec_proxy(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	c->ps->sec = CFG_SEC_PROXY;
+	begin_proxy(c->ps, k->bits, argc, argv);
+	return 0;
+}
+
+/* Section headers. Their handlers check their words themselves: a header
+ * with an error still opens its section, so that its lines get checked. The
+ * sections HAProxy has and ppbridge does not are refused, and their lines
+ * skipped up to the next section. */
+#define NO_SECTION "sections are not supported"
+
+const struct cfg_kw cfg_section_kws[] = {
+    CFG_KW_FN("global", 0, 0, 0, sec_global, NULL),
+    CFG_KW_FN_BITS("defaults", 0, 3, 0, sec_proxy, NULL, CFG_CAP_DEF),
+    CFG_KW_FN_BITS("frontend", 1, 3, 0, sec_proxy, NULL, CFG_CAP_FE),
+    CFG_KW_FN_BITS("backend", 1, 3, 0, sec_proxy, NULL, CFG_CAP_BE),
+    CFG_KW_FN_BITS("listen", 1, 3, 0, sec_proxy, NULL, CFG_CAP_FE | CFG_CAP_BE),
+    CFG_KW_REFUSE("resolvers", 0, NO_SECTION),
+    CFG_KW_REFUSE("peers", 0, NO_SECTION),
+    CFG_KW_REFUSE("userlist", 0, NO_SECTION),
+    CFG_KW_REFUSE("program", 0, NO_SECTION),
+    CFG_KW_REFUSE("cache", 0, NO_SECTION),
+    CFG_KW_REFUSE("http-errors", 0, NO_SECTION),
+    CFG_KW_REFUSE("ring", 0, NO_SECTION),
+    CFG_KW_REFUSE("mailers", 0, NO_SECTION),
+    CFG_KW_REFUSE("dynamic-update", 0, NO_SECTION),
+    CFG_KW_REFUSE("fcgi-app", 0, NO_SECTION),
+    CFG_KW_REFUSE("crt-store", 0, NO_SECTION),
+    CFG_KW_REFUSE("traces", 0, NO_SECTION),
+    CFG_KW_END,
 };
 
-/* Returns 1 when the line opened a section. */
+/* Returns 1 when the line is a section header. */
 static int parse_section(struct cfg_pstate *ps, int argc, char **argv)
 {
-	static const struct {
-		const char *kw;
-		unsigned caps;
-	} px[] = {
-	    {"defaults", CFG_CAP_DEF},
-	    {"frontend", CFG_CAP_FE},
-	    {"backend", CFG_CAP_BE},
-	    {"listen", CFG_CAP_FE | CFG_CAP_BE},
-	};
+	const struct cfg_kw *k = cfg_kw_find(cfg_section_kws, argv[0]);
+	struct cfg_ctx c = {.ps = ps, .name = argv[0]};
 
-	if (!strcmp(argv[0], "global")) {
-		end_section(ps);
-		ps->sec = CFG_SEC_GLOBAL;
-		if (argc > 1)
-			ERR(ps, "'global' takes no name, got '%s'", argv[1]);
-		return 1;
-	}
-	for (size_t i = 0; i < sizeof(px) / sizeof(px[0]); i++) {
-		if (!strcmp(argv[0], px[i].kw)) {
-			end_section(ps);
-			ps->sec = CFG_SEC_PROXY;
-			begin_proxy(ps, px[i].caps, argc, argv);
-			return 1;
-		}
-	}
-	for (size_t i = 0; i < sizeof(skipped_sections) / sizeof(skipped_sections[0]); i++) {
-		if (!strcmp(argv[0], skipped_sections[i])) {
-			end_section(ps);
-			ps->sec = CFG_SEC_SKIP;
-			ERR(ps, "'%s' sections are not supported", argv[0]);
-			return 1;
-		}
-	}
-	return 0;
+	if (!k)
+		return 0;
+	end_section(ps);
+	ps->sec = CFG_SEC_SKIP; /* until the header's handler opens the section */
+	if (cfg_kw_admit(&c, k, 0) == 0)
+		k->fn(&c, k, argc, argv);
+	return 1;
 }
 
 static void parse_words(struct cfg_pstate *ps, int argc, char **argv)

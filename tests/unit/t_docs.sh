@@ -43,10 +43,10 @@ done
 [ -r "$MAN" ] || hard_error "cannot read $MAN"
 
 # Keyword tables (struct cfg_kw rows).
-KW_TABLES="cfg_global_kws cfg_proxy_kws cfg_timeout_kws cfg_option_kws cfg_bind_kws
-	cfg_server_kws"
+KW_TABLES="cfg_section_kws cfg_global_kws cfg_proxy_kws cfg_timeout_kws cfg_option_kws
+	cfg_bind_kws cfg_server_kws"
 # Other tables that hold configuration words (keywords, option names, values).
-KNOWN_TABLES="units facility_names level_names names fns skipped_sections px client_ip_names"
+KNOWN_TABLES="units facility_names level_names names fns client_ip_names"
 # Tables that hold no configuration word (message fragments).
 IGNORED_TABLES="lists"
 # Other tables whose every entry is a keyword refused as "not supported yet"
