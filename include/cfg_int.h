@@ -38,7 +38,8 @@ struct cfg_pstate {
 
 /* cfg_msg_add() with `what` (when not NULL) and ": " before the text. */
 void cfg_msg_vadd(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
-		  const char *what, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+                  const char *what, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
 #define ERR(ps, ...) cfg_msg_add((ps)->msgs, CFG_SEV_ERROR, &(ps)->where, __VA_ARGS__)
 #define WARN(ps, ...) cfg_msg_add((ps)->msgs, CFG_SEV_WARNING, &(ps)->where, __VA_ARGS__)
@@ -130,63 +131,66 @@ struct cfg_kw {
 	                     * in an option list "<what>: '<keyword>' <notice>" */
 };
 
+/* clang-format off (it does not know _Generic) */
 /* The offset of field `f` of `T`, and a compile error unless it is a `ty`. */
-#define CFG_KW_OFF(ty, T, f) (offsetof(T, f) + 0 * sizeof(_Generic(((T *)0)->f, ty: 1)))
+#define CFG_KW_OFF(ty, T, f) (offsetof(T, f) + 0 * sizeof(_Generic(((T *)0)->f, ty : 1)))
+/* How an int or unsigned field `f` of `T` is stored; any other type is a
+ * compile error. */
+#define CFG_KW_STORE(T, f) _Generic(((T *)0)->f, int : CFG_STORE_INT, unsigned : CFG_STORE_UINT)
+/* clang-format on */
 
 /* A keyword its handler parses. */
-#define CFG_KW_FN(kw_, min_, max_, caps_, fn_, usage_)                                              \
+#define CFG_KW_FN(kw_, min_, max_, caps_, fn_, usage_)                                             \
 	{                                                                                          \
-		.kw = (kw_), .min_args = (min_), .max_args = (max_), .caps = (caps_), .fn = (fn_),  \
+		.kw = (kw_), .min_args = (min_), .max_args = (max_), .caps = (caps_), .fn = (fn_), \
 		.usage = (usage_)                                                                  \
 	}
 /* The same, with a field (of type `ty`) the handler fills. */
-#define CFG_KW_FN_AT(kw_, min_, max_, caps_, fn_, usage_, ty, T, f)                                 \
+#define CFG_KW_FN_AT(kw_, min_, max_, caps_, fn_, usage_, ty, T, f)                                \
 	{                                                                                          \
-		.kw = (kw_), .min_args = (min_), .max_args = (max_), .caps = (caps_), .fn = (fn_),  \
+		.kw = (kw_), .min_args = (min_), .max_args = (max_), .caps = (caps_), .fn = (fn_), \
 		.usage = (usage_), .off = CFG_KW_OFF(ty, T, f)                                     \
 	}
 /* The same, with bits the handler sets. */
-#define CFG_KW_FN_BITS(kw_, min_, max_, caps_, fn_, usage_, bits_)                                  \
+#define CFG_KW_FN_BITS(kw_, min_, max_, caps_, fn_, usage_, bits_)                                 \
 	{                                                                                          \
-		.kw = (kw_), .min_args = (min_), .max_args = (max_), .caps = (caps_), .fn = (fn_),  \
+		.kw = (kw_), .min_args = (min_), .max_args = (max_), .caps = (caps_), .fn = (fn_), \
 		.usage = (usage_), .bits = (bits_)                                                 \
 	}
 /* Known, refused: "'<keyword>' <hint>" (whatever follows it). */
 #define CFG_KW_REFUSE(kw_, caps_, hint_)                                                           \
 	{                                                                                          \
-		.kw = (kw_), .min_args = 0, .max_args = CFG_MANY, .caps = (caps_), .fn = NULL,      \
+		.kw = (kw_), .min_args = 0, .max_args = CFG_MANY, .caps = (caps_), .fn = NULL,     \
 		.hint = (hint_)                                                                    \
 	}
 /* An integer in [min, max] stored in an int or unsigned field. */
 #define CFG_KW_INT(kw_, caps_, T, f, min_, max_)                                                   \
 	{                                                                                          \
-		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_int,       \
-		.off = offsetof(T, f),                                                             \
-		.store = _Generic(((T *)0)->f, int: CFG_STORE_INT, unsigned: CFG_STORE_UINT),      \
-		.min = (min_), .max = (max_)                                                       \
+		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_int,      \
+		.off = offsetof(T, f), .store = CFG_KW_STORE(T, f), .min = (min_), .max = (max_)   \
 	}
 /* An integer in [min, max] that has no effect here: checked, then `notice`. */
 #define CFG_KW_INT_IGNORED(kw_, caps_, min_, max_, notice_)                                        \
 	{                                                                                          \
-		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_int,       \
+		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_int,      \
 		.store = CFG_STORE_NONE, .min = (min_), .max = (max_), .notice = (notice_)         \
 	}
 /* A time (milliseconds) in an unsigned field; min_ 1 refuses 0. */
 #define CFG_KW_TIME(kw_, caps_, T, f, min_)                                                        \
 	{                                                                                          \
-		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_time,      \
+		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_time,     \
 		.off = CFG_KW_OFF(unsigned, T, f), .min = (min_)                                   \
 	}
 /* A word kept as a string; with a usage, an empty word is refused. */
 #define CFG_KW_STR(kw_, caps_, T, f, usage_)                                                       \
 	{                                                                                          \
-		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_str,       \
+		.kw = (kw_), .min_args = 1, .max_args = 1, .caps = (caps_), .fn = cfg_kw_str,      \
 		.usage = (usage_), .off = CFG_KW_OFF(char *, T, f)                                 \
 	}
 /* A word alone that sets an int field to 1. */
 #define CFG_KW_FLAG(kw_, caps_, T, f)                                                              \
 	{                                                                                          \
-		.kw = (kw_), .min_args = 0, .max_args = 0, .caps = (caps_), .fn = cfg_kw_flag,      \
+		.kw = (kw_), .min_args = 0, .max_args = 0, .caps = (caps_), .fn = cfg_kw_flag,     \
 		.off = CFG_KW_OFF(int, T, f), .store = CFG_STORE_INT                               \
 	}
 /* A flag kept for compatibility: says `notice`, and ignores any words after it
@@ -200,7 +204,7 @@ struct cfg_kw {
 /* An option that has no effect here: accepted with `notice`. */
 #define CFG_KW_IGNORED(kw_, caps_, notice_)                                                        \
 	{                                                                                          \
-		.kw = (kw_), .min_args = 0, .max_args = 0, .caps = (caps_), .fn = cfg_kw_flag,      \
+		.kw = (kw_), .min_args = 0, .max_args = 0, .caps = (caps_), .fn = cfg_kw_flag,     \
 		.store = CFG_STORE_NONE, .notice = (notice_)                                       \
 	}
 /* A TLS version (TLSv1.2, TLSv1.3) in an int field, as a protocol number. */
@@ -235,9 +239,10 @@ int cfg_kw_opts(struct cfg_ctx *c, const struct cfg_kw *t, int argc, char **argv
 /* "'<keyword>' expects <usage>"; returns -1. */
 int cfg_kw_usage(struct cfg_ctx *c, const struct cfg_kw *k);
 /* An error or a notice, after "<what>: " in an option list. */
-void cfg_kw_err(const struct cfg_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cfg_kw_err(const struct cfg_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void cfg_kw_notice(const struct cfg_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* The typed handlers. */
 int cfg_kw_int(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
@@ -259,7 +264,6 @@ extern const struct cfg_kw cfg_server_kws[];  /* cfg_server.c: server options */
 
 /* What bind and server options say about TLS versions below 1.2. */
 #define CFG_OLD_TLS_NOTICE "has no effect: ppbridge never offers TLS versions below 1.2"
-
 
 /* ------------------------------------------------------------------ */
 /* Sections */

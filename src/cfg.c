@@ -48,7 +48,7 @@ void cfg_msgs_free(struct cfg_msgs *msgs)
 }
 
 void cfg_msg_vadd(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
-		  const char *what, const char *fmt, va_list ap)
+                  const char *what, const char *fmt, va_list ap)
 {
 	char prefix[512] = "";
 	struct cfg_msg *m;
@@ -82,7 +82,7 @@ void cfg_msg_vadd(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg
 }
 
 void cfg_msg_add(struct cfg_msgs *msgs, enum cfg_severity sev, const struct cfg_where *where,
-		 const char *fmt, ...)
+                 const char *fmt, ...)
 {
 	va_list ap;
 
@@ -437,7 +437,7 @@ static void load_dir(struct cfg *cfg, const char *dir, struct cfg_msgs *msgs)
 
 	if (n < 0) {
 		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "cannot read directory '%s': %s", dir,
-			    strerror(errno));
+		            strerror(errno));
 		return;
 	}
 	for (int i = 0; i < n; i++) {

@@ -65,9 +65,9 @@ static int bo_alpn(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **a
 
 	if (!valid_alpn(argv[1])) {
 		cfg_kw_err(c,
-			   "'alpn' expects protocol names separated by commas (e.g. h2,http/1.1), "
-			   "got '%s'",
-			   argv[1]);
+		           "'alpn' expects protocol names separated by commas (e.g. h2,http/1.1), "
+		           "got '%s'",
+		           argv[1]);
 		return -1;
 	}
 	cfg_set_str(&b->alpn, argv[1]);
@@ -115,8 +115,7 @@ const struct cfg_kw cfg_bind_kws[] = {
     CFG_KW_REFUSE("generate-certificates", 0, NO_GENERATION),
     CFG_KW_REFUSE("curves", 0, "is not supported (OpenSSL's default groups apply)"),
     CFG_KW_REFUSE("ecdhe", 0, "is not supported (OpenSSL's default groups apply)"),
-    CFG_KW_REFUSE("sigalgs", 0,
-                  "is not supported (OpenSSL's default signature algorithms apply)"),
+    CFG_KW_REFUSE("sigalgs", 0, "is not supported (OpenSSL's default signature algorithms apply)"),
     CFG_KW_REFUSE("client-sigalgs", 0, NO_CLIENT_CERT),
     CFG_KW_REFUSE("force-sslv3", 0, USE_MIN_MAX),
     CFG_KW_REFUSE("force-tlsv10", 0, USE_MIN_MAX),

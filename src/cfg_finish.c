@@ -83,24 +83,27 @@ static void finish_use_backends(struct cfg *cfg, struct cfg_proxy *p, struct cfg
 		u->be = cfg_find_proxy(cfg, u->name, CFG_CAP_BE);
 		if (!u->be) {
 			cfg_msg_add(msgs, CFG_SEV_ERROR, &u->where, "use_backend '%s' not found",
-				    u->name);
+			            u->name);
 			continue;
 		}
 		if (u->be->mode != CFG_MODE_TCP)
-			cfg_msg_add(msgs, CFG_SEV_ERROR, &u->where,
-				    "use_backend '%s': the backend must be 'mode tcp' (ppbridge routes "
-				    "by the ClientHello, before termination, and passes the TLS through)",
-				    u->name);
+			cfg_msg_add(
+			    msgs, CFG_SEV_ERROR, &u->where,
+			    "use_backend '%s': the backend must be 'mode tcp' (ppbridge routes "
+			    "by the ClientHello, before termination, and passes the TLS through)",
+			    u->name);
 		if (u->cond && (acl_cond_fetches(u->cond) & ~(ACL_NEEDS_CONTENT | 1u)) != 0)
-			cfg_msg_add(msgs, CFG_SEV_ERROR, &u->where,
-				    "use_backend '%s': only src, req.ssl_sni and req_ssl_hello_type "
-				    "can be used", u->name);
+			cfg_msg_add(
+			    msgs, CFG_SEV_ERROR, &u->where,
+			    "use_backend '%s': only src, req.ssl_sni and req_ssl_hello_type "
+			    "can be used",
+			    u->name);
 	}
 	if ((p->use_backends || p->tcp_content_rules) && !p->timeout.inspect_delay)
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
-			    "%s '%s': use_backend/tcp-request content without 'tcp-request "
-			    "inspect-delay': ppbridge waits at most %u ms for the ClientHello",
-			    cfg_sec_name(p->caps), p->name, CFG_DEFAULT_INSPECT_DELAY);
+		            "%s '%s': use_backend/tcp-request content without 'tcp-request "
+		            "inspect-delay': ppbridge waits at most %u ms for the ClientHello",
+		            cfg_sec_name(p->caps), p->name, CFG_DEFAULT_INSPECT_DELAY);
 }
 
 static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
@@ -117,8 +120,8 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 		be = cfg_find_proxy(cfg, p->default_backend, CFG_CAP_BE);
 		if (!be) {
 			cfg_msg_add(msgs, CFG_SEV_ERROR, &p->default_backend_where,
-			            "%s '%s': default_backend '%s' not found", cfg_sec_name(p->caps),
-			            p->name, p->default_backend);
+			            "%s '%s': default_backend '%s' not found",
+			            cfg_sec_name(p->caps), p->name, p->default_backend);
 			return;
 		}
 	} else if (p->caps & CFG_CAP_BE) {
@@ -134,13 +137,14 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 	finish_use_backends(cfg, p, msgs);
 	if (p->client_ip == CFG_CLIENT_IP_XFF && p->mode != CFG_MODE_HTTP)
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
-			    "%s '%s': 'client-ip xff' needs 'mode http' (headers are rewritten)",
-			    cfg_sec_name(p->caps), p->name);
+		            "%s '%s': 'client-ip xff' needs 'mode http' (headers are rewritten)",
+		            cfg_sec_name(p->caps), p->name);
 	if (be->mode != p->mode)
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
 		            "%s '%s' in mode %s cannot use backend '%s' in mode %s",
-		            cfg_sec_name(p->caps), p->name, p->mode == CFG_MODE_HTTP ? "http" : "tcp",
-		            be->name, be->mode == CFG_MODE_HTTP ? "http" : "tcp");
+		            cfg_sec_name(p->caps), p->name,
+		            p->mode == CFG_MODE_HTTP ? "http" : "tcp", be->name,
+		            be->mode == CFG_MODE_HTTP ? "http" : "tcp");
 }
 
 static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
@@ -168,8 +172,8 @@ static void finish_binds(struct cfg *cfg, struct cfg_msgs *msgs)
 					cfg_msg_add(msgs, CFG_SEV_ERROR, &b->where,
 					            "bind '%s' uses the same address as bind '%s' "
 					            "of %s '%s' (%s:%d)",
-					            b->text, c->text, cfg_sec_name(q->caps), q->name,
-					            c->where.file, c->where.line);
+					            b->text, c->text, cfg_sec_name(q->caps),
+					            q->name, c->where.file, c->where.line);
 					goto next_bind;
 				}
 				if (q == p)
@@ -209,9 +213,9 @@ static void finish_state_paths(struct cfg *cfg, struct cfg_msgs *msgs)
 	for (const struct cfg_proxy *p = cfg->proxies; p && !g->server_state_file; p = p->next)
 		if (p->srv_state_load == CFG_SRV_STATE_GLOBAL) {
 			cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
-				    "backend '%s': 'load-server-state-from-file global' without a "
-				    "'server-state-file' in the global section: no state is kept",
-				    p->name);
+			            "backend '%s': 'load-server-state-from-file global' without a "
+			            "'server-state-file' in the global section: no state is kept",
+			            p->name);
 			break;
 		}
 	if (!g->server_state_file || g->server_state_file[0] == '/' || !base)
@@ -219,7 +223,7 @@ static void finish_state_paths(struct cfg *cfg, struct cfg_msgs *msgs)
 	len = strlen(base) + strlen(g->server_state_file) + 2;
 	joined = cfg_xcalloc(1, len);
 	snprintf(joined, len, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
-		 g->server_state_file);
+	         g->server_state_file);
 	free(g->server_state_file);
 	g->server_state_file = joined;
 }

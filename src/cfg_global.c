@@ -378,8 +378,8 @@ const struct cfg_kw cfg_global_kws[] = {
     CFG_KW_STR("ssl-default-server-ciphers", 0, G, ssl_default_server_ciphers, "a cipher list"),
     CFG_KW_STR("ssl-default-server-ciphersuites", 0, G, ssl_default_server_ciphersuites,
                "a TLS 1.3 cipher suite list"),
-    CFG_KW_FN_AT("ssl-default-server-options", 1, CFG_MANY, 0, g_ssl_default_options,
-                 SSL_OPTIONS, int, G, ssl_default_server_min_ver),
+    CFG_KW_FN_AT("ssl-default-server-options", 1, CFG_MANY, 0, g_ssl_default_options, SSL_OPTIONS,
+                 int, G, ssl_default_server_min_ver),
     CFG_KW_FN("ssl-server-verify", 1, 1, 0, g_ssl_server_verify, "'none' or 'required'"),
     CFG_KW_INT_IGNORED("tune.ssl.default-dh-param", 0, 1024, 16384,
                        "accepted, no effect (ppbridge offers ECDHE key exchanges and "

@@ -145,8 +145,8 @@ int cfg_kw_int(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 
 	if (argc != 2 || cfg_parse_long(argv[1], k->min, k->max, &v) < 0) {
 		cfg_kw_err(c, "'%s' expects an integer between %ld and %ld%s%s%s", c->name, k->min,
-			   k->max, argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "",
-			   argc >= 2 ? "'" : "");
+		           k->max, argc >= 2 ? ", got '" : "", argc >= 2 ? argv[1] : "",
+		           argc >= 2 ? "'" : "");
 		return -1;
 	}
 	switch (k->store) {

@@ -218,7 +218,8 @@ static const char *const client_ip_names[] = {NULL, "none", "xff", "proxy-v1", "
 
 const char *cfg_client_ip_name(enum cfg_client_ip v)
 {
-	if (v == CFG_CLIENT_IP_UNSET || (unsigned)v >= sizeof(client_ip_names) / sizeof(client_ip_names[0]))
+	if (v == CFG_CLIENT_IP_UNSET ||
+	    (unsigned)v >= sizeof(client_ip_names) / sizeof(client_ip_names[0]))
 		return "unset";
 	return client_ip_names[v];
 }
@@ -271,7 +272,7 @@ static int kw_load_server_state(struct cfg_ctx *c, const struct cfg_kw *k, int a
 	}
 	if (!strcmp(argv[1], "local")) {
 		ERR(ps, "'load-server-state-from-file local' is not supported: use 'global' with "
-			"'server-state-file' in the global section");
+		        "'server-state-file' in the global section");
 		return -1;
 	}
 	return cfg_kw_usage(c, k);
@@ -353,7 +354,8 @@ static int opt_redispatch(struct cfg_ctx *c, const struct cfg_kw *k, int argc, c
 	long v = -1;
 
 	if (argc > 2 || (argc == 2 && cfg_parse_long(argv[1], -1000, 1000, &v) < 0)) {
-		ERR(c->ps, "'option redispatch' expects an optional interval (an integer), got '%s'",
+		ERR(c->ps,
+		    "'option redispatch' expects an optional interval (an integer), got '%s'",
 		    argv[1]);
 		return -1;
 	}
@@ -469,8 +471,7 @@ const struct cfg_kw cfg_option_kws[] = {
     CFG_KW_FN("http-keep-alive", 0, 0, CAP_ALL, opt_http_keep_alive, NULL),
     CFG_KW_FN("forwardfor", 0, CFG_MANY, CAP_ALL, opt_forwardfor, NULL),
     CFG_KW_FN_BITS("forwarded", 0, 0, CAP_DEF | CAP_BE, opt_forwarded, NULL, CFG_OPT_FORWARDED),
-    CFG_KW_FN_BITS("redispatch", 0, 1, CAP_DEF | CAP_BE, opt_redispatch, NULL,
-                   CFG_OPT_REDISPATCH),
+    CFG_KW_FN_BITS("redispatch", 0, 1, CAP_DEF | CAP_BE, opt_redispatch, NULL, CFG_OPT_REDISPATCH),
     CFG_KW_OPTION("log-health-checks", CAP_DEF | CAP_BE, CFG_OPT_LOG_HEALTH_CHECKS),
     CFG_KW_OPTION("tcpka", CAP_ALL, CFG_OPT_TCPKA),
     CFG_KW_OPTION("clitcpka", CAP_DEF | CAP_FE, CFG_OPT_CLITCPKA),
@@ -486,7 +487,7 @@ const struct cfg_kw cfg_option_kws[] = {
 /* The row of `option <opt>`, admitted in this section, with `sub` named
  * "option <opt>" (in `name`). */
 static const struct cfg_kw *find_option(struct cfg_ctx *sub, const char *opt, char *name,
-					size_t len)
+                                        size_t len)
 {
 	struct cfg_pstate *ps = sub->ps;
 	const struct cfg_kw *o = cfg_kw_find(cfg_option_kws, opt);
@@ -547,10 +548,10 @@ static int kw_no(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **arg
 
 #define P struct cfg_proxy
 #define REQREP_HINT                                                                                \
-	"was removed from HAProxy in 2.1 and its replacement, 'http-request replace-header', is "   \
+	"was removed from HAProxy in 2.1 and its replacement, 'http-request replace-header', is "  \
 	"not supported: rewrite it as 'http-request del-header' and 'http-request set-header'"
 #define TCP_REQUEST_USAGE                                                                          \
-	"'connection <action> [if|unless <condition>]', 'content accept|reject ...' or "          \
+	"'connection <action> [if|unless <condition>]', 'content accept|reject ...' or "           \
 	"'inspect-delay <time>'"
 
 const struct cfg_kw cfg_proxy_kws[] = {

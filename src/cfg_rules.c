@@ -147,8 +147,10 @@ static int hc_connect(struct cfg_pstate *ps, int argc, char **argv)
 		} else if (!strcmp(o, "sni") && i + 1 < argc) {
 			cfg_set_str(&c->connect_sni, argv[++i]);
 		} else if (!strncmp(o, "send-proxy", 10)) {
-			ERR(ps, "'http-check connect': '%s' is not supported: use 'check-send-proxy' "
-				"on the server line", o);
+			ERR(ps,
+			    "'http-check connect': '%s' is not supported: use 'check-send-proxy' "
+			    "on the server line",
+			    o);
 			return -1;
 		} else if (!strcmp(o, "port") || !strcmp(o, "sni")) {
 			ERR(ps, "'http-check connect': '%s' expects a value", o);
@@ -333,8 +335,9 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 		action = CFG_TCP_EXPECT_PROXY;
 		next = 4;
 	} else {
-		ERR(ps, "'tcp-request connection': unsupported action '%s' (supported: accept, "
-			"reject, expect-proxy layer4)",
+		ERR(ps,
+		    "'tcp-request connection': unsupported action '%s' (supported: accept, "
+		    "reject, expect-proxy layer4)",
 		    argv[2]);
 		return -1;
 	}
@@ -342,16 +345,19 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 	rule->where = ps->where;
 	rule->action = action;
 	if (next < argc) {
-		rule->cond = acl_cond_parse(argv + next, argc - next, ps->cur->acls, err, sizeof(err));
+		rule->cond =
+		    acl_cond_parse(argv + next, argc - next, ps->cur->acls, err, sizeof(err));
 		if (!rule->cond) {
 			ERR(ps, "'tcp-request connection %s': %s", argv[2], err);
 			free(rule);
 			return -1;
 		}
 		if (acl_cond_fetches(rule->cond) & ACL_NEEDS_CONTENT) {
-			ERR(ps, "'tcp-request connection %s': the ClientHello is not read yet at "
-				"connection time (use 'tcp-request content' and "
-				"'tcp-request inspect-delay')", argv[2]);
+			ERR(ps,
+			    "'tcp-request connection %s': the ClientHello is not read yet at "
+			    "connection time (use 'tcp-request content' and "
+			    "'tcp-request inspect-delay')",
+			    argv[2]);
 			acl_cond_free(rule->cond);
 			free(rule);
 			return -1;
@@ -397,7 +403,8 @@ static void http_rule_append(struct cfg_proxy *p, struct cfg_http_rule *rule)
 
 /* del-header's `-m <method>`: names are compared whole (case-insensitive),
  * so only the default `str` method has a meaning here. */
-static int del_header_match(struct cfg_pstate *ps, const char *what, int argc, char **argv, int *next)
+static int del_header_match(struct cfg_pstate *ps, const char *what, int argc, char **argv,
+                            int *next)
 {
 	if (*next >= argc || strcmp(argv[*next], "-m") != 0)
 		return 0;

@@ -141,7 +141,8 @@ static int so_sni(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **ar
 	char err[256];
 
 	if (!*argv[1]) {
-		cfg_kw_err(c, "'sni' expects an expression (ssl_fc_sni, req.hdr(host), str(<name>))");
+		cfg_kw_err(c,
+		           "'sni' expects an expression (ssl_fc_sni, req.hdr(host), str(<name>))");
 		return -1;
 	}
 	fmt = sni_compile(argv[1], err, sizeof(err));
@@ -211,10 +212,10 @@ static int so_proxy_v2_options(struct cfg_ctx *c, const struct cfg_kw *k, int ar
 				break;
 		if (i == sizeof(names) / sizeof(names[0])) {
 			cfg_kw_err(c,
-				   "'proxy-v2-options': unknown option '%.*s' (expected ssl, "
-				   "cert-cn, ssl-cipher, cert-sig, cert-key, authority, crc32c, "
-				   "unique-id)",
-				   (int)len, p);
+			           "'proxy-v2-options': unknown option '%.*s' (expected ssl, "
+			           "cert-cn, ssl-cipher, cert-sig, cert-key, authority, crc32c, "
+			           "unique-id)",
+			           (int)len, p);
 			return -1;
 		}
 		s->pp2_options |= names[i].flag;
