@@ -118,10 +118,14 @@ struct cfg_kw {
 	 * error is reported. NULL: the keyword is refused with `hint`. */
 	int (*fn)(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 	const char *hint;  /* refused: the error is "'<keyword>' <hint>" */
-	const char *usage; /* the error when the words after the keyword are not
+	const char *usage; /* what the keyword expects. For a keyword of a line,
+	                    * the error when the words after it are not
 	                    * [min_args, max_args]: "'<keyword>' expects <usage>";
 	                    * NULL: `fn` checks that itself, because its message
-	                    * (kept as it always was) mixes it with the value */
+	                    * (kept as it always was) mixes it with the value.
+	                    * Option lists check their words themselves ("expects
+	                    * a value"); there it is the error for an empty value
+	                    * of a typed string (or of a handler that asks). */
 	/* Typed rows and handlers that take a parameter from their row. */
 	size_t off; /* the field in `obj` */
 	enum cfg_kw_store store;
@@ -131,12 +135,13 @@ struct cfg_kw {
 	                     * in an option list "<what>: '<keyword>' <notice>" */
 };
 
-/* clang-format off (it does not know _Generic) */
+/* (clang-format 14 does not know _Generic.) */
+/* clang-format off */
 /* The offset of field `f` of `T`, and a compile error unless it is a `ty`. */
-#define CFG_KW_OFF(ty, T, f) (offsetof(T, f) + 0 * sizeof(_Generic(((T *)0)->f, ty : 1)))
+#define CFG_KW_OFF(ty, T, f) (offsetof(T, f) + 0 * sizeof(_Generic(((T *)0)->f, ty: 1)))
 /* How an int or unsigned field `f` of `T` is stored; any other type is a
  * compile error. */
-#define CFG_KW_STORE(T, f) _Generic(((T *)0)->f, int : CFG_STORE_INT, unsigned : CFG_STORE_UINT)
+#define CFG_KW_STORE(T, f) _Generic(((T *)0)->f, int: CFG_STORE_INT, unsigned: CFG_STORE_UINT)
 /* clang-format on */
 
 /* A keyword its handler parses. */
