@@ -142,7 +142,8 @@ grep -ho 'strn\{0,1\}cmp([^;{}]*"[^"]*"' "${CFG_C[@]}" |
 if grep -q '^unknown ' "$TMP/tables"; then
 	grep '^unknown ' "$TMP/tables" | while read -r _ t _; do
 		echo "t_docs: the parser has a table '$t' this script does not know:" \
-			"add it to KNOWN_TABLES (configuration words) or IGNORED_TABLES" >&2
+			"add it to KW_TABLES (struct cfg_kw rows), KNOWN_TABLES (other configuration" \
+			"words) or IGNORED_TABLES" >&2
 	done
 	exit 99
 fi
