@@ -74,6 +74,7 @@ static int bo_alpn(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **a
 	return 0;
 }
 
+/* The object the bind option table fills. */
 #define B struct cfg_bind
 /* HAProxy's TLS bind options that ppbridge refuses for good, with what to
  * write instead when there is something. */
@@ -133,6 +134,7 @@ const struct cfg_kw cfg_bind_kws[] = {
                   "certificate)"),
     CFG_KW_END,
 };
+#undef B
 
 /* What only the whole line can tell. */
 static int bind_check_tls(struct cfg_pstate *ps, const struct cfg_bind *b)

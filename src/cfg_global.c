@@ -398,6 +398,7 @@ const struct cfg_kw cfg_global_kws[] = {
     CFG_KW_REFUSE("chroot", 0, "not supported (the systemd unit's sandboxing confines ppbridge)"),
     CFG_KW_END,
 };
+#undef G
 
 void cfg_global_line(struct cfg_pstate *ps, int argc, char **argv)
 {

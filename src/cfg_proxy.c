@@ -280,6 +280,7 @@ static int kw_load_server_state(struct cfg_ctx *c, const struct cfg_kw *k, int a
 
 /* ---- timeouts: `timeout <name> <time>` ---- */
 
+/* The object the timeout table fills: the proxy's timeouts. */
 #define TO struct cfg_timeouts
 
 const struct cfg_kw cfg_timeout_kws[] = {
@@ -296,6 +297,7 @@ const struct cfg_kw cfg_timeout_kws[] = {
     CFG_KW_TIME("server-fin", CAP_DEF | CAP_BE, TO, server_fin, 0),
     CFG_KW_END,
 };
+#undef TO
 
 static int kw_timeout(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
@@ -546,6 +548,7 @@ static int kw_no(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **arg
 
 /* ---- the table ---- */
 
+/* The object the proxy table fills. */
 #define P struct cfg_proxy
 #define REQREP_HINT                                                                                \
 	"was removed from HAProxy in 2.1 and its replacement, 'http-request replace-header', is "  \
@@ -593,6 +596,7 @@ const struct cfg_kw cfg_proxy_kws[] = {
                   "'show stat')"),
     CFG_KW_END,
 };
+#undef P
 
 void cfg_proxy_line(struct cfg_pstate *ps, int argc, char **argv)
 {

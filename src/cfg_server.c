@@ -226,6 +226,8 @@ static int so_proxy_v2_options(struct cfg_ctx *c, const struct cfg_kw *k, int ar
 	return 0;
 }
 
+/* The object the server option table fills: a server, or the default-server
+ * template. */
 #define S struct cfg_server
 
 const struct cfg_kw cfg_server_kws[] = {
@@ -264,6 +266,7 @@ const struct cfg_kw cfg_server_kws[] = {
     CFG_KW_FLAG("check-send-proxy", 0, S, check_send_proxy),
     CFG_KW_END,
 };
+#undef S
 
 /* "host:port" of a server; the port is mandatory with us. */
 static int server_address(struct cfg_pstate *ps, struct cfg_server *s, const char *text)
