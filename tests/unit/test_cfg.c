@@ -2,12 +2,14 @@
 #include <config.h>
 
 #include "cfg.h"
+#include "cfg_int.h" /* the keyword tables, for the row tests */
 #include "acl.h"
 #include "proxy_proto.h"
 #include "net.h"
 #include "sample.h"
 
 #include <check.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2662,6 +2664,310 @@ END_TEST
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* Keyword rows: every table in the one row shape, and the typed rows */
+
+/* Where a table's rows run: the option-list tables (bind, server) read
+ * option words after an address; the others are keywords of a line. */
+enum kw_kind {
+	KW_SECTION = 0, /* section headers */
+	KW_GLOBAL,      /* keywords of the global section */
+	KW_PROXY,       /* keywords of a proxy section, with sections (caps) */
+	KW_OPTIONS,     /* option lists */
+};
+
+static const struct {
+	const char *name;
+	const struct cfg_kw *rows;
+	enum kw_kind kind;
+	const char *prefix; /* what precedes the keyword on its line */
+} kw_tables[] = {
+    {"sections", cfg_section_kws, KW_SECTION, ""},
+    {"global", cfg_global_kws, KW_GLOBAL, ""},
+    {"proxy", cfg_proxy_kws, KW_PROXY, ""},
+    {"timeout", cfg_timeout_kws, KW_PROXY, "timeout "},
+    {"option", cfg_option_kws, KW_PROXY, "option "},
+    {"bind", cfg_bind_kws, KW_OPTIONS, "bind :80 "},
+    {"server", cfg_server_kws, KW_OPTIONS, "server s 192.0.2.1:80 "},
+};
+
+#define NTABLES (sizeof(kw_tables) / sizeof(kw_tables[0]))
+
+START_TEST(kw_rows_well_formed)
+{
+	int nrows = 0, nrefused = 0, ntyped = 0;
+
+	for (size_t t = 0; t < NTABLES; t++) {
+		for (const struct cfg_kw *k = kw_tables[t].rows; k->kw; k++) {
+			const char *tn = kw_tables[t].name;
+			int typed = k->fn == cfg_kw_int || k->fn == cfg_kw_time ||
+				    k->fn == cfg_kw_str || k->fn == cfg_kw_flag ||
+				    k->fn == cfg_kw_tls_version || k->fn == cfg_kw_option_bits;
+
+			nrows++;
+			ntyped += typed;
+			ck_assert_msg(*k->kw, "%s: empty keyword", tn);
+			for (const struct cfg_kw *o = kw_tables[t].rows; o != k; o++)
+				ck_assert_msg(strcmp(o->kw, k->kw) != 0, "%s: '%s' twice", tn, k->kw);
+			/* A NULL handler, and only that, means refused with a hint. */
+			ck_assert_msg(!k->fn == !!k->hint, "%s '%s': handler xor hint", tn, k->kw);
+			nrefused += !k->fn;
+			ck_assert_msg(0 <= k->min_args && k->min_args <= k->max_args &&
+					  k->max_args <= CFG_MANY,
+				      "%s '%s': words [%d, %d]", tn, k->kw, k->min_args, k->max_args);
+			/* Sections matter in proxy tables only. */
+			if (kw_tables[t].kind == KW_PROXY)
+				ck_assert_msg(k->caps && !(k->caps & ~(unsigned)CAP_ALL),
+					      "%s '%s': caps %#x", tn, k->kw, k->caps);
+			else
+				ck_assert_msg(k->caps == 0, "%s '%s': caps %#x outside a proxy table",
+					      tn, k->kw, k->caps);
+			/* An option takes a fixed number of values: 0 or 1. */
+			if (kw_tables[t].kind == KW_OPTIONS && k->fn)
+				ck_assert_msg(k->min_args == k->max_args && k->max_args <= 1,
+					      "%s '%s': options take 0 or 1 value", tn, k->kw);
+			/* A typed string of a keyword line needs its usage: that
+			 * is what checks its words. */
+			if (kw_tables[t].kind != KW_OPTIONS && k->fn == cfg_kw_str)
+				ck_assert_msg(k->usage != NULL, "%s '%s': string row without usage", tn,
+					      k->kw);
+			if (k->fn == cfg_kw_time)
+				ck_assert_msg(k->min == 0 || k->min == 1, "%s '%s': time min", tn, k->kw);
+			if (k->fn == cfg_kw_int)
+				ck_assert_msg(k->min <= k->max, "%s '%s': int range", tn, k->kw);
+			if (typed && k->fn != cfg_kw_option_bits && k->fn != cfg_kw_flag)
+				ck_assert_msg(k->min_args == 1 && k->max_args == 1,
+					      "%s '%s': a typed value is one word", tn, k->kw);
+		}
+	}
+	/* Not a count to keep up to date: a floor that catches a table gone. */
+	ck_assert_int_ge(nrows, 150);
+	ck_assert_int_ge(nrefused, 40);
+	ck_assert_int_ge(ntyped, 60);
+}
+END_TEST
+
+/* A proxy section whose caps take row `k`, as a header line. */
+static const char *section_for(const struct cfg_kw *k)
+{
+	if (k->caps & CAP_DEF)
+		return "defaults\n";
+	return "listen l\n";
+}
+
+/* Parse one line of row `k` with `nwords` words "x" after the keyword. */
+static void kw_line(size_t t, const struct cfg_kw *k, int nwords, char *buf, size_t len)
+{
+	size_t used;
+
+	switch (kw_tables[t].kind) {
+	case KW_GLOBAL:
+		snprintf(buf, len, "global\n ");
+		break;
+	case KW_PROXY:
+		snprintf(buf, len, "%s ", section_for(k));
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+	used = strlen(buf);
+	snprintf(buf + used, len - used, "%s%s", kw_tables[t].prefix, k->kw);
+	for (int i = 0; i < nwords; i++) {
+		used = strlen(buf);
+		snprintf(buf + used, len - used, " x");
+	}
+	used = strlen(buf);
+	snprintf(buf + used, len - used, "\n");
+}
+
+/* Whoever words it, a line with too few or too many words after its
+ * keyword is refused, with a message naming the keyword. */
+START_TEST(kw_rows_word_count)
+{
+	char text[512], name[80];
+
+	for (size_t t = 0; t < NTABLES; t++) {
+		if (kw_tables[t].kind != KW_GLOBAL && kw_tables[t].kind != KW_PROXY)
+			continue;
+		for (const struct cfg_kw *k = kw_tables[t].rows; k->kw; k++) {
+			int counts[2] = {k->min_args - 1, k->max_args + 1};
+
+			if (!k->fn)
+				continue;
+			snprintf(name, sizeof(name), "'%s%s'", kw_tables[t].prefix, k->kw);
+			for (int i = 0; i < 2; i++) {
+				struct cfg *cfg;
+
+				if (counts[i] < 0 || counts[i] > CFG_MANY)
+					continue;
+				kw_line(t, k, counts[i], text, sizeof(text));
+				cfg_msgs_free(&M);
+				cfg = parse(text);
+				if (M.errors != 1 || !has_msg(CFG_SEV_ERROR, name))
+					dump();
+				ck_assert_msg(M.errors == 1 && has_msg(CFG_SEV_ERROR, name),
+					      "%s with %d words: refused naming %s", k->kw, counts[i],
+					      name);
+				cfg_free(cfg);
+			}
+		}
+	}
+}
+END_TEST
+
+/* The object a table row fills, in a configuration holding one line of it. */
+static void *kw_obj(struct cfg *cfg, size_t t)
+{
+	if (!strcmp(kw_tables[t].name, "global"))
+		return &cfg->global;
+	if (!strcmp(kw_tables[t].name, "bind"))
+		return cfg->proxies ? cfg->proxies->binds : NULL;
+	if (!strcmp(kw_tables[t].name, "server"))
+		return cfg->proxies ? cfg->proxies->servers : NULL;
+	if (!strcmp(kw_tables[t].name, "timeout"))
+		return cfg->proxies ? &cfg->proxies->timeout : NULL;
+	return cfg->proxies;
+}
+
+/* A line of typed row `k` with `value`, in a section that takes it. */
+static void typed_text(size_t t, const struct cfg_kw *k, const char *value, char *text, size_t len)
+{
+	const char *tail = "";
+
+	/* A bind that is not TLS must not name a certificate, and one that is
+	 * must: make every bind line a complete TLS one. */
+	if (kw_tables[t].kind == KW_OPTIONS && !strcmp(kw_tables[t].name, "bind"))
+		tail = strcmp(k->kw, "ssl") ? " ssl crt /c.pem" : " crt /c.pem";
+	switch (kw_tables[t].kind) {
+	case KW_GLOBAL:
+		snprintf(text, len, "global\n %s %s\n", k->kw, value);
+		break;
+	case KW_PROXY:
+		snprintf(text, len, "listen l\n %s%s %s\n", kw_tables[t].prefix, k->kw, value);
+		break;
+	default:
+		snprintf(text, len, "%s\n %s%s %s%s\n",
+			 strcmp(kw_tables[t].name, "bind") ? "backend b" : "frontend f",
+			 kw_tables[t].prefix, k->kw, value, tail);
+		break;
+	}
+}
+
+/* One typed row: `value` is accepted and lands in the row's field. */
+static void *typed_ok(size_t t, const struct cfg_kw *k, const char *value, struct cfg **cfgp)
+{
+	char text[512];
+	void *obj;
+
+	typed_text(t, k, value, text, sizeof(text));
+	cfg_msgs_free(&M);
+	*cfgp = parse(text);
+	if (M.errors)
+		dump();
+	ck_assert_msg(M.errors == 0, "%s '%s %s' refused", kw_tables[t].name, k->kw, value);
+	obj = kw_obj(*cfgp, t);
+	ck_assert_ptr_nonnull(obj);
+	return (char *)obj + k->off;
+}
+
+/* Typed rows: each stores its value where its row says, within its
+ * limits, and refuses what is outside them with its type's message. */
+START_TEST(kw_typed_rows)
+{
+	int checked = 0;
+
+	for (size_t t = 0; t < NTABLES; t++) {
+		for (const struct cfg_kw *k = kw_tables[t].rows; k->kw; k++) {
+			struct cfg *cfg = NULL;
+			char v[64], expect[160], text[512];
+			void *field;
+
+			if (k->fn == cfg_kw_int && k->store != CFG_STORE_NONE) {
+				long ends[2] = {k->min, k->max};
+				for (int i = 0; i < 2; i++) {
+					snprintf(v, sizeof(v), "%ld", ends[i]);
+					field = typed_ok(t, k, v, &cfg);
+					if (k->store == CFG_STORE_INT)
+						ck_assert_int_eq(*(int *)field, ends[i]);
+					else
+						ck_assert_uint_eq(*(unsigned *)field, (unsigned long)ends[i]);
+					cfg_free(cfg);
+				}
+				snprintf(v, sizeof(v), "%ld", k->max + 1);
+				snprintf(expect, sizeof(expect),
+					 "'%s%s' expects an integer between %ld and %ld, got '%s'",
+					 kw_tables[t].kind == KW_OPTIONS ? "" : kw_tables[t].prefix,
+					 k->kw, k->min, k->max, v);
+				typed_text(t, k, v, text, sizeof(text));
+				parse_err(text, 2, expect);
+				checked++;
+			} else if (k->fn == cfg_kw_time) {
+				field = typed_ok(t, k, "1500ms", &cfg);
+				ck_assert_uint_eq(*(unsigned *)field, 1500);
+				cfg_free(cfg);
+				checked++;
+			} else if (k->fn == cfg_kw_str) {
+				field = typed_ok(t, k, "a.b", &cfg);
+				ck_assert_str_eq(*(char **)field, "a.b");
+				cfg_free(cfg);
+				checked++;
+			} else if (k->fn == cfg_kw_flag && k->store == CFG_STORE_INT) {
+				field = typed_ok(t, k, "", &cfg);
+				ck_assert_int_eq(*(int *)field, 1);
+				cfg_free(cfg);
+				checked++;
+			} else if (k->fn == cfg_kw_tls_version) {
+				field = typed_ok(t, k, "TLSv1.3", &cfg);
+				ck_assert_int_eq(*(int *)field, 0x0304);
+				cfg_free(cfg);
+				checked++;
+			}
+		}
+	}
+	ck_assert_int_ge(checked, 50);
+}
+END_TEST
+
+/* Out of their limits, typed rows say so in the words the handlers they
+ * replaced used. */
+START_TEST(kw_typed_limits)
+{
+	parse_err("global\n maxconn 0\n", 2,
+		  "'maxconn' expects an integer between 1 and 2147483647, got '0'");
+	parse_err("global\n maxconn\n", 2, "'maxconn' expects an integer between 1 and 2147483647");
+	parse_err("global\n nbthread 65\n", 2, "'nbthread' expects an integer between 1 and 64, got '65'");
+	parse_err("global\n tune.ssl.default-dh-param 512\n", 2,
+		  "'tune.ssl.default-dh-param' expects an integer between 1024 and 16384, got '512'");
+	parse_err("listen l\n retries 101\n", 2, "'retries' expects an integer between 0 and 100, got '101'");
+	parse_err("backend b\n server s 192.0.2.1:80 weight 257\n", 2,
+		  "server 's': 'weight' expects an integer between 0 and 256, got '257'");
+	parse_err("backend b\n default-server rise 0\n", 2,
+		  "default-server: 'rise' expects an integer between 1 and 1000000, got '0'");
+	parse_err("backend b\n server s 192.0.2.1:80 inter 0\n", 2,
+		  "server 's': 'inter' must be greater than 0");
+	parse_err("global\n stats timeout 0\n", 2, "'stats timeout' must be greater than 0");
+	parse_err("global\n hard-stop-after 1s 2s\n", 2, "'hard-stop-after': unexpected word '2s'");
+	parse_err("listen l\n timeout client\n", 2, "'timeout client' expects a time");
+	parse_err("listen l\n tcp-request inspect-delay 1x\n", 2,
+		  "'tcp-request inspect-delay': unknown time unit");
+	parse_err("global\n pidfile \"\"\n", 2, "'pidfile' expects a path");
+	parse_err("global\n ca-base a b\n", 2, "'ca-base' expects a directory");
+	parse_err("backend b\n server s 192.0.2.1:80 verifyhost \"\"\n", 2,
+		  "server 's': 'verifyhost' expects a host name");
+	parse_err("frontend f\n bind :80 name \"\"\n", 2, "'bind :80': 'name' expects a value");
+	parse_err("frontend f\n bind :443 ssl crt c.pem ssl-max-ver TLSv1.1\n", 2,
+		  "'bind :443': 'ssl-max-ver TLSv1.1': not supported: ppbridge requires TLS 1.2 or later");
+	/* A row accepted for compatibility says so. */
+	cfg_free(parse_ok("global\n tune.ssl.default-dh-param 2048\n daemon\n"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:2: tune.ssl.default-dh-param: accepted, no effect"));
+	ck_assert(has_msg(CFG_SEV_NOTICE, "t.cfg:3: daemon: ignored, ppbridge always runs"));
+	cfg_free(parse_ok("frontend f\n bind :80 no-tlsv10\n"));
+	ck_assert(has_msg(CFG_SEV_NOTICE,
+			  "t.cfg:2: 'bind :80': 'no-tlsv10' has no effect: ppbridge never offers"));
+}
+END_TEST
+
 static Suite *cfg_suite(void)
 {
 	Suite *s = suite_create("cfg");
@@ -2778,6 +3084,14 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, http_reuse);
 	tcase_add_test(tc, http_conn_options);
 	tcase_add_test(tc, http_only_in_tcp_warns);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rows");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, kw_rows_well_formed);
+	tcase_add_test(tc, kw_rows_word_count);
+	tcase_add_test(tc, kw_typed_rows);
+	tcase_add_test(tc, kw_typed_limits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("real");
