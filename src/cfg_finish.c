@@ -92,10 +92,11 @@ static void finish_use_backends(struct cfg *cfg, struct cfg_proxy *p, struct cfg
 			    "use_backend '%s': the backend must be 'mode tcp' (ppbridge routes "
 			    "by the ClientHello, before termination, and passes the TLS through)",
 			    u->name);
-		if (u->cond && (acl_cond_fetches(u->cond) & ~(ACL_NEEDS_CONTENT | 1u)) != 0)
+		if (u->cond && (acl_cond_fetches(u->cond) &
+				~(ACL_NEEDS_CONTENT | ACL_NEEDS_SRC | ACL_NEEDS_STATE)) != 0)
 			cfg_msg_add(
 			    msgs, CFG_SEV_ERROR, &u->where,
-			    "use_backend '%s': only src, req.ssl_sni and req_ssl_hello_type "
+			    "use_backend '%s': only src, req.ssl_sni, req_ssl_hello_type and nbsrv "
 			    "can be used",
 			    u->name);
 	}
@@ -104,6 +105,47 @@ static void finish_use_backends(struct cfg *cfg, struct cfg_proxy *p, struct cfg
 		            "%s '%s': use_backend/tcp-request content without 'tcp-request "
 		            "inspect-delay': ppbridge waits at most %u ms for the ClientHello",
 		            cfg_sec_name(p->caps), p->name, CFG_DEFAULT_INSPECT_DELAY);
+}
+
+/* nbsrv(<backend>) in a condition names a backend that must exist. */
+struct backend_check {
+	const struct cfg *cfg;
+	struct cfg_msgs *msgs;
+	const struct cfg_where *where;
+};
+
+static int check_backend_name(void *arg, const char *name)
+{
+	struct backend_check *c = arg;
+
+	if (!cfg_find_proxy(c->cfg, name, CFG_CAP_BE))
+		cfg_msg_add(c->msgs, CFG_SEV_ERROR, c->where,
+			    "nbsrv(%s): no backend '%s' in the configuration", name, name);
+	return 0;
+}
+
+static void check_cond_backends(struct cfg *cfg, const struct acl_cond *cond,
+				const struct cfg_where *where, struct cfg_msgs *msgs)
+{
+	struct backend_check c = {cfg, msgs, where};
+
+	if (cond)
+		acl_cond_backends(cond, check_backend_name, &c);
+}
+
+static void finish_cond_backends(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	struct backend_check c = {cfg, msgs, &p->where};
+
+	acl_list_backends(p->acls, check_backend_name, &c);
+	for (const struct cfg_tcp_rule *r = p->tcp_conn_rules; r; r = r->next)
+		check_cond_backends(cfg, r->cond, &r->where, msgs);
+	for (const struct cfg_tcp_rule *r = p->tcp_content_rules; r; r = r->next)
+		check_cond_backends(cfg, r->cond, &r->where, msgs);
+	for (const struct cfg_use_backend *u = p->use_backends; u; u = u->next)
+		check_cond_backends(cfg, u->cond, &u->where, msgs);
+	for (const struct cfg_http_rule *r = p->http_rules; r; r = r->next)
+		check_cond_backends(cfg, r->cond, &r->where, msgs);
 }
 
 static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
@@ -243,6 +285,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 			nfe++;
 			finish_frontend(cfg, p, msgs);
 		}
+		finish_cond_backends(cfg, p, msgs);
 		finish_timeouts(p, msgs);
 	}
 	if (!nfe)

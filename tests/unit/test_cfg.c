@@ -2092,6 +2092,33 @@ START_TEST(http_request_errors)
 END_TEST
 
 /* A rule that refers to an ACL needs it declared before. */
+/* nbsrv(<backend>) must name a backend; it may route a ClientHello, path may not. */
+START_TEST(condition_backends)
+{
+	struct cfg *cfg;
+
+	finish_err(FE " http-request set-header X-Few 1 if { nbsrv(nosuch) lt 1 }\n" BE, 4,
+		   "nbsrv(nosuch): no backend 'nosuch' in the configuration");
+	finish_err(FE " acl few nbsrv(gone) lt 2\n" BE, 1,
+		   "nbsrv(gone): no backend 'gone' in the configuration");
+	finish_err("frontend fe\n mode tcp\n bind :1\n use_backend pass if { path /x }\n"
+		   " default_backend be\nbackend be\n mode tcp\n server s 127.0.0.1:1\n"
+		   "backend pass\n mode tcp\n server s 127.0.0.1:2\n",
+		   4, "use_backend 'pass': only src, req.ssl_sni, req_ssl_hello_type and nbsrv");
+	cfg_msgs_free(&M);
+	cfg = parse_finish("frontend fe\n mode tcp\n bind :1\n tcp-request inspect-delay 1s\n"
+			   " use_backend spare if { nbsrv(be) lt 1 }\n default_backend be\n"
+			   "backend be\n mode tcp\n server s 127.0.0.1:1\n"
+			   "backend spare\n mode tcp\n server s 127.0.0.1:2\n");
+	if (M.errors)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_str_eq(cfg->proxies->use_backends->be->name, "spare");
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+}
+END_TEST
+
 START_TEST(http_request_acl_order)
 {
 	parse_err("frontend fe\n http-request del-header X-A if lan\n acl lan src 10.0.0.0/8\n", 2,
@@ -3076,6 +3103,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, http_request_rules);
 	tcase_add_test(tc, http_request_errors);
 	tcase_add_test(tc, http_request_acl_order);
+	tcase_add_test(tc, condition_backends);
 	tcase_add_test(tc, http_rules_not_inherited);
 	tcase_add_test(tc, reqidel_mapping);
 	tcase_add_test(tc, reqidel_order_and_cond);
