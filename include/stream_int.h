@@ -231,6 +231,10 @@ void strm_enter(struct stream *s);
 void strm_leave(struct stream *s);
 long strm_ms_since(const struct timespec *t0);
 long strm_now_ms(void); /* monotonic */
+/* Read the client with a deadline `limit_ms` after `since` (one deadline
+ * for a whole phase: a persistent event's own timeout would start again at
+ * every byte). Returns 0 when it is already over. */
+int strm_read_until(struct stream *s, unsigned limit_ms, const struct timespec *since);
 /* Transport: plain socket or TLS, one contract. */
 ssize_t strm_recv(struct strm_side *side, void *buf, size_t len);
 ssize_t strm_send(struct strm_side *side, const void *buf, size_t len);

@@ -198,6 +198,20 @@ static void arm_timer(struct stream *s)
 	evtimer_add(s->timer, &tv);
 }
 
+int strm_read_until(struct stream *s, unsigned limit_ms, const struct timespec *since)
+{
+	long left = (long)limit_ms - strm_ms_since(since);
+	struct timeval tv;
+
+	if (left <= 0)
+		return 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	event_add(s->cli_side.rev, &tv);
+	s->cli_side.rev_on = 1;
+	return 1;
+}
+
 long strm_now_ms(void)
 {
 	struct timespec now;

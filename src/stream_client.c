@@ -196,16 +196,7 @@ static unsigned client_hs_ms(const struct stream *s)
  * one byte a second would never time out. Returns 0 when it is over. */
 static int proxy_rearm(struct stream *s)
 {
-	long left = (long)client_hs_ms(s) - strm_ms_since(&s->mono_accept);
-	struct timeval tv;
-
-	if (left <= 0)
-		return 0;
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
-	event_add(s->cli_side.rev, &tv);
-	s->cli_side.rev_on = 1;
-	return 1;
+	return strm_read_until(s, client_hs_ms(s), &s->mono_accept);
 }
 
 /* HAProxy's `tcp-request connection` rules, in order, on the real socket

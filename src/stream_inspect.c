@@ -130,16 +130,7 @@ static void inspect_done(struct stream *s, enum tls_hello_status st, struct tls_
  * a client trickling bytes does not push it back. Returns 0 when over. */
 static int inspect_rearm(struct stream *s)
 {
-	long left = (long)inspect_delay(s) - strm_ms_since(&s->hs_start);
-	struct timeval tv;
-
-	if (left <= 0)
-		return 0;
-	tv.tv_sec = left / 1000;
-	tv.tv_usec = (left % 1000) * 1000;
-	event_add(s->cli_side.rev, &tv);
-	s->cli_side.rev_on = 1;
-	return 1;
+	return strm_read_until(s, inspect_delay(s), &s->hs_start);
 }
 
 /* Parse what came so far (one parse per read); decide once the hello is
