@@ -212,7 +212,7 @@ for i in 1 2 3 4; do
 	[ "$i" -gt 1 ] && in="-sess_in $T_DIR/chain$((i - 1)).sess"
 	# shellcheck disable=SC2086
 	line=$(printf 'GET / HTTP/1.1\r\nHost: r.apps.test\r\nConnection: close\r\n\r\n' |
-		timeout 10 openssl s_client -ign_eof -connect "127.0.0.1:$PSNI" -servername r.apps.test \
+		timeout 30 openssl s_client -ign_eof -connect "127.0.0.1:$PSNI" -servername r.apps.test \
 			-CAfile "$D/ca.crt" $in -sess_out "$T_DIR/chain$i.sess" 2>/dev/null |
 		grep -E '^(New|Reused),' | cut -d, -f1)
 	chain="$chain ${line:-none}"
