@@ -18,9 +18,10 @@ top=$(pwd)
 RUNS=5
 JOBS=$(nproc)
 HOGS=2
-# A ceiling for one run (a whole tier takes 5-10 min): the hogs die at
-# it even if this script is killed outright, and a hung run ends there.
-RUN_LIMIT=1800
+# A ceiling for one run (a tier takes 6 min on a quiet 2-core machine,
+# over 30 on a crowded one): the hogs die at it even if this script is
+# killed outright, and a hung run ends there.
+RUN_LIMIT=3600
 while getopts "n:j:c:h" opt; do
 	case $opt in
 	n) RUNS=$OPTARG ;;

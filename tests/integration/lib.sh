@@ -250,7 +250,7 @@ data = data.encode("latin-1").decode("unicode_escape").encode("latin-1")
 s = socket.create_connection((host, port), timeout=15)
 s.sendall(data)
 t0 = time.monotonic()
-got, end = b"", "CLOSED"
+got, end = bytearray(), "CLOSED"
 try:
     while True:
         chunk = s.recv(65536)

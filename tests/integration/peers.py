@@ -18,10 +18,12 @@ Clients (exit 0 on success, print one line per connection):
   peers.py bulk   --connect ADDR:PORT --bytes N
       Sends N random bytes, half-closes, reads the echo until EOF and
       checks its SHA-256; prints the server name and the digest.
-  peers.py raw    --connect ADDR:PORT [--src IP] [--pause S] [--wait-for TEXT] [--half-close] PART...
+  peers.py raw    --connect ADDR:PORT [--src IP] [--pause S] [--wait-for TEXT] [--idle S]
+                  [--half-close] PART...
       Sends each PART (Python string escapes allowed: \\r\\n, \\x00) with a
       pause between parts, then prints everything received until EOF (or
-      "RESET" when the peer reset, "TIMEOUT" after 3 s of silence). With
+      "RESET" when the peer reset, "TIMEOUT" after --idle S, default 3, of
+      silence). It reads as fast as the data comes, however much. With
       --wait-for, each part after the first waits until the bytes received
       so far hold TEXT (escapes allowed), e.g. the end of a 101's head.
   peers.py hold   --connect ADDR:PORT --seconds S [--ready FILE] [--until FILE]
@@ -287,7 +289,9 @@ def unescape(text):
 
 def raw(args):
     sock = connect(args.connect, args.src)
-    got = b""
+    # A bytearray grows in place: `bytes += chunk` copied all that came
+    # before at each read, which made a 10 MB download a slow reader.
+    got = bytearray()
     end = ""
     try:
         for i, part in enumerate(args.parts):
@@ -304,7 +308,7 @@ def raw(args):
             sock.sendall(unescape(part))
         if args.half_close:
             sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(3)
+        sock.settimeout(args.idle)
         while True:
             chunk = sock.recv(65536)
             if not chunk:
@@ -372,6 +376,7 @@ def main():
     p.add_argument("--src")
     p.add_argument("--pause", type=float, default=0.0)
     p.add_argument("--wait-for", help="before each part after the first, wait for these bytes")
+    p.add_argument("--idle", type=float, default=3.0, help="seconds of silence that end the read")
     p.add_argument("--half-close", action="store_true",
                    help="shutdown(SHUT_WR) after the last part")
     p.add_argument("parts", nargs="+")

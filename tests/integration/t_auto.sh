@@ -301,7 +301,7 @@ ok "idle routers: the probes alone flip the mode (${ms} ms to proxy, ${ms2} ms b
 # Strategy back to xff: plain routers, no failures.
 adm "set frontend fe-https client-ip xff" >/dev/null || fail "set xff"
 adm "set frontend fe-http client-ip xff" >/dev/null || fail "set xff (http)"
-out=$(curl -s --max-time 3 --cacert "$PKI/ca.crt" --resolve "localhost:$PF:127.0.0.1" \
+out=$(curl -s --max-time 15 --cacert "$PKI/ca.crt" --resolve "localhost:$PF:127.0.0.1" \
 	--interface 127.0.0.33 "https://localhost:$PF/")
 echo "$out" | grep -Eq '^router=[123] src=127.0.0.1 xff=127.0.0.33$' || fail "xff after rollback: $out"
 adm "set frontend fe-https client-ip auto" | grep -q 'xff -> auto' || fail "set auto at run time"

@@ -112,7 +112,7 @@ ok "-c refuses a malformed tls-ticket-keys file with file:line"
 python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$P" &
 T_PIDS="$T_PIDS $!"
 wait_port 127.0.0.1 "$P"
-rc=0; out=$(timeout 10 "$PPB_BIN" -f "$T_DIR/good.cfg" 2>&1) || rc=$?
+rc=0; out=$(timeout 60 "$PPB_BIN" -f "$T_DIR/good.cfg" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && echo "$out" | grep -q "good.cfg:10: .*cannot bind 127.0.0.1:$P" || fail "busy port: rc=$rc $out"
 check_sanitizers <(echo "$out")
 ok "busy port: start-up refused with file:line"

@@ -76,6 +76,9 @@ frontend fe-accept
     default_backend routers-v1
 backend routers-v1
     option httpchk GET /healthz/ready
+    # Without it a check has inter (200 ms) for everything: one router
+    # answer slowed by a loaded machine would be a DOWN (fall 1).
+    timeout check 2s
     server r1 127.0.0.1:$PR send-proxy check inter 200 fall 1
     server r1-ready-port 127.0.0.1:$PR send-proxy check port $PRR inter 200 fall 1
     server r1-v6 [::1]:$PR6 send-proxy check inter 200 fall 1
@@ -84,6 +87,7 @@ frontend fe-v2
     default_backend routers-v2
 backend routers-v2
     option httpchk GET /healthz/ready
+    timeout check 2s
     server r2 127.0.0.1:$PR send-proxy-v2 proxy-v2-options crc32c,unique-id,ssl check inter 200 fall 1
     server plain-to-pp 127.0.0.1:$PR check inter 200 fall 1 backup
 frontend fe-expect

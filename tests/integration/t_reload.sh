@@ -130,30 +130,42 @@ echo "$out" | grep -q '^s3 ' || fail "the new server s3 gets no traffic"
 ok "server s1 removed, s3 added; s2 stayed DOWN across the reload (10/10 served, none to s2)"
 
 # 4. A new bind opens, and a keep-alive client moves over. Its first
-# request is answered before the reload, its second after it (the client
-# waits for ka.go), whatever the machine's speed.
+# request is answered before the reload; its second one is begun before
+# it (half a head: an idle connection of an older configuration is
+# closed at the next tick, one with a request under way is not) and
+# ended after it (the client waits for ka.go): its answer must say
+# Connection: close, whatever the machine's speed.
 python3 - "127.0.0.1:$PX" "$T_DIR/ka.go" >"$T_DIR/ka.txt" 2>&1 <<'PY' &
 import os, socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=5)
-def get():
-    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+s = socket.create_connection((host, int(port)), timeout=10)
+def recv():
+    chunk = s.recv(4096)
+    if not chunk:
+        raise SystemExit("closed by ppbridge before an answer")
+    return chunk
+def answer():
     data = b""
     while b"\r\n\r\n" not in data:
-        data += s.recv(4096)
+        data += recv()
     head, _, body = data.partition(b"\r\n\r\n")
     length = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0]
     while len(body) < length:
-        body += s.recv(4096)
-    return head.decode()
-print("first:", "close" if "connection: close" in get().lower() else "keep-alive", flush=True)
+        body += recv()
+    return "close" if "connection: close" in head.decode().lower() else "keep-alive"
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+print("first:", answer(), flush=True)
+s.sendall(b"GET /second HTTP/1.1\r\n")
+print("begun", flush=True)
 end = time.time() + 30
 while not os.path.exists(sys.argv[2]) and time.time() < end:
     time.sleep(0.05)
-print("second:", "close" if "connection: close" in get().lower() else "keep-alive")
+s.sendall(b"Host: x\r\n\r\n")
+print("second:", answer())
 PY
 KA=$!
-wait_log "$T_DIR/ka.txt" '^first: '
+T_PIDS="$T_PIDS $KA"
+wait_log "$T_DIR/ka.txt" '^begun'
 write_cfg "listen extra
     mode tcp
     bind 127.0.0.1:$PNEW
@@ -161,12 +173,16 @@ write_cfg "listen extra
 reload
 # The worker takes the new generation on its own loop, after the log
 # line; a connection served through the bind this reload added proves
-# it has (one worker: nbthread is 1 here).
-out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PNEW") || fail "new bind: $out"
+# it has (one worker: nbthread is 1 here). Bash's own /dev/tcp: quick.
+exec 3<>"/dev/tcp/127.0.0.1/$PNEW" || fail "new bind refused"
+read -r -t 10 greeting <&3 || fail "new bind: no greeting"
+exec 3<&-
+case "$greeting" in "s3 "*) ;; *) fail "new bind: '$greeting'" ;; esac
 touch "$T_DIR/ka.go"
 wait "$KA" || fail "keep-alive client: $(cat "$T_DIR/ka.txt")"
 grep -q '^first: keep-alive' "$T_DIR/ka.txt" || fail "keep-alive: $(cat "$T_DIR/ka.txt")"
 grep -q '^second: close' "$T_DIR/ka.txt" || fail "no Connection: close after the reload: $(cat "$T_DIR/ka.txt")"
+out=$(python3 "$PEERS" probe --connect "127.0.0.1:$PNEW") || fail "new bind: $out"
 ok "new bind accepts; a keep-alive connection got Connection: close on its next response"
 
 stop_ppb

@@ -141,7 +141,9 @@ while True:
 print(cn)
 print(body.split(b"\r\n\r\n", 1)[-1].decode().strip())
 PY
-tls() { timeout 10 python3 "$T_DIR/client.py" "$@"; }
+# (a bound against a hang only: python alone can take seconds to start on
+# a loaded machine; the socket operations have their own 5 s limit)
+tls() { timeout 60 python3 "$T_DIR/client.py" "$@"; }
 
 out=$(tls "$PF" oauth.test)
 echo "$out" | grep -q 'CN *= *pass-router' || fail "oauth.test: not the passthrough router's certificate: $out"
@@ -176,7 +178,7 @@ ok "tcp-request content reject closes the connection and logs file:line"
 
 # Plain bytes where TLS is expected: not a ClientHello, the default path
 # (ppbridge's TLS) refuses them as it always did.
-printf 'GET / HTTP/1.0\r\n\r\n' | timeout 3 python3 -c '
+printf 'GET / HTTP/1.0\r\n\r\n' | timeout 30 python3 -c '
 import socket, sys
 s = socket.create_connection(("127.0.0.1", '"$PF"'), timeout=3)
 s.sendall(sys.stdin.buffer.read())

@@ -212,7 +212,7 @@ for i in 1 2 3 4; do
 	[ "$i" -gt 1 ] && in="-sess_in $T_DIR/chain$((i - 1)).sess"
 	# shellcheck disable=SC2086
 	line=$(printf 'GET / HTTP/1.1\r\nHost: r.apps.test\r\nConnection: close\r\n\r\n' |
-		timeout 10 openssl s_client -ign_eof -connect "127.0.0.1:$PSNI" -servername r.apps.test \
+		timeout 30 openssl s_client -ign_eof -connect "127.0.0.1:$PSNI" -servername r.apps.test \
 			-CAfile "$D/ca.crt" $in -sess_out "$T_DIR/chain$i.sess" 2>/dev/null |
 		grep -E '^(New|Reused),' | cut -d, -f1)
 	chain="$chain ${line:-none}"
@@ -254,13 +254,13 @@ if mode == "before":
 PY
 coproc RESUME { python3 "$T_DIR/resume_across.py" "$D/ca.crt" "$PSNI" "$PTK"; }
 echo before >&"${RESUME[1]}"
-read -r -t 10 line <&"${RESUME[0]}" || fail "resume helper did not start"
+read -r -t 60 line <&"${RESUME[0]}" || fail "resume helper did not start"
 n=$(count_lines "$LOG" 'reload: configuration reloaded')
 kill -HUP "$T_PPB_PID"
 wait_count "$LOG" 'reload: configuration reloaded' $((n + 1)) 15
 echo go >&"${RESUME[1]}"
-read -r -t 10 a <&"${RESUME[0]}" || fail "no answer after the reload"
-read -r -t 10 b <&"${RESUME[0]}" || fail "no answer after the reload"
+read -r -t 60 a <&"${RESUME[0]}" || fail "no answer after the reload"
+read -r -t 60 b <&"${RESUME[0]}" || fail "no answer after the reload"
 [ "$a" = "$PSNI True" ] || fail "process ticket keys did not survive the reload: $a"
 [ "$b" = "$PTK True" ] || fail "tls-ticket-keys did not survive the reload: $b"
 ok "TLS 1.3 tickets resume across a reload (process keys and a tls-ticket-keys file)"

@@ -57,7 +57,7 @@ CFG
 write_cfg ""
 start_ppb "$T_DIR/ppb.cfg"
 LOG=$T_DIR/ppbridge.log
-get() { curl -s --max-time 3 --cacert "$PKI/ca.crt" --resolve "localhost:$PF:127.0.0.1" \
+get() { curl -s --max-time 15 --cacert "$PKI/ca.crt" --resolve "localhost:$PF:127.0.0.1" \
 	--interface "$1" -H 'X-Forwarded-For: 6.6.6.6' "https://localhost:$PF/"; }
 
 out=$(get 127.0.0.9)
