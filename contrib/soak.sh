@@ -7,7 +7,7 @@
 # drift, that descriptors come back, and (--asan) that the sanitizers are quiet.
 #
 # Usage: contrib/soak.sh [-d SECONDS | -m MINUTES] [--bin PATH] [--asan]
-#                        [--rate RPS] [--threads N] [--keep] [-h]
+#                        [--rate RPS] [--threads N] [--csv FILE] [--keep] [-h]
 #
 #   -d, --duration S   load duration in seconds, 60..21600 [600]
 #   -m, --minutes M    the same in minutes, 1..360
@@ -17,6 +17,7 @@
 #                      RSS drift (ppbridge is stopped with SIGTERM at the end)
 #   --rate RPS         total requests per second aimed at [300]
 #   --threads N        ppbridge nbthread [2, as the packaged configuration]
+#   --csv FILE         the RSS/descriptor samples [/tmp/ppb-soak-DATE-KIND.csv]
 #   --keep             keep the temp dir (it is always kept when a verdict fails)
 #
 # Not part of CI. Loopback only (127.0.0.0/8), its own temp dir, every loop
@@ -37,13 +38,14 @@ ASAN=0
 RATE=300
 THREADS=2
 KEEP=0
+CSV=
 SAMPLE_EVERY=10      # seconds between RSS/fd samples
 RELOAD_AT=20         # seconds into each minute: a reload (SIGHUP, admin reload, ...)
 FLIP_AT=45           # seconds into each minute: set frontend ... client-ip xff / auto
 RSS_LIMIT_PCT=10     # RSS at the end may exceed RSS after minute 1 by this much
 FD_SETTLE=60         # seconds allowed for descriptors to come back after the load
 
-usage() { sed -n '7,24p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '9,26p' "$0" | sed 's/^# \{0,1\}//'; }
 
 is_int() { [[ ${1:-} =~ ^[0-9]+$ ]]; }
 
@@ -56,6 +58,7 @@ parse_args() {
 		--asan) ASAN=1 ;;
 		--rate) is_int "${2:-}" || die "--rate needs a number"; RATE=$2; shift ;;
 		--threads) is_int "${2:-}" || die "--threads needs a number"; THREADS=$2; shift ;;
+		--csv) [ -n "${2:-}" ] || die "--csv needs a file"; CSV=$2; shift ;;
 		--keep) KEEP=1 ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage >&2; exit 2 ;;
@@ -380,8 +383,8 @@ sample() { # T: one CSV row
 	LAST_RSS=$rss
 }
 
-event() { # TEXT: timestamped, for matching failures with what happened
-	printf '%s %s\n' "$(now_ms)" "$*" >>"$TMPD/events.log"
+event() { # T TEXT: said, and logged with the time for matching failures with it
+	printf '%s %s s: %s\n' "$(now_ms)" "$1" "${*:2}" >>"$TMPD/events.log"
 	say "  [$(printf '%4d' "$1")s] ${*:2}"
 }
 
@@ -549,7 +552,8 @@ async def one_conn(cls, ip):
         st["fail"] += 1
         st[kind] += 1
         fails.write("%d %s %s kind=%s req_on_conn=%d %s: %s\n" % (
-            time.time() * 1000, cls, ip, kind, done + 1, type(e).__name__, e))
+            time.time() * 1000, cls, ip, kind, done + 1, type(e).__name__,
+            str(e) or "nothing within %g s" % IO_TIMEOUT))
     finally:
         if w is not None:
             w.close()
@@ -628,6 +632,7 @@ stop_load() {
 soak() {
 	local t=0 t0 next_tick minute
 	t0=$(now_ms)
+	T0_MS=$t0
 	sample 0
 	while [ "$t" -lt "$DURATION" ]; do
 		next_tick=$((t0 + (t + 1) * 1000))
@@ -704,18 +709,20 @@ class_table() {
 failure_context() {
 	[ -s "$TMPD/failures.log" ] || return 0
 	say "failed requests (first 20), each with the last event before it:"
-	awk 'NR == FNR { et[NR] = $1; $1 = ""; ev[NR] = $0; n = NR; next }
+	touch "$TMPD/events.log"
+	awk -v t0="$T0_MS" 'NR == FNR { et[NR] = $1; $1 = ""; ev[NR] = $0; n = NR; next }
 	     FNR <= 20 {
-		last = "(none)"; d = -1
-		for (i = 1; i <= n; i++) if (et[i] <= $1) { last = ev[i]; d = $1 - et[i] }
-		printf "  %s\n      %s ms after:%s\n", $0, (d < 0 ? "-" : d), last
+		last = "the start"; d = $1 - t0
+		for (i = 1; i <= n; i++) if (et[i] <= $1) { last = "the event at" ev[i]; d = $1 - et[i] }
+		t = $1; $1 = ""
+		printf "  at %.3f s:%s\n      %d ms after %s\n", (t - t0) / 1000, $0, d, last
 	     }' "$TMPD/events.log" "$TMPD/failures.log"
 }
 
 verdict_line() { # NAME OK(0/1/n/a) DETAIL
 	local v=met
 	case $2 in 1) ;; n/a) v="not judged" ;; *) v=FAILED; FAILED=1 ;; esac
-	printf '  %-40s %-11s %s\n' "$1" "[$v]" "$3"
+	printf '  %-40s %-13s %s\n' "$1" "[$v]" "$3"
 }
 
 report() {
@@ -730,7 +737,7 @@ report() {
 	say "descriptors: $FD_START at the start, $FD_END at the end (idle, after the load)"
 	say "reloads: $RELOADS (SIGHUP and admin reload alternately); flips: $FLIPS (auto <-> xff);" \
 		"failed reloads/flips: $BAD_OPS"
-	say "paths: $(awk '$1 ~ /^fe-/ { printf "%s %s xff=%s proxy=%s plain=%s retries=%s; ", $1, $2, $4, $5, $6, $7 }' \
+	say "paths since the last reload: $(awk '$1 ~ /^fe-/ { printf "%s %s xff=%s proxy=%s plain=%s retries=%s; ", $1, $2, $4, $5, $6, $7 }' \
 		"$TMPD/show-client-ip.txt")"
 	say "mode changes seen by auto: $(awk '$1 ~ /^be-/ { n += $3 } END { print n + 0 }' "$TMPD/show-client-ip.txt")"
 	if [ "$ASAN" = 1 ]; then
@@ -776,8 +783,10 @@ main() {
 	PPB_BIN=$TMPD/ppbridge
 	export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 
-	SOCK=$TMPD/admin.sock LOG=$TMPD/ppbridge.log CSV=$TMPD/samples.csv
-	RELOADS=0 FLIPS=0 BAD_OPS=0 DIED=0 RSS_M1='' RSS_END='' LAST_RSS='' PPB_RC=-
+	SOCK=$TMPD/admin.sock LOG=$TMPD/ppbridge.log
+	# the samples outlive the temp dir
+	[ -n "$CSV" ] || CSV=/tmp/ppb-soak-$(date +%Y%m%d-%H%M%S)-$([ "$ASAN" = 1 ] && echo asan || echo release).csv
+	RELOADS=0 FLIPS=0 BAD_OPS=0 DIED=0 RSS_M1='' RSS_END='' LAST_RSS='' PPB_RC=- T0_MS=0
 	local ports
 	read -r -a ports < <(free_ports 9)
 	P_L4=${ports[0]} P_HTTP=${ports[1]} P_HTTPS=${ports[2]}
