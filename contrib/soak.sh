@@ -298,6 +298,7 @@ frontend fe-l4
     default_backend be-l4
 frontend fe-http
     bind 127.0.0.1:$P_HTTP
+    option http-keep-alive
     option forwardfor
     http-request del-header X-Forwarded-For
     client-ip auto
@@ -626,30 +627,39 @@ stop_load() {
 }
 
 # ---- The soak ----------------------------------------------------------------
-# A 1 s tick: a sample every SAMPLE_EVERY s, a reload at RELOAD_AT and a
-# flip at FLIP_AT s into each minute (none in the last 5 s), a progress
-# line per minute; ppbridge and the load must stay alive throughout.
+# A 1 s tick; each action has its next due time, so a slow tick (a busy
+# machine) delays an action but never skips it: a sample every
+# SAMPLE_EVERY s, a reload at RELOAD_AT and a flip at FLIP_AT s into each
+# minute (none in the last 5 s), a progress line per minute. ppbridge and
+# the load must stay alive throughout.
 soak() {
-	local t=0 t0 next_tick minute
+	local t=0 t0 next_sample=$SAMPLE_EVERY next_reload=$RELOAD_AT next_flip=$FLIP_AT next_minute=60
 	t0=$(now_ms)
 	T0_MS=$t0
 	sample 0
 	while [ "$t" -lt "$DURATION" ]; do
-		next_tick=$((t0 + (t + 1) * 1000))
-		sleep_ms $((next_tick - $(now_ms)))
+		sleep_ms $((t0 + (t + 1) * 1000 - $(now_ms)))
 		t=$((($(now_ms) - t0) / 1000))
 		kill -0 "$PPB_PID" 2>/dev/null || { DIED=1; event "$t" "ppbridge DIED: $(tail -n 5 "$LOG")"; return; }
 		kill -0 "$LOAD_PID" 2>/dev/null || die "the load client died: $(tail -n 20 "$TMPD/load.log")"
-		minute=$((t % 60))
-		[ $((t % SAMPLE_EVERY)) = 0 ] && sample "$t"
-		[ "$t" = 60 ] && RSS_M1=$LAST_RSS
-		if [ "$t" -lt $((DURATION - 5)) ]; then
-			[ "$minute" = "$RELOAD_AT" ] && do_reload "$t"
-			[ "$minute" = "$FLIP_AT" ] && do_flip "$t"
+		if [ "$t" -ge "$next_sample" ]; then
+			sample "$t"
+			next_sample=$((next_sample + SAMPLE_EVERY))
+			# "after minute 1": the first sample from 60 s on
+			[ -n "$RSS_M1" ] || [ "$t" -lt 60 ] || RSS_M1=$LAST_RSS
 		fi
-		if [ "$minute" = 0 ]; then
+		if [ "$t" -ge "$next_reload" ] && [ "$next_reload" -lt $((DURATION - 5)) ]; then
+			do_reload "$t"
+			next_reload=$((next_reload + 60))
+		fi
+		if [ "$t" -ge "$next_flip" ] && [ "$next_flip" -lt $((DURATION - 5)) ]; then
+			do_flip "$t"
+			next_flip=$((next_flip + 60))
+		fi
+		if [ "$t" -ge "$next_minute" ]; then
 			read -r REQS FAILS < <(load_totals)
 			say "  [$(printf '%4d' "$t")s] requests $REQS, failed $FAILS, RSS $LAST_RSS KiB, fds $(fd_count)"
+			next_minute=$((next_minute + 60))
 		fi
 	done
 	RSS_END=$LAST_RSS
@@ -815,6 +825,7 @@ main() {
 	fi
 	report
 	[ "$FAILED" = 0 ] || exit 1
+	exit 0
 }
 
 main "$@"
