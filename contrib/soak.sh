@@ -122,6 +122,12 @@ stop_pid() { # PID [SECONDS]: TERM, wait up to SECONDS (5), then KILL
 	wait "$pid" 2>/dev/null || true
 }
 
+forget_pid() { # PID: reaped, so never signalled again (its number may be reused)
+	local i
+	for i in "${!PIDS[@]}"; do [ "${PIDS[i]}" != "$1" ] || unset 'PIDS[i]'; done
+	PIDS=(${PIDS[@]+"${PIDS[@]}"})
+}
+
 cleanup() {
 	local rc=$? i
 	trap - EXIT INT TERM
@@ -357,7 +363,7 @@ preflight() {
 }
 
 # ---- Samples -----------------------------------------------------------------
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$PPB_PID/status"; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$PPB_PID/status" 2>/dev/null || echo -; }
 
 fd_count() { find "/proc/$PPB_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 
@@ -621,8 +627,9 @@ stop_load() {
 		kill -0 "$LOAD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$LOAD_PID" 2>/dev/null && warn "the load did not stop in 30 s"
+	kill -0 "$LOAD_PID" 2>/dev/null && { warn "the load did not stop in 30 s"; kill -KILL "$LOAD_PID"; }
 	wait "$LOAD_PID" 2>/dev/null || warn "the load client failed: $(tail -n 5 "$TMPD/load.log")"
+	forget_pid "$LOAD_PID"
 	[ -s "$TMPD/load.txt" ] || die "no result from the load client: $(tail -n 20 "$TMPD/load.log")"
 }
 
@@ -689,6 +696,7 @@ stop_ppbridge() {
 	kill -0 "$PPB_PID" 2>/dev/null && { warn "ppbridge ignored SIGTERM for 60 s"; kill -KILL "$PPB_PID"; }
 	PPB_RC=0
 	wait "$PPB_PID" || PPB_RC=$?
+	forget_pid "$PPB_PID"
 }
 
 san_reports() { grep -Ec 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$LOG" || true; }
@@ -747,6 +755,7 @@ report() {
 	say "descriptors: $FD_START at the start, $FD_END at the end (idle, after the load)"
 	say "reloads: $RELOADS (SIGHUP and admin reload alternately); flips: $FLIPS (auto <-> xff);" \
 		"failed reloads/flips: $BAD_OPS"
+	touch "$TMPD/show-client-ip.txt"
 	say "paths since the last reload: $(awk '$1 ~ /^fe-/ { printf "%s %s xff=%s proxy=%s plain=%s retries=%s; ", $1, $2, $4, $5, $6, $7 }' \
 		"$TMPD/show-client-ip.txt")"
 	say "mode changes seen by auto: $(awk '$1 ~ /^be-/ { n += $3 } END { print n + 0 }' "$TMPD/show-client-ip.txt")"
@@ -755,7 +764,9 @@ report() {
 		ok_san=$([ "$sans" = 0 ] && echo 1 || echo 0)
 		say "sanitizer reports in the log: $sans"
 	else
-		ok_rss=$(awk -v e="$RSS_END" -v s="$RSS_M1" -v l="$RSS_LIMIT_PCT" 'BEGIN { print (e <= s * (1 + l / 100)) ? 1 : 0 }')
+		ok_rss=0
+		is_num "$RSS_END" && is_num "$RSS_M1" && ok_rss=$(awk -v e="$RSS_END" -v s="$RSS_M1" \
+			-v l="$RSS_LIMIT_PCT" 'BEGIN { print (e <= s * (1 + l / 100)) ? 1 : 0 }')
 	fi
 	say "ppbridge exit status after SIGTERM: $PPB_RC"
 	failure_context
@@ -765,7 +776,8 @@ report() {
 	verdict_line "zero failed requests" "$([ "$FAILS" = 0 ] && [ "$REQS" -gt 0 ] && echo 1 || echo 0)" \
 		"$FAILS of $REQS"
 	verdict_line "RSS at the end within ${RSS_LIMIT_PCT}% of minute 1" "$ok_rss" "$drift %"
-	verdict_line "descriptors back to their start value" "$([ "$FD_END" -le "$FD_START" ] && echo 1 || echo 0)" \
+	verdict_line "descriptors back to their start value" \
+		"$(is_num "$FD_END" && [ "$FD_END" -le "$FD_START" ] && echo 1 || echo 0)" \
 		"$FD_START -> $FD_END"
 	verdict_line "zero sanitizer reports" "$ok_san" "$sans"
 	verdict_line "every reload and flip done, clean exit" \
@@ -816,13 +828,9 @@ main() {
 	start_load
 	soak
 	stop_load
-	if [ "$DIED" = 0 ]; then
-		settle
-		stop_ppbridge
-	else
-		FD_END=-1 RSS_IDLE=- PPB_RC=died
-		wait "$PPB_PID" 2>/dev/null || PPB_RC=$?
-	fi
+	FD_END=- RSS_IDLE=-
+	if kill -0 "$PPB_PID" 2>/dev/null; then settle; else DIED=1; fi
+	stop_ppbridge
 	report
 	[ "$FAILED" = 0 ] || exit 1
 	exit 0
