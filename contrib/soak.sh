@@ -408,16 +408,32 @@ reload_sighup() {
 	wait_until 30 reloaded_since "$before"
 }
 
+# The HTTP(S) VIPs' strategy in force is the last flip's (auto at first):
+# a runtime choice must survive every reload.
+strategy_kept() {
+	local fe got
+	for fe in fe-http fe-https; do
+		got=$(adm "show frontends" 2>&1 | awk -v f="$fe" '$1 == f { print $(NF - 1) }')
+		[ "$got" = "$CUR_CIP" ] || { echo "$fe is '$got', not $CUR_CIP"; return 1; }
+	done
+}
+
+op_failed() { # T TEXT
+	event "$1" "${*:2}"
+	BAD_OPS=$((BAD_OPS + 1))
+}
+
 do_reload() { # T
 	local how=SIGHUP out
 	[ $((RELOADS % 2)) = 1 ] && how="admin reload"
 	if [ "$how" = SIGHUP ]; then
-		reload_sighup || { event "$1" "reload ($how) FAILED: $(grep 'reload' "$LOG" | tail -n 2)"; BAD_OPS=$((BAD_OPS + 1)); return; }
+		reload_sighup || { op_failed "$1" "reload ($how) FAILED: $(grep reload "$LOG" | tail -n 2)"; return; }
 	else
-		out=$(adm reload 2>&1) || { event "$1" "reload ($how) FAILED: $out"; BAD_OPS=$((BAD_OPS + 1)); return; }
+		out=$(adm reload 2>&1) || { op_failed "$1" "reload ($how) FAILED: $out"; return; }
 	fi
 	RELOADS=$((RELOADS + 1))
-	event "$1" "reload #$RELOADS ($how) done"
+	out=$(strategy_kept) || { op_failed "$1" "reload ($how) lost the runtime client-ip: $out"; return; }
+	event "$1" "reload #$RELOADS ($how) done, client-ip $CUR_CIP kept"
 }
 
 do_flip() { # T
@@ -425,8 +441,10 @@ do_flip() { # T
 	[ $((FLIPS % 2)) = 1 ] && to=auto
 	for fe in fe-http fe-https; do
 		out=$(adm set frontend "$fe" client-ip "$to" 2>&1) ||
-			{ event "$1" "flip $fe -> $to FAILED: $out"; BAD_OPS=$((BAD_OPS + 1)); return; }
+			{ op_failed "$1" "flip $fe -> $to FAILED: $out"; return; }
 	done
+	CUR_CIP=$to
+	out=$(strategy_kept) || { op_failed "$1" "flip to $to not in force: $out"; return; }
 	FLIPS=$((FLIPS + 1))
 	event "$1" "flip #$FLIPS: fe-http and fe-https client-ip $to"
 }
@@ -758,7 +776,9 @@ report() {
 	touch "$TMPD/show-client-ip.txt"
 	say "paths since the last reload: $(awk '$1 ~ /^fe-/ { printf "%s %s xff=%s proxy=%s plain=%s retries=%s; ", $1, $2, $4, $5, $6, $7 }' \
 		"$TMPD/show-client-ip.txt")"
-	say "mode changes seen by auto: $(awk '$1 ~ /^be-/ { n += $3 } END { print n + 0 }' "$TMPD/show-client-ip.txt")"
+	# from the log, as the counters of show client-ip start again at each reload
+	say "auto's mode changes after the first detection: $(grep -Ec 'PROXY protocol .* Was: (proxy|plain)\.' "$LOG")," \
+		"servers gone DOWN: $(grep -Ec 'Server .* is DOWN' "$LOG")"
 	if [ "$ASAN" = 1 ]; then
 		sans=$(san_reports)
 		ok_san=$([ "$sans" = 0 ] && echo 1 || echo 0)
@@ -808,7 +828,7 @@ main() {
 	SOCK=$TMPD/admin.sock LOG=$TMPD/ppbridge.log
 	# the samples outlive the temp dir
 	[ -n "$CSV" ] || CSV=/tmp/ppb-soak-$(date +%Y%m%d-%H%M%S)-$([ "$ASAN" = 1 ] && echo asan || echo release).csv
-	RELOADS=0 FLIPS=0 BAD_OPS=0 DIED=0 RSS_M1='' RSS_END='' LAST_RSS='' PPB_RC=- T0_MS=0
+	RELOADS=0 FLIPS=0 BAD_OPS=0 DIED=0 RSS_M1='' RSS_END='' LAST_RSS='' PPB_RC=- T0_MS=0 CUR_CIP=auto
 	local ports
 	read -r -a ports < <(free_ports 9)
 	P_L4=${ports[0]} P_HTTP=${ports[1]} P_HTTPS=${ports[2]}
