@@ -152,6 +152,18 @@ wait_until() {
 	return 1
 }
 
+# wait_listen PORT PID: up to 30 s (lib.sh's wait_port gives 5, short on a
+# busy machine with an ASan build) for PORT to accept while PID lives
+wait_listen() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$2" 2>/dev/null || return 1
+		port_open "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 sleep_ms() { if [ "$1" -gt 0 ]; then sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"; fi; }
@@ -253,7 +265,7 @@ start_routers() {
 		haproxy -c -q -f "$TMPD/r$n.cfg" >"$TMPD/r$n.log" 2>&1 || die "router $n config: $TMPD/r$n.log"
 		haproxy -db -f "$TMPD/r$n.cfg" </dev/null >>"$TMPD/r$n.log" 2>&1 &
 		PIDS+=("$!")
-		if ! { wait_port "${R_HTTP[n]}" "$!" && wait_port "${R_TLS[n]}" "$!"; }; then
+		if ! { wait_listen "${R_HTTP[n]}" "$!" && wait_listen "${R_TLS[n]}" "$!"; }; then
 			die "router $n did not start: $TMPD/r$n.log"
 		fi
 	done
@@ -343,8 +355,8 @@ start_ppbridge() {
 	"$PPB_BIN" -f "$TMPD/ppbridge.cfg" </dev/null >"$LOG" 2>&1 &
 	PPB_PID=$!
 	PIDS+=("$PPB_PID")
-	if ! { wait_port "$P_L4" "$PPB_PID" && wait_port "$P_HTTP" "$PPB_PID" &&
-		wait_port "$P_HTTPS" "$PPB_PID"; }; then
+	if ! { wait_listen "$P_L4" "$PPB_PID" && wait_listen "$P_HTTP" "$PPB_PID" &&
+		wait_listen "$P_HTTPS" "$PPB_PID"; }; then
 		die "ppbridge did not start: $(tail -n 20 "$LOG")"
 	fi
 	wait_until 30 all_proxy || die "auto did not find every router taking PROXY: $(adm "show client-ip")"
