@@ -63,12 +63,14 @@ rc=0
 wait "$T_PPB_PID" || rc=$?
 T_PPB_PID=""
 # The timer itself, by ppbridge's own clock (no exit or polling delay):
-# from the signal's log line to the hard stop, 1 s and not much more.
+# from the signal's log line to the hard stop, about 1 s (900-2000 ms: the
+# timer counts from libevent's cached loop time, before the log stamp,
+# and stamps are cut to the ms; a run measured 998).
 LOG=$T_DIR/ppbridge.log
 grep -q 'soft-stop, no new connections; 1 live ones finish within hard-stop-after' "$LOG" ||
 	fail "the held connection was not live at the signal"
 ms=$(($(log_ms "$LOG" 'hard-stop-after expired: stopping now') - $(log_ms "$LOG" 'SIGUSR1: soft-stop')))
-[ "$ms" -ge 1000 ] && [ "$ms" -le 2000 ] || fail "hard-stop-after 1s fired after ${ms} ms"
+[ "$ms" -ge 900 ] && [ "$ms" -le 2000 ] || fail "hard-stop-after 1s fired after ${ms} ms"
 t_log "hard stop ${ms} ms after the signal (ppbridge's clock); exited ${el} ms after it (rc $rc)"
 wait "$HOLD" && fail "the long connection was not cut"
 check_sanitizers "$T_DIR/ppbridge.log"
