@@ -220,6 +220,11 @@ long strm_now_ms(void)
 	return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
 }
 
+static struct strm_side *peer_of(struct stream *s, struct strm_side *side)
+{
+	return side == &s->cli_side ? &s->srv_side : &s->cli_side;
+}
+
 /* Idle time is measured by the clock from the tick that last saw a side
  * move, not summed from nominal tick lengths (a tick fires late, and
  * libevent's cached time can make it fire a little early): a side is
@@ -235,7 +240,10 @@ static void measure_idle(struct stream *s)
 
 	for (int i = 0; i < 2; i++) {
 		struct strm_side *side = sides[i];
-		if (side_progressed(side) || (side == &s->cli_side && own_deadline))
+		/* A side we stopped reading because its peer has not taken the
+		 * last bytes waits for that peer: the peer is the slow one. */
+		if (side_progressed(side) || (side == &s->cli_side && own_deadline) ||
+		    peer_of(s, side)->q_len > 0)
 			side->idle_since = now;
 		side->idle_ms = (unsigned)(now - side->idle_since);
 	}
@@ -338,11 +346,6 @@ static unsigned tick_for(const struct stream *s)
 }
 
 /* ---- side queues and interest ---- */
-
-static struct strm_side *peer_of(struct stream *s, struct strm_side *side)
-{
-	return side == &s->cli_side ? &s->srv_side : &s->cli_side;
-}
 
 static int queue_reserve(struct strm_side *side, size_t more)
 {

@@ -256,6 +256,7 @@ static int http_fail(struct stream *s, int status, const char *why, char who, ch
 
 static void reset_exchange(struct strm_http *h)
 {
+	memset(&h->t_req, 0, sizeof(h->t_req)); /* no request head yet */
 	h->req.done = h->rsp.done = h->rsp.head_done = 0;
 	h->req.trailers = h->rsp.trailers = 0;
 	h->req.left = h->rsp.left = 0;

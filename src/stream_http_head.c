@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
 #include <time.h>
 
 #define HTTP_MAX_ADD 16
@@ -38,24 +39,50 @@ static const struct cfg_proxy *be_conf(const struct stream *s)
 
 /* ---- access log ---- */
 
+/* The request's date and total time. A head that never completed (408, a
+ * 400 on a broken head) has no request time: its clock starts when
+ * ppbridge began to wait for it, at the accept for a connection's first. */
+static long request_times(const struct stream *s, struct timeval *date)
+{
+	const struct strm_http *h = s->http;
+	const struct timespec *since = h->nreq == 0 ? &s->mono_accept : &h->head_start;
+	long total;
+
+	if (h->t_req.tv_sec) {
+		*date = h->t_req;
+		return strm_ms_since(&h->mono_req);
+	}
+	total = strm_ms_since(since);
+	gettimeofday(date, NULL);
+	date->tv_sec -= total / 1000;
+	date->tv_usec -= (total % 1000) * 1000;
+	if (date->tv_usec < 0) {
+		date->tv_sec--;
+		date->tv_usec += 1000000;
+	}
+	return total;
+}
+
 void strm_http_log(struct stream *s)
 {
 	const struct cfg_proxy *fc = fe_conf(s);
 	struct strm_http *h = s->http;
 	char cli[NET_ADDRSTRLEN], date[64], line[1024];
+	struct timeval when;
 	struct tm tm;
-	long total = strm_ms_since(&h->mono_req);
+	long total;
 
 	if (!fc->log_global && !fc->logs && !log_debug_enabled())
 		return;
+	total = request_times(s, &when);
 	net_format_addr((const struct sockaddr *)&s->cli_addr, cli, sizeof(cli));
-	localtime_r(&h->t_req.tv_sec, &tm);
+	localtime_r(&when.tv_sec, &tm);
 	strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S", &tm);
 	/* HAProxy's httplog fields: client [date] frontend backend/server
 	 * TR/Tw/Tc/Tr/Ta status bytes_read - - termination
 	 * actconn/feconn/beconn/srv_conn/retries "request line" */
 	snprintf(line, sizeof(line), "%s [%s.%03ld] %s %s/%s 0/-1/%ld/-1/%ld %d %llu - - %s %u/-/-/%u/%d \"%s\"",
-		 cli, date, (long)h->t_req.tv_usec / 1000, fc->name, be_conf(s)->name,
+		 cli, date, (long)when.tv_usec / 1000, fc->name, be_conf(s)->name,
 		 s->srv ? s->srv->conf->name : "<NOSRV>", h->t_connect_ms, total, h->status,
 		 h->resp_bytes, s->term, atomic_load(&s->w->nconns),
 		 s->srv ? atomic_load(&s->srv->cur_conns) : 0, s->attempts > 0 ? s->attempts - 1 : 0,
