@@ -292,6 +292,13 @@ enum cfg_http_action {
 	CFG_HTTP_DEL_HEADER = 0, /* `http-request del-header <name>` (and reqidel) */
 	CFG_HTTP_SET_HEADER,     /* `http-request set-header <name> <fmt>` */
 	CFG_HTTP_ADD_HEADER,     /* `http-request add-header <name> <fmt>` */
+	CFG_HTTP_USE_SERVICE,    /* `http-request use-service <svc>`: answered by ppbridge */
+};
+
+/* What `http-request use-service` names: services ppbridge answers itself. */
+enum cfg_service {
+	CFG_SERVICE_NONE = 0,
+	CFG_SERVICE_PROMETHEUS, /* `prometheus-exporter`: the metrics exposition */
 };
 
 /* One `http-request` rule; applied to every request, in order. */
@@ -301,7 +308,51 @@ struct cfg_http_rule {
 	enum cfg_http_action action;
 	char *name;
 	struct sample_fmt *fmt; /* set/add: the compiled value (sample.h) */
+	enum cfg_service service; /* use-service */
 	struct acl_cond *cond;  /* NULL: always */
+};
+
+/* `stats http-request allow|deny|auth [realm <r>] [if|unless <cond>]`:
+ * who may see the stats page, evaluated in order for its requests. */
+enum cfg_stats_action {
+	CFG_STATS_ALLOW = 0,
+	CFG_STATS_DENY,
+	CFG_STATS_AUTH, /* ask for credentials (401) */
+};
+
+struct cfg_stats_rule {
+	struct cfg_stats_rule *next;
+	struct cfg_where where;
+	enum cfg_stats_action action;
+	char *realm;           /* auth: NULL = the stats realm */
+	struct acl_cond *cond; /* NULL: always */
+};
+
+/* The `stats` keywords of a proxy: HAProxy's statistics page. */
+struct cfg_stats {
+	int enabled;             /* `stats enable`, or any keyword that implies it */
+	struct cfg_where where;  /* the first stats line (for messages) */
+	char *uri;               /* prefix; NULL = CFG_STATS_DEFAULT_URI */
+	char *realm;             /* NULL = CFG_STATS_DEFAULT_REALM */
+	unsigned refresh_ms;     /* 0: no automatic refresh */
+	int hide_version;
+	char **auths;            /* `stats auth user:pass`, as written */
+	int nauths;
+	struct acl_cond *admin;  /* `stats admin if|unless`: NULL = read-only */
+	struct cfg_where admin_where;
+	int admin_localhost;     /* it was written `stats admin if LOCALHOST` */
+	int admin_without_auth;  /* cfg_finish(): ... on loopback-only binds, where
+	                          * HAProxy's documented idiom needs no credentials */
+	struct cfg_stats_rule *rules; /* `stats http-request`, in order */
+};
+
+#define CFG_STATS_DEFAULT_URI "/haproxy?stats"
+#define CFG_STATS_DEFAULT_REALM "ppbridge Statistics"
+
+/* `monitor fail if|unless <cond>`: any that holds turns monitor-uri to 503. */
+struct cfg_monitor_fail {
+	struct cfg_monitor_fail *next;
+	struct acl_cond *cond;
 };
 
 enum cfg_tcp_action {
@@ -368,6 +419,11 @@ struct cfg_proxy {
 	enum cfg_http_reuse http_reuse;
 	enum cfg_client_ip client_ip; /* `client-ip`, CFG_CLIENT_IP_UNSET when not written */
 	enum cfg_srv_state_load srv_state_load; /* `load-server-state-from-file` */
+	/* answered by ppbridge itself (web.c): HAProxy's order on one request
+	 * is monitor-uri, then http-request rules (use-service), then stats */
+	struct cfg_stats stats;
+	char *monitor_uri;                     /* NULL: none */
+	struct cfg_monitor_fail *monitor_fails; /* in order */
 };
 
 /* Access levels of `stats socket ... level`, lowest first (the admin
@@ -476,6 +532,11 @@ int cfg_client_ip_parse(const char *name);
 
 /* Lookup helpers. */
 struct cfg_proxy *cfg_find_proxy(const struct cfg *cfg, const char *name, unsigned caps);
+/* `stats admin if LOCALHOST` on loopback-only binds: actions without
+ * credentials (HAProxy's documented idiom, checked by cfg_finish()). */
+int cfg_stats_loopback_admin(const struct cfg_proxy *p);
+/* It answers requests itself: stats, monitor-uri or use-service. */
+int cfg_serves_itself(const struct cfg_proxy *p);
 
 /* Effective timeouts, with defaults applied. */
 unsigned cfg_timeout_connect(const struct cfg_proxy *be);

@@ -266,6 +266,7 @@ extern const struct cfg_kw cfg_timeout_kws[]; /* cfg_proxy.c: `timeout <name>` *
 extern const struct cfg_kw cfg_option_kws[];  /* cfg_proxy.c: `option <name>` */
 extern const struct cfg_kw cfg_bind_kws[];    /* cfg_bind.c: bind options */
 extern const struct cfg_kw cfg_server_kws[];  /* cfg_server.c: server options */
+extern const struct cfg_kw cfg_stats_kws[];   /* cfg_stats.c: `stats <name>` in proxies */
 
 /* What bind and server options say about TLS versions below 1.2. */
 #define CFG_OLD_TLS_NOTICE "has no effect: ppbridge never offers TLS versions below 1.2"
@@ -297,6 +298,15 @@ int cfg_kw_default_server(struct cfg_ctx *c, const struct cfg_kw *k, int argc, c
 void cfg_server_init_defaults(struct cfg_server *s);
 void cfg_server_free_fields(struct cfg_server *s);
 void cfg_server_copy_settings(struct cfg_server *dst, const struct cfg_server *src);
+
+/* cfg_stats.c: `stats`, `monitor-uri` and `monitor` in proxies. */
+int cfg_kw_stats(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_monitor_uri(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_kw_monitor(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+void cfg_stats_free(struct cfg_stats *st);
+void cfg_stats_inherit(struct cfg_stats *dst, const struct cfg_stats *def);
+void cfg_monitor_fails_free(struct cfg_monitor_fail *m);
+void cfg_stats_finish(struct cfg_proxy *p, struct cfg_msgs *msgs);
 
 /* cfg_rules.c: conditions, routing and HTTP rules, health-check requests. */
 int cfg_kw_acl(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);

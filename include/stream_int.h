@@ -20,6 +20,7 @@
 #include "path.h"
 #include "proxy_proto.h"
 #include "srv_conn.h"
+#include "svc.h"
 
 struct be;
 struct event;
@@ -45,6 +46,7 @@ enum strm_state {
 	STRM_ST_ESTABLISHED, /* L4 relay (also HTTP tunnels after 101) */
 	STRM_ST_HTTP_REQ,    /* waiting for / reading a request head */
 	STRM_ST_HTTP_XFER,   /* a request and its response in flight */
+	STRM_ST_HTTP_SVC,    /* a request ppbridge answers itself (stream_svc.c) */
 	STRM_ST_CLOSED,
 };
 
@@ -121,6 +123,11 @@ struct strm_http {
 	struct timespec mono_req;
 	long t_connect_ms;
 	char reqline[256];
+	/* a request answered by ppbridge itself (svc.h) */
+	enum svc_kind svc_kind;          /* SVC_NONE: forwarded to a server */
+	const struct cfg_proxy *svc_px;  /* the proxy the log names */
+	struct svc_req *svc;             /* being filled or rendered */
+	int svc_submitted;               /* handed to the main thread */
 };
 
 struct stream {
@@ -332,6 +339,22 @@ int strm_http_tick(struct stream *s); /* 1: the stream was closed */
 void strm_http_interest(struct stream *s, int *cli_read, int *srv_read);
 void strm_http_free(struct stream *s);
 void strm_http_log(struct stream *s);
+/* Refuse the current request with `status` and close (never forwarded). */
+int strm_http_fail(struct stream *s, int status, const char *why, char who, char phase);
+/* A request answered by ppbridge itself: send `answer` (a whole response),
+ * log, end the exchange. Inside the request loop (monitor-uri): -1 when
+ * the stream ended, else 0; from outside it (a rendered page coming back)
+ * strm_http_svc_back() also goes on with the next request. */
+int strm_http_answered(struct stream *s, int status, const uint8_t *answer, size_t len);
+void strm_http_svc_back(struct stream *s, int status, const uint8_t *answer, size_t len);
+
+/* stream_svc.c */
+enum svc_kind strm_svc_pick(struct stream *s);
+/* Answer the parsed head (`head_len` bytes in req.buf) with service `k`:
+ * -1 when the stream ended, else 0. */
+int strm_svc_start(struct stream *s, enum svc_kind k, size_t head_len);
+int strm_svc_progress(struct stream *s); /* HTTP_SVC: 0 to wait, -1 ended */
+void strm_svc_release(struct stream *s);
 
 /* stream_http_head.c */
 /* Rewrite the parsed request head into the server's queue (X-Forwarded-For,

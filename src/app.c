@@ -20,6 +20,7 @@
 #include "proxy_proto.h"
 #include "state.h"
 #include "tls.h"
+#include "web.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -677,6 +678,10 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		log_msg(LOG_ALERT, "cannot set up the main event loop");
 		goto out;
 	}
+	if (web_start(app.base, &admin_hooks, err, sizeof(err)) < 0) {
+		log_msg(LOG_ALERT, "%s", err);
+		goto out;
+	}
 	if (workers_start(app.gen, nbthread, err, sizeof(err)) < 0) {
 		log_msg(LOG_ALERT, "%s", err);
 		workers_command(WORKER_CMD_HARD_STOP);
@@ -712,6 +717,7 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 	adm_stop();
 	workers_command(WORKER_CMD_HARD_STOP);
 	workers_join();
+	web_stop();
 	stop_checks(app.gen);
 	state_save_servers(app.gen);
 	state_save_client_ip(app.gen);
@@ -719,6 +725,7 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		unlink(pidfile);
 	rc = 0;
 out:
+	web_stop();
 	free_events();
 	if (app.base)
 		event_base_free(app.base);

@@ -146,6 +146,11 @@ static void finish_cond_backends(struct cfg *cfg, struct cfg_proxy *p, struct cf
 		check_cond_backends(cfg, u->cond, &u->where, msgs);
 	for (const struct cfg_http_rule *r = p->http_rules; r; r = r->next)
 		check_cond_backends(cfg, r->cond, &r->where, msgs);
+	for (const struct cfg_monitor_fail *m = p->monitor_fails; m; m = m->next)
+		check_cond_backends(cfg, m->cond, &p->where, msgs);
+	check_cond_backends(cfg, p->stats.admin, &p->stats.admin_where, msgs);
+	for (const struct cfg_stats_rule *r = p->stats.rules; r; r = r->next)
+		check_cond_backends(cfg, r->cond, &r->where, msgs);
 }
 
 static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
@@ -168,6 +173,11 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 		}
 	} else if (p->caps & CFG_CAP_BE) {
 		be = p; /* a listen is its own backend */
+	} else if (cfg_serves_itself(p)) {
+		/* `frontend stats` with no backend: what it does not answer
+		 * itself gets 503, as in HAProxy. It is its own (empty) backend. */
+		p->caps |= CFG_CAP_BE;
+		be = p;
 	} else {
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,
 		            "frontend '%s' has no default_backend (use_backend alone would leave "
@@ -196,7 +206,7 @@ static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
 	for (struct cfg_server *s = p->servers; s; s = s->next)
 		s->id = ++id;
 	p->nservers = id;
-	if (!id && msgs->errors == 0)
+	if (!id && msgs->errors == 0 && !cfg_serves_itself(p))
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where, "%s '%s' has no server",
 		            cfg_sec_name(p->caps), p->name);
 }
@@ -236,6 +246,14 @@ static void warn_http_only(const struct cfg_proxy *p, struct cfg_msgs *msgs)
 	if (p->options & CFG_OPT_FORWARDED)
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
 		            "%s '%s': 'option forwarded' ignored, it requires mode http",
+		            cfg_sec_name(p->caps), p->name);
+	if (p->stats.enabled)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->stats.where,
+		            "%s '%s': 'stats' ignored, it requires mode http",
+		            cfg_sec_name(p->caps), p->name);
+	if (p->monitor_uri)
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
+		            "%s '%s': 'monitor-uri' ignored, it requires mode http",
 		            cfg_sec_name(p->caps), p->name);
 	if (p->http_rules)
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->http_rules->where,
@@ -286,6 +304,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 			finish_frontend(cfg, p, msgs);
 		}
 		finish_cond_backends(cfg, p, msgs);
+		cfg_stats_finish(p, msgs);
 		finish_timeouts(p, msgs);
 	}
 	if (!nfe)

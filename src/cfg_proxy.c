@@ -42,6 +42,9 @@ void cfg_proxy_free(struct cfg_proxy *p)
 		p->use_backends = next;
 	}
 	cfg_http_rules_free(p->http_rules);
+	cfg_stats_free(&p->stats);
+	free(p->monitor_uri);
+	cfg_monitor_fails_free(p->monitor_fails);
 	free(p->forwardfor.header);
 	acl_list_free(p->acls);
 	cfg_log_free_list(p->logs);
@@ -91,6 +94,9 @@ void cfg_proxy_inherit(struct cfg_proxy *p, const struct cfg_proxy *def)
 	p->forwardfor.header = cfg_xstrdup(def->forwardfor.header);
 	p->http_reuse = def->http_reuse;
 	p->srv_state_load = def->srv_state_load;
+	cfg_stats_inherit(&p->stats, &def->stats);
+	if (p->caps & (CFG_CAP_FE | CFG_CAP_DEF))
+		cfg_set_str(&p->monitor_uri, def->monitor_uri);
 	/* http-request rules stay with their section: HAProxy 2.6 does not
 	 * copy them from defaults. */
 	cfg_httpchk_clear_rules(&p->httpchk);
@@ -591,9 +597,9 @@ const struct cfg_kw cfg_proxy_kws[] = {
     CFG_KW_REFUSE("reqirep", CAP_FE | CAP_BE, REQREP_HINT),
     CFG_KW_REFUSE("reqrep", CAP_FE | CAP_BE, REQREP_HINT),
     CFG_KW_REFUSE("http-response", CAP_ALL, L7_LATER),
-    CFG_KW_REFUSE("stats", CAP_ALL,
-                  "is not supported (no HTTP stats page: use 'stats socket' in global and "
-                  "'show stat')"),
+    CFG_KW_FN("stats", 1, CFG_MANY, CAP_ALL, cfg_kw_stats, "<keyword> [<arguments>]"),
+    CFG_KW_FN("monitor-uri", 1, 1, CAP_DEF | CAP_FE, cfg_kw_monitor_uri, "<uri>"),
+    CFG_KW_FN("monitor", 1, CFG_MANY, CAP_FE, cfg_kw_monitor, "fail if|unless <condition>"),
     CFG_KW_END,
 };
 #undef P

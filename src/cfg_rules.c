@@ -421,6 +421,45 @@ static int del_header_match(struct cfg_pstate *ps, const char *what, int argc, c
 	return 0;
 }
 
+/* The services `http-request use-service` can name. */
+static const char *const services[] = {"prometheus-exporter"};
+
+/* `http-request use-service <service> [if|unless <condition>]`: the request
+ * is answered by ppbridge itself (web.c), never forwarded. */
+static int http_use_service(struct cfg_pstate *ps, int argc, char **argv)
+{
+	struct cfg_http_rule *rule;
+	int svc;
+
+	if (argc < 3) {
+		ERR(ps, "'http-request use-service' expects <service> [if|unless <condition>]");
+		return -1;
+	}
+	svc = cfg_name_index(services, 1, argv[2]);
+	if (svc < 0) {
+		ERR(ps, "'http-request use-service %s': unknown service (ppbridge has "
+		        "prometheus-exporter)",
+		    argv[2]);
+		return -1;
+	}
+	rule = cfg_xcalloc(1, sizeof(*rule));
+	rule->where = ps->where;
+	rule->action = CFG_HTTP_USE_SERVICE;
+	rule->service = CFG_SERVICE_PROMETHEUS + svc;
+	if (rule_cond(ps, "'http-request use-service'", argc, argv, 3, &rule->cond) < 0) {
+		cfg_http_rules_free(rule);
+		return -1;
+	}
+	if (rule->cond && (acl_cond_fetches(rule->cond) & ACL_NEEDS_CONTENT)) {
+		ERR(ps, "'http-request use-service': the ClientHello is not available to an HTTP "
+		        "rule");
+		cfg_http_rules_free(rule);
+		return -1;
+	}
+	http_rule_append(ps->cur, rule);
+	return 0;
+}
+
 /* `http-request del-header|set-header|add-header <name> [<fmt>] [-m str]
  * [if|unless <condition>]`. */
 int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
@@ -431,6 +470,8 @@ int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, cha
 	char what[300], err[256];
 	int next = 3;
 
+	if (!strcmp(argv[1], "use-service"))
+		return http_use_service(ps, argc, argv);
 	if (!strcmp(argv[1], "del-header")) {
 		action = CFG_HTTP_DEL_HEADER;
 	} else if (!strcmp(argv[1], "set-header")) {
@@ -440,7 +481,7 @@ int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, cha
 	} else {
 		ERR(ps,
 		    "'http-request %s' is not supported (supported actions: del-header, "
-		    "set-header, add-header)",
+		    "set-header, add-header, use-service)",
 		    argv[1]);
 		return -1;
 	}

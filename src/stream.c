@@ -110,11 +110,14 @@ void strm_set_state(struct stream *s, enum strm_state next)
 		ok = s->state == STRM_ST_INIT || s->state == STRM_ST_PROXY_WAIT ||
 		     s->state == STRM_ST_INSPECT ||
 		     s->state == STRM_ST_TLS_HS || s->state == STRM_ST_CONNECTING ||
-		     s->state == STRM_ST_HTTP_XFER ||
+		     s->state == STRM_ST_HTTP_XFER || s->state == STRM_ST_HTTP_SVC ||
 		     (s->state == STRM_ST_ESTABLISHED && strm_auto(s));
 		break;
 	case STRM_ST_HTTP_XFER:
 		ok = s->state == STRM_ST_CONNECTING || s->state == STRM_ST_HTTP_REQ;
+		break;
+	case STRM_ST_HTTP_SVC:
+		ok = s->state == STRM_ST_HTTP_REQ;
 		break;
 	case STRM_ST_CLOSED:
 		ok = s->state != STRM_ST_CLOSED;

@@ -211,7 +211,7 @@ int strm_http_take_bytes(struct stream *s, const uint8_t *data, size_t len)
 /* Answer with an error and close: nothing of the request is forwarded
  * after this. The close lingers so the answer is not destroyed by a reset
  * when the client still has unread bytes in flight. */
-static int http_fail(struct stream *s, int status, const char *why, char who, char phase)
+int strm_http_fail(struct stream *s, int status, const char *why, char who, char phase)
 {
 	struct strm_http *h = s->http;
 	char page[H1_ERROR_MAX];
@@ -269,6 +269,8 @@ static void reset_exchange(struct strm_http *h)
 	h->logged = 0;
 	h->t_connect_ms = -1;
 	h->reqline[0] = '\0';
+	h->svc_kind = SVC_NONE;
+	h->svc_px = NULL;
 	h1_req_init(&h->req_head, h->fields, H1_DEFAULT_MAX_FIELDS);
 	h1_resp_init(&h->rsp_head, h->fields, H1_DEFAULT_MAX_FIELDS);
 }
@@ -357,13 +359,14 @@ static int chunks_look_valid(struct stream *s, size_t head_len)
 	    h1_chunk_feed(&probe, h->req.buf.data + head_len, h->req.buf.len - head_len, &used) != H1_ERROR)
 		return 1;
 	atomic_fetch_add(&s->fe->ctr.http_errors, 1);
-	http_fail(s, 400, h1_strerror(probe.err), 'P', 'R');
+	strm_http_fail(s, 400, h1_strerror(probe.err), 'P', 'R');
 	return 0;
 }
 
 static int start_request(struct stream *s, size_t head_len)
 {
 	struct strm_http *h = s->http;
+	enum svc_kind svc;
 	struct srv *srv;
 
 	h->nreq++;
@@ -371,8 +374,12 @@ static int start_request(struct stream *s, size_t head_len)
 	clock_gettime(CLOCK_MONOTONIC, &h->mono_req);
 	note_request(s);
 	if (h->req_head.method == H1_METHOD_CONNECT)
-		return http_fail(s, 405, "CONNECT is not allowed", 'P', 'R');
+		return strm_http_fail(s, 405, "CONNECT is not allowed", 'P', 'R');
 	h->close_after = !h->req_head.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE);
+	/* monitor-uri, use-service, stats uri: answered here, in that order */
+	svc = strm_svc_pick(s);
+	if (svc != SVC_NONE)
+		return strm_svc_start(s, svc, head_len);
 	/* client-ip auto chose the first request's server already, to pick
 	 * the path: the same one (a second pick would move roundrobin on). */
 	srv = h->nreq == 1 && s->presel && srv_usable(s->presel)
@@ -380,7 +387,7 @@ static int start_request(struct stream *s, size_t head_len)
 		  : be_select(s->be, (const struct sockaddr *)&s->cli_addr, NULL);
 	s->presel = NULL;
 	if (!srv)
-		return http_fail(s, 503, "no server available", 'S', 'C');
+		return strm_http_fail(s, 503, "no server available", 'S', 'C');
 	/* Keep server connections alive unless told otherwise; whether one may
 	 * serve other clients later is poolable()'s business. */
 	h->srv_keep_wanted = !(opts(s) & (CFG_OPT_HTTP_SERVER_CLOSE | CFG_OPT_HTTPCLOSE));
@@ -390,7 +397,7 @@ static int start_request(struct stream *s, size_t head_len)
 	if (take_connection(s, srv) < 0)
 		return -1;
 	if (strm_http_forward_head(s) < 0)
-		return http_fail(s, 500, "cannot build the request", 'R', 'R');
+		return strm_http_fail(s, 500, "cannot build the request", 'R', 'R');
 	strm_buf_consume(&h->req.buf, head_len);
 	switch (h->req_head.framing) {
 	case H1_FRAMING_LENGTH:
@@ -446,7 +453,7 @@ static int try_request(struct stream *s)
 		return 0;
 	case H1_ERROR:
 		atomic_fetch_add(&s->fe->ctr.http_errors, 1);
-		return http_fail(s, h1_error_status(err), h1_strerror(err), 'P', 'R');
+		return strm_http_fail(s, h1_error_status(err), h1_strerror(err), 'P', 'R');
 	case H1_OK:
 		break;
 	}
@@ -477,7 +484,7 @@ static int send_body(struct stream *s, const uint8_t *data, size_t len)
 
 static int body_error(struct stream *s, enum h1_error err)
 {
-	return http_fail(s, 400, h1_strerror(err), 'P', 'D');
+	return strm_http_fail(s, 400, h1_strerror(err), 'P', 'D');
 }
 
 /* ---- response ---- */
@@ -496,7 +503,7 @@ static int resp_error(struct stream *s, int status, const char *why)
 		strm_close(s);
 		return -1;
 	}
-	return http_fail(s, status, why, 'S', 'H');
+	return strm_http_fail(s, status, why, 'S', 'H');
 }
 
 static int send_client(struct stream *s, const uint8_t *data, size_t len)
@@ -834,7 +841,9 @@ static void release_server(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
-	if (s->srv_side.fd < 0)
+	/* An answer of ppbridge's own leaves a kept server connection as it
+	 * was: idle, for the next request. */
+	if (s->srv_side.fd < 0 || h->svc_kind != SVC_NONE)
 		return;
 	/* A clean end on a kept-alive connection: the session keeps it for its
 	 * next request (no event churn per request); it reaches the pool when
@@ -905,6 +914,33 @@ static int finish_exchange(struct stream *s)
 	return 1;
 }
 
+/* ---- answers of ppbridge's own (stream_svc.c) ---- */
+
+/* Send the answer, log, end the exchange: finish_exchange()'s result. */
+static int answer_exchange(struct stream *s, int status, const uint8_t *answer, size_t len)
+{
+	struct strm_http *h = s->http;
+
+	h->status = status;
+	h->resp_bytes = len;
+	h->req.done = h->rsp.done = 1;
+	atomic_fetch_add(&s->fe->ctr.bytes_out, len);
+	if (strm_deliver(&s->cli_side, answer, len) < 0) {
+		strm_set_term(s, 'C', 'D');
+		strm_http_log(s);
+		strm_close(s);
+		return -1;
+	}
+	if (h->svc_kind == SVC_MONITOR)
+		h->logged = 1; /* a probe every second: HAProxy does not log it either */
+	return finish_exchange(s);
+}
+
+int strm_http_answered(struct stream *s, int status, const uint8_t *answer, size_t len)
+{
+	return answer_exchange(s, status, answer, len) < 0 ? -1 : 0;
+}
+
 /* ---- the loop ---- */
 
 static int http_progress(struct stream *s)
@@ -921,6 +957,8 @@ static int http_progress(struct stream *s)
 			if (r <= 0)
 				return r;
 			break;
+		case STRM_ST_HTTP_SVC:
+			return strm_svc_progress(s);
 		case STRM_ST_HTTP_XFER:
 			if (pump_request(s) < 0 || pump_response(s) < 0)
 				return -1;
@@ -953,6 +991,15 @@ static void release_idle(struct stream *s)
 }
 
 /* ---- events from stream.c ---- */
+
+/* A page rendered by the main thread came back (stream_svc.c). */
+void strm_http_svc_back(struct stream *s, int status, const uint8_t *answer, size_t len)
+{
+	if (answer_exchange(s, status, answer, len) < 0 || http_progress(s) < 0)
+		return;
+	strm_update_interest(s);
+}
+
 
 void strm_http_begin(struct stream *s)
 {
@@ -1134,6 +1181,12 @@ void strm_http_on_cli_io(struct stream *s, short what)
 	}
 	if (http_progress(s) < 0)
 		return;
+	if (s->cli_side.eof && s->state == STRM_ST_HTTP_SVC && !h->svc_submitted) {
+		strm_set_term(s, 'C', 'D'); /* the client left mid-body */
+		strm_http_log(s);
+		strm_close(s);
+		return;
+	}
 	if (s->cli_side.eof && s->state == STRM_ST_HTTP_XFER && !h->req.done) {
 		strm_set_term(s, 'C', 'D'); /* the client left mid-request */
 		strm_http_log(s);
@@ -1156,7 +1209,7 @@ int strm_http_connect_failed(struct stream *s, char cause)
 			  : cause == 'R' ? "out of descriptors"
 					 : "no server accepted the connection";
 
-	http_fail(s, 503, why, cause == 'N' ? 'S' : cause, 'C');
+	strm_http_fail(s, 503, why, cause == 'N' ? 'S' : cause, 'C');
 	return 1;
 }
 
@@ -1179,6 +1232,12 @@ void strm_http_interest(struct stream *s, int *cli_read, int *srv_read)
 	case STRM_ST_CONNECTING:
 		*cli_read = !s->cli_side.eof && room_c;
 		*srv_read = 0;
+		break;
+	case STRM_ST_HTTP_SVC:
+		/* A POST body until it is whole; then nothing while it renders. */
+		*cli_read = !s->cli_side.eof && room_c && h->svc_kind != SVC_MONITOR &&
+			    !h->svc_submitted;
+		*srv_read = s->srv_side.fd >= 0 && h->srv_idle;
 		break;
 	case STRM_ST_HTTP_XFER:
 		/* While a request is in flight read its body; the next request
@@ -1222,13 +1281,20 @@ int strm_http_tick(struct stream *s)
 			strm_close(s);
 			return 1;
 		}
-		http_fail(s, 408, "timeout http-request", 'c', 'R');
+		strm_http_fail(s, 408, "timeout http-request", 'c', 'R');
 		return 0;
+	}
+	if (s->state == STRM_ST_HTTP_SVC && !h->svc_submitted &&
+	    s->cli_side.idle_ms >= cfg_timeout_client(fe_conf(s))) {
+		strm_set_term(s, 'c', 'D'); /* a POST body that stopped coming */
+		strm_http_log(s);
+		strm_close(s);
+		return 1;
 	}
 	if (s->state == STRM_ST_HTTP_XFER) {
 		if (s->srv_side.idle_ms >= cfg_timeout_server(be_conf(s))) {
 			if (h->resp_bytes == 0)
-				http_fail(s, 504, "timeout server", 's', 'H');
+				strm_http_fail(s, 504, "timeout server", 's', 'H');
 			else {
 				strm_set_term(s, 's', 'D');
 				strm_http_log(s);
@@ -1254,6 +1320,7 @@ void strm_http_free(struct stream *s)
 
 	if (!h)
 		return;
+	strm_svc_release(s);
 	park_server(s);
 	strm_buf_free(&h->req.buf);
 	strm_buf_free(&h->rsp.buf);

@@ -63,6 +63,21 @@ static long request_times(const struct stream *s, struct timeval *date)
 	return total;
 }
 
+/* HAProxy's names for what answered: a server, or one of its applets. */
+static const char *log_server_name(const struct stream *s)
+{
+	switch (s->http->svc_kind) {
+	case SVC_STATS:
+		return "<STATS>";
+	case SVC_PROMETHEUS:
+		return "<PROMEX>";
+	case SVC_MONITOR:
+		return "<MONITOR>";
+	default:
+		return s->srv ? s->srv->conf->name : "<NOSRV>";
+	}
+}
+
 void strm_http_log(struct stream *s)
 {
 	const struct cfg_proxy *fc = fe_conf(s);
@@ -82,8 +97,9 @@ void strm_http_log(struct stream *s)
 	 * TR/Tw/Tc/Tr/Ta status bytes_read - - termination
 	 * actconn/feconn/beconn/srv_conn/retries "request line" */
 	snprintf(line, sizeof(line), "%s [%s.%03ld] %s %s/%s 0/-1/%ld/-1/%ld %d %llu - - %s %u/-/-/%u/%d \"%s\"",
-		 cli, date, (long)when.tv_usec / 1000, fc->name, be_conf(s)->name,
-		 s->srv ? s->srv->conf->name : "<NOSRV>", h->t_connect_ms, total, h->status,
+		 cli, date, (long)when.tv_usec / 1000, fc->name,
+		 h->svc_px ? h->svc_px->name : be_conf(s)->name, log_server_name(s),
+		 h->t_connect_ms, total, h->status,
 		 h->resp_bytes, s->term, atomic_load(&s->w->nconns),
 		 s->srv ? atomic_load(&s->srv->cur_conns) : 0, s->attempts > 0 ? s->attempts - 1 : 0,
 		 h->reqline[0] ? h->reqline : "<BADREQ>");
@@ -179,8 +195,8 @@ static void plan_rules(struct stream *s, struct rewrite_plan *p)
 			break;
 		for (const struct cfg_http_rule *r = px[k]->http_rules; r; r = r->next) {
 			char value[512];
-			if (!acl_cond_eval(r->cond, &actx))
-				continue;
+			if (r->action == CFG_HTTP_USE_SERVICE || !acl_cond_eval(r->cond, &actx))
+				continue; /* a service that held would have answered */
 			if (r->action != CFG_HTTP_ADD_HEADER)
 				plan_del(p, r->name);
 			if (r->action == CFG_HTTP_DEL_HEADER)

@@ -1115,7 +1115,7 @@ START_TEST(proxy_errors)
 		ck_assert_int_eq(cfg->proxies->client_ip, CFG_CLIENT_IP_AUTO);
 		cfg_free(cfg);
 	}
-	parse_err("listen st\n stats enable\n", 2, "'stats' is not supported (no HTTP stats page");
+	parse_err("listen st\n stats show-node\n", 2, "'stats show-node' is not supported");
 	parse_err("frontend fe\n no option\n", 2, "'no' expects");
 	parse_err("frontend fe\n no foo\n", 2, "'no' expects");
 	parse_err("backend be\n no option httpchk\n", 2, "only boolean options can be negated");
