@@ -640,7 +640,8 @@ START_TEST(metrics)
 	ck_assert_ptr_nonnull(
 	    strstr(ans, "\nhaproxy_frontend_request_errors_total{proxy=\"fe_http\"} 4\n"));
 	ck_assert_ptr_nonnull(strstr(
-	    ans, "\nppbridge_frontend_proxy_refusals_total{proxy=\"fe_tcp\",cause=\"timeout\"} 2\n"));
+	    ans,
+	    "\nppbridge_frontend_proxy_refusals_total{proxy=\"fe_tcp\",cause=\"timeout\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(
 	    ans, "\nhaproxy_server_status{proxy=\"be_pp\",server=\"r2\",state=\"MAINT\"} 1\n"));
 	ck_assert_ptr_nonnull(
@@ -655,7 +656,8 @@ START_TEST(metrics)
 	for (const char *p = ans; *p;) {
 		const char *eol = strchr(p, '\n');
 		ck_assert_ptr_nonnull(eol);
-		ck_assert_msg(*p == '#' || !strncmp(p, "ppbridge_", 9) || !strncmp(p, "haproxy_", 8),
+		ck_assert_msg(*p == '#' || !strncmp(p, "ppbridge_", 9) ||
+		                  !strncmp(p, "haproxy_", 8),
 		              "line: %.60s", p);
 		p = eol + 1;
 	}
