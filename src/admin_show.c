@@ -2,7 +2,7 @@
  *
  * Read-only: counters and states of a generation, in HAProxy's formats
  * where HAProxy has the command (show stat, show servers state, show
- * info), in Prometheus' text format for show metrics.
+ * info); show metrics is prom.c's Prometheus exposition.
  */
 #include <config.h>
 
@@ -14,6 +14,7 @@
 #include "detect.h"
 #include "gen.h"
 #include "net.h"
+#include "prom.h"
 #include "proxy_proto.h"
 #include "refusals.h"
 #include "state.h"
@@ -412,210 +413,12 @@ int adm_show_errors(struct gen *gen, const struct adm_hooks *app, const struct a
 }
 
 /* ------------------------------------------------------------------ */
-/* show metrics: Prometheus text exposition */
-
-/* A label value with Prometheus' escapes (\\, \", \n). */
-static void label_escape(const char *in, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (; *in && n + 3 < len; in++) {
-		if (*in == '\\' || *in == '"' || *in == '\n') {
-			buf[n++] = '\\';
-			buf[n++] = *in == '\n' ? 'n' : *in;
-		} else {
-			buf[n++] = *in;
-		}
-	}
-	buf[n] = '\0';
-}
-
-static void metric_head(struct adm_out *out, const char *name, const char *type, const char *help)
-{
-	adm_printf(out, "# HELP ppbridge_%s %s\n# TYPE ppbridge_%s %s\n", name, help, name, type);
-}
-
-/* Per-frontend counter: one atomic at byte offset `off` of fe_counters. */
-static void fe_metric(const struct gen *gen, struct adm_out *out, const char *name,
-                      const char *help, size_t off)
-{
-	metric_head(out, name, "counter", help);
-	for (int i = 0; i < gen->nfe; i++) {
-		const atomic_ullong *v =
-		    (const atomic_ullong *)((const char *)&gen->fes[i].ctr + off);
-		char fe[256];
-		label_escape(gen->fes[i].conf->name, fe, sizeof(fe));
-		adm_printf(out, "ppbridge_%s{frontend=\"%s\"} %llu\n", name, fe, adm_ldu(v));
-	}
-}
-
-static void fe_proxy_errors(const struct gen *gen, struct adm_out *out)
-{
-	metric_head(out, "frontend_proxy_errors_total", "counter",
-	            "Connections refused for a bad or missing PROXY header, by class.");
-	for (int i = 0; i < gen->nfe; i++) {
-		const struct fe_counters *c = &gen->fes[i].ctr;
-		char fe[256];
-		label_escape(gen->fes[i].conf->name, fe, sizeof(fe));
-		for (int k = 1; k < PP_ERR_COUNT; k++)
-			adm_printf(out,
-			           "ppbridge_frontend_proxy_errors_total{frontend=\"%s\",class=\"%"
-			           "s\"} %llu\n",
-			           fe, pp_strerror((enum pp_error)k), adm_ldu(&c->pp_errors[k]));
-		adm_printf(out,
-		           "ppbridge_frontend_proxy_errors_total{frontend=\"%s\",class=\"timeout\"}"
-		           " %llu\n",
-		           fe, adm_ldu(&c->pp_timeout));
-		adm_printf(
-		    out,
-		    "ppbridge_frontend_proxy_errors_total{frontend=\"%s\",class=\"closed\"} %llu\n",
-		    fe, adm_ldu(&c->pp_closed));
-	}
-}
-
-enum srv_val {
-	SV_UP = 0,
-	SV_MAINT,
-	SV_DRAIN,
-	SV_WEIGHT,
-	SV_CUR,
-	SV_TOTAL,
-	SV_FAIL,
-	SV_IN,
-	SV_OUT,
-	SV_HEALTH,
-	SV_PROXY_MODE,
-	SV_PROXY_CHANGES,
-	SV_TLS_RESUMED,
-	SV_TLS_FULL,
-};
-
-/* Handshakes of our TLS connections to a server (`ssl`), 0 without. */
-static unsigned long srv_tls_count(const struct srv *s, int resumed)
-{
-	unsigned long r = 0, f = 0;
-
-	if (s->tls)
-		tls_client_stats(s->tls, &r, &f);
-	return resumed ? r : f;
-}
-
-static unsigned long long srv_value(const struct srv *s, enum srv_val v)
-{
-	switch (v) {
-	case SV_UP:
-		return (unsigned long long)adm_ld(&s->up);
-	case SV_MAINT:
-		return (unsigned long long)adm_ld(&s->maint);
-	case SV_DRAIN:
-		return (unsigned long long)adm_ld(&s->drain);
-	case SV_WEIGHT:
-		return (unsigned long long)srv_weight(s);
-	case SV_CUR:
-		return atomic_load_explicit(&s->cur_conns, memory_order_relaxed);
-	case SV_TOTAL:
-		return adm_ldu(&s->total_conns);
-	case SV_FAIL:
-		return adm_ldu(&s->conn_failures);
-	case SV_IN:
-		return adm_ldu(&s->bytes_out); /* into the server, as HAProxy's bin */
-	case SV_OUT:
-		return adm_ldu(&s->bytes_in);
-	case SV_HEALTH:
-		return (unsigned long long)s->health.health;
-	case SV_PROXY_MODE:
-		return srv_pp_mode(s) == SRV_PP_PROXY;
-	case SV_PROXY_CHANGES:
-		return adm_ldu(&s->pp_mode_changes);
-	case SV_TLS_RESUMED:
-		return srv_tls_count(s, 1);
-	case SV_TLS_FULL:
-		return srv_tls_count(s, 0);
-	}
-	return 0;
-}
-
-static void srv_metric(const struct gen *gen, struct adm_out *out, const char *name,
-                       const char *type, const char *help, enum srv_val v)
-{
-	metric_head(out, name, type, help);
-	for (int b = 0; b < gen->nbe; b++) {
-		char be[256], sv[256];
-		label_escape(gen->bes[b].conf->name, be, sizeof(be));
-		for (int i = 0; i < gen->bes[b].nsrv; i++) {
-			const struct srv *s = &gen->bes[b].srvs[i];
-			label_escape(s->conf->name, sv, sizeof(sv));
-			adm_printf(out, "ppbridge_%s{backend=\"%s\",server=\"%s\"} %llu\n", name,
-			           be, sv, srv_value(s, v));
-		}
-	}
-}
+/* show metrics: what the Prometheus endpoint serves, every scope */
 
 int adm_show_metrics(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
                      struct adm_out *out)
 {
-	metric_head(out, "process_current_connections", "gauge", "Live client connections.");
-	adm_printf(out, "ppbridge_process_current_connections %u\n", workers_conns());
-	metric_head(out, "process_uptime_seconds", "gauge", "Seconds since start.");
-	adm_printf(out, "ppbridge_process_uptime_seconds %ld\n", app->uptime_seconds());
-	fe_metric(gen, out, "frontend_connections_total", "Connections accepted.",
-	          offsetof(struct fe_counters, conns));
-	fe_metric(gen, out, "frontend_bytes_in_total", "Bytes from clients.",
-	          offsetof(struct fe_counters, bytes_in));
-	fe_metric(gen, out, "frontend_bytes_out_total", "Bytes to clients.",
-	          offsetof(struct fe_counters, bytes_out));
-	fe_metric(gen, out, "frontend_http_errors_total", "Requests refused as invalid (4xx).",
-	          offsetof(struct fe_counters, http_errors));
-	fe_metric(gen, out, "frontend_rejected_total", "Refused by tcp-request connection reject.",
-	          offsetof(struct fe_counters, rejected));
-	fe_metric(gen, out, "frontend_no_server_total", "Refused: no usable server.",
-	          offsetof(struct fe_counters, no_server));
-	fe_metric(gen, out, "frontend_connect_failures_total", "Every server attempt failed.",
-	          offsetof(struct fe_counters, conn_fail));
-	fe_proxy_errors(gen, out);
-	fe_metric(gen, out, "frontend_path_xff_total",
-	          "Connections terminated (or plain HTTP) with X-Forwarded-For.",
-	          offsetof(struct fe_counters, path_xff));
-	fe_metric(gen, out, "frontend_path_proxy_total",
-	          "Connections passed through behind a PROXY header.",
-	          offsetof(struct fe_counters, path_proxy));
-	fe_metric(gen, out, "frontend_path_plain_total", "Connections passed through as they came.",
-	          offsetof(struct fe_counters, path_plain));
-	fe_metric(gen, out, "frontend_auto_retries_total",
-	          "client-ip auto: connections retried the other way.",
-	          offsetof(struct fe_counters, auto_retries));
-	fe_metric(gen, out, "frontend_tls_handshakes_total", "Client TLS handshakes completed.",
-	          offsetof(struct fe_counters, tls_handshakes));
-	fe_metric(gen, out, "frontend_tls_resumed_total",
-	          "Client TLS handshakes that resumed a session.",
-	          offsetof(struct fe_counters, tls_resumed));
-	fe_metric(gen, out, "frontend_client_ip_switches_total",
-	          "Runtime client-ip strategy changes.", offsetof(struct fe_counters, switches));
-	fe_metric(gen, out, "frontend_descriptor_shortages_total",
-	          "Out of descriptors: accept paused, or a server connection refused (503/close).",
-	          offsetof(struct fe_counters, fd_exhausted));
-	srv_metric(gen, out, "server_up", "gauge", "Health: 1 UP, 0 DOWN.", SV_UP);
-	srv_metric(gen, out, "server_maint", "gauge", "1 in maintenance.", SV_MAINT);
-	srv_metric(gen, out, "server_drain", "gauge", "1 draining.", SV_DRAIN);
-	srv_metric(gen, out, "server_weight", "gauge", "Runtime weight.", SV_WEIGHT);
-	srv_metric(gen, out, "server_current_connections", "gauge", "Live connections.", SV_CUR);
-	srv_metric(gen, out, "server_connections_total", "counter", "Connections.", SV_TOTAL);
-	srv_metric(gen, out, "server_connect_failures_total", "counter",
-	           "Connect errors and timeouts.", SV_FAIL);
-	srv_metric(gen, out, "server_bytes_in_total", "counter", "Bytes sent to the server.",
-	           SV_IN);
-	srv_metric(gen, out, "server_bytes_out_total", "counter", "Bytes received from the server.",
-	           SV_OUT);
-	srv_metric(gen, out, "server_check_health", "gauge",
-	           "Health-check counter (UP at >= rise).", SV_HEALTH);
-	srv_metric(gen, out, "server_proxy_mode", "gauge",
-	           "client-ip auto: 1 when the server takes a PROXY header.", SV_PROXY_MODE);
-	srv_metric(gen, out, "server_proxy_mode_changes_total", "counter",
-	           "client-ip auto: changes of the detected PROXY mode.", SV_PROXY_CHANGES);
-	srv_metric(gen, out, "server_tls_resumed_total", "counter",
-	           "TLS handshakes to the server that resumed a session.", SV_TLS_RESUMED);
-	srv_metric(gen, out, "server_tls_full_total", "counter",
-	           "Full TLS handshakes to the server.", SV_TLS_FULL);
+	prom_render(gen, NULL, app->uptime_seconds(), out);
 	return 0;
 }
 

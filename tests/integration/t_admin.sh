@@ -213,14 +213,15 @@ ok "several commands a line; prompt keeps the connection with '> ' prompts"
 adm "show frontends" | grep -qx "vip tcp vip 127.0.0.1:$PV none config" || fail "show frontends: $(adm 'show frontends')"
 adm "show frontends" | grep -qx "web http be_web 127.0.0.1:$PH xff config" || fail "show frontends: no xff"
 adm "show metrics" >"$T_DIR/metrics.txt"
-grep -Eq '^ppbridge_frontend_connections_total\{frontend="vip"\} (2[4-9][0-9]|[3-9][0-9][0-9])$' "$T_DIR/metrics.txt" ||
+grep -Eq '^haproxy_frontend_connections_total\{proxy="vip"\} (2[4-9][0-9]|[3-9][0-9][0-9])$' "$T_DIR/metrics.txt" ||
 	fail "frontend connections counter: $(grep frontend_connections "$T_DIR/metrics.txt")"
-grep -q '^ppbridge_server_up{backend="vip",server="s1"} 1$' "$T_DIR/metrics.txt" || fail "server_up"
-grep -Eq '^ppbridge_server_connections_total\{backend="vip",server="s2"\} [1-9][0-9]*$' "$T_DIR/metrics.txt" ||
-	fail "server connections counter"
-for m in frontend_http_errors_total frontend_proxy_errors_total server_current_connections \
-	server_bytes_in_total server_bytes_out_total server_connect_failures_total; do
-	grep -q "^# TYPE ppbridge_$m " "$T_DIR/metrics.txt" || fail "show metrics lacks $m"
+grep -q '^haproxy_server_status{proxy="vip",server="s1",state="UP"} 1$' "$T_DIR/metrics.txt" || fail "server status"
+grep -Eq '^haproxy_server_sessions_total\{proxy="vip",server="s2"\} [1-9][0-9]*$' "$T_DIR/metrics.txt" ||
+	fail "server sessions counter"
+for m in haproxy_frontend_request_errors_total ppbridge_frontend_proxy_refusals_total \
+	haproxy_server_current_sessions haproxy_server_bytes_in_total haproxy_server_bytes_out_total \
+	haproxy_server_connection_errors_total ppbridge_frontend_client_ip; do
+	grep -q "^# TYPE $m " "$T_DIR/metrics.txt" || fail "show metrics lacks $m"
 done
 ok "show frontends (client-IP strategy) and show metrics (Prometheus counters)"
 
