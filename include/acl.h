@@ -24,6 +24,7 @@
 
 struct acl_match_kw;
 struct acl_pat;
+struct cfg_userlist;
 struct smp_expr;
 
 /* What a condition reads: acl_cond_fetches() returns bits 1u << these.
@@ -34,6 +35,8 @@ enum acl_fetch {
 	ACL_FETCH_SSL_HELLO_TYPE, /* the ClientHello's type: req_ssl_hello_type */
 	ACL_FETCH_HTTP_URI,       /* the HTTP request's target: path */
 	ACL_FETCH_STATE,          /* runtime state: nbsrv(<backend>) */
+	/* smp.h's SMP_USE_DST .. SMP_USE_HTTP_HDR (5..7) are log-format only */
+	ACL_FETCH_HTTP_AUTH = 8,  /* Basic credentials: http_auth, http_auth_group */
 };
 /* Conditions with these bits need the ClientHello (tcp-request content,
  * use_backend), the HTTP request (http-request rules), or the runtime
@@ -42,6 +45,9 @@ enum acl_fetch {
 #define ACL_NEEDS_SRC (1u << ACL_FETCH_SRC)
 #define ACL_NEEDS_HTTP (1u << ACL_FETCH_HTTP_URI)
 #define ACL_NEEDS_STATE (1u << ACL_FETCH_STATE)
+/* Only `stats` rules, evaluated on the main thread from a copy of the
+ * request, can have these: the worker threads never see credentials. */
+#define ACL_NEEDS_HTTP_AUTH (1u << ACL_FETCH_HTTP_AUTH)
 
 /* One ACL: a sample expression, a match method and the patterns any of
  * which may match. */
@@ -50,6 +56,7 @@ struct acl_expr {
 	struct smp_expr *smp;
 	const struct acl_match_kw *match;
 	unsigned host; /* the fetch is a host name: "*.suffix" patterns in str matching */
+	unsigned list; /* the fetch gives a comma-separated list: each element is matched */
 	struct acl_pat *pats;
 	int npats;
 };
@@ -93,6 +100,14 @@ struct acl_ctx {
 	 * there is no such backend */
 	int (*nbsrv)(void *arg, const char *backend);
 	void *nbsrv_arg;
+	/* http_auth(<userlist>), http_auth_group(<userlist>): the request's
+	 * Authorization header value as received (not NUL-terminated; NULL:
+	 * none), and the userlists of the configuration the condition comes
+	 * from (NULL: credentials are not looked at, the fetches have no
+	 * value). Only `stats` rules fill them. */
+	const char *authorization;
+	size_t authorization_len;
+	const struct cfg_userlist *userlists;
 };
 
 /* Parse `<fetch>[,<conv>...] [flags] <pattern>...` (e.g. "src 10.0.0.0/8
@@ -124,6 +139,15 @@ unsigned acl_cond_fetches(const struct acl_cond *cond);
 int acl_cond_backends(const struct acl_cond *cond, int (*fn)(void *arg, const char *backend),
                       void *arg);
 int acl_list_backends(const struct acl *list, int (*fn)(void *arg, const char *backend), void *arg);
+
+/* The same for userlists (`http_auth(<userlist>)`, `http_auth_group(...)`):
+ * fn(arg, userlist, NULL) once per reference, then, for http_auth_group
+ * with the default `str` method, fn(arg, userlist, group) for each
+ * pattern, so that the caller can check that the group exists. */
+int acl_cond_userlists(const struct acl_cond *cond,
+                       int (*fn)(void *arg, const char *userlist, const char *group), void *arg);
+int acl_list_userlists(const struct acl *list,
+                       int (*fn)(void *arg, const char *userlist, const char *group), void *arg);
 
 /* 1 when the condition holds (a NULL condition always holds). */
 int acl_cond_eval(const struct acl_cond *cond, const struct acl_ctx *ctx);

@@ -471,12 +471,43 @@ struct cfg_global {
 	char *group;                 /* `group`/`gid` */
 };
 
+/* A `userlist` section: users and groups for HTTP Basic authentication
+ * (the fetches http_auth() and http_auth_group(), see auth.h). A user is
+ * in a group when its `groups` names the group or the group's `users`
+ * names the user; cfg_finish() checks every name and fills `groups`. */
+struct cfg_ul_user {
+	struct cfg_ul_user *next;
+	struct cfg_where where;
+	char *name;
+	char *hash;              /* `password`: a crypt(3) hash; NULL with `insecure-password` */
+	char *plain;             /* `insecure-password`: NULL with `password` */
+	struct cfg_str *group_refs; /* `groups a,b`, as written */
+	char *groups;            /* filled by cfg_finish(): the names of every group it is
+	                          * in, in the order of the groups, comma-separated ("" none) */
+};
+
+struct cfg_ul_group {
+	struct cfg_ul_group *next;
+	struct cfg_where where;
+	char *name;
+	struct cfg_str *user_refs; /* `users a,b`, as written */
+};
+
+struct cfg_userlist {
+	struct cfg_userlist *next;
+	struct cfg_where where;
+	char *name;
+	struct cfg_ul_user *users;   /* in order */
+	struct cfg_ul_group *groups; /* in order */
+};
+
 struct cfg {
 	struct cfg_global global;
 	struct cfg_proxy *proxies; /* frontends, backends and listens, in order (no defaults) */
 	char **files;              /* file names, for cfg_where.file */
 	int nfiles;
 	struct cfg_proxy *defaults; /* every defaults section, kept for `from <name>` */
+	struct cfg_userlist *userlists; /* `userlist` sections, in order */
 };
 
 /* Messages. */
@@ -537,6 +568,8 @@ struct cfg_proxy *cfg_find_proxy(const struct cfg *cfg, const char *name, unsign
 int cfg_stats_loopback_admin(const struct cfg_proxy *p);
 /* It answers requests itself: stats, monitor-uri or use-service. */
 int cfg_serves_itself(const struct cfg_proxy *p);
+/* The userlist named `name` in the list that starts at `ul`, or NULL. */
+const struct cfg_userlist *cfg_find_userlist(const struct cfg_userlist *ul, const char *name);
 
 /* Effective timeouts, with defaults applied. */
 unsigned cfg_timeout_connect(const struct cfg_proxy *be);

@@ -22,6 +22,7 @@ enum cfg_sec {
 	CFG_SEC_NONE = 0,
 	CFG_SEC_GLOBAL,
 	CFG_SEC_PROXY,
+	CFG_SEC_USERLIST,
 	CFG_SEC_SKIP, /* a section we do not support: its lines are not parsed */
 };
 
@@ -34,6 +35,8 @@ struct cfg_pstate {
 	int cur_orphan;             /* `cur` is not linked anywhere (bad header) */
 	int cur_hc_own;             /* `cur` wrote its own http-check rules */
 	struct cfg_proxy *defaults; /* the last defaults section of this file */
+	struct cfg_userlist *cur_ul; /* the userlist section being filled */
+	int cur_ul_orphan;           /* `cur_ul` is not linked anywhere (bad header) */
 };
 
 /* cfg_msg_add() with `what` (when not NULL) and ": " before the text. */
@@ -267,6 +270,7 @@ extern const struct cfg_kw cfg_option_kws[];  /* cfg_proxy.c: `option <name>` */
 extern const struct cfg_kw cfg_bind_kws[];    /* cfg_bind.c: bind options */
 extern const struct cfg_kw cfg_server_kws[];  /* cfg_server.c: server options */
 extern const struct cfg_kw cfg_stats_kws[];   /* cfg_stats.c: `stats <name>` in proxies */
+extern const struct cfg_kw cfg_userlist_kws[]; /* cfg_userlist.c: user, group */
 
 /* What bind and server options say about TLS versions below 1.2. */
 #define CFG_OLD_TLS_NOTICE "has no effect: ppbridge never offers TLS versions below 1.2"
@@ -321,5 +325,25 @@ void cfg_http_rules_free(struct cfg_http_rule *r);
 void cfg_tcp_rules_free(struct cfg_tcp_rule *r);
 void cfg_httpchk_clear_rules(struct cfg_httpchk *c);
 void cfg_httpchk_copy(struct cfg_httpchk *dst, const struct cfg_httpchk *src);
+/* A condition that needs the client's credentials (http_auth,
+ * http_auth_group) can only be evaluated by `stats` rules, on the main
+ * thread: the data path never sees them. Reports "<what>: ..." and returns
+ * -1 for such a condition, 0 for any other (NULL included). */
+int cfg_refuse_auth_cond(struct cfg_pstate *ps, const char *what, const struct acl_cond *cond);
+
+/* cfg_userlist.c: `userlist` sections. */
+int cfg_sec_userlist(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+void cfg_userlist_line(struct cfg_pstate *ps, int argc, char **argv);
+void cfg_userlist_end(struct cfg_pstate *ps); /* the section ends */
+void cfg_userlist_free(struct cfg_userlist *ul);
+/* After the last file: users' and groups' names, each user's `groups`. */
+void cfg_userlist_finish(struct cfg *cfg, struct cfg_msgs *msgs);
+/* The userlists (and http_auth_group's groups) a condition, or declared
+ * ACLs, name must exist: errors at `where`. For the rules of every
+ * section, `stats` ones included. */
+void cfg_userlist_check_cond(const struct cfg *cfg, const struct acl_cond *cond,
+                             const struct cfg_where *where, struct cfg_msgs *msgs);
+void cfg_userlist_check_acls(const struct cfg *cfg, const struct acl *acls,
+                             const struct cfg_where *where, struct cfg_msgs *msgs);
 
 #endif

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct cfg_userlist;
+
 enum smp_type {
 	SMP_T_BOOL = 0,
 	SMP_T_INT,
@@ -38,6 +40,7 @@ enum smp_use {
 	SMP_USE_DST,        /* connection: the address the client connected to */
 	SMP_USE_TLS_SNI,    /* TLS session: the server name the client sent */
 	SMP_USE_HTTP_HDR,   /* HTTP request: header fields */
+	SMP_USE_HTTP_AUTH,  /* HTTP request: its Basic credentials, and the userlists */
 };
 
 /* Where a fetch may be used (a row's `where`). */
@@ -47,6 +50,7 @@ enum smp_use {
 /* Row flags. */
 #define SMP_F_ALIAS 0x1u /* another name of the row before it: not listed in messages */
 #define SMP_F_HOST 0x2u  /* a host name: compared without case; "*.suffix" patterns */
+#define SMP_F_LIST 0x4u  /* a comma-separated list: patterns match its elements one by one */
 
 enum smp_arg_type {
 	SMP_ARG_NONE = 0,
@@ -54,12 +58,13 @@ enum smp_arg_type {
 	SMP_ARG_BACKEND, /* a backend name (the caller checks it exists: smp_expr_backends) */
 	SMP_ARG_MASK4,   /* an IPv4 mask: 0..32 or dotted (255.255.255.0) */
 	SMP_ARG_MASK6,   /* an IPv6 mask: 0..128 or an address (ffff:ffff::) */
+	SMP_ARG_USERLIST, /* a userlist name (the caller checks it exists: smp_expr_userlists) */
 };
 #define SMP_MAX_ARGS 2
 
 struct smp_arg {
 	enum smp_arg_type type;
-	char *str; /* HDR, BACKEND: the text (owned, NUL-terminated) */
+	char *str; /* HDR, BACKEND, USERLIST: the text (owned, NUL-terminated) */
 	size_t len;
 	uint8_t mask[16]; /* MASK4 (4 bytes), MASK6 (16), network byte order */
 };
@@ -88,6 +93,12 @@ struct smp_env {
 	void *hdr_arg;
 	int (*nbsrv)(void *arg, const char *backend); /* < 0: unknown backend */
 	void *nbsrv_arg;
+	/* http_auth, http_auth_group: the Authorization header's value (not
+	 * NUL-terminated; NULL: none) and the configuration's userlists (NULL:
+	 * credentials are not looked at here, the fetches have no value) */
+	const char *auth;
+	size_t auth_len;
+	const struct cfg_userlist *userlists;
 };
 
 /* A fetch: one row of smp_fetch_kws[]. */
@@ -159,5 +170,8 @@ int smp_expr_eval(const struct smp_expr *e, const struct smp_env *env, struct sm
  * non-zero return stops the walk and is returned. */
 int smp_expr_backends(const struct smp_expr *e, int (*fn)(void *arg, const char *backend),
                       void *arg);
+/* The same for userlist names (http_auth(<userlist>)). */
+int smp_expr_userlists(const struct smp_expr *e, int (*fn)(void *arg, const char *userlist),
+                       void *arg);
 
 #endif

@@ -22,7 +22,8 @@ _Static_assert((int)ACL_FETCH_SRC == (int)SMP_USE_SRC &&
                    (int)ACL_FETCH_SSL_SNI == (int)SMP_USE_HELLO_SNI &&
                    (int)ACL_FETCH_SSL_HELLO_TYPE == (int)SMP_USE_HELLO_TYPE &&
                    (int)ACL_FETCH_HTTP_URI == (int)SMP_USE_HTTP_URI &&
-                   (int)ACL_FETCH_STATE == (int)SMP_USE_STATE,
+                   (int)ACL_FETCH_STATE == (int)SMP_USE_STATE &&
+                   (int)ACL_FETCH_HTTP_AUTH == (int)SMP_USE_HTTP_AUTH,
                "acl.h's fetch bits are smp.h's uses");
 
 #define ACL_MAX_PATTERNS 65536
@@ -647,6 +648,7 @@ static struct acl_expr *expr_parse(const char *const *words, int nwords, char *e
 	    set_method(e, words, nwords, kw_method, err, errlen) < 0)
 		goto bad;
 	e->host = e->smp->nconvs == 0 && (e->smp->fetch->flags & SMP_F_HOST);
+	e->list = e->smp->nconvs == 0 && (e->smp->fetch->flags & SMP_F_LIST);
 	st.e = e;
 	st.what = words[0];
 	if (e->smp->nconvs == 0) {
@@ -886,6 +888,32 @@ void acl_cond_free(struct acl_cond *cond)
 /* ------------------------------------------------------------------ */
 /* Evaluation */
 
+static int pats_match(const struct acl_expr *e, const struct smp *v)
+{
+	for (int i = 0; i < e->npats; i++)
+		if (e->match->match(e, &e->pats[i], v))
+			return 1;
+	return 0;
+}
+
+/* A list ("admin,ops"): the patterns against each element alone; an
+ * empty list has no element. */
+static int list_match(const struct acl_expr *e, const struct smp *v)
+{
+	struct smp elem = *v;
+	const char *p = v->str, *end = v->str + v->len;
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		elem.str = p;
+		elem.len = (size_t)((comma ? comma : end) - p);
+		if (pats_match(e, &elem))
+			return 1;
+		p = comma ? comma + 1 : end;
+	}
+	return 0;
+}
+
 /* No value: no match, whatever the method (HAProxy). */
 static int one_match(const struct acl_expr *e, const struct smp_env *env)
 {
@@ -895,10 +923,7 @@ static int one_match(const struct acl_expr *e, const struct smp_env *env)
 		return 0;
 	if (e->match->pat == ACL_PAT_NONE)
 		return e->match->match(e, NULL, &v);
-	for (int i = 0; i < e->npats; i++)
-		if (e->match->match(e, &e->pats[i], &v))
-			return 1;
-	return 0;
+	return e->list ? list_match(e, &v) : pats_match(e, &v);
 }
 
 static int expr_match(const struct acl_expr *e, const struct smp_env *env)
@@ -933,6 +958,9 @@ static void ctx_env(const struct acl_ctx *ctx, struct smp_env *env)
 	env->uri_len = ctx->uri_len;
 	env->nbsrv = ctx->nbsrv;
 	env->nbsrv_arg = ctx->nbsrv_arg;
+	env->auth = ctx->authorization;
+	env->auth_len = ctx->authorization_len;
+	env->userlists = ctx->userlists;
 }
 
 int acl_cond_eval(const struct acl_cond *cond, const struct acl_ctx *ctx)
@@ -991,6 +1019,64 @@ int acl_list_backends(const struct acl *list, int (*fn)(void *arg, const char *b
 
 	for (; list && !rc; list = list->next)
 		rc = exprs_backends(list->exprs, fn, arg);
+	return rc;
+}
+
+/* The walk of acl_cond_userlists(): the callback and its argument, and
+ * the expression being walked. */
+struct ul_walk {
+	int (*fn)(void *arg, const char *userlist, const char *group);
+	void *arg;
+	const struct acl_expr *e;
+};
+
+/* One userlist argument of w->e: the name, then each group pattern. Group
+ * names are checked only where a pattern is a whole name (`-m str`,
+ * without `-i`). */
+static int walk_userlist(void *arg, const char *userlist)
+{
+	const struct ul_walk *w = arg;
+	const struct acl_expr *e = w->e;
+	int rc = w->fn(w->arg, userlist, NULL);
+
+	for (int i = 0; !rc && e->list && e->match->match == m_str && i < e->npats; i++)
+		if (!e->pats[i].icase)
+			rc = w->fn(w->arg, userlist, e->pats[i].str);
+	return rc;
+}
+
+static int exprs_userlists(const struct acl_expr *e,
+                           int (*fn)(void *arg, const char *userlist, const char *group),
+                           void *arg)
+{
+	struct ul_walk w = {fn, arg, NULL};
+	int rc = 0;
+
+	for (; e && !rc; e = e->next) {
+		w.e = e;
+		rc = smp_expr_userlists(e->smp, walk_userlist, &w);
+	}
+	return rc;
+}
+
+int acl_cond_userlists(const struct acl_cond *cond,
+                       int (*fn)(void *arg, const char *userlist, const char *group), void *arg)
+{
+	int rc = 0;
+
+	for (int g = 0; cond && g < cond->ngroups && !rc; g++)
+		for (int t = 0; t < cond->groups[g].nterms && !rc; t++)
+			rc = exprs_userlists(term_exprs(&cond->groups[g].terms[t]), fn, arg);
+	return rc;
+}
+
+int acl_list_userlists(const struct acl *list,
+                       int (*fn)(void *arg, const char *userlist, const char *group), void *arg)
+{
+	int rc = 0;
+
+	for (; list && !rc; list = list->next)
+		rc = exprs_userlists(list->exprs, fn, arg);
 	return rc;
 }
 

@@ -3,7 +3,7 @@
  * The driver of the parser: cfg_parse_text() cuts the text into lines,
  * cfg_tokenize() (cfg_token.c) into words, and each line either opens a
  * section or goes to the keyword tables of the section it is in
- * (cfg_global.c, cfg_proxy.c). Also the configuration's lifecycle and
+ * (cfg_global.c, cfg_proxy.c, cfg_userlist.c). Also the configuration's lifecycle and
  * cfg_load_files(), which reads files and directories.
  *
  * Every keyword is found in a table saying in which sections it is valid,
@@ -105,6 +105,7 @@ const char *cfg_sec_name(unsigned caps)
 
 static void end_section(struct cfg_pstate *ps)
 {
+	cfg_userlist_end(ps);
 	if (ps->cur && ps->cur_orphan)
 		cfg_proxy_free(ps->cur);
 	ps->cur = NULL;
@@ -232,7 +233,7 @@ const struct cfg_kw cfg_section_kws[] = {
     CFG_KW_FN_BITS("listen", 1, 3, 0, sec_proxy, NULL, CFG_CAP_FE | CFG_CAP_BE),
     CFG_KW_REFUSE("resolvers", 0, NO_SECTION),
     CFG_KW_REFUSE("peers", 0, NO_SECTION),
-    CFG_KW_REFUSE("userlist", 0, NO_SECTION),
+    CFG_KW_FN("userlist", 0, 1, 0, cfg_sec_userlist, NULL),
     CFG_KW_REFUSE("program", 0, NO_SECTION),
     CFG_KW_REFUSE("cache", 0, NO_SECTION),
     CFG_KW_REFUSE("http-errors", 0, NO_SECTION),
@@ -268,7 +269,7 @@ static void parse_words(struct cfg_pstate *ps, int argc, char **argv)
 	case CFG_SEC_NONE:
 		ERR(ps,
 		    "'%s' found before any section (global, defaults, frontend, backend, "
-		    "listen)",
+		    "listen, userlist)",
 		    argv[0]);
 		break;
 	case CFG_SEC_GLOBAL:
@@ -276,6 +277,9 @@ static void parse_words(struct cfg_pstate *ps, int argc, char **argv)
 		break;
 	case CFG_SEC_PROXY:
 		cfg_proxy_line(ps, argc, argv);
+		break;
+	case CFG_SEC_USERLIST:
+		cfg_userlist_line(ps, argc, argv);
 		break;
 	case CFG_SEC_SKIP:
 		break;
@@ -368,6 +372,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->global.stats_group);
 	proxy_free_list(cfg->proxies);
 	proxy_free_list(cfg->defaults);
+	cfg_userlist_free(cfg->userlists);
 	for (int i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

@@ -153,6 +153,23 @@ static void finish_cond_backends(struct cfg *cfg, struct cfg_proxy *p, struct cf
 		check_cond_backends(cfg, r->cond, &r->where, msgs);
 }
 
+/* http_auth(<userlist>) and http_auth_group(<userlist>) name a userlist
+ * that must exist; as in HAProxy it may be declared after the proxy. Rules
+ * other than `stats` ones refuse these fetches when they are read; the
+ * declared ACLs may still have them (for the stats rules). */
+static void finish_cond_userlists(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	cfg_userlist_check_acls(cfg, p->acls, &p->where, msgs);
+	for (const struct cfg_tcp_rule *r = p->tcp_conn_rules; r; r = r->next)
+		cfg_userlist_check_cond(cfg, r->cond, &r->where, msgs);
+	for (const struct cfg_tcp_rule *r = p->tcp_content_rules; r; r = r->next)
+		cfg_userlist_check_cond(cfg, r->cond, &r->where, msgs);
+	for (const struct cfg_use_backend *u = p->use_backends; u; u = u->next)
+		cfg_userlist_check_cond(cfg, u->cond, &u->where, msgs);
+	for (const struct cfg_http_rule *r = p->http_rules; r; r = r->next)
+		cfg_userlist_check_cond(cfg, r->cond, &r->where, msgs);
+}
+
 static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
 {
 	struct cfg_proxy *be;
@@ -292,6 +309,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 {
 	int errors = msgs->errors, nfe = 0;
 
+	cfg_userlist_finish(cfg, msgs);
 	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next) {
 		if (p->mode != CFG_MODE_HTTP)
 			warn_http_only(p, msgs);
@@ -305,6 +323,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 		}
 		finish_cond_backends(cfg, p, msgs);
 		cfg_stats_finish(p, msgs);
+		finish_cond_userlists(cfg, p, msgs);
 		finish_timeouts(p, msgs);
 	}
 	if (!nfe)

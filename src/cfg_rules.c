@@ -126,6 +126,17 @@ int cfg_check_header_name(struct cfg_pstate *ps, const char *what, const char *n
 	return 0;
 }
 
+int cfg_refuse_auth_cond(struct cfg_pstate *ps, const char *what, const struct acl_cond *cond)
+{
+	if (!(acl_cond_fetches(cond) & ACL_NEEDS_HTTP_AUTH))
+		return 0;
+	ERR(ps,
+	    "%s: http_auth can only be used in 'stats' rules (http_auth_group too: the "
+	    "client's credentials are only looked at for the stats page)",
+	    what);
+	return -1;
+}
+
 /* ---- http-check ---- */
 
 static int hc_connect(struct cfg_pstate *ps, int argc, char **argv)
@@ -261,6 +272,12 @@ int cfg_kw_use_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 		free(u);
 		return -1;
 	}
+	snprintf(err, sizeof(err), "'use_backend %.200s'", argv[1]);
+	if (cfg_refuse_auth_cond(ps, err, u->cond) < 0) {
+		acl_cond_free(u->cond);
+		free(u);
+		return -1;
+	}
 	u->name = cfg_xstrdup(argv[1]);
 	for (tail = &ps->cur->use_backends; *tail; tail = &(*tail)->next)
 		;
@@ -286,6 +303,11 @@ static int tcp_content_rule(struct cfg_pstate *ps, int argc, char **argv)
 	    !(rule->cond = acl_cond_parse(argv + 3, argc - 3, ps->cur->acls, err, sizeof(err)))) {
 		ERR(ps, "'tcp-request content %s': %s", argv[2], err);
 		free(rule);
+		return -1;
+	}
+	snprintf(err, sizeof(err), "'tcp-request content %s'", argv[2]);
+	if (cfg_refuse_auth_cond(ps, err, rule->cond) < 0) {
+		cfg_tcp_rules_free(rule);
 		return -1;
 	}
 	for (tail = &ps->cur->tcp_content_rules; *tail; tail = &(*tail)->next)
@@ -352,6 +374,11 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 			free(rule);
 			return -1;
 		}
+		snprintf(err, sizeof(err), "'tcp-request connection %s'", argv[2]);
+		if (cfg_refuse_auth_cond(ps, err, rule->cond) < 0) {
+			cfg_tcp_rules_free(rule);
+			return -1;
+		}
 		if (acl_cond_fetches(rule->cond) & ACL_NEEDS_CONTENT) {
 			ERR(ps,
 			    "'tcp-request connection %s': the ClientHello is not read yet at "
@@ -389,7 +416,7 @@ static int rule_cond(struct cfg_pstate *ps, const char *what, int argc, char **a
 		ERR(ps, "%s: %s", what, err);
 		return -1;
 	}
-	return 0;
+	return cfg_refuse_auth_cond(ps, what, *cond); /* the caller frees *cond */
 }
 
 static void http_rule_append(struct cfg_proxy *p, struct cfg_http_rule *rule)

@@ -10,6 +10,8 @@
 
 #include "smp.h"
 
+#include "auth.h"
+#include "cfg.h"
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -183,6 +185,40 @@ static int fetch_nbsrv(const struct smp_arg *args, const struct smp_env *env, st
 	return 1;
 }
 
+/* http_auth(<userlist>): a boolean, false without credentials (so that
+ * `unless AUTH` asks for them). No value where the caller gave no
+ * userlists: only `stats` rules look at credentials. */
+static int fetch_http_auth(const struct smp_arg *args, const struct smp_env *env, struct smp *out)
+{
+	const struct cfg_userlist *ul;
+
+	if (!env->userlists)
+		return 0;
+	ul = auth_userlist_find(env->userlists, args[0].str);
+	out->type = SMP_T_BOOL;
+	out->i = ul && env->auth && auth_basic_user(ul, env->auth, env->auth_len) != NULL;
+	return 1;
+}
+
+/* http_auth_group(<userlist>): the groups of the authenticated user, as a
+ * list ("admin,ops"; SMP_F_LIST: each pattern is a group name); no value
+ * unless the credentials are valid. HAProxy returns the user name and
+ * matches its groups in a method of its own; the list gives the same
+ * `http_auth_group(L) admin` with the methods we have. */
+static int fetch_http_auth_group(const struct smp_arg *args, const struct smp_env *env,
+                                 struct smp *out)
+{
+	const struct cfg_ul_user *u;
+	const struct cfg_userlist *ul;
+
+	if (!env->userlists || !env->auth)
+		return 0;
+	ul = auth_userlist_find(env->userlists, args[0].str);
+	if (!ul || !(u = auth_basic_user(ul, env->auth, env->auth_len)))
+		return 0;
+	return put_str(u->groups ? u->groups : "", u->groups ? strlen(u->groups) : 0, out);
+}
+
 static int fetch_true(const struct smp_arg *args, const struct smp_env *env, struct smp *out)
 {
 	out->type = SMP_T_BOOL;
@@ -230,6 +266,10 @@ static const struct smp_fetch_kw smp_fetch_kws[] = {
 	{.name = "path", .out = SMP_T_STR, .use = U(HTTP_URI), .where = COND, .fetch = fetch_path},
 	{.name = "nbsrv", .args = {SMP_ARG_BACKEND}, .min_args = 1, .out = SMP_T_INT,
 	 .use = U(STATE), .where = COND, .fetch = fetch_nbsrv},
+	{.name = "http_auth", .args = {SMP_ARG_USERLIST}, .min_args = 1, .out = SMP_T_BOOL,
+	 .use = U(HTTP_AUTH), .where = COND, .fetch = fetch_http_auth},
+	{.name = "http_auth_group", .args = {SMP_ARG_USERLIST}, .min_args = 1, .out = SMP_T_STR,
+	 .use = U(HTTP_AUTH), .where = COND, .flags = SMP_F_LIST, .fetch = fetch_http_auth_group},
 	{.name = "always_true", .out = SMP_T_BOOL, .where = COND, .fetch = fetch_true},
 	{.name = "always_false", .out = SMP_T_BOOL, .where = COND, .fetch = fetch_false},
 };
@@ -301,17 +341,27 @@ static int arg_hdr(struct smp_arg *a, const char *text, size_t len, char *err, s
 	return 0;
 }
 
-/* What HAProxy accepts in a proxy name (cfg.c checks the same). */
-static int arg_backend(struct smp_arg *a, const char *text, size_t len, char *err, size_t errlen)
+/* What HAProxy accepts in a proxy or userlist name (cfg.c checks the same). */
+static int arg_name(const char *kind, const char *text, size_t len, char *err, size_t errlen)
 {
 	int ok = len > 0 && len <= SMP_MAX_BACKEND;
 
 	for (size_t i = 0; ok && i < len; i++)
 		ok = is_alpha(text[i]) || is_digit(text[i]) || strchr("-_.:", text[i]) != NULL;
 	if (!ok)
-		smp_err(err, errlen, "'%.*s' is not a valid backend name",
-		        (int)(len > 64 ? 64 : len), text);
+		smp_err(err, errlen, "'%.*s' is not a valid %s name", (int)(len > 64 ? 64 : len),
+		        text, kind);
 	return ok ? 0 : -1;
+}
+
+static int arg_backend(struct smp_arg *a, const char *text, size_t len, char *err, size_t errlen)
+{
+	return arg_name("backend", text, len, err, errlen);
+}
+
+static int arg_userlist(struct smp_arg *a, const char *text, size_t len, char *err, size_t errlen)
+{
+	return arg_name("userlist", text, len, err, errlen);
 }
 
 /* A prefix length 0..max, in decimal without sign; -1 if not one. */
@@ -381,6 +431,7 @@ static const struct {
     [SMP_ARG_BACKEND] = {"a backend name", "<backend>", arg_backend, 1},
     [SMP_ARG_MASK4] = {"an IPv4 mask", "<mask4>", arg_mask4, 0},
     [SMP_ARG_MASK6] = {"an IPv6 mask", "<mask6>", arg_mask6, 0},
+    [SMP_ARG_USERLIST] = {"a userlist name", "<userlist>", arg_userlist, 1},
 };
 
 /* ------------------------------------------------------------------ */
@@ -786,5 +837,16 @@ int smp_expr_backends(const struct smp_expr *e, int (*fn)(void *arg, const char 
 	rc = args_backends(e->args, e->nargs, fn, arg);
 	for (int i = 0; i < e->nconvs && !rc; i++)
 		rc = args_backends(e->convs[i].args, e->convs[i].nargs, fn, arg);
+	return rc;
+}
+
+int smp_expr_userlists(const struct smp_expr *e, int (*fn)(void *arg, const char *userlist),
+                       void *arg)
+{
+	int rc = 0;
+
+	for (int i = 0; e && i < e->nargs && !rc; i++)
+		if (e->args[i].type == SMP_ARG_USERLIST)
+			rc = fn(arg, e->args[i].str);
 	return rc;
 }
