@@ -37,6 +37,8 @@ deps_install() {
 		# promtool (t_prom checks the exposition with it); RHEL has no
 		# package for it: t_prom fails there, like the HAProxy 2.6 tests.
 		[ "$what" = test ] && pkgs="$pkgs prometheus"
+		# A real browser for the stats page (t_page).
+		[ "$what" = test ] && pkgs="$pkgs chromium"
 		# Packaging checks: rpmbuild of the dist tarball (Debian's rpm, no
 		# systemd RPM macros) and systemd-analyze verify of the unit. The
 		# systemd package only brings the tools here: where systemd is not

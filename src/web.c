@@ -21,11 +21,13 @@
 #include "admin.h"
 #include "admin_int.h"
 #include "auth.h"
+#include "backend.h"
 #include "cfg.h"
 #include "gen.h"
 #include "log.h"
 #include "net.h"
 #include "prom.h"
+#include "prom_query.h"
 #include "stats_form.h"
 #include "stats_hist.h"
 #include "stats_page.h"
@@ -186,7 +188,7 @@ enum access {
 /* `stats http-request` rules in order, then the implicit "auth unless the
  * credentials match a `stats auth` line" that HAProxy adds after them. */
 static enum access stats_access(const struct svc_req *r, const struct acl_ctx *ctx,
-				const char *user, const char **realm)
+				const char **realm)
 {
 	const struct cfg_stats *st = &r->px->stats;
 
@@ -375,7 +377,7 @@ static void stats_answer(struct svc_req *r)
 
 	cond_ctx(r, now, &ctx);
 	who(r, user, sizeof(user));
-	switch (stats_access(r, &ctx, user, &realm)) {
+	switch (stats_access(r, &ctx, &realm)) {
 	case ACCESS_DENY:
 		respond_error(r, 403, NULL, "Request forbidden by administrative rules.");
 		return;
