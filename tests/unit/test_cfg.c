@@ -2693,7 +2693,7 @@ END_TEST
 /* userlist */
 
 #define H6                                                                                         \
-	"$6$abc$IdWKNKTJEb8LxY7CGg8YBXlvtfZzFw7Mp/r6niK9YB2mdvgY..TKjv1T..8RadRt2qvUHYRLr/"       \
+	"$6$abc$IdWKNKTJEb8LxY7CGg8YBXlvtfZzFw7Mp/r6niK9YB2mdvgY..TKjv1T..8RadRt2qvUHYRLr/"        \
 	"TsVArtr91iR1"
 #define UL_FE "frontend fe\n bind 127.0.0.1:8080\n mode http\n default_backend be\n"
 #define UL_BE "backend be\n mode http\n server s1 127.0.0.1:80\n"
@@ -2707,14 +2707,14 @@ START_TEST(userlist_ok)
 
 	cfg_msgs_free(&M);
 	cfg = parse_finish(UL_FE " acl AUTH http_auth(stats-users)\n"
-	                   " acl AUTH_ADMIN http_auth_group(stats-users) admin\n" UL_BE
-	                   "userlist stats-users\n"
-	                   "    group admin users alice\n"
-	                   "    user alice password " H6 "\n"
-	                   "    user bob insecure-password s3cret groups readonly\n"
-	                   "    group readonly\n"
-	                   "userlist L2\n"
-	                   "    user alice insecure-password x\n");
+	                         " acl AUTH_ADMIN http_auth_group(stats-users) admin\n" UL_BE
+	                         "userlist stats-users\n"
+	                         "    group admin users alice\n"
+	                         "    user alice password " H6 "\n"
+	                         "    user bob insecure-password s3cret groups readonly\n"
+	                         "    group readonly\n"
+	                         "userlist L2\n"
+	                         "    user alice insecure-password x\n");
 	if (M.errors)
 		dump();
 	ck_assert_int_eq(M.errors, 0);
@@ -2748,19 +2748,23 @@ START_TEST(userlist_errors)
 {
 	parse_err("userlist\n", 1, "'userlist' expects a name");
 	parse_err("userlist a b\n", 1, "'userlist' expects a name");
-	parse_err("userlist a/b\n user x insecure-password y\n", 1, "userlist name 'a/b' is invalid");
-	parse_err("userlist u\nuserlist u\n", 2, "userlist 'u' has the same name as the userlist "
-	                                         "declared at t.cfg:1");
+	parse_err("userlist a/b\n user x insecure-password y\n", 1,
+	          "userlist name 'a/b' is invalid");
+	parse_err("userlist u\nuserlist u\n", 2,
+	          "userlist 'u' has the same name as the userlist "
+	          "declared at t.cfg:1");
 	parse_err("userlist u\n user a password " H6 "\n user a password " H6 "\n", 3,
 	          "user 'a' is already declared in userlist 'u' (t.cfg:2)");
 	parse_err("userlist u\n group g\n group g\n", 3,
 	          "group 'g' is already declared in userlist 'u' (t.cfg:2)");
-	parse_err("userlist u\n user a password $9$abc$xyz\n", 2,
-	          "user 'a': crypt(3) on this system cannot check this password hash (scheme '$9$')");
+	parse_err(
+	    "userlist u\n user a password $9$abc$xyz\n", 2,
+	    "user 'a': crypt(3) on this system cannot check this password hash (scheme '$9$')");
 	parse_err("userlist u\n user a password secret\n", 2, "traditional DES or not a hash");
 	parse_err("userlist u\n user \"\" password " H6 "\n", 2, "empty names are not allowed");
 	parse_err("userlist u\n group \"\"\n", 2, "empty names are not allowed");
-	parse_err("userlist u\n user a:b password " H6 "\n", 2, "user name 'a:b': ':' is not allowed");
+	parse_err("userlist u\n user a:b password " H6 "\n", 2,
+	          "user name 'a:b': ':' is not allowed");
 	parse_err("userlist u\n group a,b\n", 2, "group name 'a,b': ',' is not allowed");
 	parse_err("userlist u\n user a password " H6 " groups g,,h\n", 2,
 	          "group list 'g,,h' has an empty name");
@@ -2796,15 +2800,16 @@ START_TEST(userlist_finish_errors)
 	finish_err(UL_FE UL_BE "userlist u\n group g users bob\n", 9,
 	           "group 'g': no user 'bob' in userlist 'u'");
 	/* a declared ACL: at its section's line */
-	finish_err(UL_FE " acl A http_auth(nope)\n" UL_BE, 1,
-	           "no userlist 'nope' in the configuration (named by http_auth or http_auth_group)");
+	finish_err(
+	    UL_FE " acl A http_auth(nope)\n" UL_BE, 1,
+	    "no userlist 'nope' in the configuration (named by http_auth or http_auth_group)");
 	finish_err(UL_FE " acl A http_auth_group(u) admin\n" UL_BE "userlist u\n group ops\n", 1,
 	           "http_auth_group(u): no group 'admin' in userlist 'u'");
 	finish_err(UL_FE " acl A http_auth_group(nope) admin\n" UL_BE, 1, "no userlist 'nope'");
 	/* a userlist after the proxy that names it, as in HAProxy */
 	cfg_msgs_free(&M);
 	cfg = parse_finish(UL_FE " acl A http_auth_group(late) ops\n" UL_BE
-	                   "userlist late\n group ops\n");
+	                         "userlist late\n group ops\n");
 	if (M.errors)
 		dump();
 	ck_assert_int_eq(M.errors, 0);
