@@ -221,6 +221,29 @@ START_TEST(hash_usable)
 }
 END_TEST
 
+/* Costs a request to the stats page could not bear: refused unrun. */
+START_TEST(hash_cost)
+{
+	ck_assert_int_eq(auth_hash_cost_ok(H_SHA512), 1);
+	ck_assert_int_eq(auth_hash_cost_ok(H_YESCRYPT), 1);
+	ck_assert_int_eq(auth_hash_cost_ok(H_BCRYPT), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$2b$14$abcdefghijklmnopqrstuu"), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$2b$15$abcdefghijklmnopqrstuu"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$2y$31$abcdefghijklmnopqrstuu"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$2b$x1$abcdefghijklmnopqrstuu"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$6$rounds=1000000$abc$"), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$6$rounds=1000001$abc$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$5$rounds=99999999999999999999$abc$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$y$jCT$abcdefgh$"), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$y$jDT$abcdefgh$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$y$jzT$abcdefgh$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok(NULL), 0);
+	/* the usability check does not run them */
+	ck_assert_int_eq(
+	    auth_hash_usable("$2b$31$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a"), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Userlists */
 
@@ -453,6 +476,7 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, basic_parse_truncated);
 	tcase_add_test(tc, ct_equal);
 	tcase_add_test(tc, hash_usable);
+	tcase_add_test(tc, hash_cost);
 	tcase_add_test(tc, plain_pairs);
 	suite_add_tcase(s, tc);
 

@@ -2761,6 +2761,9 @@ START_TEST(userlist_errors)
 	    "userlist u\n user a password $9$abc$xyz\n", 2,
 	    "user 'a': crypt(3) on this system cannot check this password hash (scheme '$9$')");
 	parse_err("userlist u\n user a password secret\n", 2, "traditional DES or not a hash");
+	parse_err("userlist u\n user a password $2b$20$abcdefghijklmnopqrstuuOQiyCxlgf/"
+	          "oeuTqixKmWdcYUh4Hjl0a\n",
+	          2, "user 'a': this password hash is too costly to check on every request");
 	parse_err("userlist u\n user \"\" password " H6 "\n", 2, "empty names are not allowed");
 	parse_err("userlist u\n group \"\"\n", 2, "empty names are not allowed");
 	parse_err("userlist u\n user a:b password " H6 "\n", 2,
