@@ -32,7 +32,7 @@ apt_install_quietly() {
 deps_install() {
 	local what=$1 missing="" pkgs
 	if command -v apt-get >/dev/null 2>&1; then
-		pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev check python3 openssl"
+		pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev libcrypt-dev check python3 openssl"
 		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang libclang-rt-dev iproute2"
 		# promtool (t_prom checks the exposition with it); RHEL has no
 		# package for it: t_prom fails there, like the HAProxy 2.6 tests.
@@ -54,7 +54,7 @@ deps_install() {
 			apt_install_quietly $missing
 		fi
 	elif command -v dnf >/dev/null 2>&1; then
-		pkgs="gcc make autoconf automake pkgconf-pkg-config libevent-devel openssl-devel check-devel python3 openssl"
+		pkgs="gcc make autoconf automake pkgconf-pkg-config libevent-devel openssl-devel libxcrypt-devel check-devel python3 openssl"
 		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang compiler-rt rpm-build systemd-rpm-macros systemd iproute"
 		for p in $pkgs; do
 			rpm -q "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -36,7 +36,7 @@ enum acl_fetch {
 	ACL_FETCH_HTTP_URI,       /* the HTTP request's target: path */
 	ACL_FETCH_STATE,          /* runtime state: nbsrv(<backend>) */
 	/* smp.h's SMP_USE_DST .. SMP_USE_HTTP_HDR (5..7) are log-format only */
-	ACL_FETCH_HTTP_AUTH = 8,  /* Basic credentials: http_auth, http_auth_group */
+	ACL_FETCH_HTTP_AUTH = 8, /* Basic credentials: http_auth, http_auth_group */
 };
 /* Conditions with these bits need the ClientHello (tcp-request content,
  * use_backend), the HTTP request (http-request rules), or the runtime

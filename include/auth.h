@@ -57,6 +57,16 @@ int auth_plain_check(const char *const *pairs, int n, const char *user, const ch
  * error there and not a user who can never log in. */
 int auth_hash_usable(const char *hash);
 
+/* Is the cost a hash's settings ask for bearable? Every request to the
+ * stats page runs crypt_r(3) on the main thread, which also runs the
+ * health checks and the admin socket: bcrypt above cost 14, SHA-crypt
+ * above 1 000 000 rounds and yescrypt above 8 times its default N are
+ * refused (auth_hash_usable() too, without running them). 1 yes, 0 no. */
+#define AUTH_MAX_BCRYPT_COST 14
+#define AUTH_MAX_SHA_ROUNDS 1000000ul
+#define AUTH_MAX_YESCRYPT_N 14 /* the index of 'C' in crypt's base64; 'j9T': '9' = 11 */
+int auth_hash_cost_ok(const char *hash);
+
 /* Constant-time equality of two byte strings: the time depends on the
  * lengths only, never on where they differ. 1 equal, 0 not. */
 int auth_ct_equal(const char *a, size_t alen, const char *b, size_t blen);

@@ -479,11 +479,12 @@ struct cfg_ul_user {
 	struct cfg_ul_user *next;
 	struct cfg_where where;
 	char *name;
-	char *hash;              /* `password`: a crypt(3) hash; NULL with `insecure-password` */
-	char *plain;             /* `insecure-password`: NULL with `password` */
+	char *hash;                 /* `password`: a crypt(3) hash; NULL with `insecure-password` */
+	char *plain;                /* `insecure-password`: NULL with `password` */
 	struct cfg_str *group_refs; /* `groups a,b`, as written */
-	char *groups;            /* filled by cfg_finish(): the names of every group it is
-	                          * in, in the order of the groups, comma-separated ("" none) */
+	/* filled by cfg_finish(): the names of every group it is in, in the
+	 * order of the groups, comma-separated ("" for none) */
+	char *groups;
 };
 
 struct cfg_ul_group {
@@ -507,6 +508,7 @@ struct cfg {
 	char **files;              /* file names, for cfg_where.file */
 	int nfiles;
 	struct cfg_proxy *defaults; /* every defaults section, kept for `from <name>` */
+
 	struct cfg_userlist *userlists; /* `userlist` sections, in order */
 };
 

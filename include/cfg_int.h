@@ -35,6 +35,7 @@ struct cfg_pstate {
 	int cur_orphan;             /* `cur` is not linked anywhere (bad header) */
 	int cur_hc_own;             /* `cur` wrote its own http-check rules */
 	struct cfg_proxy *defaults; /* the last defaults section of this file */
+
 	struct cfg_userlist *cur_ul; /* the userlist section being filled */
 	int cur_ul_orphan;           /* `cur_ul` is not linked anywhere (bad header) */
 };
@@ -270,7 +271,8 @@ extern const struct cfg_kw cfg_option_kws[];  /* cfg_proxy.c: `option <name>` */
 extern const struct cfg_kw cfg_bind_kws[];    /* cfg_bind.c: bind options */
 extern const struct cfg_kw cfg_server_kws[];  /* cfg_server.c: server options */
 extern const struct cfg_kw cfg_stats_kws[];   /* cfg_stats.c: `stats <name>` in proxies */
-extern const struct cfg_kw cfg_userlist_kws[]; /* cfg_userlist.c: user, group */
+/* cfg_userlist.c: user, group */
+extern const struct cfg_kw cfg_userlist_kws[];
 
 /* What bind and server options say about TLS versions below 1.2. */
 #define CFG_OLD_TLS_NOTICE "has no effect: ppbridge never offers TLS versions below 1.2"

@@ -58,7 +58,8 @@ enum smp_arg_type {
 	SMP_ARG_BACKEND, /* a backend name (the caller checks it exists: smp_expr_backends) */
 	SMP_ARG_MASK4,   /* an IPv4 mask: 0..32 or dotted (255.255.255.0) */
 	SMP_ARG_MASK6,   /* an IPv6 mask: 0..128 or an address (ffff:ffff::) */
-	SMP_ARG_USERLIST, /* a userlist name (the caller checks it exists: smp_expr_userlists) */
+	/* a userlist name (the caller checks it exists: smp_expr_userlists) */
+	SMP_ARG_USERLIST,
 };
 #define SMP_MAX_ARGS 2
 

@@ -1046,8 +1046,7 @@ static int walk_userlist(void *arg, const char *userlist)
 }
 
 static int exprs_userlists(const struct acl_expr *e,
-                           int (*fn)(void *arg, const char *userlist, const char *group),
-                           void *arg)
+                           int (*fn)(void *arg, const char *userlist, const char *group), void *arg)
 {
 	struct ul_walk w = {fn, arg, NULL};
 	int rc = 0;

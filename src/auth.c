@@ -191,6 +191,33 @@ static int hash_matches(const char *pass, const char *hash)
 	return ok;
 }
 
+/* The cost a scheme's settings ask for, against the limits: bcrypt's
+ * log2 rounds ($2b$12$), SHA-crypt's rounds=N, yescrypt's N (the second
+ * character of its parameters, j9T by default). Unknown schemes pass:
+ * crypt_r decides. */
+static int cost_ok(const char *hash)
+{
+	static const char itoa64[] =
+	    "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	const char *p;
+
+	if (hash[0] == '$' && hash[1] == '2' && hash[2] && hash[3] == '$')
+		return hash[4] >= '0' && hash[4] <= '9' && hash[5] >= '0' && hash[5] <= '9' &&
+		       (hash[4] - '0') * 10 + (hash[5] - '0') <= AUTH_MAX_BCRYPT_COST;
+	if ((!strncmp(hash, "$5$rounds=", 10) || !strncmp(hash, "$6$rounds=", 10))) {
+		unsigned long r = strtoul(hash + 10, NULL, 10);
+		return r <= AUTH_MAX_SHA_ROUNDS;
+	}
+	if (!strncmp(hash, "$y$", 3) && hash[3] && (p = strchr(itoa64, hash[4])) && hash[4])
+		return p - itoa64 <= AUTH_MAX_YESCRYPT_N;
+	return 1;
+}
+
+int auth_hash_cost_ok(const char *hash)
+{
+	return hash && cost_ok(hash);
+}
+
 int auth_hash_usable(const char *hash)
 {
 	struct crypt_data *cd;
@@ -199,6 +226,8 @@ int auth_hash_usable(const char *hash)
 
 	if (!hash || !*hash || hash[0] == '*' || hash[0] == '!')
 		return 0; /* "*" and "!" lock an account in shadow(5): never a match */
+	if (!cost_ok(hash))
+		return 0; /* not even tried: it could take minutes */
 	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return 0;

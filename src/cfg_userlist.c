@@ -230,6 +230,14 @@ static int user_password(struct cfg_pstate *ps, struct cfg_ul_user *u, const cha
 		     u->name);
 		return 0;
 	}
+	if (!auth_hash_cost_ok(value)) {
+		ERR(ps,
+		    "user '%s': this password hash is too costly to check on every request to "
+		    "the stats page (at most bcrypt cost %d, %lu SHA-crypt rounds, yescrypt 8 "
+		    "times its default)",
+		    u->name, AUTH_MAX_BCRYPT_COST, AUTH_MAX_SHA_ROUNDS);
+		return -1;
+	}
 	if (!auth_hash_usable(value)) {
 		hash_scheme(value, scheme, sizeof(scheme));
 		ERR(ps,

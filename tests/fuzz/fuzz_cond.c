@@ -6,9 +6,11 @@
  *  - `if ...` / `unless ...` is a condition: parsed against that list,
  *    then evaluated against a few synthetic contexts (addresses of each
  *    family, with and without a ClientHello, an HTTP target, an nbsrv
- *    callback; and an empty one). Each evaluation is 0 or 1, the same when
+ *    callback; Basic credentials with a userlist; and an empty one). Each
+ *    evaluation is 0 or 1, the same when
  *    repeated, and `unless` gives the opposite of `if`; the fetch bits stay
- *    within enum acl_fetch; the backends it names are valid names;
+ *    within enum acl_fetch; the backends and userlists it names are valid
+ *    names;
  *  - every line is also a log-format value: compiled, expanded twice into
  *    the same bytes, never with a control character (but tab) in them,
  *    and -1 (never a partial length) when the buffer is one byte short;
@@ -17,11 +19,13 @@
  * skipped (no file access). Any inconsistency aborts; everything parsed
  * is freed (LeakSanitizer checks).
  *
- * Built from this file + src/acl.c, src/net.c, src/sample.c, src/smp.c.
+ * Built from this file + src/acl.c, src/auth.c, src/net.c, src/sample.c,
+ * src/smp.c (and libcrypt: the userlist here has passwords in clear).
  */
 #include <config.h>
 
 #include "acl.h"
+#include "cfg.h"
 #include "net.h"
 #include "sample.h"
 #include "smp.h"
@@ -43,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_WORDS 64
 #define MAX_LINES 64
-#define ALL_FETCH_BITS ((1u << (ACL_FETCH_STATE + 1)) - 1)
+#define ALL_FETCH_BITS (((1u << (ACL_FETCH_STATE + 1)) - 1) | ACL_NEEDS_HTTP_AUTH)
 
 static struct sockaddr_storage SRC4, SRC6, SRC_MAPPED, DST6;
 
@@ -98,9 +102,31 @@ static int check_backend(void *arg, const char *backend)
 	return 0;
 }
 
+static int check_userlist(void *arg, const char *userlist, const char *group)
+{
+	CHECK(valid_backend(userlist)); /* the same rule as backend names */
+	CHECK(!group || *group);
+	++*(int *)arg;
+	return 0;
+}
+
+/* userlist u: alice (secret; groups admin, ops), bob (pw; no group). */
+static struct cfg_str G_OPS = {NULL, "ops"};
+static struct cfg_ul_user U_BOB = {.name = "bob", .plain = "pw", .groups = ""};
+static struct cfg_ul_user U_ALICE = {.next = &U_BOB,
+                                     .name = "alice",
+                                     .plain = "secret",
+                                     .group_refs = &G_OPS,
+                                     .groups = "admin,ops"};
+static struct cfg_str G_ALICE = {NULL, "alice"};
+static struct cfg_ul_group G_OPS_DEF = {.name = "ops"};
+static struct cfg_ul_group G_ADMIN = {.next = &G_OPS_DEF, .name = "admin", .user_refs = &G_ALICE};
+static struct cfg_userlist UL = {.name = "u", .users = &U_ALICE, .groups = &G_ADMIN};
+
 static void eval_all(const struct acl_cond *cond, const struct acl_cond *flipped)
 {
 	static const char uri1[] = "/api/v1/x?y=1", uri2[] = "http://h.test/p";
+	static const char alice[] = "Basic YWxpY2U6c2VjcmV0", bob[] = "basic Ym9iOnB3";
 	const struct acl_ctx ctxs[] = {
 	    {.src = (struct sockaddr *)&SRC4,
 	     .sni = "a.example.com",
@@ -113,6 +139,10 @@ static void eval_all(const struct acl_cond *cond, const struct acl_cond *flipped
 	     .uri_len = sizeof(uri2) - 1,
 	     .nbsrv = nbsrv_cb},
 	    {.src = (struct sockaddr *)&SRC_MAPPED, .sni = "", .uri = "*", .uri_len = 1},
+	    {.authorization = alice, .authorization_len = sizeof(alice) - 1, .userlists = &UL},
+	    {.authorization = bob, .authorization_len = sizeof(bob) - 1, .userlists = &UL},
+	    {.authorization = alice, .authorization_len = 5, .userlists = &UL},
+	    {.authorization = alice, .authorization_len = sizeof(alice) - 1},
 	    {0},
 	};
 
@@ -145,6 +175,7 @@ static void one_cond(char **words, int n, const struct acl *list)
 	CHECK((acl_cond_fetches(cond) & ~ALL_FETCH_BITS) == 0);
 	CHECK(acl_cond_fetches(cond) == acl_cond_fetches(flipped));
 	CHECK(acl_cond_backends(cond, check_backend, &nb) == 0);
+	CHECK(acl_cond_userlists(cond, check_userlist, &nb) == 0);
 	acl_cond_free(flipped);
 	acl_cond_free(cond);
 }

@@ -44,7 +44,7 @@ done
 
 # Keyword tables (struct cfg_kw rows).
 KW_TABLES="cfg_section_kws cfg_global_kws cfg_proxy_kws cfg_timeout_kws cfg_option_kws
-	cfg_bind_kws cfg_server_kws cfg_stats_kws"
+	cfg_bind_kws cfg_server_kws cfg_stats_kws cfg_userlist_kws"
 # Other tables that hold configuration words (keywords, option names, values).
 KNOWN_TABLES="units facility_names level_names names fns client_ip_names"
 # Tables that hold no configuration word (message fragments).

@@ -328,7 +328,8 @@ START_TEST(test_path_errors)
 	ck_assert(strstr(parse_error("if { path -m len /a }", NULL), "invalid integer '/a'"));
 	ck_assert(strstr(parse_error("if { paths /a }", NULL),
 			 "unsupported fetch 'paths' (supported: src, src_port, req.ssl_sni, "
-			 "req_ssl_hello_type, path, nbsrv(<backend>), always_true, always_false, "
+			 "req_ssl_hello_type, path, nbsrv(<backend>), http_auth(<userlist>), "
+			 "http_auth_group(<userlist>), always_true, always_false, "
 			 "path_beg, path_end, path_sub, path_len)"));
 }
 END_TEST

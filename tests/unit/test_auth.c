@@ -14,7 +14,7 @@
 /* Known answers for the password "secret" (openssl passwd -6/-5/-1
  * -salt abc secret; yescrypt and bcrypt from libxcrypt's crypt(3)). */
 #define H_SHA512                                                                                   \
-	"$6$abc$IdWKNKTJEb8LxY7CGg8YBXlvtfZzFw7Mp/r6niK9YB2mdvgY..TKjv1T..8RadRt2qvUHYRLr/"       \
+	"$6$abc$IdWKNKTJEb8LxY7CGg8YBXlvtfZzFw7Mp/r6niK9YB2mdvgY..TKjv1T..8RadRt2qvUHYRLr/"        \
 	"TsVArtr91iR1"
 #define H_SHA256 "$5$abc$qsg6EHbUzHQzF1POlD7zUwBINSELQxypPaeDcZe6vH0"
 #define H_MD5 "$1$abc$iCQ2D3nhptRYi27fDYv2s1"
@@ -90,7 +90,8 @@ static const struct cfg_userlist *UL(const char *name)
 /* "Basic " + base64(text), into buf. */
 static const char *basic_of(const char *text, char *buf, size_t len)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(text), o = (size_t)snprintf(buf, len, "Basic ");
 
 	for (size_t i = 0; i < n; i += 3) {
@@ -113,11 +114,11 @@ static const char *basic_of(const char *text, char *buf, size_t len)
 START_TEST(basic_parse_ok)
 {
 	basic_ok("Basic YWxpY2U6d29uZGVyOmxhbmQ=", "alice", "wonder:land"); /* first ':' */
-	basic_ok("basic Ym9iOnMzY3JldA==", "bob", "s3cret");               /* any case */
+	basic_ok("basic Ym9iOnMzY3JldA==", "bob", "s3cret");                /* any case */
 	basic_ok("BASIC Ym9iOnMzY3JldA==", "bob", "s3cret");
 	basic_ok("  Basic   Ym9iOnMzY3JldA==\t ", "bob", "s3cret"); /* OWS, 1*SP */
-	basic_ok("Basic YTo=", "a", "");                              /* empty password */
-	basic_ok("Basic OmI=", "", "b");                              /* empty user */
+	basic_ok("Basic YTo=", "a", "");                            /* empty password */
+	basic_ok("Basic OmI=", "", "b");                            /* empty user */
 }
 END_TEST
 
@@ -131,19 +132,19 @@ START_TEST(basic_parse_malformed)
 	basic_bad("Bearer YTo=");
 	basic_bad("Basi YTo=");
 	basic_bad("BasicYTo=");
-	basic_bad("Basic\tYTo=");              /* the scheme ends with a space */
-	basic_bad("Basic YTo");                /* no padding */
-	basic_bad("Basic YTo==");              /* not a multiple of 4 */
-	basic_bad("Basic YT=o");               /* '=' inside */
+	basic_bad("Basic\tYTo="); /* the scheme ends with a space */
+	basic_bad("Basic YTo");   /* no padding */
+	basic_bad("Basic YTo=="); /* not a multiple of 4 */
+	basic_bad("Basic YT=o");  /* '=' inside */
 	basic_bad("Basic =Tob");
-	basic_bad("Basic YTp=");               /* non-zero bits under the padding */
-	basic_bad("Basic YR==");               /* the same, with two '=' */
-	basic_bad("Basic YWJj");               /* "abc": no ':' */
-	basic_bad("Basic YT!=");               /* not base64 */
-	basic_bad("Basic YTo= YTo=");          /* two tokens */
-	basic_bad("Basic YQFiOmM=");           /* "a\x01b:c": a control character */
-	basic_bad("Basic YTpiAA==");           /* "a:b\0": a NUL */
-	basic_bad("Basic YWJjOmQK");           /* "abc:d\n" */
+	basic_bad("Basic YTp=");      /* non-zero bits under the padding */
+	basic_bad("Basic YR==");      /* the same, with two '=' */
+	basic_bad("Basic YWJj");      /* "abc": no ':' */
+	basic_bad("Basic YT!=");      /* not base64 */
+	basic_bad("Basic YTo= YTo="); /* two tokens */
+	basic_bad("Basic YQFiOmM=");  /* "a\x01b:c": a control character */
+	basic_bad("Basic YTpiAA==");  /* "a:b\0": a NUL */
+	basic_bad("Basic YWJjOmQK");  /* "abc:d\n" */
 }
 END_TEST
 
@@ -211,12 +212,35 @@ START_TEST(hash_usable)
 	ck_assert_int_eq(auth_hash_usable(H_YESCRYPT), 1);
 	ck_assert_int_eq(auth_hash_usable(NULL), 0);
 	ck_assert_int_eq(auth_hash_usable(""), 0);
-	ck_assert_int_eq(auth_hash_usable("*"), 0);  /* locked, shadow(5) */
+	ck_assert_int_eq(auth_hash_usable("*"), 0); /* locked, shadow(5) */
 	ck_assert_int_eq(auth_hash_usable("!" H_SHA512), 0);
-	ck_assert_int_eq(auth_hash_usable("$9$abc$xyz"), 0);         /* unknown scheme */
+	ck_assert_int_eq(auth_hash_usable("$9$abc$xyz"), 0);          /* unknown scheme */
 	ck_assert_int_eq(auth_hash_usable("$6$abc$IdWKNKTJEb8L"), 0); /* truncated */
-	ck_assert_int_eq(auth_hash_usable(H_SHA512 "x"), 0);        /* too long */
+	ck_assert_int_eq(auth_hash_usable(H_SHA512 "x"), 0);          /* too long */
 	ck_assert_int_eq(auth_hash_usable("secret"), 0);              /* a password */
+}
+END_TEST
+
+/* Costs a request to the stats page could not bear: refused unrun. */
+START_TEST(hash_cost)
+{
+	ck_assert_int_eq(auth_hash_cost_ok(H_SHA512), 1);
+	ck_assert_int_eq(auth_hash_cost_ok(H_YESCRYPT), 1);
+	ck_assert_int_eq(auth_hash_cost_ok(H_BCRYPT), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$2b$14$abcdefghijklmnopqrstuu"), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$2b$15$abcdefghijklmnopqrstuu"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$2y$31$abcdefghijklmnopqrstuu"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$2b$x1$abcdefghijklmnopqrstuu"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$6$rounds=1000000$abc$"), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$6$rounds=1000001$abc$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$5$rounds=99999999999999999999$abc$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$y$jCT$abcdefgh$"), 1);
+	ck_assert_int_eq(auth_hash_cost_ok("$y$jDT$abcdefgh$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok("$y$jzT$abcdefgh$"), 0);
+	ck_assert_int_eq(auth_hash_cost_ok(NULL), 0);
+	/* the usability check does not run them */
+	ck_assert_int_eq(
+	    auth_hash_usable("$2b$31$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a"), 0);
 }
 END_TEST
 
@@ -227,13 +251,13 @@ START_TEST(userlist_check)
 {
 	const struct cfg_userlist *ul = UL("stats-users");
 
-	ck_assert_int_eq(auth_userlist_check(ul, "alice", "secret"), 1);   /* sha512crypt */
+	ck_assert_int_eq(auth_userlist_check(ul, "alice", "secret"), 1); /* sha512crypt */
 	ck_assert_int_eq(auth_userlist_check(ul, "alice", "Secret"), 0);
 	ck_assert_int_eq(auth_userlist_check(ul, "alice", ""), 0);
-	ck_assert_int_eq(auth_userlist_check(ul, "carol", "secret"), 1);   /* sha256crypt */
-	ck_assert_int_eq(auth_userlist_check(ul, "dave", "secret"), 1);    /* yescrypt */
+	ck_assert_int_eq(auth_userlist_check(ul, "carol", "secret"), 1); /* sha256crypt */
+	ck_assert_int_eq(auth_userlist_check(ul, "dave", "secret"), 1);  /* yescrypt */
 	ck_assert_int_eq(auth_userlist_check(ul, "dave", "secrets"), 0);
-	ck_assert_int_eq(auth_userlist_check(ul, "bob", "s3cret"), 1);     /* in clear */
+	ck_assert_int_eq(auth_userlist_check(ul, "bob", "s3cret"), 1); /* in clear */
 	ck_assert_int_eq(auth_userlist_check(ul, "bob", "s3cre"), 0);
 	ck_assert_int_eq(auth_userlist_check(ul, "bob", "s3cret "), 0);
 	ck_assert_int_eq(auth_userlist_check(ul, "mallory", "secret"), 0); /* no such user */
@@ -340,8 +364,7 @@ static void declare(const char *name, const char *words)
 	snprintf(buf, sizeof(buf), "%s", words);
 	for (char *t = strtok(buf, " "); t && n < 16; t = strtok(NULL, " "))
 		w[n++] = t;
-	ck_assert_msg(acl_declare(&ACLS, name, w, n, err, sizeof(err)) == 0, "%s: %s", words,
-	              err);
+	ck_assert_msg(acl_declare(&ACLS, name, w, n, err, sizeof(err)) == 0, "%s: %s", words, err);
 }
 
 static int holds(const char *cond, const char *authz)
@@ -453,6 +476,7 @@ static Suite *auth_suite(void)
 	tcase_add_test(tc, basic_parse_truncated);
 	tcase_add_test(tc, ct_equal);
 	tcase_add_test(tc, hash_usable);
+	tcase_add_test(tc, hash_cost);
 	tcase_add_test(tc, plain_pairs);
 	suite_add_tcase(s, tc);
 

@@ -2690,6 +2690,158 @@ START_TEST(free_null)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* userlist */
+
+#define H6                                                                                         \
+	"$6$abc$IdWKNKTJEb8LxY7CGg8YBXlvtfZzFw7Mp/r6niK9YB2mdvgY..TKjv1T..8RadRt2qvUHYRLr/"        \
+	"TsVArtr91iR1"
+#define UL_FE "frontend fe\n bind 127.0.0.1:8080\n mode http\n default_backend be\n"
+#define UL_BE "backend be\n mode http\n server s1 127.0.0.1:80\n"
+
+/* HAProxy's own example, then a second list with the same users. */
+START_TEST(userlist_ok)
+{
+	struct cfg *cfg;
+	const struct cfg_userlist *ul;
+	const struct cfg_ul_user *u;
+
+	cfg_msgs_free(&M);
+	cfg = parse_finish(UL_FE " acl AUTH http_auth(stats-users)\n"
+	                         " acl AUTH_ADMIN http_auth_group(stats-users) admin\n" UL_BE
+	                         "userlist stats-users\n"
+	                         "    group admin users alice\n"
+	                         "    user alice password " H6 "\n"
+	                         "    user bob insecure-password s3cret groups readonly\n"
+	                         "    group readonly\n"
+	                         "userlist L2\n"
+	                         "    user alice insecure-password x\n");
+	if (M.errors)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ul = cfg_find_userlist(cfg->userlists, "stats-users");
+	ck_assert_ptr_nonnull(ul);
+	ck_assert_str_eq(ul->where.file, "t.cfg");
+	ck_assert_int_eq(ul->where.line, 10);
+	u = ul->users;
+	ck_assert_str_eq(u->name, "alice");
+	ck_assert_str_eq(u->hash, H6);
+	ck_assert_ptr_null(u->plain);
+	ck_assert_str_eq(u->groups, "admin");
+	u = u->next;
+	ck_assert_str_eq(u->name, "bob");
+	ck_assert_ptr_null(u->hash);
+	ck_assert_str_eq(u->plain, "s3cret");
+	ck_assert_str_eq(u->groups, "readonly"); /* a group declared after the user */
+	ck_assert_str_eq(ul->groups->name, "admin");
+	ck_assert_str_eq(ul->groups->next->name, "readonly");
+	ck_assert_ptr_nonnull(cfg_find_userlist(cfg->userlists, "L2"));
+	ck_assert_ptr_null(cfg_find_userlist(cfg->userlists, "l2"));
+	/* insecure-password: accepted, with a warning on its line */
+	ck_assert(has_msg(CFG_SEV_WARNING,
+	                  "t.cfg:13: user 'bob': 'insecure-password' is stored in clear"));
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+}
+END_TEST
+
+START_TEST(userlist_errors)
+{
+	parse_err("userlist\n", 1, "'userlist' expects a name");
+	parse_err("userlist a b\n", 1, "'userlist' expects a name");
+	parse_err("userlist a/b\n user x insecure-password y\n", 1,
+	          "userlist name 'a/b' is invalid");
+	parse_err("userlist u\nuserlist u\n", 2,
+	          "userlist 'u' has the same name as the userlist "
+	          "declared at t.cfg:1");
+	parse_err("userlist u\n user a password " H6 "\n user a password " H6 "\n", 3,
+	          "user 'a' is already declared in userlist 'u' (t.cfg:2)");
+	parse_err("userlist u\n group g\n group g\n", 3,
+	          "group 'g' is already declared in userlist 'u' (t.cfg:2)");
+	parse_err(
+	    "userlist u\n user a password $9$abc$xyz\n", 2,
+	    "user 'a': crypt(3) on this system cannot check this password hash (scheme '$9$')");
+	parse_err("userlist u\n user a password secret\n", 2, "traditional DES or not a hash");
+	parse_err("userlist u\n user a password $2b$20$abcdefghijklmnopqrstuuOQiyCxlgf/"
+	          "oeuTqixKmWdcYUh4Hjl0a\n",
+	          2, "user 'a': this password hash is too costly to check on every request");
+	parse_err("userlist u\n user \"\" password " H6 "\n", 2, "empty names are not allowed");
+	parse_err("userlist u\n group \"\"\n", 2, "empty names are not allowed");
+	parse_err("userlist u\n user a:b password " H6 "\n", 2,
+	          "user name 'a:b': ':' is not allowed");
+	parse_err("userlist u\n group a,b\n", 2, "group name 'a,b': ',' is not allowed");
+	parse_err("userlist u\n user a password " H6 " groups g,,h\n", 2,
+	          "group list 'g,,h' has an empty name");
+	parse_err("userlist u\n group g users a,\n", 2, "user list 'a,' has an empty name");
+	parse_err("userlist u\n user a groups g\n", 2, "user 'a' has no 'password'");
+	parse_err("userlist u\n user a password\n", 2, "'user' expects <name> password");
+	parse_err("userlist u\n user a password " H6 " insecure-password x\n", 2,
+	          "only one of 'password' and 'insecure-password'");
+	parse_err("userlist u\n user a password " H6 " groups g groups h\n", 2,
+	          "'user' expects"); /* 6 words */
+	parse_err("userlist u\n user a password " H6 " group g\n", 2,
+	          "user 'a': unexpected word 'group'");
+	parse_err("userlist u\n group g users\n", 2, "'group' expects <name> [users <user>,...]");
+	parse_err("userlist u\n group g members a\n", 2, "'group' expects");
+	parse_err("userlist u\n frobnicate\n", 2, "unknown keyword 'frobnicate' in 'userlist'");
+	/* a bad header still has its lines checked */
+	cfg_msgs_free(&M);
+	cfg_free(parse("userlist\n user a password $9$x\n"));
+	ck_assert_int_eq(M.errors, 2);
+	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:1: 'userlist' expects a name"));
+	ck_assert(has_msg(CFG_SEV_ERROR, "t.cfg:2: user 'a': crypt(3)"));
+	cfg_msgs_free(&M);
+}
+END_TEST
+
+/* Names that only the end of the configuration can check. */
+START_TEST(userlist_finish_errors)
+{
+	struct cfg *cfg;
+
+	finish_err(UL_FE UL_BE "userlist u\n user a password " H6 " groups nope\n", 9,
+	           "user 'a': no group 'nope' in userlist 'u'");
+	finish_err(UL_FE UL_BE "userlist u\n group g users bob\n", 9,
+	           "group 'g': no user 'bob' in userlist 'u'");
+	/* a declared ACL: at its section's line */
+	finish_err(
+	    UL_FE " acl A http_auth(nope)\n" UL_BE, 1,
+	    "no userlist 'nope' in the configuration (named by http_auth or http_auth_group)");
+	finish_err(UL_FE " acl A http_auth_group(u) admin\n" UL_BE "userlist u\n group ops\n", 1,
+	           "http_auth_group(u): no group 'admin' in userlist 'u'");
+	finish_err(UL_FE " acl A http_auth_group(nope) admin\n" UL_BE, 1, "no userlist 'nope'");
+	/* a userlist after the proxy that names it, as in HAProxy */
+	cfg_msgs_free(&M);
+	cfg = parse_finish(UL_FE " acl A http_auth_group(late) ops\n" UL_BE
+	                         "userlist late\n group ops\n");
+	if (M.errors)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+}
+END_TEST
+
+/* The data path never sees credentials: only `stats` rules may ask for
+ * them; declaring the ACL is fine. */
+START_TEST(userlist_auth_only_in_stats)
+{
+	static const char *const rules[] = {
+	    " use_backend be if AUTH\n",
+	    " tcp-request connection reject unless AUTH\n",
+	    " tcp-request content reject unless AUTH\n",
+	    " http-request set-header X-User 1 if AUTH\n",
+	    " http-request del-header X-User if { http_auth_group(u) g }\n",
+	    " reqidel ^X-User:.* if AUTH\n",
+	};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		snprintf(text, sizeof(text), "frontend fe\n mode http\n acl AUTH http_auth(u)\n%s",
+		         rules[i]);
+		parse_err(text, 4, "http_auth can only be used in 'stats' rules");
+	}
+}
+END_TEST
 
 /* ------------------------------------------------------------------ */
 /* Keyword rows: every table in the one row shape, and the typed rows */
@@ -2701,6 +2853,7 @@ enum kw_kind {
 	KW_GLOBAL,      /* keywords of the global section */
 	KW_PROXY,       /* keywords of a proxy section, with sections (caps) */
 	KW_OPTIONS,     /* option lists */
+	KW_USERLIST,    /* keywords of a userlist section */
 };
 
 static const struct {
@@ -2716,6 +2869,7 @@ static const struct {
     {"option", cfg_option_kws, KW_PROXY, "option "},
     {"bind", cfg_bind_kws, KW_OPTIONS, "bind :80 "},
     {"server", cfg_server_kws, KW_OPTIONS, "server s 192.0.2.1:80 "},
+    {"userlist", cfg_userlist_kws, KW_USERLIST, ""},
 };
 
 #define NTABLES (sizeof(kw_tables) / sizeof(kw_tables[0]))
@@ -2794,6 +2948,9 @@ static void kw_line(size_t t, const struct cfg_kw *k, int nwords, char *buf, siz
 	case KW_PROXY:
 		snprintf(buf, len, "%s ", section_for(k));
 		break;
+	case KW_USERLIST:
+		snprintf(buf, len, "userlist u\n ");
+		break;
 	default:
 		buf[0] = '\0';
 		break;
@@ -2815,7 +2972,8 @@ START_TEST(kw_rows_word_count)
 	char text[512], name[80];
 
 	for (size_t t = 0; t < NTABLES; t++) {
-		if (kw_tables[t].kind != KW_GLOBAL && kw_tables[t].kind != KW_PROXY)
+		if (kw_tables[t].kind != KW_GLOBAL && kw_tables[t].kind != KW_PROXY &&
+		    kw_tables[t].kind != KW_USERLIST)
 			continue;
 		for (const struct cfg_kw *k = kw_tables[t].rows; k->kw; k++) {
 			int counts[2] = {k->min_args - 1, k->max_args + 1};
@@ -3112,6 +3270,14 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, http_reuse);
 	tcase_add_test(tc, http_conn_options);
 	tcase_add_test(tc, http_only_in_tcp_warns);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("userlist");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, userlist_ok);
+	tcase_add_test(tc, userlist_errors);
+	tcase_add_test(tc, userlist_finish_errors);
+	tcase_add_test(tc, userlist_auth_only_in_stats);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rows");

@@ -3,6 +3,8 @@
 
 #include "smp.h"
 
+#include "cfg.h" /* a userlist for http_auth */
+
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -119,7 +121,8 @@ START_TEST(rows_lists)
 	ck_assert_str_eq(buf, "src, src_port, dst, dst_port, ssl_fc_sni, req.hdr(<name>)");
 	smp_fetch_list(SMP_IN_COND, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "src, src_port, req.ssl_sni, req_ssl_hello_type, path, "
-	                      "nbsrv(<backend>), always_true, always_false");
+	                      "nbsrv(<backend>), http_auth(<userlist>), "
+	                      "http_auth_group(<userlist>), always_true, always_false");
 	smp_conv_list(buf, sizeof(buf));
 	ck_assert_str_eq(buf, "ipmask(<mask4>[,<mask6>])");
 	/* truncation is safe and terminated */
@@ -156,6 +159,8 @@ START_TEST(rows_uses)
 	    {"req.ssl_hello_type", 1u << SMP_USE_HELLO_TYPE, SMP_T_INT},
 	    {"path", 1u << SMP_USE_HTTP_URI, SMP_T_STR},
 	    {"nbsrv(be)", 1u << SMP_USE_STATE, SMP_T_INT},
+	    {"http_auth(u)", 1u << SMP_USE_HTTP_AUTH, SMP_T_BOOL},
+	    {"http_auth_group(u)", 1u << SMP_USE_HTTP_AUTH, SMP_T_STR},
 	    {"always_true", 0, SMP_T_BOOL},
 	    {"always_false", 0, SMP_T_BOOL},
 	    {"src,ipmask(24)", 1u << SMP_USE_SRC, SMP_T_IP},
@@ -176,6 +181,13 @@ START_TEST(rows_uses)
 	parse_err("nbsrv(be)", SMP_IN_VALUE, "unavailable fetch 'nbsrv'");
 	parse_err("req.ssl_sni", SMP_IN_VALUE, "unavailable fetch 'req.ssl_sni'");
 	parse_err("req.hdr(a)", SMP_IN_COND, "unavailable fetch 'req.hdr'");
+	/* credentials: conditions only (the stats rules), a userlist name */
+	parse_err("http_auth(u)", SMP_IN_VALUE, "unavailable fetch 'http_auth'");
+	parse_err("http_auth_group(u)", SMP_IN_VALUE, "unavailable fetch 'http_auth_group'");
+	parse_err("http_auth", SMP_IN_COND, "http_auth() expects a userlist name");
+	parse_err("http_auth()", SMP_IN_COND, "http_auth() expects a userlist name");
+	parse_err("http_auth(a/b)", SMP_IN_COND, "'a/b' is not a valid userlist name");
+	parse_err("http_auth_group(a,b)", SMP_IN_COND, "takes one argument, a userlist name");
 }
 END_TEST
 
@@ -413,6 +425,45 @@ START_TEST(fetch_nbsrv)
 }
 END_TEST
 
+/* userlist u: alice (secret; groups admin, ops), bob (pw; no group). */
+static struct cfg_ul_user U_BOB = {.name = "bob", .plain = "pw", .groups = ""};
+static struct cfg_ul_user U_ALICE = {
+    .next = &U_BOB, .name = "alice", .plain = "secret", .groups = "admin,ops"};
+static struct cfg_userlist UL_V = {.name = "v"};
+static struct cfg_userlist UL_U = {.next = &UL_V, .name = "u", .users = &U_ALICE};
+
+START_TEST(fetch_http_auth)
+{
+	static const char alice[] = "Basic YWxpY2U6c2VjcmV0"; /* alice:secret */
+	static const char bob[] = "Basic Ym9iOnB3";           /* bob:pw */
+	static const char wrong[] = "Basic YWxpY2U6U2VjcmV0"; /* alice:Secret */
+	struct smp_env env = {.auth = alice, .auth_len = sizeof(alice) - 1, .userlists = &UL_U};
+
+	EVAL_EQ("http_auth(u)", &env, "bool:1");
+	EVAL_EQ("http_auth(v)", &env, "bool:0"); /* another list */
+	EVAL_EQ("http_auth(w)", &env, "bool:0"); /* no such list (the config checks it) */
+	EVAL_EQ("http_auth_group(u)", &env, "str:admin,ops");
+	EVAL_EQ("http_auth_group(v)", &env, "-");
+	env.auth = bob;
+	env.auth_len = sizeof(bob) - 1;
+	EVAL_EQ("http_auth(u)", &env, "bool:1");
+	EVAL_EQ("http_auth_group(u)", &env, "str:"); /* in no group */
+	env.auth = wrong;
+	env.auth_len = sizeof(wrong) - 1;
+	EVAL_EQ("http_auth(u)", &env, "bool:0");
+	EVAL_EQ("http_auth_group(u)", &env, "-");
+	env.auth_len = 5; /* "Basic" cut */
+	EVAL_EQ("http_auth(u)", &env, "bool:0");
+	env.auth = NULL; /* no Authorization header: false, so that `unless` asks */
+	EVAL_EQ("http_auth(u)", &env, "bool:0");
+	EVAL_EQ("http_auth_group(u)", &env, "-");
+	/* no userlists: not a stats rule, credentials are not looked at */
+	env = (struct smp_env){.auth = alice, .auth_len = sizeof(alice) - 1};
+	EVAL_EQ("http_auth(u)", &env, "-");
+	EVAL_EQ("http_auth_group(u)", &env, "-");
+}
+END_TEST
+
 START_TEST(fetch_constants)
 {
 	EVAL_EQ("always_true", NULL, "bool:1");
@@ -478,6 +529,25 @@ START_TEST(expr_backends)
 	ck_assert_int_eq(s.n, 0);
 	smp_expr_free(e);
 	ck_assert_int_eq(smp_expr_backends(NULL, note, &s), 0);
+}
+END_TEST
+
+START_TEST(expr_userlists)
+{
+	struct smp_expr *e = parse_ok("http_auth_group(stats-users)", SMP_IN_COND);
+	struct seen s = {0};
+
+	ck_assert_int_eq(smp_expr_userlists(e, note, &s), 0);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_str_eq(s.names[0], "stats-users");
+	ck_assert_int_eq(smp_expr_backends(e, note, &s), 0); /* not a backend */
+	ck_assert_int_eq(s.n, 1);
+	smp_expr_free(e);
+	e = parse_ok("nbsrv(be)", SMP_IN_COND);
+	ck_assert_int_eq(smp_expr_userlists(e, note, &s), 0);
+	ck_assert_int_eq(s.n, 1);
+	smp_expr_free(e);
+	ck_assert_int_eq(smp_expr_userlists(NULL, note, &s), 0);
 }
 END_TEST
 
@@ -564,6 +634,7 @@ int main(void)
 	tcase_add_test(tc, parse_args_and_convs);
 	tcase_add_test(tc, parse_errors);
 	tcase_add_test(tc, expr_backends);
+	tcase_add_test(tc, expr_userlists);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("eval");
@@ -572,6 +643,7 @@ int main(void)
 	tcase_add_test(tc, fetch_hello_type);
 	tcase_add_test(tc, fetch_path);
 	tcase_add_test(tc, fetch_nbsrv);
+	tcase_add_test(tc, fetch_http_auth);
 	tcase_add_test(tc, fetch_constants);
 	tcase_add_test(tc, conv_ipmask);
 	suite_add_tcase(s, tc);
