@@ -168,6 +168,9 @@ static void finish_cond_userlists(struct cfg *cfg, struct cfg_proxy *p, struct c
 		cfg_userlist_check_cond(cfg, u->cond, &u->where, msgs);
 	for (const struct cfg_http_rule *r = p->http_rules; r; r = r->next)
 		cfg_userlist_check_cond(cfg, r->cond, &r->where, msgs);
+	cfg_userlist_check_cond(cfg, p->stats.admin, &p->stats.admin_where, msgs);
+	for (const struct cfg_stats_rule *r = p->stats.rules; r; r = r->next)
+		cfg_userlist_check_cond(cfg, r->cond, &r->where, msgs);
 }
 
 static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)

@@ -586,7 +586,7 @@ const struct cfg_kw cfg_proxy_kws[] = {
               "a backend name [if|unless <condition>]"),
     CFG_KW_FN("client-ip", 1, 1, CAP_FE, kw_client_ip, "none, xff, proxy-v1, proxy-v2 or auto"),
     CFG_KW_FN("http-request", 1, CFG_MANY, CAP_FE | CAP_BE, cfg_kw_http_request,
-              "an action (del-header, set-header, add-header)"),
+              "an action (del-header, set-header, add-header, use-service)"),
     CFG_KW_FN("http-reuse", 1, 1, CAP_DEF | CAP_BE, kw_http_reuse, NULL),
     CFG_KW_FN("load-server-state-from-file", 1, 1, CAP_DEF | CAP_BE, kw_load_server_state,
               "global or none"),

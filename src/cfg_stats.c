@@ -305,6 +305,10 @@ int cfg_kw_monitor(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **a
 		cfg_monitor_fails_free(m);
 		return -1;
 	}
+	if (cfg_refuse_auth_cond(c->ps, "'monitor fail'", m->cond) < 0) {
+		cfg_monitor_fails_free(m);
+		return -1;
+	}
 	for (tail = &c->ps->cur->monitor_fails; *tail; tail = &(*tail)->next)
 		;
 	*tail = m;

@@ -64,9 +64,20 @@
 
 #define STRM_IDLE_TICKS 4
 
-static const char *const strm_state_names[] = {"INIT",      "PROXY_WAIT",  "INSPECT", "TLS_HS",
-						"CONNECTING", "ESTABLISHED", "HTTP_REQ",
-						"HTTP_XFER", "CLOSED"};
+static const char *const strm_state_names[] = {
+    [STRM_ST_INIT] = "INIT",
+    [STRM_ST_PROXY_WAIT] = "PROXY_WAIT",
+    [STRM_ST_INSPECT] = "INSPECT",
+    [STRM_ST_TLS_HS] = "TLS_HS",
+    [STRM_ST_CONNECTING] = "CONNECTING",
+    [STRM_ST_ESTABLISHED] = "ESTABLISHED",
+    [STRM_ST_HTTP_REQ] = "HTTP_REQ",
+    [STRM_ST_HTTP_XFER] = "HTTP_XFER",
+    [STRM_ST_HTTP_SVC] = "HTTP_SVC",
+    [STRM_ST_CLOSED] = "CLOSED",
+};
+_Static_assert(sizeof(strm_state_names) / sizeof(strm_state_names[0]) == STRM_ST_CLOSED + 1,
+	       "a name for every stream state");
 
 long strm_ms_since(const struct timespec *t0)
 {

@@ -263,9 +263,11 @@ int strm_svc_progress(struct stream *s)
 	want = (size_t)h->req_head.content_length - r->body_len;
 	if (want > h->req.buf.len)
 		want = h->req.buf.len;
-	memcpy(r->body + r->body_len, h->req.buf.data, want);
-	r->body_len += want;
-	strm_buf_consume(&h->req.buf, want);
+	if (want > 0) {
+		memcpy(r->body + r->body_len, h->req.buf.data, want);
+		r->body_len += want;
+		strm_buf_consume(&h->req.buf, want);
+	}
 	if (r->body_len < h->req_head.content_length)
 		return 0;
 	return submit(s);

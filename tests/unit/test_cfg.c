@@ -2043,10 +2043,10 @@ END_TEST
 START_TEST(http_request_errors)
 {
 	parse_err("frontend fe\n http-request\n", 2,
-	          "'http-request' expects an action (del-header, set-header, add-header)");
+	          "'http-request' expects an action (del-header, set-header, add-header, use-service)");
 	parse_err("frontend fe\n http-request redirect scheme https\n", 2,
 	          "'http-request redirect' is not supported (supported actions: del-header, "
-	          "set-header, add-header)");
+	          "set-header, add-header, use-service)");
 	parse_err("frontend fe\n http-request replace-header Host a b\n", 2,
 	          "'http-request replace-header' is not supported");
 	parse_err("frontend fe\n http-request del-header\n", 2,

@@ -110,7 +110,9 @@ START_TEST(stats_keywords)
 	ck_assert_int_eq(p->http_rules->action, CFG_HTTP_USE_SERVICE);
 	ck_assert_int_eq(p->http_rules->service, CFG_SERVICE_PROMETHEUS);
 	ck_assert(cfg_serves_itself(p));
-	ck_assert(!cfg_serves_itself(p->next));
+	/* a stats keyword in defaults enables the page in every proxy, as in HAProxy */
+	ck_assert(cfg_serves_itself(p->next));
+	ck_assert_str_eq(p->next->stats.realm, "Ops Room");
 	cfg_free(cfg);
 }
 END_TEST
@@ -140,13 +142,13 @@ START_TEST(stats_errors)
 		 "expects <user>:<password>");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats auth :p\n", 4,
 		 "expects <user>:<password>");
-	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats realm a\"b\n", 4, "no quote");
+	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats realm 'a\"b'\n", 4, "no quote");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats refresh soon\n", 4, "refresh");
-	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats admin TRUE\n", 4, "'if' or 'unless'");
+	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats admin TRUE\n", 4, "expects if|unless");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats auth a:b\n stats admin if TRUE\n"
 		 " stats admin if TRUE\n",
 		 6, "already set (line 5)");
-	load_err("defaults\n stats admin if TRUE\n", 2, "not allowed in 'defaults'");
+	load_err("defaults\n stats admin if TRUE\nlisten s\n bind 127.0.0.1:1\n", 2, "not allowed in 'defaults'");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats http-request redirect\n", 4,
 		 "allow, deny or auth");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats show-legends\n", 4,
@@ -158,12 +160,18 @@ START_TEST(stats_errors)
 		 5, "ClientHello");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n monitor-uri health\n", 4,
 		 "must start with '/'");
-	load_err("listen s\n mode http\n bind 127.0.0.1:1\n monitor fail TRUE\n", 4, "'if' or 'unless'");
+	load_err("listen s\n mode http\n bind 127.0.0.1:1\n monitor fail TRUE\n", 4, "fail if|unless");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n monitor pass if TRUE\n", 4,
 		 "expects 'fail");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n monitor fail if { nbsrv(nope) lt 1 }\n", 1,
 		 "no backend 'nope'");
-	load_err("backend b\n monitor-uri /h\n", 2, "not allowed in 'backend'");
+	load_err("userlist L\n user u insecure-password p\n"
+		 "listen s\n mode http\n bind 127.0.0.1:1\n monitor fail if { http_auth(L) }\n",
+		 6, "only be used in 'stats' rules");
+	load_err("listen s\n mode http\n bind 127.0.0.1:1\n stats http-request auth unless "
+		 "{ http_auth(nope) }\n",
+		 4, "nope");
+	load_err("backend b\n monitor-uri /h\nlisten s\n bind 127.0.0.1:1\n", 2, "not allowed in 'backend'");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n http-request use-service lua.x\n", 4,
 		 "unknown service");
 	load_err("listen s\n mode http\n bind 127.0.0.1:1\n"
@@ -210,7 +218,8 @@ START_TEST(stats_warnings)
 	ck_assert(said(CFG_SEV_WARNING, 4, "without authentication on a wildcard"));
 	cfg_free(cfg);
 	cfg = load_ok("listen s\n mode http\n bind 127.0.0.1:8404\n stats auth a:b\n");
-	ck_assert_int_eq(M.warnings, 0);
+	ck_assert(!said(CFG_SEV_WARNING, 4, "clear text"));
+	ck_assert(!said(CFG_SEV_WARNING, 4, "wildcard"));
 	cfg_free(cfg);
 	cfg = load_ok("listen s\n bind 127.0.0.1:8404\n stats enable\n monitor-uri /h\n"
 		      " server x 127.0.0.1:1\n");
