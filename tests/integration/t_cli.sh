@@ -121,3 +121,39 @@ rc=0; out=$(timeout 60 "$PPB_BIN" -f "$T_DIR/good.cfg" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && echo "$out" | grep -q "good.cfg:10: .*cannot bind 127.0.0.1:$P" || fail "busy port: rc=$rc $out"
 check_sanitizers <(echo "$out")
 ok "busy port: start-up refused with file:line"
+
+# One event, one line: in the foreground with `log stdout` (the demo's
+# config, a container's), a daemon message is printed once (on stderr,
+# stamped), not a second time by the stdout target; an access-log line
+# once too, with -d (stderr) as without (stdout).
+PL=$(free_port)
+cat >"$T_DIR/logstdout.cfg" <<CFG
+global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen lg
+    bind 127.0.0.1:$PL
+    server s1 127.0.0.1:1
+CFG
+for flag in "" -d; do
+	name=logstdout${flag}
+	start_bg "$name" "$PPB_BIN" -f "$T_DIR/logstdout.cfg" $flag
+	pid=$LAST_PID
+	wait_log "$T_DIR/$name.log" 'ppbridge .* started' 15
+	# A connection the server refuses: one access-log line when it ends.
+	python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.recv(1)' "$PL" || true
+	wait_log "$T_DIR/$name.log" ' lg lg/s1 ' 10
+	kill -TERM "$pid"
+	wait "$pid" || fail "ppbridge $flag exited non-zero: $(cat "$T_DIR/$name.log")"
+	check_sanitizers "$T_DIR/$name.log"
+	for re in 'ppbridge .* started' ' lg lg/s1 ' 'stopping now'; do
+		[ "$(count_lines "$T_DIR/$name.log" "$re")" -eq 1 ] ||
+			fail "log stdout${flag:+ with $flag}: not one line matching '$re': $(cat "$T_DIR/$name.log")"
+	done
+done
+ok "log stdout in the foreground: each event is one line (with and without -d)"
