@@ -229,6 +229,20 @@ static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
 	warn_api_tcp_check(p, msgs);
 }
 
+/* `ssl-server-verify none` is the default of every server that does not
+ * say `verify`: written into the servers here, whatever the order of the
+ * lines, so that TLS checks (check.c reads the server only) follow it as
+ * the data path does (HAProxy applies it to both). */
+static void finish_server_verify(struct cfg *cfg)
+{
+	if (!cfg->global.ssl_server_verify_none)
+		return;
+	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next)
+		for (struct cfg_server *s = p->servers; s; s = s->next)
+			if (s->verify == CFG_VERIFY_DEFAULT)
+				s->verify = CFG_VERIFY_NONE;
+}
+
 static void finish_binds(struct cfg *cfg, struct cfg_msgs *msgs)
 {
 	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next) {
@@ -320,6 +334,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "no frontend/listen defined");
 	finish_binds(cfg, msgs);
 	finish_state_paths(cfg, msgs);
+	finish_server_verify(cfg);
 	if (!cfg->global.maxconn)
 		cfg->global.maxconn = CFG_DEFAULT_MAXCONN;
 	return msgs->errors > errors ? -1 : 0;

@@ -1885,6 +1885,27 @@ START_TEST(finish_api_tcp_check_warns)
 }
 END_TEST
 
+/* `ssl-server-verify none` reaches the servers that do not say `verify`
+ * (their TLS checks read the server only), written before or after them. */
+START_TEST(finish_ssl_server_verify_none)
+{
+	struct cfg *cfg = parse_finish("backend be\n"
+	                               " server a 10.0.0.1:6443 check check-ssl\n"
+	                               " server b 10.0.0.2:6443 check check-ssl verify required\n"
+	                               "global\n ssl-server-verify none\n");
+	struct cfg_server *s = cfg_find_proxy(cfg, "be", CFG_CAP_BE)->servers;
+
+	ck_assert_int_eq(s->verify, CFG_VERIFY_NONE);
+	ck_assert_int_eq(s->next->verify, CFG_VERIFY_REQUIRED);
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+	cfg = parse_finish("backend be\n server a 10.0.0.1:6443 check check-ssl\n");
+	ck_assert_int_eq(cfg_find_proxy(cfg, "be", CFG_CAP_BE)->servers->verify,
+	                 CFG_VERIFY_DEFAULT);
+	cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(finish_defaults_http_overridden)
 {
 	/* mode http in defaults is fine when every proxy says tcp */
@@ -3146,6 +3167,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, finish_mode_mismatch);
 	tcase_add_test(tc, finish_warnings);
 	tcase_add_test(tc, finish_api_tcp_check_warns);
+	tcase_add_test(tc, finish_ssl_server_verify_none);
 	tcase_add_test(tc, finish_defaults_http_overridden);
 	tcase_add_test(tc, finish_listen_default_backend);
 	suite_add_tcase(s, tc);
