@@ -203,11 +203,14 @@ cat <<MSG
 MSG
 if [ "$stats" = yes ]; then
 	cat <<MSG
-      curl http://127.0.0.1:8404/stats   # the stats page; /metrics, /healthz (keepalived's check)
+      curl http://127.0.0.1:8404/healthz
+                                    # this host's health, as keepalived asks it (also /metrics)
+      http://127.0.0.1:8404/stats   # the stats page, in a browser
 MSG
 else
 	cat <<MSG
-      (no stats page on 127.0.0.1:8404 yet: this ppbridge refuses the stats keywords)
+      (no stats page on 127.0.0.1:8404: this ppbridge does not take the stats
+       keywords yet, the demo left its 'listen stats' section out)
 MSG
 fi
 cat <<MSG
@@ -218,7 +221,7 @@ cat <<MSG
          for f in fe-route-http fe-oauth-route; do $ctl set frontend \$f client-ip auto; done
       2. ./contrib/demo.sh router 1 proxy
          # router1 reloads with accept-proxy, as a router pod after 'protocol: PROXY'
-      3. $ctl show client-ip
+      3. $ctl show client-ip      (or the stats page)
          # router1 turns 'proxy' within seconds; then ask the routers who you are:
          for ip in 127.0.0.1 127.0.0.5 127.0.0.7 127.0.0.9; do
            curl --interface \$ip --cacert .demo/ca.crt --resolve app.apps.demo.test:8443:127.0.0.1 https://app.apps.demo.test:8443/
