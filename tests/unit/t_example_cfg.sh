@@ -2,7 +2,8 @@
 # The installed example configuration (contrib/ppbridge.cfg.example) must
 # parse: `ppbridge -c` on it with its placeholders filled in (VIPs and
 # servers on loopback addresses, a throw-away certificate made here) says
-# it is valid. Also:
+# it is valid, and so is the demo's (contrib/demo/ppbridge-demo.cfg.in).
+# Also:
 #   - as shipped, with the placeholders, it is refused (fail closed: an
 #     unedited /etc/ppbridge/ppbridge.cfg never starts);
 #   - the admin socket it declares is the one the systemd unit's
@@ -114,4 +115,25 @@ else
 		fail "ppbridge -c refused the example's 'listen stats' section: $(cat "$TMP/stats.out")"
 	echo "t_example_cfg: ok: ppbridge -c accepts the example's 'listen stats' section"
 fi
+
+# 6. The demo's configuration (contrib/demo.sh runs it) stays valid too,
+# as the demo uses it: its stats section left out while the stats keywords
+# are refused (ISSUE-13-STATS, the same probe as above).
+DEMO_IN=$SRCDIR/contrib/demo/ppbridge-demo.cfg.in
+[ -r "$DEMO_IN" ] || hard_error "cannot read $DEMO_IN"
+mkdir -p "$TMP/demo"
+cp "$TMP/apps.crt" "$TMP/demo/apps.pem"
+cp "$TMP/apps.pem" "$TMP/demo/ca.crt"
+sed "s|@DEMO@|$TMP/demo|g" "$DEMO_IN" >"$TMP/demo/ppbridge.cfg"
+if "$BIN" -c -q -f "$TMP/probe.cfg" 2>&1 | grep -q "unknown keyword 'monitor-uri'"; then
+	grep -q '^# BEGIN ISSUE-13-STATS' "$TMP/demo/ppbridge.cfg" ||
+		fail "the demo's config lost its ISSUE-13-STATS markers (contrib/demo.sh drops that block)"
+	sed -i '/^# BEGIN ISSUE-13-STATS/,/^# END ISSUE-13-STATS/d' "$TMP/demo/ppbridge.cfg"
+fi
+"$BIN" -c -f "$TMP/demo/ppbridge.cfg" >"$TMP/demo.out" 2>&1 ||
+	fail "ppbridge -c refused the demo's configuration: $(cat "$TMP/demo.out")"
+if grep -q '^\[WARNING\]' "$TMP/demo.out"; then
+	fail "warnings on the demo's configuration: $(grep '^\[WARNING\]' "$TMP/demo.out")"
+fi
+echo "t_example_cfg: ok: ppbridge -c accepts the demo's configuration"
 exit 0
