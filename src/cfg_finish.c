@@ -219,6 +219,33 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 		            be->mode == CFG_MODE_HTTP ? "http" : "tcp");
 }
 
+/* The Kubernetes API port: a TCP connect succeeds on a master whose API
+ * server still starts or drains, so OpenShift's user-managed load balancer
+ * documentation checks it with an HTTPS GET /readyz. */
+#define CFG_OCP_API_PORT 6443
+
+/* A backend whose servers listen on 6443 and are checked by a TCP connect
+ * only: the balancer would send clients to a master that is not ready. */
+static void warn_api_tcp_check(const struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	const struct cfg_server *first = NULL;
+	int n = 0;
+
+	if (p->httpchk.enabled)
+		return;
+	for (const struct cfg_server *s = p->servers; s; s = s->next)
+		if (s->check && s->port == CFG_OCP_API_PORT && !n++)
+			first = s;
+	if (!first)
+		return;
+	cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
+	            "%s '%s': servers on %d checked by TCP only (%d, first '%s' at %s:%d): "
+	            "OpenShift requires an HTTPS GET /readyz check (option httpchk GET /readyz + "
+	            "check-ssl)",
+	            cfg_sec_name(p->caps), p->name, CFG_OCP_API_PORT, n, first->name,
+	            first->where.file, first->where.line);
+}
+
 static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
 {
 	int id = 0;
@@ -229,6 +256,21 @@ static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
 	if (!id && msgs->errors == 0 && !cfg_serves_itself(p))
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where, "%s '%s' has no server",
 		            cfg_sec_name(p->caps), p->name);
+	warn_api_tcp_check(p, msgs);
+}
+
+/* `ssl-server-verify none` is the default of every server that does not
+ * say `verify`: written into the servers here, whatever the order of the
+ * lines, so that TLS checks (check.c reads the server only) follow it as
+ * the data path does (HAProxy applies it to both). */
+static void finish_server_verify(struct cfg *cfg)
+{
+	if (!cfg->global.ssl_server_verify_none)
+		return;
+	for (struct cfg_proxy *p = cfg->proxies; p; p = p->next)
+		for (struct cfg_server *s = p->servers; s; s = s->next)
+			if (s->verify == CFG_VERIFY_DEFAULT)
+				s->verify = CFG_VERIFY_NONE;
 }
 
 static void finish_binds(struct cfg *cfg, struct cfg_msgs *msgs)
@@ -333,6 +375,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 		cfg_msg_add(msgs, CFG_SEV_ERROR, NULL, "no frontend/listen defined");
 	finish_binds(cfg, msgs);
 	finish_state_paths(cfg, msgs);
+	finish_server_verify(cfg);
 	if (!cfg->global.maxconn)
 		cfg->global.maxconn = CFG_DEFAULT_MAXCONN;
 	return msgs->errors > errors ? -1 : 0;

@@ -351,6 +351,22 @@ static int g_numeric_id(struct cfg_ctx *c, const struct cfg_kw *k, int argc, cha
 	return 0;
 }
 
+/* `chroot <dir>`: accepted for HAProxy configurations (the OpenShift
+ * helper node's carries one), not applied: ppbridge itself reads its
+ * files again at every reload. */
+static int g_chroot(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	if (!*argv[1])
+		return cfg_kw_usage(c, k);
+	WARN(c->ps,
+	     "'chroot %s' is not applied: ppbridge re-reads its configuration, certificates "
+	     "and state files at reload; the systemd unit's sandboxing (ProtectSystem=strict, "
+	     "ProtectHome=yes, PrivateTmp=yes, PrivateDevices=yes, NoNewPrivileges=yes, "
+	     "CapabilityBoundingSet=CAP_NET_BIND_SERVICE) confines it instead",
+	     argv[1]);
+	return 0;
+}
+
 /* The object the global table fills. */
 #define G struct cfg_global
 #define SSL_OPTIONS "options (ssl-min-ver, no-sslv3, no-tlsv10, no-tlsv11)"
@@ -395,7 +411,7 @@ const struct cfg_kw cfg_global_kws[] = {
     CFG_KW_FN_AT("uid", 1, 1, 0, g_numeric_id, "a number", char *, G, user),
     CFG_KW_STR("group", 0, G, group, "a name"),
     CFG_KW_FN_AT("gid", 1, 1, 0, g_numeric_id, "a number", char *, G, group),
-    CFG_KW_REFUSE("chroot", 0, "not supported (the systemd unit's sandboxing confines ppbridge)"),
+    CFG_KW_FN("chroot", 1, 1, 0, g_chroot, "a directory"),
     CFG_KW_END,
 };
 #undef G

@@ -1,5 +1,10 @@
 /* log.c - daemon messages and access-log lines, to stderr and syslog.
  *
+ * One event is one line on the console: a message the daemon prints on
+ * stderr itself (stamped, with its level) is not repeated by a `log stdout`
+ * or `log stderr` target; those targets print what stderr did not show
+ * (access logs without -d, notices under -q).
+ *
  * Every line leaves in a single write()/sendto(), so lines from several
  * worker threads never interleave. Syslog targets are sent RFC 3164
  * datagrams (UDP or a unix datagram socket such as /dev/log); the sockets
@@ -177,11 +182,21 @@ static void emit(const struct log_target *t, int level, const char *msg)
 			     t->addrlen);
 }
 
-static void emit_global(int level, const char *msg)
+/* A `log stdout` / `log stderr` target writes to the terminal (or the
+ * journal) the daemon's own stderr lines go to. */
+static int is_console(enum cfg_log_kind kind)
+{
+	return kind == CFG_LOG_STDOUT || kind == CFG_LOG_STDERR;
+}
+
+/* `shown`: the message went to stderr already (stamped, with its level):
+ * a console target would print the same event a second time. */
+static void emit_global(int level, const char *msg, int shown)
 {
 	pthread_mutex_lock(&logst.lock);
 	for (int i = 0; i < logst.ntargets; i++)
-		emit(&logst.targets[i], level, msg);
+		if (!shown || !is_console(logst.targets[i].kind))
+			emit(&logst.targets[i], level, msg);
 	pthread_mutex_unlock(&logst.lock);
 }
 
@@ -207,26 +222,32 @@ void log_msg(int level, const char *fmt, ...)
 {
 	char msg[LOG_LINE_MAX];
 	va_list ap;
+	int shown;
 
 	if (level == LOG_DEBUG && !logst.debug)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if ((logst.to_stderr || logst.debug) && level <= logst.stderr_level)
+	shown = (logst.to_stderr || logst.debug) && level <= logst.stderr_level;
+	if (shown)
 		to_stderr(level, msg);
 	if (level != LOG_DEBUG)
-		emit_global(level, msg);
+		emit_global(level, msg, shown);
 }
 
 void log_access(const struct cfg_log *targets, int use_global, const char *line)
 {
-	if (logst.debug)
+	int shown = logst.debug;
+
+	if (shown)
 		to_stderr(LOG_INFO, line);
 	if (use_global)
-		emit_global(LOG_INFO, line);
+		emit_global(LOG_INFO, line, shown);
 	for (const struct cfg_log *cl = targets; cl; cl = cl->next) {
 		struct log_target t;
+		if (shown && is_console(cl->kind))
+			continue;
 		if (target_from_cfg(&t, cl) == 0)
 			emit(&t, LOG_INFO, line);
 	}

@@ -8,7 +8,12 @@ Servers (run until killed):
   peers.py http   --listen ADDR:PORT --name NAME [--status N] [--cert PEM --key PEM]
       HTTP/1.x: answers every request with status N (default 200) and the
       body "NAME <client-ip>\\n"; keeps the connection alive when asked.
-      With --cert/--key it serves HTTPS.
+      With --cert/--key it serves HTTPS. With --show-xff the body says
+      what a router would see: "NAME saw client IP (PROXY header: yes|no)
+      X-Forwarded-For: VALUE|-". With --proxy-file FILE, while FILE exists
+      every new connection must start with a PROXY v1 or v2 header (read
+      before TLS, as a router with accept-proxy does; a connection without
+      one is closed), and the client address is the header's source.
 
 Clients (exit 0 on success, print one line per connection):
   peers.py probe  --connect ADDR:PORT [--src IP] [--count N] [--payload BYTES]
@@ -60,8 +65,10 @@ class Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
     def __init__(self, addr, handler, name, status, tls=None, echo=False, big=0, logfile=None,
-                 close_after=False):
+                 close_after=False, proxy_file=None, show_xff=False):
         self.address_family = family_of(addr[0])
+        self.proxy_file = proxy_file
+        self.show_xff = show_xff
         self.logfile = logfile
         self.close_after = close_after
         self.echo = echo
@@ -73,6 +80,20 @@ class Server(socketserver.ThreadingTCPServer):
 
     def get_request(self):
         sock, addr = super().get_request()
+        pp = False
+        if self.proxy_file and os.path.exists(self.proxy_file):
+            sock.settimeout(5)
+            try:
+                src = read_proxy_header(sock)
+            except (OSError, ValueError):
+                src = None
+            if src is None:
+                sock.close()
+                raise OSError("no valid PROXY header")
+            if src != "LOCAL":
+                addr = src
+            pp = True
+        addr = (addr[0], addr[1], pp)
         if self.tls:
             sock.settimeout(5)
             sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
@@ -99,6 +120,45 @@ class IdentHandler(socketserver.BaseRequestHandler):
                     pass
                 return
             sock.sendall(data)
+
+
+def read_proxy_header(sock):
+    """Reads exactly one PROXY v1 or v2 header; returns (ip, port), "LOCAL"
+    (v2 LOCAL, v1 UNKNOWN: keep the socket's address) or None."""
+    first = recv_exact(sock, 5)
+    if first == b"PROXY":
+        line = first
+        while not line.endswith(b"\r\n"):
+            if len(line) >= 107:
+                return None
+            c = sock.recv(1)
+            if not c:
+                return None
+            line += c
+        f = line[:-2].decode("ascii").split(" ")
+        if f[1] == "UNKNOWN":
+            return "LOCAL"
+        if len(f) != 6 or f[1] not in ("TCP4", "TCP6"):
+            return None
+        return (f[2], int(f[4]))
+    if first != b"\r\n\r\n\x00":
+        return None  # neither signature: a router with accept-proxy resets it
+    head = first + recv_exact(sock, 7)
+    if head != b"\r\n\r\n\x00\r\nQUIT\n":
+        return None
+    ver_cmd, fam, length = recv_exact(sock, 1)[0], recv_exact(sock, 1)[0], 0
+    length = int.from_bytes(recv_exact(sock, 2), "big")
+    body = recv_exact(sock, length) if length else b""
+    if ver_cmd == 0x20:
+        return "LOCAL"
+    if ver_cmd != 0x21:
+        return None
+    if fam == 0x11 and length >= 12:
+        return (socket.inet_ntop(socket.AF_INET, body[0:4]), int.from_bytes(body[8:10], "big"))
+    if fam == 0x21 and length >= 36:
+        return (socket.inet_ntop(socket.AF_INET6, body[0:16]),
+                int.from_bytes(body[32:34], "big"))
+    return None
 
 
 def note(server, text):
@@ -145,6 +205,7 @@ class HttpHandler(socketserver.StreamRequestHandler):
             head = line
             length = 0
             chunked = False
+            xff = []
             while True:
                 h = self.rfile.readline(65536)
                 head += h
@@ -159,6 +220,8 @@ class HttpHandler(socketserver.StreamRequestHandler):
                     length = int(value.strip())
                 elif lname == "transfer-encoding":
                     chunked = "chunked" in value.lower()
+                elif lname == "x-forwarded-for":
+                    xff.append(value.strip())
             digest = hashlib.sha256()
             blen = 0
             if chunked:
@@ -184,6 +247,11 @@ class HttpHandler(socketserver.StreamRequestHandler):
                 body = head + ("BODY %d %s\n" % (blen, digest.hexdigest())).encode()
             elif self.server.big:
                 body = b"x" * self.server.big
+            elif self.server.show_xff:
+                body = ("%s saw client %s (PROXY header: %s) X-Forwarded-For: %s\n" % (
+                    self.server.name, self.client_address[0],
+                    "yes" if self.client_address[2] else "no",
+                    ", ".join(xff) if xff else "-")).encode()
             else:
                 body = ("%s %s\n" % (self.server.name, self.client_address[0])).encode()
             head = "HTTP/1.1 %d X\r\nContent-Length: %d\r\nConnection: %s\r\n\r\n" % (
@@ -202,7 +270,8 @@ def serve(args, handler):
         tls.load_cert_chain(args.cert, args.key)
     srv = Server((host, port), handler, args.name, args.status, tls,
                  getattr(args, "echo", False), getattr(args, "big", 0),
-                 getattr(args, "log", None), getattr(args, "close_after", False))
+                 getattr(args, "log", None), getattr(args, "close_after", False),
+                 getattr(args, "proxy_file", None), getattr(args, "show_xff", False))
     srv.serve_forever()
 
 
@@ -363,6 +432,10 @@ def main():
         p.add_argument("--log", help="append CONN / REQ lines to this file")
         p.add_argument("--close-after", action="store_true",
                        help="http: close after each response, whatever was said")
+        p.add_argument("--proxy-file",
+                       help="while this file exists, connections start with a PROXY header")
+        p.add_argument("--show-xff", action="store_true",
+                       help="http: answer with the client address, PROXY or not, and X-Forwarded-For")
     p = sub.add_parser("probe")
     p.add_argument("--connect", required=True)
     p.add_argument("--src")

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The command line: -v, -c on valid and invalid configs (every error with
-# file:line), the seed config valid with only its reqidel warnings,
+# file:line), the seed config valid with only its reqidel and API-check warnings,
 # unresolvable hosts, missing files, start-up failures.
 . "$PPB_SRCDIR/tests/integration/lib.sh"
 
@@ -41,7 +41,8 @@ echo "$out" | grep -q "missing timeouts.*'timeout connect 5s'" || fail "no timeo
 ok "-c warns about missing timeouts"
 
 # The seed, placeholders filled, is valid: its only file:line warnings are
-# the two reqidel lines (mapped), the rest say which timeouts it leaves out.
+# the two reqidel lines (mapped) and the API's TCP-only checks, the rest
+# say which timeouts it leaves out.
 # <path_to_cert>.crt is both the bind's `crt` and the servers' `ca-file`:
 # a real certificate, its key and the CA, so that -c passes whether or not
 # it loads TLS material.
@@ -60,11 +61,15 @@ for line in 30 44; do
 	grep -q "^\[WARNING\] .*seed.cfg:$line: 'reqidel' was removed from HAProxy in 2.1; ppbridge maps this one to 'http-request del-header X-Forwarded-For' (case-insensitive)$" \
 		"$T_DIR/seed-check.log" || fail "no reqidel warning on line $line: $(cat "$T_DIR/seed-check.log")"
 done
-[ "$(grep -Ec '^\[WARNING\] [^ ]*seed.cfg:[0-9]+: ' "$T_DIR/seed-check.log")" -eq 2 ] ||
-	fail "seed warnings other than reqidel: $(cat "$T_DIR/seed-check.log")"
-[ "$(grep '^\[WARNING\]' "$T_DIR/seed-check.log" | grep -vc "'reqidel' was removed\|: missing timeouts for ")" -eq 0 ] ||
+# The API's masters are checked by a TCP connect only: OpenShift documents
+# an HTTPS GET /readyz (the example configuration has it).
+grep -q "^\[WARNING\] .*seed.cfg:6: backend 'be-ocp-api-servers': servers on 6443 checked by TCP only (3, first 'master1' at [^ ]*seed.cfg:9): OpenShift requires an HTTPS GET /readyz check" \
+	"$T_DIR/seed-check.log" || fail "no TCP-only API check warning: $(cat "$T_DIR/seed-check.log")"
+[ "$(grep -Ec '^\[WARNING\] [^ ]*seed.cfg:[0-9]+: ' "$T_DIR/seed-check.log")" -eq 3 ] ||
+	fail "seed warnings other than reqidel and the API check: $(cat "$T_DIR/seed-check.log")"
+[ "$(grep '^\[WARNING\]' "$T_DIR/seed-check.log" | grep -vc "'reqidel' was removed\|: missing timeouts for \|checked by TCP only")" -eq 0 ] ||
 	fail "unexpected warnings: $(cat "$T_DIR/seed-check.log")"
-ok "-c on the seed: valid, TLS keywords accepted, only the 2 reqidel lines warned about"
+ok "-c on the seed: valid, TLS keywords accepted, only the 2 reqidel lines and the API's TCP checks warned about"
 if [ -f "$PPB_SRCDIR/../shared/seed/haproxy-ocp.cfg" ]; then
 	cmp -s "$SEED" "$PPB_SRCDIR/../shared/seed/haproxy-ocp.cfg" || fail "tests/data seed differs from shared/"
 fi
@@ -116,3 +121,39 @@ rc=0; out=$(timeout 60 "$PPB_BIN" -f "$T_DIR/good.cfg" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && echo "$out" | grep -q "good.cfg:10: .*cannot bind 127.0.0.1:$P" || fail "busy port: rc=$rc $out"
 check_sanitizers <(echo "$out")
 ok "busy port: start-up refused with file:line"
+
+# One event, one line: in the foreground with `log stdout` (the demo's
+# config, a container's), a daemon message is printed once (on stderr,
+# stamped), not a second time by the stdout target; an access-log line
+# once too, with -d (stderr) as without (stdout).
+PL=$(free_port)
+cat >"$T_DIR/logstdout.cfg" <<CFG
+global
+    log stdout format raw local0
+defaults
+    mode tcp
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen lg
+    bind 127.0.0.1:$PL
+    server s1 127.0.0.1:1
+CFG
+for flag in "" -d; do
+	name=logstdout${flag}
+	start_bg "$name" "$PPB_BIN" -f "$T_DIR/logstdout.cfg" $flag
+	pid=$LAST_PID
+	wait_log "$T_DIR/$name.log" 'ppbridge .* started' 15
+	# A connection the server refuses: one access-log line when it ends.
+	python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.recv(1)' "$PL" || true
+	wait_log "$T_DIR/$name.log" ' lg lg/s1 ' 10
+	kill -TERM "$pid"
+	wait "$pid" || fail "ppbridge $flag exited non-zero: $(cat "$T_DIR/$name.log")"
+	check_sanitizers "$T_DIR/$name.log"
+	for re in 'ppbridge .* started' ' lg lg/s1 ' 'stopping now'; do
+		[ "$(count_lines "$T_DIR/$name.log" "$re")" -eq 1 ] ||
+			fail "log stdout${flag:+ with $flag}: not one line matching '$re': $(cat "$T_DIR/$name.log")"
+	done
+done
+ok "log stdout in the foreground: each event is one line (with and without -d)"

@@ -516,7 +516,7 @@ START_TEST(global_errors)
 	parse_err("global\n user\n", 2, "'user' expects a name");
 	parse_err("global\n uid ppbridge\n", 2, "'uid' expects a number, got 'ppbridge'");
 	parse_err("global\n group a b\n", 2, "'group' expects a name");
-	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported (the systemd");
+	parse_err("global\n chroot\n", 2, "'chroot' expects a directory");
 	{
 		struct cfg *cfg = parse_ok("global\n user nobody\n group 65534\n");
 		ck_assert_str_eq(cfg->global.user, "nobody");
@@ -535,7 +535,6 @@ START_TEST(global_errors)
 	parse_err("global\n stats timeout 5x\n", 2, "'stats timeout'");
 	parse_err("global\n stats timeout 0\n", 2, "greater than 0");
 	parse_err("global\n stats timeout 10s 5\n", 2, "unexpected word '5'");
-	parse_err("global\n chroot /var/empty\n", 2, "'chroot' not supported (the systemd");
 	parse_err("global\n tune.bufsize 10\n", 2, "'tune.bufsize'");
 	parse_err("global\n nbproc 2\n", 2, "unknown keyword 'nbproc' in 'global' section");
 	parse_err("global foo\n", 1, "'global' takes no name");
@@ -1834,6 +1833,79 @@ START_TEST(finish_warnings)
 }
 END_TEST
 
+/* Servers on 6443 (the Kubernetes API) checked by a TCP connect only: a
+ * warning naming the backend, where it starts, and its first such server.
+ * An HTTP check (plain or TLS) or unchecked servers say nothing. */
+START_TEST(finish_api_tcp_check_warns)
+{
+	static const char head[] = "defaults\n timeout client 1s\n timeout connect 1s\n"
+	                           " timeout server 1s\n"
+	                           "frontend fe\n bind :6443\n default_backend api\n";
+	char text[1024];
+	struct cfg *cfg;
+
+	snprintf(text, sizeof(text),
+	         "%sbackend api\n server m0 10.0.0.1:6443\n server m1 10.0.0.2:6443 check\n"
+	         " server m2 10.0.0.3:6443 check port 6443\n",
+	         head);
+	cfg_msgs_free(&M);
+	cfg = parse_finish(text);
+	ck_assert_int_eq(M.errors, 0);
+	if (M.warnings != 1)
+		dump();
+	ck_assert_int_eq(M.warnings, 1);
+	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 0)->text,
+	                 "t.cfg:8: backend 'api': servers on 6443 checked by TCP only (2, first 'm1' "
+	                 "at t.cfg:10): OpenShift requires an HTTPS GET /readyz check (option "
+	                 "httpchk GET /readyz + check-ssl)");
+	cfg_free(cfg);
+
+	/* The documented check: no warning. So for a listen. */
+	snprintf(text, sizeof(text),
+	         "%sbackend api\n option httpchk GET /readyz HTTP/1.0\n"
+	         " http-check expect status 200\n"
+	         " server m1 10.0.0.2:6443 check check-ssl verify none\n"
+	         "listen l\n bind :7443\n server m1 10.0.0.2:6443\n",
+	         head);
+	cfg_msgs_free(&M);
+	cfg = parse_finish(text);
+	ck_assert_int_eq(M.errors, 0);
+	if (M.warnings != 0)
+		dump();
+	ck_assert_int_eq(M.warnings, 0);
+	cfg_free(cfg);
+
+	snprintf(text, sizeof(text), "%slisten api2\n bind :16443\n server m1 10.0.0.2:6443 check\n",
+	         "defaults\n timeout client 1s\n timeout connect 1s\n timeout server 1s\n");
+	cfg_msgs_free(&M);
+	cfg = parse_finish(text);
+	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:5: listen 'api2': servers on 6443 checked by "
+	                                   "TCP only (1, first 'm1' at t.cfg:7)"));
+	cfg_free(cfg);
+}
+END_TEST
+
+/* `ssl-server-verify none` reaches the servers that do not say `verify`
+ * (their TLS checks read the server only), written before or after them. */
+START_TEST(finish_ssl_server_verify_none)
+{
+	struct cfg *cfg = parse_finish("backend be\n"
+	                               " server a 10.0.0.1:6443 check check-ssl\n"
+	                               " server b 10.0.0.2:6443 check check-ssl verify required\n"
+	                               "global\n ssl-server-verify none\n");
+	struct cfg_server *s = cfg_find_proxy(cfg, "be", CFG_CAP_BE)->servers;
+
+	ck_assert_int_eq(s->verify, CFG_VERIFY_NONE);
+	ck_assert_int_eq(s->next->verify, CFG_VERIFY_REQUIRED);
+	cfg_free(cfg);
+	cfg_msgs_free(&M);
+	cfg = parse_finish("backend be\n server a 10.0.0.1:6443 check check-ssl\n");
+	ck_assert_int_eq(cfg_find_proxy(cfg, "be", CFG_CAP_BE)->servers->verify,
+	                 CFG_VERIFY_DEFAULT);
+	cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(finish_defaults_http_overridden)
 {
 	/* mode http in defaults is fine when every proxy says tcp */
@@ -2410,6 +2482,9 @@ START_TEST(seed_config)
 	    "'http-request del-header X-Forwarded-For' (case-insensitive)",
 	    "t.cfg:44: 'reqidel' was removed from HAProxy in 2.1; ppbridge maps this one to "
 	    "'http-request del-header X-Forwarded-For' (case-insensitive)",
+	    "t.cfg:6: backend 'be-ocp-api-servers': servers on 6443 checked by TCP only (3, first "
+	    "'master1' at t.cfg:9): OpenShift requires an HTTPS GET /readyz check (option httpchk "
+	    "GET /readyz + check-ssl)",
 	};
 	static const char *const http_fes[] = {"fe-route-http", "fe-route-https"};
 	struct cfg *cfg = parse_finish(seed_cfg);
@@ -2419,14 +2494,16 @@ START_TEST(seed_config)
 	if (M.errors)
 		dump();
 	ck_assert_int_eq(M.errors, 0);
-	/* The reqidel lines are the only parse warnings (the rest are timeouts:
-	 * the seed writes none). */
+	/* The reqidel lines are the only parse warnings; then the API's TCP
+	 * checks (OpenShift documents an HTTPS /readyz); the rest are timeouts:
+	 * the seed writes none. */
 	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 0)->text, warn[0]);
 	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 1)->text, warn[1]);
-	for (int k = 2; k < M.warnings; k++)
+	ck_assert_str_eq(nth_msg(CFG_SEV_WARNING, 2)->text, warn[2]);
+	for (int k = 3; k < M.warnings; k++)
 		ck_assert_ptr_nonnull(
 		    strstr(nth_msg(CFG_SEV_WARNING, k)->text, "missing timeouts"));
-	ck_assert_int_eq(M.warnings, 2 + 8);
+	ck_assert_int_eq(M.warnings, 3 + 8);
 	/* The HTTPS VIP: terminated with the one certificate, re-encrypted to
 	 * the routers, verified (by default) against the same file. */
 	fe = cfg_find_proxy(cfg, "fe-route-https", CFG_CAP_FE);
@@ -3247,6 +3324,8 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, finish_no_frontend);
 	tcase_add_test(tc, finish_mode_mismatch);
 	tcase_add_test(tc, finish_warnings);
+	tcase_add_test(tc, finish_api_tcp_check_warns);
+	tcase_add_test(tc, finish_ssl_server_verify_none);
 	tcase_add_test(tc, finish_defaults_http_overridden);
 	tcase_add_test(tc, finish_listen_default_backend);
 	suite_add_tcase(s, tc);
