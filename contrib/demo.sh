@@ -173,16 +173,8 @@ for i in 1 2 3; do
 	for port in 8080 8443 1936; do wait_port "127.0.2.$i" "$port"; done
 done
 
-# The monitoring listener needs the stats keywords of issue 13: while
-# ppbridge -c refuses them, run without it (ISSUE-13-STATS).
 sed "s|@DEMO@|$demo|g" contrib/demo/ppbridge-demo.cfg.in >"$demo/ppbridge.cfg"
-stats=yes
-if ! "$bin" -c -q -f "$demo/ppbridge.cfg" >"$demo/check.log" 2>&1; then
-	sed -i '/^# BEGIN ISSUE-13-STATS/,/^# END ISSUE-13-STATS/d' "$demo/ppbridge.cfg"
-	"$bin" -c -q -f "$demo/ppbridge.cfg" >"$demo/check-nostats.log" 2>&1 ||
-		{ cat "$demo/check.log" >&2; exit 1; }
-	stats=no
-fi
+"$bin" -c -q -f "$demo/ppbridge.cfg" >"$demo/check.log" 2>&1 || { cat "$demo/check.log" >&2; exit 1; }
 
 ctl="./contrib/demo.sh ctl"
 cat <<MSG
@@ -201,18 +193,11 @@ cat <<MSG
       $ctl show stat
                                     # the admin socket (also: help, show servers state)
 MSG
-if [ "$stats" = yes ]; then
-	cat <<MSG
+cat <<MSG
       curl http://127.0.0.1:8404/healthz
                                     # this host's health, as keepalived asks it (also /metrics)
       http://127.0.0.1:8404/stats   # the stats page, in a browser
 MSG
-else
-	cat <<MSG
-      (no stats page on 127.0.0.1:8404: this ppbridge does not take the stats
-       keywords yet, the demo left its 'listen stats' section out)
-MSG
-fi
 cat <<MSG
 
     Try a migration from X-Forwarded-For to the PROXY protocol:

@@ -98,38 +98,20 @@ if grep -v '^[[:space:]]*#' "$EXAMPLE" | grep -q 'check-send-proxy'; then
 fi
 echo "t_example_cfg: ok: the documented checks (6443 /readyz, 22623 /healthz, 1936 /healthz/ready)"
 
-# 5. ISSUE-13-STATS: the example's monitoring listener (`listen stats`, what
-# contrib/keepalived/check_ppbridge.sh asks) is commented out until ppbridge
-# takes the stats keywords. Once it does (merge of issue 13's keywords), the
-# section uncommented must pass too; until then this part is skipped, and
-# says so. After the merge, uncomment the section in the example itself.
-grep -q '^#listen stats$' "$EXAMPLE" || grep -q '^listen stats$' "$EXAMPLE" ||
-	fail "no 'listen stats' section in the example"
+# 5. The example's monitoring listener (`listen stats`, what
+# contrib/keepalived/check_ppbridge.sh asks) on 127.0.0.1:8404.
+grep -q '^listen stats$' "$EXAMPLE" || fail "no 'listen stats' section in the example"
 grep -q 'bind 127.0.0.1:8404$' "$EXAMPLE" || fail "the monitor listener is not on 127.0.0.1:8404"
-sed '/^#listen stats$/,$ s/^#//' "$cfg" >"$TMP/stats.cfg"
-printf 'listen probe\n    bind 127.0.0.1:1\n    mode http\n    monitor-uri /healthz\n' >"$TMP/probe.cfg"
-if "$BIN" -c -q -f "$TMP/probe.cfg" 2>&1 | grep -q "unknown keyword 'monitor-uri'"; then
-	echo "t_example_cfg: skipped: the 'listen stats' section (ISSUE-13-STATS: ppbridge refuses monitor-uri and stats until issue 13's keywords land)"
-else
-	"$BIN" -c -f "$TMP/stats.cfg" >"$TMP/stats.out" 2>&1 ||
-		fail "ppbridge -c refused the example's 'listen stats' section: $(cat "$TMP/stats.out")"
-	echo "t_example_cfg: ok: ppbridge -c accepts the example's 'listen stats' section"
-fi
+grep -q '^    monitor-uri /healthz$' "$EXAMPLE" || fail "the monitor listener has no monitor-uri /healthz"
 
 # 6. The demo's configuration (contrib/demo.sh runs it) stays valid too,
-# as the demo uses it: its stats section left out while the stats keywords
-# are refused (ISSUE-13-STATS, the same probe as above).
+# as the demo uses it.
 DEMO_IN=$SRCDIR/contrib/demo/ppbridge-demo.cfg.in
 [ -r "$DEMO_IN" ] || hard_error "cannot read $DEMO_IN"
 mkdir -p "$TMP/demo"
 cp "$TMP/apps.crt" "$TMP/demo/apps.pem"
 cp "$TMP/apps.pem" "$TMP/demo/ca.crt"
 sed "s|@DEMO@|$TMP/demo|g" "$DEMO_IN" >"$TMP/demo/ppbridge.cfg"
-if "$BIN" -c -q -f "$TMP/probe.cfg" 2>&1 | grep -q "unknown keyword 'monitor-uri'"; then
-	grep -q '^# BEGIN ISSUE-13-STATS' "$TMP/demo/ppbridge.cfg" ||
-		fail "the demo's config lost its ISSUE-13-STATS markers (contrib/demo.sh drops that block)"
-	sed -i '/^# BEGIN ISSUE-13-STATS/,/^# END ISSUE-13-STATS/d' "$TMP/demo/ppbridge.cfg"
-fi
 "$BIN" -c -f "$TMP/demo/ppbridge.cfg" >"$TMP/demo.out" 2>&1 ||
 	fail "ppbridge -c refused the demo's configuration: $(cat "$TMP/demo.out")"
 if grep -q '^\[WARNING\]' "$TMP/demo.out"; then
