@@ -81,6 +81,9 @@ struct adm_out {
 
 void adm_out_free(struct adm_out *out);
 void adm_printf(struct adm_out *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append `len` bytes as they are (no format: the stats page appends whole
+ * rows; vsnprintf would measure each one first). */
+void adm_write(struct adm_out *out, const char *buf, size_t len);
 
 /* What the admin socket needs from the application. The application
  * gives them to adm_start(), so the admin module never calls into it.

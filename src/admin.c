@@ -70,6 +70,15 @@ void adm_printf(struct adm_out *out, const char *fmt, ...)
 	out->len += (size_t)n;
 }
 
+void adm_write(struct adm_out *out, const char *buf, size_t len)
+{
+	if (out->truncated || out_reserve(out, len) < 0)
+		return;
+	memcpy(out->buf + out->len, buf, len);
+	out->len += len;
+	out->buf[out->len] = '\0';
+}
+
 int adm_err_answer(struct adm_out *out, const char *fmt, ...)
 {
 	char msg[512];

@@ -116,7 +116,7 @@ static void r_num(struct row *r, unsigned long long v)
 
 static void r_flush(struct row *r, struct adm_out *out)
 {
-	adm_printf(out, "%.*s", (int)r->n, r->b);
+	adm_write(out, r->b, r->n);
 	r->n = 0;
 }
 
@@ -131,20 +131,26 @@ static void r_td_num(struct row *r, unsigned long long v)
 /* Bytes, short ("1.2 MB"), the exact count in the tooltip. */
 static void r_td_bytes(struct row *r, unsigned long long v)
 {
-	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-	double d = (double)v;
+	static const char *const unit[] = {" B", " kB", " MB", " GB", " TB", " PB", " EB"};
+	unsigned long long tenths = v * 10; /* in tenths of the unit */
 	int u = 0;
 
-	while (d >= 1000 && u < 5) {
-		d /= 1000;
+	if (v >= 1000000000000000000ull) /* v * 10 would not fit */
+		tenths = v / 100, u = 1;
+	while (tenths >= 10000 && u < 6) {
+		tenths = (tenths + 500) / 1000; /* to the nearest */
 		u++;
 	}
 	r_put(r, "<td title=\"");
 	r_num(r, v);
-	if (u == 0)
-		r_fmt(r, " bytes\">%llu B</td>", v);
-	else
-		r_fmt(r, " bytes\">%.1f %s</td>", d, unit[u]);
+	r_put(r, " bytes\">");
+	r_num(r, tenths / 10);
+	if (u > 0) {
+		r_put(r, ".");
+		r_num(r, tenths % 10);
+	}
+	r_put(r, unit[u]);
+	r_put(r, "</td>");
 }
 
 /* "3d 4h", "5m12s", "40s" */
@@ -235,6 +241,7 @@ static const char page_css[] =
     "section{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:0 0 14px;"
     "padding:10px 14px;overflow-x:auto}"
     "section section{border:0;padding:0;margin:14px 0 0}"
+    "table.srvs{table-layout:fixed}table.srvs td{overflow:hidden;text-overflow:ellipsis}"
     "h2{font-size:15px;margin:0 0 8px}h3{font-size:14px;margin:0 8px 4px 0;display:inline-block}"
     "table{border-collapse:collapse;width:100%}"
     "th,td{padding:3px 8px;text-align:right;border-bottom:1px solid #eaeef2;white-space:nowrap}"
@@ -247,7 +254,7 @@ static const char page_css[] =
     ".st-drain{background:var(--drain)}.st-nocheck{background:#6e7781}"
     ".pp-proxy{color:var(--proxy);font-weight:600}.pp-plain{color:var(--plain);font-weight:600}"
     ".pp-unknown{color:var(--muted)}"
-    ".sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 3px 0 8px}"
+    ".sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 3px 0 2px}"
     ".sw-xff{background:var(--xff)}.sw-proxy{background:var(--proxy)}"
     ".sw-plain{background:var(--plain)}"
     ".muted{color:var(--muted)}.small{font-size:11px}"
@@ -447,6 +454,19 @@ static void r_share(struct row *r, const struct stats_hist *hist, const char *fe
 	      (unsigned long long)(sh.window_ms + 500) / 1000);
 }
 
+/* Which server is on which mode, as a tooltip: "proxy: router-0". */
+static void r_mode_list(struct row *r, const struct be *be)
+{
+	r_put(r, "<span title=\"");
+	for (int i = 0; i < be->nsrv; i++) {
+		r_put(r, i ? ", " : "");
+		r_esc(r, be->srvs[i].conf->name);
+		r_put(r, " ");
+		r_put(r, srv_pp_mode_name(srv_pp_mode(&be->srvs[i])));
+	}
+	r_put(r, "\">");
+}
+
 /* "3 servers: 1 proxy, 2 plain" for auto; the count alone otherwise. */
 static void r_modes(struct row *r, const struct fe *fe, enum cfg_client_ip st)
 {
@@ -459,17 +479,18 @@ static void r_modes(struct row *r, const struct fe *fe, enum cfg_client_ip st)
 	}
 	r_fmt(r, "<td class=\"l modes\">%d server%s", be ? be->nsrv : 0,
 	      be && be->nsrv == 1 ? "" : "s");
-	if (st != CFG_CLIENT_IP_AUTO) {
+	if (st != CFG_CLIENT_IP_AUTO || !be) {
 		r_put(r, " <span class=\"muted\">(probed in auto only)</span></td>");
 		return;
 	}
 	r_put(r, ":");
+	r_mode_list(r, be);
 	r_fmt(r, " <span class=\"pp-proxy\" data-n=\"%d\">%d proxy</span>,", n[2], n[2]);
 	r_fmt(r, " <span class=\"pp-plain\" data-n=\"%d\">%d plain</span>", n[1], n[1]);
 	if (n[0])
 		r_fmt(r, ", <span class=\"pp-unknown\" data-n=\"%d\">%d unknown</span>", n[0],
 		      n[0]);
-	r_put(r, "</td>");
+	r_put(r, "</span></td>");
 }
 
 static void r_strategy(struct row *r, const struct fe *fe, enum cfg_client_ip st)
@@ -642,10 +663,10 @@ static void r_check(struct row *r, const struct srv *s)
 		r_put(r, "<td class=\"l muted\">-</td>");
 		return;
 	}
-	r_put(r, "<td class=\"l wrap\">");
+	r_fmt(r, "<td class=\"l wrap\" title=\"health %d of %d (UP from %d)\">", s->health.health,
+	      s->health.rise + s->health.fall - 1, s->health.rise);
 	r_esc(r, s->last_check ? s->last_check : (ldi(&s->up) ? "not checked yet" : "-"));
-	r_fmt(r, " <span class=\"muted small\">%d/%d</span></td>", s->health.health,
-	      s->health.rise + s->health.fall - 1);
+	r_put(r, "</td>");
 }
 
 static void r_pp_mode(struct row *r, const struct srv *s)
@@ -777,12 +798,16 @@ static void be_head(const struct gen *gen, const struct be *be, const struct sta
 		r_esc(r, uri_of(o));
 		r_put(r, "\">");
 	}
+	/* one set of widths for every backend: the columns line up down the page */
 	r_fmt(r,
-	      "<table><tr>%s<th class=\"l\">Server</th><th class=\"l\">Status</th>"
+	      "<table class=\"srvs\"><colgroup>%s<col style=\"width:14%%\">"
+	      "<col style=\"width:80px\"><col><col style=\"width:90px\">"
+	      "<col style=\"width:90px\"><col span=\"6\" style=\"width:95px\"></colgroup>"
+	      "<tr>%s<th class=\"l\">Server</th><th class=\"l\">Status</th>"
 	      "<th class=\"l\">Last check</th><th>Last change</th><th class=\"l\">PROXY mode</th>"
 	      "<th>Weight</th><th>Current</th><th>Total</th><th>Bytes in</th><th>Bytes out</th>"
 	      "<th>Conn errors</th></tr>\n",
-	      o->show_admin ? "<th></th>" : "");
+	      o->show_admin ? "<col style=\"width:30px\">" : "", o->show_admin ? "<th></th>" : "");
 }
 
 static void page_backend(const struct gen *gen, const struct be *be,

@@ -229,8 +229,9 @@ START_TEST(sample_page)
 	has(page, "<section id=\"migration\">");
 	has(page, "<tr class=\"mig\" id=\"mig-fe-route-https\" data-strategy=\"auto\" "
 	          "data-from=\"config\">");
-	has(page, "3 servers: <span class=\"pp-proxy\" data-n=\"1\">1 proxy</span>, "
-	          "<span class=\"pp-plain\" data-n=\"2\">2 plain</span>");
+	has(page, "3 servers:<span title=\"router-0 proxy, router-1 plain, router-2 plain\"> "
+	          "<span class=\"pp-proxy\" data-n=\"1\">1 proxy</span>, "
+	          "<span class=\"pp-plain\" data-n=\"2\">2 plain</span></span>");
 	/* 2922 XFF, 1211 PROXY since the start, one minute ago */
 	has(page, "aria-label=\"71% XFF, 29% PROXY, 0% plain\"");
 	has(page, "<span class=\"sw sw-xff\"></span>71% XFF, "
@@ -261,6 +262,8 @@ START_TEST(sample_page)
 	has(page, "id=\"srv-be-api/master-2\" data-status=\"MAINT\"");
 	has(page, "Connection refused");
 	has(page, "<td>1m35s</td>"); /* router-0's last change */
+	has(page, "<td title=\"1095600 bytes\">1.1 MB</td>");
+	has(page, "<td title=\"0 bytes\">0 B</td>");
 	has(page, "<tr class=\"betotal\" data-status=\"UP\">");
 	free(page);
 	stats_hist_free(h);
