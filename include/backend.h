@@ -56,6 +56,7 @@ struct srv {
 	atomic_int pp_mode;       /* enum srv_pp_mode */
 	atomic_ullong pp_mode_changes;
 	struct det *det;          /* main thread only: `client-ip auto` probes */
+	atomic_llong last_change; /* time() of the last srv_state_changed(), or of start */
 };
 
 struct be_ring_point {

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Points per unit of weight on the consistent-hash ring: enough for an even
  * spread with a handful of servers, small enough to build instantly. */
@@ -111,6 +112,7 @@ int be_init(struct be *be, const struct cfg_proxy *conf)
 		atomic_init(&srv->drain, 0);
 		atomic_init(&srv->weight, cs->weight);
 		atomic_init(&srv->pp_mode, SRV_PP_UNKNOWN);
+		atomic_init(&srv->last_change, (long long)time(NULL));
 		health_init(&srv->health, cs->rise, cs->fall);
 	}
 	if (conf->hash_type == CFG_HASH_CONSISTENT && build_ring(be) < 0)
@@ -292,6 +294,8 @@ int be_nbsrv(const struct be *be)
 void srv_state_changed(struct srv *srv)
 {
 	atomic_fetch_add_explicit(&srv->be->state_changes, 1, memory_order_relaxed);
+	/* for the stats page's "last change"; time() is a vDSO read */
+	atomic_store_explicit(&srv->last_change, (long long)time(NULL), memory_order_relaxed);
 }
 
 void srv_check_result(struct srv *srv, int success, const char *reason)

@@ -99,6 +99,7 @@ static void carry_server(const struct srv *old, struct srv *now)
 	if (!old->conf->check) /* its UP said nothing about the server */
 		p.up = 1;
 	srv_apply_prev(now, &p);
+	atomic_store(&now->last_change, atomic_load(&old->last_change));
 }
 
 static void carry_client_ip(const struct fe *old, struct gen *gen, struct fe *now)

@@ -822,6 +822,16 @@ START_TEST(out_bounded)
 	ck_assert_int_eq(out.truncated, 1);
 	ck_assert_uint_le(out.len, ADM_OUT_MAX);
 	adm_out_free(&out);
+	/* adm_write: bytes as they are (a '%' too, and a NUL), NUL-terminated */
+	adm_write(&out, "a%s\0b", 5);
+	adm_write(&out, "", 0);
+	ck_assert_uint_eq(out.len, 5);
+	ck_assert_mem_eq(out.buf, "a%s\0b", 6);
+	for (unsigned i = 0; i < ADM_OUT_MAX / 4000 + 10; i++)
+		adm_write(&out, chunk, sizeof(chunk) - 1);
+	ck_assert_int_eq(out.truncated, 1);
+	ck_assert_uint_le(out.len, ADM_OUT_MAX);
+	adm_out_free(&out);
 }
 END_TEST
 
