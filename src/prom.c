@@ -243,6 +243,9 @@ static void proc_fill(const struct gen *gen, long uptime, struct p_proc *p)
 	p->maxconn = gen->cfg->global.maxconn;
 	p->cur = workers_conns();
 	p->uptime = uptime;
+	/* the application counts uptime from its start in whole seconds, so
+	 * this is its start time (off by one only if the second ticks
+	 * between its time() and this one, microseconds apart) */
 	p->start = (long long)time(NULL) - uptime;
 	for (int i = 0; i < gen->nfe; i++) {
 		p->cum += ldu(&gen->fes[i].ctr.conns);
