@@ -60,7 +60,7 @@ CFG
 }
 
 {
-	printf 'global\n    maxconn 500\n'
+	printf 'global\n    maxconn 500\n    nbthread 2\n'
 	printf 'frontend stats\n    mode http\n    bind 127.0.0.1:%s\n' "$HS"
 	printf '    http-request use-service prometheus-exporter if { path /metrics }\n'
 	proxies "$HT" "$HH"
@@ -69,7 +69,7 @@ CFG
 # prometheus-exporter`, give ppbridge the same `stats` frontend and fetch
 # its /metrics over HTTP (fetch_ppb), like HAProxy's.
 {
-	printf 'global\n    maxconn 500\n    stats socket %s mode 600 level admin\n' "$SOCK"
+	printf 'global\n    maxconn 500\n    nbthread 2\n    stats socket %s mode 600 level admin\n' "$SOCK"
 	proxies "$QT" "$QH"
 } >"$T_DIR/ppb.cfg"
 start_haproxy haproxy "$T_DIR/hap.cfg"
@@ -274,6 +274,7 @@ for f in fe_tcp fe_http; do
 	same haproxy_frontend_limit_sessions "proxy=$f"
 done
 same haproxy_process_max_connections
+same haproxy_process_nbthread
 same haproxy_process_nbproc
 ok "(d) server, check, backend and frontend states and limits as HAProxy's"
 
