@@ -16,6 +16,11 @@
  *
  * Control plane: runs on the main thread, reads the counters the workers
  * update (relaxed atomics) and the check results the main thread keeps.
+ *
+ * An HTTP endpoint serves it as HAProxy's exporter does: the query after
+ * '?' through prom_parse_query() (prom_query.h; -1 is a 400), then
+ * prom_render(), with `Content-Type: text/plain; version=0.0.4` and
+ * `Cache-Control: no-cache`; `show metrics` renders every scope.
  */
 #ifndef PPB_PROM_H
 #define PPB_PROM_H

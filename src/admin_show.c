@@ -18,7 +18,6 @@
 #include "proxy_proto.h"
 #include "refusals.h"
 #include "state.h"
-#include "tls.h"
 #include "worker.h"
 
 #include <stdarg.h>

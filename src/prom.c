@@ -87,21 +87,6 @@ static void pw_str(struct pw *w, const char *s)
 	pw_put(w, s, strlen(s));
 }
 
-static void pw_u64(struct pw *w, uint64_t v)
-{
-	char t[24], *p = t + sizeof(t);
-
-	if (v == PROM_NAN) {
-		pw_put(w, "NaN", 3);
-		return;
-	}
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	pw_put(w, p, (size_t)(t + sizeof(t) - p));
-}
-
 /* ------------------------------------------------------------------ */
 /* The objects of a scope, each with its label text */
 
@@ -258,6 +243,9 @@ static void proc_fill(const struct gen *gen, long uptime, struct p_proc *p)
 	p->maxconn = gen->cfg->global.maxconn;
 	p->cur = workers_conns();
 	p->uptime = uptime;
+	/* the application counts uptime from its start in whole seconds, so
+	 * this is its start time (off by one only if the second ticks
+	 * between its time() and this one, microseconds apart) */
 	p->start = (long long)time(NULL) - uptime;
 	for (int i = 0; i < gen->nfe; i++) {
 		p->cum += ldu(&gen->fes[i].ctr.conns);
@@ -763,26 +751,59 @@ static void put_head(struct pw *w, const struct prom_row *r)
 	pw_put(w, "\n", 1);
 }
 
+static char *mem_put(char *p, const char *s, size_t len)
+{
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/* The decimal digits of v (or NaN) at p; returns the end. */
+static char *u64_put(char *p, uint64_t v)
+{
+	char t[24], *d = t + sizeof(t);
+
+	if (v == PROM_NAN)
+		return mem_put(p, "NaN", 3);
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return mem_put(p, d, (size_t)(t + sizeof(t) - d));
+}
+
+/* `name{labels} value\n`, written straight into the block: one room
+ * check a line, the hot path of a render. */
 static void put_line(struct pw *w, const struct prom_row *r, size_t nlen, const struct obj *o,
                      const char *lv, uint64_t v)
 {
-	pw_put(w, r->name, nlen);
+	size_t lablen = r->label ? strlen(r->label) : 0, lvlen = r->label ? strlen(lv) : 0;
+	size_t room = nlen + o->llen + lablen + lvlen + 8 + 24;
+	char *p;
+
+	if (room > sizeof(w->buf) - w->n)
+		pw_flush(w);
+	if (room > sizeof(w->buf)) {
+		pw_put(w, "# label too long\n", 17); /* a name of 8 KiB: not ours to print */
+		return;
+	}
+	p = mem_put(w->buf + w->n, r->name, nlen);
 	if (o->llen || r->label) {
-		pw_put(w, "{", 1);
-		pw_put(w, o->lab, o->llen);
+		*p++ = '{';
+		p = mem_put(p, o->lab, o->llen);
 		if (r->label) {
 			if (o->llen)
-				pw_put(w, ",", 1);
-			pw_str(w, r->label);
-			pw_put(w, "=\"", 2);
-			pw_str(w, lv);
-			pw_put(w, "\"", 1);
+				*p++ = ',';
+			p = mem_put(p, r->label, lablen);
+			p = mem_put(p, "=\"", 2);
+			p = mem_put(p, lv, lvlen);
+			*p++ = '"';
 		}
-		pw_put(w, "}", 1);
+		*p++ = '}';
 	}
-	pw_put(w, " ", 1);
-	pw_u64(w, v);
-	pw_put(w, "\n", 1);
+	*p++ = ' ';
+	p = u64_put(p, v);
+	*p++ = '\n';
+	w->n = (size_t)(p - w->buf);
 }
 
 /* Each family for every object, HAProxy's way: a family's lines together,

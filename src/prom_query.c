@@ -39,13 +39,15 @@ static int hexval(char c)
 	return -1;
 }
 
-/* %-decode s[0..len) into `out` (cut at WORD_MAX; `*outlen` is the full
- * decoded length). Returns -1 on a bad escape. */
+/* %-decode s[0..len) into `out` (cut at WORD_MAX; `*outlen` is the
+ * decoded length up to a decoded NUL, which ends the word as it ends
+ * HAProxy's C string). Returns -1 on a bad escape, even after a NUL. */
 static int decode(const char *s, size_t len, char out[WORD_MAX], size_t *outlen)
 {
 	size_t n = 0;
+	int ended = 0;
 
-	for (size_t i = 0; i < len; i++, n++) {
+	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (c == '%') {
 			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
@@ -57,8 +59,12 @@ static int decode(const char *s, size_t len, char out[WORD_MAX], size_t *outlen)
 		} else if (c == '+') {
 			c = ' ';
 		}
+		ended |= c == '\0';
+		if (ended)
+			continue;
 		if (n < WORD_MAX)
 			out[n] = c;
+		n++;
 	}
 	*outlen = n;
 	return 0;

@@ -70,6 +70,11 @@ START_TEST(query_scopes)
 	ck_assert_uint_eq(query_ok("sc%6fpe=gl%6Fbal").scopes, PROM_SCOPE_GLOBAL);
 	ck_assert(query_ok("no%2Dmaint").no_maint);
 	ck_assert_uint_eq(query_ok("x=a+b&scope=server").scopes, PROM_SCOPE_SERVER);
+	/* a decoded NUL ends a word, as in HAProxy's C strings */
+	ck_assert_uint_eq(query_ok("scope=global%00junk").scopes, PROM_SCOPE_GLOBAL);
+	ck_assert_uint_eq(query_ok("scope=%00global").scopes, 0);
+	/* an escaped '#' or '&' is data, not syntax */
+	ck_assert_uint_eq(query_ok("%23scope=global").scopes, PROM_SCOPE_ALL);
 	/* '#' ends the query */
 	ck_assert_uint_eq(query_ok("scope=server#&scope=nonsense").scopes, PROM_SCOPE_SERVER);
 	ck_assert_uint_eq(query_ok("#scope=global").scopes, PROM_SCOPE_ALL);
@@ -89,8 +94,9 @@ START_TEST(query_errors)
 	query_err("scope=%zzglobal");    /* not hex */
 	query_err("x=%G0&scope=server"); /* bad escape in any parameter */
 	query_err("%&scope=server");
-	query_err("scope=global%00"); /* not a scope once decoded */
 	query_err("scope=global&scope");
+	query_err("scope=global%26scope=");
+	query_err("scope=glo+bal");
 	query_err("scope=a-very-long-value-that-is-no-scope-at-all-whatever");
 }
 END_TEST
