@@ -74,7 +74,10 @@ struct gen {
 	atomic_int refs;
 	struct cfg *cfg;
 	struct be *bes;
-	int nbe;
+	int nbe;     /* the backends and listens of the configuration */
+	int nbe_own; /* after them in `bes`: the empty backends of frontends
+	              * that answer everything themselves (`frontend stats`);
+	              * no list, no lookup by name shows them */
 	struct fe *fes;
 	int nfe;
 };

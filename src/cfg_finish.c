@@ -195,8 +195,8 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 		be = p; /* a listen is its own backend */
 	} else if (cfg_serves_itself(p)) {
 		/* `frontend stats` with no backend: what it does not answer
-		 * itself gets 503, as in HAProxy. It is its own (empty) backend. */
-		p->caps |= CFG_CAP_BE;
+		 * itself gets 503, as in HAProxy. It is its own empty backend,
+		 * which no list shows (gen.c). */
 		be = p;
 	} else {
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &p->where,

@@ -13,7 +13,7 @@
 
 static void gen_free(struct gen *gen)
 {
-	for (int i = 0; i < gen->nbe; i++) {
+	for (int i = 0; i < gen->nbe + gen->nbe_own; i++) {
 		for (int k = 0; k < gen->bes[i].nsrv; k++)
 			tls_client_free(gen->bes[i].srvs[k].tls);
 		be_destroy(&gen->bes[i]);
@@ -32,7 +32,7 @@ static void gen_free(struct gen *gen)
 
 static struct be *find_be(struct gen *gen, const struct cfg_proxy *conf)
 {
-	for (int i = 0; i < gen->nbe; i++)
+	for (int i = 0; i < gen->nbe + gen->nbe_own; i++)
 		if (gen->bes[i].conf == conf)
 			return &gen->bes[i];
 	return NULL;
@@ -111,6 +111,12 @@ static int build_servers(struct be *be, const struct cfg *cfg, char *err, size_t
 	return 0;
 }
 
+/* A frontend without a backend that answers its requests itself. */
+static int own_backend(const struct cfg_proxy *px)
+{
+	return !(px->caps & CFG_CAP_BE) && px->backend == px;
+}
+
 struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 {
 	struct gen *gen = calloc(1, sizeof(*gen));
@@ -124,7 +130,7 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 	atomic_init(&gen->refs, 1);
 	gen->cfg = cfg;
 	for (const struct cfg_proxy *px = cfg->proxies; px; px = px->next) {
-		nbe += (px->caps & CFG_CAP_BE) != 0;
+		nbe += (px->caps & CFG_CAP_BE) != 0 || own_backend(px);
 		nfe += (px->caps & CFG_CAP_FE) != 0;
 	}
 	gen->bes = calloc((size_t)nbe + 1, sizeof(*gen->bes));
@@ -141,6 +147,13 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 			gen_free(gen);
 			return NULL;
 		}
+	}
+	for (const struct cfg_proxy *px = cfg->proxies; px; px = px->next) {
+		if (!own_backend(px))
+			continue;
+		if (be_init(&gen->bes[gen->nbe + gen->nbe_own], px) < 0)
+			goto oom;
+		gen->nbe_own++;
 	}
 	for (const struct cfg_proxy *px = cfg->proxies; px; px = px->next) {
 		if (!(px->caps & CFG_CAP_FE))
@@ -214,9 +227,10 @@ static void raise_check_pp(int *want, const struct gen *gen, const struct be *be
  * default backend and their use_backend targets. */
 static void update_check_pp(struct gen *gen)
 {
-	int want[gen->nbe > 0 ? gen->nbe : 1];
+	int nbe = gen->nbe + gen->nbe_own;
+	int want[nbe > 0 ? nbe : 1];
 
-	for (int b = 0; b < gen->nbe; b++)
+	for (int b = 0; b < nbe; b++)
 		want[b] = -1;
 	for (int f = 0; f < gen->nfe; f++) {
 		const struct fe *fe = &gen->fes[f];
@@ -227,7 +241,7 @@ static void update_check_pp(struct gen *gen)
 		     u = u->next, i++)
 			raise_check_pp(want, gen, fe->use_bes[i], pp);
 	}
-	for (int b = 0; b < gen->nbe; b++)
+	for (int b = 0; b < nbe; b++)
 		atomic_store(&gen->bes[b].check_pp, want[b]);
 }
 

@@ -23,6 +23,7 @@ HT=$(free_port)
 HH=$(free_port)
 QT=$(free_port)
 QH=$(free_port)
+QS=$(free_port)
 SOCK=$T_DIR/admin.sock
 start_ident s1 "127.0.0.1:$P1"
 start_ident s2 "127.0.0.1:$P2"
@@ -65,20 +66,21 @@ CFG
 	printf '    http-request use-service prometheus-exporter if { path /metrics }\n'
 	proxies "$HT" "$HH"
 } >"$T_DIR/hap.cfg"
-# TODO(issue 13): once the parser takes `http-request use-service
-# prometheus-exporter`, give ppbridge the same `stats` frontend and fetch
-# its /metrics over HTTP (fetch_ppb), like HAProxy's.
+# The same `frontend stats` for ppbridge: its /metrics over HTTP, as
+# HAProxy's; the admin socket's `show metrics` must say the same.
 {
 	printf 'global\n    maxconn 500\n    nbthread 2\n    stats socket %s mode 600 level admin\n' "$SOCK"
+	printf 'frontend stats\n    mode http\n    bind 127.0.0.1:%s\n' "$QS"
+	printf '    http-request use-service prometheus-exporter if { path /metrics }\n'
 	proxies "$QT" "$QH"
 } >"$T_DIR/ppb.cfg"
 start_haproxy haproxy "$T_DIR/hap.cfg"
 start_ppb "$T_DIR/ppb.cfg"
-for p in "$HS" "$HT" "$HH" "$QT" "$QH"; do wait_port 127.0.0.1 "$p"; done
+for p in "$HS" "$HT" "$HH" "$QS" "$QT" "$QH"; do wait_port 127.0.0.1 "$p"; done
 wait_file "$SOCK"
 
 fetch_hap() { curl -sf "http://127.0.0.1:$HS/metrics" >"$1"; }
-fetch_ppb() { "$PPB_BIN" ctl "$SOCK" show metrics >"$1"; }
+fetch_ppb() { curl -sf "http://127.0.0.1:$QS/metrics" >"$1"; }
 
 # The exposition, read: prom.py FILE... (see its commands below).
 cat >"$T_DIR/prom.py" <<'EOF'
@@ -213,6 +215,10 @@ $out"
 [ -z "$out" ] || fail "promtool check metrics complains:
 $out"
 ok "(c) promtool check metrics: nothing to say"
+"$PPB_BIN" ctl "$SOCK" show metrics >"$T_DIR/ppb-socket.txt" || fail "show metrics"
+[ "$(grep '^# TYPE' "$T_DIR/ppb-socket.txt")" = "$(grep '^# TYPE' "$T_DIR/ppb.txt")" ] ||
+	fail "show metrics and /metrics differ in their families"
+ok "the admin socket's show metrics has /metrics' families, in order"
 
 # ---- (d) the same requests to both ----
 NT=6 # connections to fe_tcp

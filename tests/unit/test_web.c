@@ -130,6 +130,7 @@ START_TEST(stats_frontend_alone)
 	ck_assert_ptr_null(p->stats.uri); /* CFG_STATS_DEFAULT_URI */
 	ck_assert_int_eq(p->stats.nauths, 1);
 	ck_assert_ptr_eq(p->backend, p); /* its own, empty, backend: the rest gets 503 */
+	ck_assert(!(p->caps & CFG_CAP_BE)); /* not listed as a backend */
 	ck_assert(!said(CFG_SEV_WARNING, 5, "has no server"));
 	cfg_free(cfg);
 }
