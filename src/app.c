@@ -548,6 +548,13 @@ static int app_set_client_ip(const char *frontend, enum cfg_client_ip st, char *
 		snprintf(msg, len, "No such frontend.");
 		return -1;
 	}
+	if (fe->be->nsrv == 0 && cfg_serves_itself(fe->conf)) {
+		/* a monitoring listener: passed through, its page and monitor-uri
+		 * would stop answering (keepalived would move the VIP) */
+		snprintf(msg, len, "frontend %s only answers requests itself (stats, monitor-uri): "
+			 "its client-ip does not change.", frontend);
+		return -1;
+	}
 	if (st == CFG_CLIENT_IP_XFF && fe->conf->mode != CFG_MODE_HTTP) {
 		snprintf(msg, len, "client-ip xff needs a 'mode http' frontend.");
 		return -1;

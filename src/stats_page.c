@@ -550,6 +550,8 @@ static void page_migration(const struct gen *gen, const struct stats_page_opts *
 	for (int i = 0; i < gen->nfe; i++) {
 		const struct fe *fe = &gen->fes[i];
 		enum cfg_client_ip st = fe_strategy(fe);
+		if (fe->be->nsrv == 0 && cfg_serves_itself(fe->conf))
+			continue; /* a monitoring listener, not a VIP */
 		r_put(r, "<tr class=\"mig\" id=\"mig-");
 		r_esc(r, fe->conf->name);
 		r_fmt(r, "\" data-strategy=\"%s\" data-from=\"%s\"><td class=\"l\"><b>",

@@ -183,6 +183,10 @@ curl -s -o /dev/null -w '%{http_code} %header{location}\n' -X POST -u viewer:v \
 	"http://127.0.0.1:$PR/" >"$T_DIR/ro"
 grep -q '^303 .*;st=DENY$' "$T_DIR/ro" || fail "read-only user: $(cat "$T_DIR/ro")"
 [ "$(state_of web w1)" = "no check" ] || fail "read-only user changed w1"
+r=$(post "$PS" "fe=stats&client_ip=proxy-v2&action=set-client-ip" -u admin:s3cret -H "$same")
+[ "$r" = "303 /st;st=ERRP" ] || fail "client-ip switch of the stats listener itself: $r"
+"$PPB_BIN" ctl "$SOCK" set frontend stats client-ip proxy-v2 | grep -q 'only answers requests itself' ||
+	fail "the admin socket switched the stats listener's client-ip"
 ok "actions: same-origin POST -> 303 st=DONE and logged; foreign/null Origin 403; GET and read-only change nothing"
 
 # ---- bounds, strictness, HEAD, TLS, log ----
