@@ -28,6 +28,19 @@
  * Unknown fields are ignored (as HAProxy does); when a field comes twice
  * the last one wins (HAProxy reads the body backwards and keeps the first
  * it meets), except `s`, which accumulates.
+ *
+ * A POST, as HAProxy answers it (the dispatcher's part):
+ *   not allowed (no `stats admin`)            -> st = DENY
+ *   stats_form_parse() != OK                  -> st = stats_form_st(rc)
+ *   SERVERS: stats_form_backend() == NULL     -> st = ERRP
+ *            per server found in that backend, `set server <b>/<s> state
+ *            <stats_form_action_name()>` at operator level; a name not in
+ *            the backend counts as not altered (look it up first: never
+ *            paste a form's name into a command line unchecked)
+ *                                             -> st = stats_st_of_result()
+ *   CLIENT_IP: `set frontend <fe> client-ip <name>` -> DONE, or ERRP
+ * then "303 See Other" to <stats uri>;st=<stats_st_name(st)> (keeping
+ * ;up and ;norefresh), whose page shows the result (stats_page_opts.st).
  */
 #ifndef PPB_STATS_FORM_H
 #define PPB_STATS_FORM_H

@@ -241,7 +241,7 @@ static const char page_css[] =
     "section{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:0 0 14px;"
     "padding:10px 14px;overflow-x:auto}"
     "section section{border:0;padding:0;margin:14px 0 0}"
-    "table.srvs{table-layout:fixed}table.srvs td{overflow:hidden;text-overflow:ellipsis}"
+    "table.srvs{table-layout:fixed;min-width:1200px}table.srvs td{overflow:hidden;text-overflow:ellipsis}"
     "h2{font-size:15px;margin:0 0 8px}h3{font-size:14px;margin:0 8px 4px 0;display:inline-block}"
     "table{border-collapse:collapse;width:100%}"
     "th,td{padding:3px 8px;text-align:right;border-bottom:1px solid #eaeef2;white-space:nowrap}"
