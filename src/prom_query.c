@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include "hexdigit.h"
 #include "prom_query.h"
 
 #include <stddef.h>
@@ -28,17 +29,6 @@ static const struct {
     {"sticktable", PROM_SCOPE_STICKTABLE},
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* %-decode s[0..len) into `out` (cut at WORD_MAX; `*outlen` is the
  * decoded length up to a decoded NUL, which ends the word as it ends
  * HAProxy's C string). Returns -1 on a bad escape, even after a NUL. */
@@ -50,8 +40,8 @@ static int decode(const char *s, size_t len, char out[WORD_MAX], size_t *outlen)
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (c == '%') {
-			int hi = i + 2 < len ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < len ? hex_digit_value(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_digit_value(s[i + 2]) : -1;
 			if (lo < 0)
 				return -1;
 			c = (char)(hi << 4 | lo);

@@ -3,6 +3,7 @@
  */
 #include <config.h>
 
+#include "hexdigit.h"
 #include "stats_form.h"
 
 #include "cfg.h"
@@ -78,17 +79,6 @@ enum stats_st stats_st_of_result(int total, int altered)
 /* ------------------------------------------------------------------ */
 /* Percent-decoding */
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One byte of in[0..n) at *i (advanced past it): '+' is a space, "%XY"
  * the byte XY. -1 for a '%' without two hex digits after it. */
 static int next_byte(const char *in, size_t n, size_t *i)
@@ -102,8 +92,8 @@ static int next_byte(const char *in, size_t n, size_t *i)
 		return c;
 	if (n - *i < 2)
 		return -1;
-	hi = hexval((unsigned char)in[*i]);
-	lo = hexval((unsigned char)in[*i + 1]);
+	hi = hex_digit_value((unsigned char)in[*i]);
+	lo = hex_digit_value((unsigned char)in[*i + 1]);
 	if (hi < 0 || lo < 0)
 		return -1;
 	*i += 2;
