@@ -30,14 +30,13 @@ t_dump_logs() {
 }
 
 t_cleanup() {
-	local pid i
+	local pid
 	for pid in $T_PIDS; do
 		kill "$pid" 2>/dev/null
 	done
 	# SIGTERM first; SIGKILL only for what is still there after 5 s.
 	for pid in $T_PIDS; do
-		for i in $(seq 1 100); do proc_alive "$pid" || break; sleep 0.05; done
-		kill -9 "$pid" 2>/dev/null
+		poll 5 proc_gone "$pid" || kill -9 "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
 	free_port_release
@@ -175,15 +174,23 @@ EOF
 # machine (ASan, busy cores) can outrun.
 now_ms() { date +%s%3N; }
 
-# wait_until SECONDS WHAT COMMAND...: run COMMAND until it succeeds.
-wait_until() {
-	local limit=$1 what=$2 end
-	shift 2
-	end=$(($(now_ms) + limit * 1000))
+# poll SECONDS COMMAND...: run COMMAND (in this shell: a function may set
+# variables) until it succeeds, 0; or until the deadline, 1. The one place
+# the shell tests pause: every wait below is a condition polled by it.
+poll() {
+	local end=$(($(now_ms) + $1 * 1000))
+	shift
 	until "$@"; do
-		[ "$(now_ms)" -lt "$end" ] || fail "$what after ${limit}s"
+		[ "$(now_ms)" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+}
+
+# wait_until SECONDS WHAT COMMAND...: poll COMMAND; fail naming WHAT.
+wait_until() {
+	local limit=$1 what=$2
+	shift 2
+	poll "$limit" "$@" || fail "$what after ${limit}s"
 }
 
 # wait_log FILE REGEX [SECONDS]: wait until the file has a matching line.
@@ -193,14 +200,15 @@ wait_log() {
 
 # wait_count FILE REGEX N [SECONDS]: wait until N lines match.
 wait_count() {
-	local file=$1 re=$2 n=$3 limit=${4:-10} end
-	end=$(($(now_ms) + limit * 1000))
-	while [ "$(count_lines "$file" "$re")" -lt "$n" ]; do
-		[ "$(now_ms)" -lt "$end" ] ||
-			fail "$(count_lines "$file" "$re") of $n lines matching '$re' in $(basename "$file") after ${limit}s"
-		sleep 0.05
-	done
+	local file=$1 re=$2 n=$3 limit=${4:-10}
+	poll "$limit" count_at_least "$file" "$re" "$n" ||
+		fail "$(count_lines "$file" "$re") of $n lines matching '$re' in $(basename "$file") after ${limit}s"
 }
+count_at_least() { [ "$(count_lines "$1" "$2")" -ge "$3" ]; }
+
+# port_open HOST PORT: something accepts there now (bash's /dev/tcp: no
+# interpreter to start, for waits that are timed).
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # wait_file FILE [SECONDS]: wait until the file (or socket) exists.
 wait_file() {

@@ -37,6 +37,12 @@ frontend https
 CFG
 }
 declare -A RPID RLOG
+# old_router_stopped LOGNAME: the old process said it stopped; ROUTER_UP is
+# when this poll began (the last one that fails leaves the bound).
+old_router_stopped() {
+	ROUTER_UP=$(now_ms)
+	grep -q 'Proxy https stopped' "$T_DIR/$1.log"
+}
 # start_router n plain|pp: the first start, or a graceful reload; then
 # ROUTER_UP is the earliest time (ms) the new process can have been the
 # only one listening: the old one logs "Proxy https stopped" once the new
@@ -53,11 +59,7 @@ start_router() {
 		# graceful: the new process binds, then tells the old one to finish
 		name="$name-$(date +%s%N)"
 		start_bg "$name" haproxy -db -f "$T_DIR/r$1-$2.cfg" -sf "${RPID[$1]}"
-		while ! grep -q 'Proxy https stopped' "$T_DIR/${RLOG[$1]}.log"; do
-			ROUTER_UP=$(now_ms)
-			[ $((ROUTER_UP - t0)) -lt 15000 ] || fail "r$1: the old router did not stop after 15 s"
-			sleep 0.05
-		done
+		wait_until 15 "r$1: the old router did not stop" old_router_stopped "${RLOG[$1]}"
 	else
 		start_bg "$name" haproxy -db -f "$T_DIR/r$1-$2.cfg"
 	fi
@@ -244,7 +246,7 @@ load_after() {
 load_after 6
 
 # Rolling update to accept-proxy, one router at a time. Between two
-# routers, 1 s of load (a pause, at least 6 more requests).
+# routers, at least 12 more good requests through the VIPs.
 for n in 1 2 3; do
 	mark=$(wc -l <"$LOG")
 	start_router "$n" pp
@@ -252,8 +254,7 @@ for n in 1 2 3; do
 	ms=$(flip_ms "$n" proxy "$mark") || fail "r$n: no change to proxy logged"
 	t_log "r$n reloaded with accept-proxy: detected in ${ms} ms (rise*inter = $((RISE * INTER)) ms)"
 	[ "$ms" -le $((RISE * INTER + INTER + 400)) ] || fail "r$n flipped in ${ms} ms, beyond rise*inter + one probe"
-	sleep 1
-	load_after 6
+	load_after 12
 done
 out=$("$PPB_BIN" probe "127.0.0.1:${PS[2]}" ssl)
 echo "$out" | grep -q 'verdict: needs PROXY' || fail "ppbridge probe (accept-proxy router): $out"
@@ -266,8 +267,7 @@ for n in 1 2 3; do
 	wait_mode plain "$n"
 	ms=$(flip_ms "$n" plain "$mark") || fail "r$n: no change back to plain logged"
 	t_log "r$n rolled back to plain: detected in ${ms} ms"
-	sleep 1
-	load_after 6
+	load_after 12
 done
 touch "$STOP"
 wait "$LOAD"

@@ -233,11 +233,7 @@ down_ms=$(($(date -d "$stamp" +%s%3N) - t_dead))
 [ "$down_ms" -le 2500 ] || fail "(c) DOWN ${down_ms} ms after the kill (bound 1000 + 1500 slack)"
 t_back=$(date +%s%3N)
 start_haproxy r3 "$T_DIR/r3.cfg"
-# When r3 listens again (bash's /dev/tcp: no interpreter to start).
-for _ in $(seq 1 500); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PR3") 2>/dev/null && break
-	sleep 0.02
-done
+wait_until 10 "r3 listening again" port_open 127.0.0.1 "$PR3"
 t_listen=$(date +%s%3N)
 wait_log "$LOG" 'Server fe-kill/r3 is UP' 10
 stamp=$(grep -m1 'Server fe-kill/r3 is UP' "$LOG" | sed -E 's/^\[[A-Za-z]+\] ([0-9T:.-]+) .*/\1/')

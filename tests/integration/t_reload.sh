@@ -76,8 +76,9 @@ while time.time() < end and not os.path.exists(stop):
         s.close()
         if greeting and echo == b"ping\n":
             ok += 1
-            if ok == 1:
-                open(up, "w").close()
+            with open(up + ".tmp", "w") as f:  # load.up holds the good ones so far
+                f.write("%d\n" % ok)
+            os.replace(up + ".tmp", up)
         else:
             bad += 1
     except OSError as e:
@@ -87,8 +88,12 @@ print("ok=%d bad=%d" % (ok, bad))
 PY
 LOAD=$!
 wait_file "$T_DIR/load.up" 15
+# load_past N: N good connections so far.
+load_past() { [ "$(cat "$T_DIR/load.up" 2>/dev/null || echo 0)" -ge "$1" ]; }
 for i in 1 2 3 4 5; do
-	sleep 0.8 # a pause: connections of the old generation are live at each reload
+	# Load on every generation: some good connections since the last reload.
+	want=$(($(cat "$T_DIR/load.up") + 10))
+	wait_until 30 "the load stalled below $want good connections" load_past "$want"
 	write_cfg "" "server s1 127.0.0.1:$P1 check inter 200 weight $i" "server s2 127.0.0.1:$P2 check inter 200"
 	reload
 done

@@ -74,12 +74,7 @@ served() {
 # reload_and_wait COUNT: SIGHUP, then wait for the COUNTth reload line.
 reload_and_wait() {
 	kill -HUP "$T_PPB_PID"
-	local i
-	for i in $(seq 1 200); do
-		[ "$(count_lines "$LOG" 'reload: configuration reloaded')" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	fail "reload $1 not seen"
+	wait_count "$LOG" 'reload: configuration reloaded' "$1"
 }
 
 # ---- 1. a runtime switch survives a plain reload, no state file ----
@@ -126,11 +121,7 @@ adm "set frontend fe-apps client-ip proxy-v2" >/dev/null
 adm "set server routers/r1 weight 7" >/dev/null
 adm "set server routers/r2 state drain" >/dev/null
 # The server state file follows within a second: wait for it.
-for i in $(seq 1 100); do
-	grep -q '^[0-9]* routers [0-9]* r2 127.0.0.1 2 8 ' "$STATE/server.state" 2>/dev/null && break
-	sleep 0.05
-done
-grep -q '^[0-9]* routers [0-9]* r2 127.0.0.1 2 8 ' "$STATE/server.state" ||
+poll 5 grep -q '^[0-9]* routers [0-9]* r2 127.0.0.1 2 8 ' "$STATE/server.state" ||
 	fail "server-state-file not written after a change: $(cat "$STATE/server.state" 2>&1)"
 grep -qx 'fe-apps proxy-v2 xff' "$STATE/client-ip.state" || fail "client-ip-state: $(cat "$STATE/client-ip.state")"
 ls "$STATE" | grep -q '\.tmp$' && fail "a temporary file was left: $(ls "$STATE")"
@@ -208,7 +199,7 @@ backend routers
     server r2 127.0.0.1:$PR2 weight 10
 CFG
 start_haproxy hap "$T_DIR/hap.cfg"
-for i in $(seq 1 100); do [ -S "$T_DIR/hap.sock" ] && break; sleep 0.05; done
+wait_file "$T_DIR/hap.sock"
 hap() { "$PPB_BIN" ctl "$T_DIR/hap.sock" "$@"; }
 hap "show servers state routers" >"$T_DIR/hap-state.txt" || fail "haproxy socket"
 awk '$4 == "r1" {exit !($7 == 1)}' "$T_DIR/hap-state.txt" || fail "HAProxy did not load r1's maintenance: $(cat "$T_DIR/hap-state.txt")"
