@@ -422,6 +422,8 @@ struct cfg_proxy {
 	/* answered by ppbridge itself (web.c): HAProxy's order on one request
 	 * is monitor-uri, then http-request rules (use-service), then stats */
 	struct cfg_stats stats;
+	int serves_itself; /* cfg_finish(): stats, monitor-uri or use-service: the
+	                    * request loop looks for one only then */
 	char *monitor_uri;                     /* NULL: none */
 	struct cfg_monitor_fail *monitor_fails; /* in order */
 };

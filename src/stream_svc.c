@@ -110,6 +110,8 @@ enum svc_kind strm_svc_pick(struct stream *s)
 	const struct cfg_proxy *st;
 	enum svc_kind k;
 
+	if (!s->fe->conf->serves_itself && !s->be->conf->serves_itself)
+		return SVC_NONE; /* every proxied request: nothing to look for */
 	if (is_monitor(s, target, len))
 		return SVC_MONITOR;
 	k = rule_service(s);

@@ -156,26 +156,30 @@ static void cond_ctx(const struct svc_req *r, struct gen *now, struct acl_ctx *c
 	ctx->userlists = r->gen->cfg->userlists;
 }
 
-/* The user named by valid credentials: a `stats auth` pair, else a user
- * of any userlist a rule accepted them from. "" when none. */
-static void who(const struct svc_req *r, char *user, size_t len)
+/* Who the request's Basic credentials name, checked once per request. */
+struct creds {
+	char user[AUTH_USER_MAX]; /* "" when no credentials are valid */
+	int stats_auth;           /* they match a `stats auth` line */
+};
+
+/* A `stats auth` pair, else a user of a userlist (the conditions decide
+ * what that user may do). */
+static void who(const struct svc_req *r, struct creds *c)
 {
 	const struct cfg_stats *st = &r->px->stats;
 	const char *authz = r->hdr[SVC_HDR_AUTHORIZATION];
 	char u[AUTH_USER_MAX], p[AUTH_PASS_MAX];
+	int known;
 
-	user[0] = '\0';
+	memset(c, 0, sizeof(*c));
 	if (!authz || auth_basic_parse(authz, strlen(authz), u, sizeof(u), p, sizeof(p)) < 0)
 		return;
-	if (auth_plain_check((const char *const *)st->auths, st->nauths, u, p)) {
-		snprintf(user, len, "%s", u);
-	} else {
-		for (const struct cfg_userlist *ul = r->gen->cfg->userlists; ul; ul = ul->next)
-			if (auth_userlist_check(ul, u, p)) {
-				snprintf(user, len, "%s", u);
-				break;
-			}
-	}
+	c->stats_auth = auth_plain_check((const char *const *)st->auths, st->nauths, u, p);
+	known = c->stats_auth;
+	for (const struct cfg_userlist *ul = r->gen->cfg->userlists; ul && !known; ul = ul->next)
+		known = auth_userlist_check(ul, u, p);
+	if (known)
+		snprintf(c->user, sizeof(c->user), "%s", u);
 	explicit_bzero(p, sizeof(p));
 }
 
@@ -188,7 +192,7 @@ enum access {
 /* `stats http-request` rules in order, then the implicit "auth unless the
  * credentials match a `stats auth` line" that HAProxy adds after them. */
 static enum access stats_access(const struct svc_req *r, const struct acl_ctx *ctx,
-				const char **realm)
+				const struct creds *c, const char **realm)
 {
 	const struct cfg_stats *st = &r->px->stats;
 
@@ -202,15 +206,8 @@ static enum access stats_access(const struct svc_req *r, const struct acl_ctx *c
 		       : rule->action == CFG_STATS_DENY ? ACCESS_DENY
 							: ACCESS_AUTH;
 	}
-	if (st->nauths > 0) {
-		const char *authz = r->hdr[SVC_HDR_AUTHORIZATION];
-		char u[AUTH_USER_MAX], p[AUTH_PASS_MAX];
-		int ok = authz &&
-			 auth_basic_parse(authz, strlen(authz), u, sizeof(u), p, sizeof(p)) == 0 &&
-			 auth_plain_check((const char *const *)st->auths, st->nauths, u, p);
-		explicit_bzero(p, sizeof(p));
-		return ok ? ACCESS_ALLOW : ACCESS_AUTH;
-	}
+	if (st->nauths > 0 && !c->stats_auth)
+		return ACCESS_AUTH;
 	return ACCESS_ALLOW;
 }
 
@@ -373,11 +370,12 @@ static void stats_answer(struct svc_req *r)
 	struct stats_uri q;
 	struct acl_ctx ctx;
 	const char *realm;
-	char user[AUTH_USER_MAX], hdr[512];
+	struct creds c;
+	char hdr[512];
 
 	cond_ctx(r, now, &ctx);
-	who(r, user, sizeof(user));
-	switch (stats_access(r, &ctx, &realm)) {
+	who(r, &c);
+	switch (stats_access(r, &ctx, &c, &realm)) {
 	case ACCESS_DENY:
 		respond_error(r, 403, NULL, "Request forbidden by administrative rules.");
 		return;
@@ -393,18 +391,18 @@ static void stats_answer(struct svc_req *r)
 		return;
 	}
 	if (!r->post) {
-		stats_show(r, &q, may_act(r, &ctx, user));
+		stats_show(r, &q, may_act(r, &ctx, c.user));
 		return;
 	}
 	if (!web_same_origin(r->hdr[SVC_HDR_ORIGIN], r->hdr[SVC_HDR_REFERER], r->hdr[SVC_HDR_HOST],
 			     r->tls)) {
-		audit(r, user, "POST from another site", -1, r->hdr[SVC_HDR_ORIGIN] ?
+		audit(r, c.user, "POST from another site", -1, r->hdr[SVC_HDR_ORIGIN] ?
 			 r->hdr[SVC_HDR_ORIGIN] : r->hdr[SVC_HDR_REFERER]);
 		respond_error(r, 403, NULL, "A cross-site request: the page acts only on its own forms.");
 		return;
 	}
-	if (!may_act(r, &ctx, user)) {
-		audit(r, user, "POST", -1, "stats admin does not hold");
+	if (!may_act(r, &ctx, c.user)) {
+		audit(r, c.user, "POST", -1, "stats admin does not hold");
 		stats_redirect(r, STATS_ST_DENY);
 		return;
 	}
@@ -413,7 +411,7 @@ static void stats_answer(struct svc_req *r)
 		respond_error(r, 415, NULL, "A form (application/x-www-form-urlencoded) only.");
 		return;
 	}
-	stats_act(r, user);
+	stats_act(r, c.user);
 }
 
 /* ---- Prometheus ---- */
