@@ -2,6 +2,7 @@
  * a small generation (golden lines, scopes, the format's rules). */
 #include <config.h>
 
+#include "gen_fixture.h"
 #include "admin.h"
 #include "backend.h"
 #include "cfg.h"
@@ -133,17 +134,7 @@ static struct gen *G;
 
 static void gen_setup(void)
 {
-	struct cfg *cfg = cfg_new();
-	struct cfg_msgs msgs;
-	char err[256];
-
-	cfg_msgs_init(&msgs);
-	ck_assert_int_eq(cfg_parse_text(cfg, "t.cfg", CFG_TEXT, strlen(CFG_TEXT), &msgs), 0);
-	ck_assert_int_eq(cfg_finish(cfg, &msgs), 0);
-	ck_assert_int_eq(cfg_resolve(cfg, &msgs), 0);
-	cfg_msgs_free(&msgs);
-	G = gen_new(cfg, err, sizeof(err));
-	ck_assert_msg(G != NULL, "%s", err);
+	G = fixture_gen(CFG_TEXT);
 }
 
 static void gen_teardown(void)
@@ -154,13 +145,7 @@ static void gen_teardown(void)
 
 static struct srv *srv_named(const char *be, const char *sv)
 {
-	for (int b = 0; b < G->nbe; b++)
-		for (int i = 0; i < G->bes[b].nsrv; i++)
-			if (!strcmp(G->bes[b].conf->name, be) &&
-			    !strcmp(G->bes[b].srvs[i].conf->name, sv))
-				return &G->bes[b].srvs[i];
-	ck_abort_msg("no server %s/%s", be, sv);
-	return NULL;
+	return fixture_srv(G, be, sv);
 }
 
 /* The exposition for a query (caller frees). */
