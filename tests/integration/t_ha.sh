@@ -112,7 +112,7 @@ CFG
 	done
 } >"$T_DIR/routers.cfg"
 start_bg routers ip netns exec "$NS_R" haproxy -db -f "$T_DIR/routers.cfg"
-for i in 1 2 3; do wait_until 10 "router r$i not listening" in_ns "$NS_R" curl -fsS -o /dev/null --max-time 1 "http://10.99.0.2$i/"; done
+for i in 1 2 3; do wait_until 10 "router r$i not listening" in_ns "$NS_R" curl -fs -o /dev/null --max-time 1 "http://10.99.0.2$i/"; done
 
 # ---- ppbridge: one configuration for both balancers ----
 cat >"$T_DIR/ppb.cfg" <<CFG
