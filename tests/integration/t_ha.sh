@@ -59,6 +59,9 @@ ha_cleanup() {
 	t_cleanup
 }
 trap ha_cleanup EXIT
+# Stopped from outside (make's timeout, Ctrl-C): the EXIT trap still runs.
+trap 'exit 143' TERM
+trap 'exit 130' INT HUP
 
 in_ns() { # NS COMMAND...
 	local ns=$1
