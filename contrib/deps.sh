@@ -7,7 +7,7 @@ as_root() {
 }
 
 # Debian starts services when their package is installed; we want the
-# haproxy, nginx and prometheus binaries only (promtool, for t_prom),
+# haproxy, nginx, prometheus and keepalived binaries only (promtool, for t_prom),
 # never a system instance listening.
 apt_install_quietly() {
 	local made_policy=0
@@ -20,7 +20,7 @@ apt_install_quietly() {
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@"
 	local rc=$?
 	if [ "$made_policy" -eq 1 ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
-	for svc in haproxy nginx prometheus; do
+	for svc in haproxy nginx prometheus keepalived; do
 		if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 			as_root systemctl disable --now "$svc" >/dev/null 2>&1 || true
 		fi
@@ -34,6 +34,8 @@ deps_install() {
 	if command -v apt-get >/dev/null 2>&1; then
 		pkgs="build-essential autoconf automake pkg-config libevent-dev libssl-dev libcrypt-dev check python3 openssl"
 		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang libclang-rt-dev iproute2"
+		# Two ppbridge hosts behind VRRP, in network namespaces (t_ha).
+		[ "$what" = test ] && pkgs="$pkgs keepalived"
 		# promtool (t_prom checks the exposition with it); RHEL has no
 		# package for it: t_prom fails there, like the HAProxy 2.6 tests.
 		[ "$what" = test ] && pkgs="$pkgs prometheus"
@@ -55,7 +57,7 @@ deps_install() {
 		fi
 	elif command -v dnf >/dev/null 2>&1; then
 		pkgs="gcc make autoconf automake pkgconf-pkg-config libevent-devel openssl-devel libxcrypt-devel check-devel python3 openssl"
-		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang compiler-rt rpm-build systemd-rpm-macros systemd iproute"
+		[ "$what" = test ] && pkgs="$pkgs haproxy curl clang compiler-rt rpm-build systemd-rpm-macros systemd iproute keepalived"
 		for p in $pkgs; do
 			rpm -q "$p" >/dev/null 2>&1 || missing="$missing $p"
 		done
