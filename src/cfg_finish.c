@@ -367,6 +367,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 			finish_frontend(cfg, p, msgs);
 		}
 		finish_cond_backends(cfg, p, msgs);
+		cfg_stick_finish(cfg, p, msgs);
 		cfg_stats_finish(p, msgs);
 		p->serves_itself = cfg_serves_itself(p);
 		finish_cond_userlists(cfg, p, msgs);

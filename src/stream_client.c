@@ -212,9 +212,12 @@ const struct cfg_tcp_rule *strm_conn_rules(struct stream *s, const struct cfg_bi
 			continue;
 		if (r->action == CFG_TCP_ACCEPT)
 			return NULL;
-		if (r->action == CFG_TCP_REJECT)
+		if (r->action == CFG_TCP_REJECT || r->action == CFG_TCP_SILENT_DROP)
 			return r;
-		s->expect_proxy = 1; /* expect-proxy layer4: not final */
+		if (r->action == CFG_TCP_TRACK_SC)
+			strm_stk_track(s, &r->track, 0); /* on the socket's peer: not final */
+		else
+			s->expect_proxy = 1; /* expect-proxy layer4: not final */
 	}
 	return NULL;
 }

@@ -81,6 +81,8 @@ static ssize_t read_into(struct stream *s, struct strm_side *side, struct strm_b
 		return 0;
 	}
 	side->bytes_read += (unsigned long long)n;
+	if (side == &s->cli_side)
+		strm_stk_bytes_in(s, (size_t)n);
 	strm_ssl_more(side);
 	return n;
 }
@@ -373,6 +375,8 @@ static int start_request(struct stream *s, size_t head_len)
 	gettimeofday(&h->t_req, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &h->mono_req);
 	note_request(s);
+	h->edge_rule = NULL;
+	strm_stk_request(s);
 	if (h->req_head.method == H1_METHOD_CONNECT)
 		return strm_http_fail(s, 405, "CONNECT is not allowed", 'P', 'R');
 	h->close_after = !h->req_head.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE);
@@ -1255,6 +1259,8 @@ int strm_http_tick(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
+	if (h->tarpit)
+		return strm_tarpit_tick(s) && s->state == STRM_ST_CLOSED;
 	if (h->closing) {
 		if (strm_ms_since(&h->closing_since) >= HTTP_LINGER_MS) {
 			strm_close(s);

@@ -87,6 +87,9 @@ void strm_http_log(struct stream *s)
 	struct tm tm;
 	long total;
 
+	/* a refusal by the rules is not a client error for http_err_* */
+	if (!h->edge_rule || h->edge_rule->action == CFG_HTTP_USE_SERVICE)
+		strm_stk_status(s, h->status);
 	if (!fc->log_global && !fc->logs && !log_debug_enabled())
 		return;
 	total = request_times(s, &when);

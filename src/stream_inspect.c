@@ -78,6 +78,10 @@ static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 			continue;
 		if (r->action == CFG_TCP_ACCEPT)
 			break;
+		if (r->action == CFG_TCP_TRACK_SC) {
+			strm_stk_track(s, &r->track, 0); /* the client's address: after PROXY */
+			continue;
+		}
 		atomic_fetch_add(&s->fe->ctr.rejected, 1);
 		snprintf(why, sizeof(why), "rejected by 'tcp-request content reject' at %s:%d",
 			 r->where.file, r->where.line);
