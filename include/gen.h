@@ -25,6 +25,7 @@ struct fe_counters {
 	atomic_ullong bytes_in;   /* client -> server */
 	atomic_ullong bytes_out;  /* server -> client */
 	atomic_ullong rejected;   /* refused by `tcp-request connection reject` */
+	atomic_ullong denied_req; /* refused by `http-request deny` or `tarpit` */
 	/* PROXY header failures on accept: the codec's classes, plus a client
 	 * that stayed silent (timeout) or closed before a full header. */
 	atomic_ullong pp_errors[PP_ERR_COUNT];

@@ -171,6 +171,7 @@ int strm_http_deny(struct stream *s, const struct cfg_http_rule *r)
 {
 	char why[200];
 
+	atomic_fetch_add(&s->fe->ctr.denied_req, 1);
 	snprintf(why, sizeof(why), "denied by 'http-request deny' at %s:%d", r->where.file,
 	         r->where.line);
 	return strm_http_fail(s, r->deny_status, why, 'P', 'R');
@@ -193,6 +194,7 @@ int strm_http_tarpit(struct stream *s, const struct cfg_http_rule *r)
 {
 	struct strm_http *h = s->http;
 
+	atomic_fetch_add(&s->fe->ctr.denied_req, 1);
 	h->tarpit = r;
 	clock_gettime(CLOCK_MONOTONIC, &h->tarpit_since);
 	h->svc_kind = SVC_TARPIT;
