@@ -248,7 +248,7 @@ int cfg_kw_http_check(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char 
 int cfg_kw_acl(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	struct cfg_pstate *ps = c->ps;
-	char err[256];
+	char err[512];
 
 	if (acl_declare(&ps->cur->acls, argv[1], argv + 2, argc - 2, err, sizeof(err)) < 0) {
 		ERR(ps, "acl '%s': %s", argv[1], err);
@@ -262,7 +262,7 @@ int cfg_kw_use_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 {
 	struct cfg_pstate *ps = c->ps;
 	struct cfg_use_backend *u, **tail;
-	char err[256];
+	char err[512];
 
 	if (argc > 2 && strcmp(argv[2], "if") != 0 && strcmp(argv[2], "unless") != 0)
 		return cfg_kw_usage(c, k);
@@ -292,7 +292,7 @@ int cfg_kw_use_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 static int tcp_content_rule(struct cfg_pstate *ps, int argc, char **argv)
 {
 	struct cfg_tcp_rule *rule, **tail;
-	char err[256];
+	char err[512];
 	int next = 3;
 
 	if (argc < 3 || (strcmp(argv[2], "accept") != 0 && strcmp(argv[2], "reject") != 0 &&
@@ -349,7 +349,7 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 {
 	struct cfg_pstate *ps = c->ps;
 	struct cfg_tcp_rule *rule, **tail;
-	char err[256];
+	char err[512];
 	int next = 3;
 	enum cfg_tcp_action action;
 
@@ -423,7 +423,7 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 static int rule_cond(struct cfg_pstate *ps, const char *what, int argc, char **argv, int next,
                      struct acl_cond **cond)
 {
-	char err[256];
+	char err[512];
 
 	if (next >= argc)
 		return 0;

@@ -175,7 +175,7 @@ int cfg_track_parse(struct cfg_pstate *ps, const char *what, int argc, char **ar
                     struct cfg_track *t)
 {
 	const char *kw = argv[*next];
-	char err[256];
+	char err[512];
 
 	if (strncmp(kw, "track-sc", 8) != 0 || kw[8] < '0' || kw[8] > '2' || kw[9]) {
 		ERR(ps, "%s: '%s': stick counters are track-sc0, track-sc1 and track-sc2", what, kw);

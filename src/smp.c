@@ -290,12 +290,14 @@ static int fetch_false(const struct smp_arg *args, const struct smp_env *env, st
 #define VALUE SMP_IN_VALUE
 #define HDR_HINT "the occurrence argument is not supported"
 
+static const char SC_FAMILY[] = "sc_<data>(<sc>[,<table>])";
+static const char SRC_FAMILY[] = "src_<data>([<table>])";
 #define SC_ROW(data, fn)                                                                       \
 	{.name = "sc_" data, .args = {SMP_ARG_SC, SMP_ARG_TABLE}, .min_args = 1,                  \
-	 .out = SMP_T_INT, .use = U(STK), .where = COND, .fetch = fn}
+	 .out = SMP_T_INT, .use = U(STK), .where = COND, .fetch = fn, .family = SC_FAMILY}
 #define SRC_ROW(data, fn)                                                                      \
 	{.name = "src_" data, .args = {SMP_ARG_TABLE}, .out = SMP_T_INT, .use = U(SRC) | U(STK), \
-	 .where = COND, .fetch = fn}
+	 .where = COND, .fetch = fn, .family = SRC_FAMILY}
 
 /* The order is the order of the "supported:" lists in messages; an alias
  * follows the row it renames. */
@@ -627,9 +629,14 @@ void smp_fetch_list(unsigned where, char *buf, size_t len)
 		const struct smp_fetch_kw *kw = &smp_fetch_kws[i];
 		if (!(kw->where & where) || (kw->flags & SMP_F_ALIAS))
 			continue;
+		if (kw->family && i > 0 && smp_fetch_kws[i - 1].family == kw->family)
+			continue; /* listed with the first of its family */
 		if (o.used)
 			out_add(&o, ", ");
-		out_kw(&o, kw->name, kw->args, kw->min_args);
+		if (kw->family)
+			out_add(&o, kw->family);
+		else
+			out_kw(&o, kw->name, kw->args, kw->min_args);
 	}
 }
 

@@ -1081,7 +1081,7 @@ START_TEST(proxy_errors)
 	parse_err("frontend fe\n http-response del-header Server\n", 2,
 	          "'http-response' is not supported (outside the L7 HTTP subset)");
 	parse_err("frontend fe\n tcp-request content drop\n", 2,
-	          "'tcp-request content' expects accept or reject");
+	          "'tcp-request content' expects accept, reject or track-sc<N>");
 	parse_err("frontend fe\n tcp-request inspect-delay soon\n", 2,
 	          "'tcp-request inspect-delay'");
 	parse_err("frontend fe\n use_backend\n", 2, "'use_backend' expects a backend name");
@@ -2115,10 +2115,11 @@ END_TEST
 START_TEST(http_request_errors)
 {
 	parse_err("frontend fe\n http-request\n", 2,
-	          "'http-request' expects an action (del-header, set-header, add-header, use-service)");
+	          "'http-request' expects an action (del-header, set-header, add-header, use-service, "
+	          "track-sc0|1|2, deny, tarpit)");
 	parse_err("frontend fe\n http-request redirect scheme https\n", 2,
 	          "'http-request redirect' is not supported (supported actions: del-header, "
-	          "set-header, add-header, use-service)");
+	          "set-header, add-header, use-service, track-sc0|1|2, deny, tarpit)");
 	parse_err("frontend fe\n http-request replace-header Host a b\n", 2,
 	          "'http-request replace-header' is not supported");
 	parse_err("frontend fe\n http-request del-header\n", 2,
