@@ -126,6 +126,8 @@ struct smp_fetch_kw {
 	/* 1 with *out filled, 0 when there is no value */
 	int (*fetch)(const struct smp_arg *args, const struct smp_env *env, struct smp *out);
 	const char *hint; /* added to "takes N argument(s)" errors */
+	/* a family of rows listed once in messages ("sc_<data>(<sc>[,<table>])") */
+	const char *family;
 };
 
 /* A converter: one row of smp_conv_kws[]. */

@@ -759,7 +759,7 @@ START_TEST(help_and_version)
 			usage[k - 1] = '\0';
 		usage_parses_as_itself(usage);
 	}
-	ck_assert_int_eq(n, 20);
+	ck_assert_int_eq(n, 22);
 	free(ans);
 	ans = run("show version", ADM_LEVEL_USER, 0);
 	ck_assert_str_eq(ans, PACKAGE_VERSION "\n");
