@@ -456,6 +456,8 @@ struct cfg_proxy {
 	int serves_itself; /* cfg_finish(): stats, monitor-uri or use-service: the
 	                    * request loop looks for one only then */
 	int http_edge;     /* cfg_finish(): http-request track-sc, deny or tarpit rules */
+	int content_needs_hello; /* cfg_finish(): a tcp-request content rule reads the
+	                          * ClientHello (req.ssl_sni, req_ssl_hello_type) */
 	struct cfg_stick_table stick; /* `stick-table` */
 	char *monitor_uri;                     /* NULL: none */
 	struct cfg_monitor_fail *monitor_fails; /* in order */

@@ -298,6 +298,10 @@ void strm_reset_on_close(int fd);
 /* ---- stream_inspect.c: routing by the ClientHello ---- */
 
 int strm_needs_inspect(const struct stream *s);
+/* `tcp-request content` rules that read nothing of the ClientHello
+ * (track-sc, src conditions) run at once, as HAProxy runs them without
+ * inspect-delay. Returns -1 when the connection was rejected (closed). */
+int strm_content_rules_now(struct stream *s);
 void strm_inspect_start(struct stream *s, const uint8_t *prefix, size_t len);
 void strm_inspect_io(struct stream *s, short what);
 

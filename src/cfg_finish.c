@@ -100,7 +100,11 @@ static void finish_use_backends(struct cfg *cfg, struct cfg_proxy *p, struct cfg
 			    "can be used",
 			    u->name);
 	}
-	if ((p->use_backends || p->tcp_content_rules) && !p->timeout.inspect_delay)
+	p->content_needs_hello = 0;
+	for (const struct cfg_tcp_rule *r = p->tcp_content_rules; r; r = r->next)
+		if (acl_cond_fetches(r->cond) & ACL_NEEDS_CONTENT)
+			p->content_needs_hello = 1;
+	if ((p->use_backends || p->content_needs_hello) && !p->timeout.inspect_delay)
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
 		            "%s '%s': use_backend/tcp-request content without 'tcp-request "
 		            "inspect-delay': ppbridge waits at most %u ms for the ClientHello",

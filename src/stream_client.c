@@ -231,6 +231,8 @@ void strm_client_begin(struct stream *s, const uint8_t *prefix, size_t len)
 		strm_inspect_start(s, prefix, len);
 		return;
 	}
+	if (!s->inspected && s->fe->conf->tcp_content_rules && strm_content_rules_now(s) < 0)
+		return;
 	if (strm_auto_choose(s) < 0)
 		return;
 	if (strm_cli_tls(s)) {

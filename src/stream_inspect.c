@@ -42,7 +42,7 @@ int strm_needs_inspect(const struct stream *s)
 {
 	const struct cfg_proxy *fc = s->fe->conf;
 
-	return fc->use_backends || fc->tcp_content_rules || wants_authority(s);
+	return fc->use_backends || fc->content_needs_hello || wants_authority(s);
 }
 
 static unsigned inspect_delay(const struct stream *s)
@@ -97,6 +97,15 @@ static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 			break;
 		}
 	return 0;
+}
+
+int strm_content_rules_now(struct stream *s)
+{
+	struct tls_hello none;
+
+	memset(&none, 0, sizeof(none));
+	s->inspected = 1;
+	return apply_content_rules(s, &none);
 }
 
 /* The ClientHello is complete, or will not come (not TLS, too large,
