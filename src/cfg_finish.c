@@ -257,7 +257,10 @@ static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
 	for (struct cfg_server *s = p->servers; s; s = s->next)
 		s->id = ++id;
 	p->nservers = id;
-	if (!id && msgs->errors == 0 && !cfg_serves_itself(p))
+	/* a backend that only holds a stick-table is HAProxy's idiom: it
+	 * serves nothing, it is not missing servers */
+	if (!id && msgs->errors == 0 && !cfg_serves_itself(p) &&
+	    !(p->stick.declared && p->caps == CFG_CAP_BE))
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where, "%s '%s' has no server",
 		            cfg_sec_name(p->caps), p->name);
 	warn_api_tcp_check(p, msgs);
