@@ -31,6 +31,7 @@
 #include "stats_form.h"
 #include "stats_hist.h"
 #include "stats_page.h"
+#include "stktable.h"
 #include "svc.h"
 
 #include <event2/event.h>
@@ -141,6 +142,28 @@ static int nbsrv_now(void *arg, const char *backend)
 	return -1;
 }
 
+/* src_*() in the stats rules: the client's entry in the named table or
+ * the stats proxy's own. A stats request tracks nothing: sc_*() have no
+ * value here. */
+static int stk_of_request(void *arg, int sc, const char *table, int data, int64_t *out)
+{
+	const struct svc_req *r = arg;
+	struct stktable *t;
+	uint8_t key[STK_KEY_LEN];
+	int64_t v;
+
+	if (sc >= 0)
+		return 0;
+	t = table ? gen_table_named(r->gen, table) : gen_table_of(r->gen, r->px);
+	if (!t || !stk_key(t, (const struct sockaddr *)&r->src, key))
+		return 0;
+	v = stk_lookup_value(t, key, (enum stk_data)data, gen_tables_now());
+	if (v < 0)
+		return 0;
+	*out = v;
+	return 1;
+}
+
 static void cond_ctx(const struct svc_req *r, struct gen *now, struct acl_ctx *ctx)
 {
 	const char *authz = r->hdr[SVC_HDR_AUTHORIZATION];
@@ -154,6 +177,8 @@ static void cond_ctx(const struct svc_req *r, struct gen *now, struct acl_ctx *c
 	ctx->authorization = authz;
 	ctx->authorization_len = authz ? strlen(authz) : 0;
 	ctx->userlists = r->gen->cfg->userlists;
+	ctx->stk = stk_of_request;
+	ctx->stk_arg = (void *)r;
 }
 
 /* Who the request's Basic credentials name, checked once per request. */
