@@ -198,6 +198,7 @@ struct stream {
 		int per_request; /* http-request track-sc: let go when the request ends */
 	} sc[3];
 	int nsc;                /* counters in use: 0 skips every stick table hook */
+	const struct cfg_proxy *rule_px; /* whose rules are being evaluated (src_*()) */
 };
 
 /* A passthrough whose server has not answered keeps this much of the
@@ -371,8 +372,15 @@ enum svc_kind strm_svc_pick(struct stream *s);
 /* stream_stick.c: stick counters (track-sc) and the edge actions. */
 struct cfg_track;
 struct cfg_proxy;
-/* Track `t` on counter t->sc unless it tracks something already. */
-void strm_stk_track(struct stream *s, const struct cfg_track *t, int per_request);
+/* Which rule tracks: what is counted at once and how long it holds. */
+enum strm_track_at {
+	STRM_TRACK_CONN = 0, /* tcp-request connection: a session is counted */
+	STRM_TRACK_CONTENT,  /* tcp-request content: held to the end */
+	STRM_TRACK_HTTP,     /* http-request: this request counted; held to its end */
+};
+/* Track `t` on counter t->sc unless it tracks something already; `px`
+ * is the proxy whose rule it is (src_*() read its table by default). */
+void strm_stk_track(struct stream *s, const struct cfg_track *t, enum strm_track_at at);
 /* A request starts: the last request's per-request counters let go, the
  * others count it (http_req_*). */
 void strm_stk_request(struct stream *s);

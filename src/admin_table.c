@@ -3,7 +3,7 @@
  * ours):
  *
  *   # table: fe_api, type: ip, size:102400, used:2
- *   0x55d5cbd6e4b0: key=10.0.0.1 use=1 exp=29000 conn_cur=1 conn_rate(10000)=3
+ *   0x55d5cbd6e4b0: key=10.0.0.1 use=1 exp=29000 conn_rate(10000)=3 conn_cur=1
  */
 #include <config.h>
 

@@ -538,11 +538,11 @@ static int http_track(struct cfg_pstate *ps, int argc, char **argv)
 	return 0;
 }
 
-/* The codes HAProxy 2.6 has an answer for (deny_status). */
+/* The codes HAProxy 2.6 has an answer for (deny_status; checked with haproxy -c). */
 static int deny_status_ok(int code)
 {
-	static const int codes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410,
-	                            413, 425, 429, 500, 501, 502, 503, 504};
+	static const int codes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413,
+	                            421, 422, 425, 429, 500, 501, 502, 503, 504};
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (codes[i] == code)
@@ -566,7 +566,7 @@ static int http_deny(struct cfg_pstate *ps, int argc, char **argv)
 		long code = next + 1 < argc ? strtol(argv[next + 1], &end, 10) : 0;
 		if (!end || *end || !deny_status_ok((int)code)) {
 			ERR(ps, "%s: '%s' expects one of 200, 400, 401, 403, 404, 405, 407, 408, 410, "
-			        "413, 425, 429, 500, 501, 502, 503, 504",
+			        "413, 421, 422, 425, 429, 500, 501, 502, 503, 504 (HAProxy 2.6's)",
 			    what, argv[next]);
 			cfg_http_rules_free(rule);
 			return -1;

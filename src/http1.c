@@ -1380,6 +1380,7 @@ static const struct {
     {414, "URI Too Long", "The request line is longer than the server accepts."},
     {417, "Expectation Failed", "The server cannot meet the request's Expect field."},
     {421, "Misdirected Request", "The request was sent to a server that cannot answer it."},
+    {422, "Unprocessable Content", "The server cannot process the contained instructions."},
     {425, "Too Early", "Your browser sent early data."},
     {429, "Too Many Requests", "You have sent too many requests in a given amount of time."},
     {431, "Request Header Fields Too Large", "The request header fields are too large."},

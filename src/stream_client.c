@@ -215,7 +215,7 @@ const struct cfg_tcp_rule *strm_conn_rules(struct stream *s, const struct cfg_bi
 		if (r->action == CFG_TCP_REJECT || r->action == CFG_TCP_SILENT_DROP)
 			return r;
 		if (r->action == CFG_TCP_TRACK_SC)
-			strm_stk_track(s, &r->track, 0); /* on the socket's peer: not final */
+			strm_stk_track(s, &r->track, STRM_TRACK_CONN); /* the socket's peer: not final */
 		else
 			s->expect_proxy = 1; /* expect-proxy layer4: not final */
 	}
@@ -286,6 +286,7 @@ static void proxy_read(struct stream *s)
 	}
 	proxy_adopt(s, &h);
 	s->cli_side.bytes_read += s->pp_len - consumed;
+	strm_stk_bytes_in(s, s->pp_len - consumed);
 	/* Re-arm the client's read event without the client-hs timeout. */
 	event_del(s->cli_side.rev);
 	s->cli_side.rev_on = 0;

@@ -220,7 +220,8 @@ int strm_http_fail(struct stream *s, int status, const char *why, char who, char
 	int n;
 
 	strm_set_term(s, who, phase);
-	if (status >= 400 && status < 500) {
+	if ((status >= 400 && status < 500) ||
+	    (s->http->edge_rule && s->http->edge_rule->action != CFG_HTTP_USE_SERVICE)) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "HTTP %d: %s", status, why);
 		strm_log_refusal(s, msg);
@@ -457,6 +458,7 @@ static int try_request(struct stream *s)
 		return 0;
 	case H1_ERROR:
 		atomic_fetch_add(&s->fe->ctr.http_errors, 1);
+		strm_stk_request(s); /* a request for the stick counters too, as HAProxy */
 		return strm_http_fail(s, h1_error_status(err), h1_strerror(err), 'P', 'R');
 	case H1_OK:
 		break;

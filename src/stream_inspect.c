@@ -79,7 +79,7 @@ static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 		if (r->action == CFG_TCP_ACCEPT)
 			break;
 		if (r->action == CFG_TCP_TRACK_SC) {
-			strm_stk_track(s, &r->track, 0); /* the client's address: after PROXY */
+			strm_stk_track(s, &r->track, STRM_TRACK_CONTENT); /* after PROXY */
 			continue;
 		}
 		atomic_fetch_add(&s->fe->ctr.rejected, 1);
@@ -180,6 +180,7 @@ void strm_inspect_io(struct stream *s, short what)
 	}
 	s->insp_len += (size_t)n;
 	s->cli_side.bytes_read += (unsigned long long)n;
+	strm_stk_bytes_in(s, (size_t)n);
 	inspect_check(s, 0);
 }
 

@@ -46,10 +46,9 @@ static void log_full(const struct stream *s, const struct stktable *t, uint32_t 
 	        s->fe->conf->name, t->name, t->size, (unsigned long long)atomic_load(&t->untracked));
 }
 
-void strm_stk_track(struct stream *s, const struct cfg_track *t, int per_request)
+void strm_stk_track(struct stream *s, const struct cfg_track *t, enum strm_track_at at)
 {
 	struct strm_sc *sc = &s->sc[t->sc];
-	struct acl_ctx actx;
 	struct smp_env env = {0};
 	struct smp key;
 	struct stktable *tbl;
@@ -58,7 +57,6 @@ void strm_stk_track(struct stream *s, const struct cfg_track *t, int per_request
 
 	if (sc->e || !t->px || !(tbl = gen_table_of(s->gen, t->px)))
 		return; /* the first rule to track a counter keeps it (HAProxy) */
-	(void)actx;
 	env.src = (const struct sockaddr *)&s->cli_addr;
 	if (!smp_expr_eval(t->key, &env, &key) || key.type != SMP_T_IP ||
 	    !stk_key(tbl, (const struct sockaddr *)&key.ip, k))
@@ -70,11 +68,11 @@ void strm_stk_track(struct stream *s, const struct cfg_track *t, int per_request
 		return;
 	}
 	sc->t = tbl;
-	sc->per_request = per_request;
+	sc->per_request = at == STRM_TRACK_HTTP;
 	s->nsc++;
-	if (!per_request)
+	if (at == STRM_TRACK_CONN) /* HAProxy counts the session on what it tracks already */
 		stk_count(tbl, sc->e, STK_EV_SESS, 1, now);
-	else
+	else if (at == STRM_TRACK_HTTP)
 		stk_count(tbl, sc->e, STK_EV_HTTP_REQ, 1, now); /* this request */
 }
 
@@ -124,13 +122,11 @@ void strm_stk_bytes_in(struct stream *s, size_t n)
 		count_all(s, STK_EV_BYTES_IN, n);
 }
 
-/* The proxy whose table src_*() reads by default: the frontend's, else
- * the backend's. */
+/* The table src_*() reads by default: the one of the proxy whose rule
+ * is evaluated (HAProxy's "current proxy"); the frontend's outside rules. */
 static struct stktable *default_table(const struct stream *s)
 {
-	struct stktable *t = gen_table_of(s->gen, s->fe->conf);
-
-	return t ? t : s->be ? gen_table_of(s->gen, s->be->conf) : NULL;
+	return gen_table_of(s->gen, s->rule_px ? s->rule_px : s->fe->conf);
 }
 
 int strm_stk_fetch(void *arg, int sc, const char *table, int data, int64_t *out)

@@ -76,21 +76,24 @@ static enum svc_kind rule_service(struct stream *s)
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && px[1] == px[0])
 			break;
+		s->rule_px = px[k];
 		for (const struct cfg_http_rule *r = px[k]->http_rules; r; r = r->next) {
 			if ((r->action != CFG_HTTP_USE_SERVICE && r->action != CFG_HTTP_TRACK_SC &&
 			     r->action != CFG_HTTP_DENY && r->action != CFG_HTTP_TARPIT) ||
 			    !acl_cond_eval(r->cond, &ctx))
 				continue;
 			if (r->action == CFG_HTTP_TRACK_SC) {
-				strm_stk_track(s, &r->track, 1);
+				strm_stk_track(s, &r->track, STRM_TRACK_HTTP);
 				continue;
 			}
 			s->http->edge_rule = r;
+			s->rule_px = NULL;
 			return r->action == CFG_HTTP_USE_SERVICE ? SVC_PROMETHEUS
 			       : r->action == CFG_HTTP_DENY      ? SVC_DENY
 			                                         : SVC_TARPIT;
 		}
 	}
+	s->rule_px = NULL;
 	return SVC_NONE;
 }
 
