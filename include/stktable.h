@@ -77,7 +77,8 @@ struct stksess {
 	struct stksess *lprev, *lnext; /* the shard's unused list (refs == 0) */
 	uint8_t key[STK_KEY_LEN];
 	atomic_int refs;      /* streams tracking it */
-	atomic_uint expire;   /* unused: the tick it expires at */
+	atomic_uint expire;   /* the tick it expires at (counted from its last use) */
+	uint64_t released;    /* unused: when it was let go, in the table's release order */
 	unsigned shard;
 	atomic_uint conn_cur;
 	_Atomic uint64_t cnt[4];         /* conn, sess, http_req, http_err */
@@ -102,6 +103,7 @@ struct stktable {
 	unsigned period_ms[STK_NDATA]; /* rates: their period */
 	uint64_t seed;
 	atomic_uint used;
+	atomic_ullong releases;    /* orders the unused entries across shards (eviction) */
 	atomic_ullong evicted;     /* unused entries dropped to make room */
 	atomic_ullong untracked;   /* sources not tracked: every entry in use */
 	atomic_ullong expired;

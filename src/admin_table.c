@@ -67,7 +67,6 @@ int adm_show_table(struct gen *gen, const struct adm_hooks *app, const struct ad
 		return 0;
 	table_header(out, t);
 	stk_walk(t, has_key ? key : NULL, gen_tables_now(), print_entry, out);
-	adm_printf(out, "\n");
 	return 0;
 }
 

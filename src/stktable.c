@@ -316,41 +316,62 @@ static int expired(const struct stktable *t, const struct stksess *e, uint32_t n
 	return t->expire_ms && (int32_t)(now - atomic_load(&e->expire)) >= 0;
 }
 
-/* Make room for one entry: evict the oldest unused entry of a shard,
- * starting with `first` (whose lock the caller does not hold). */
-static int evict_one(struct stktable *t, unsigned first)
+/* Make room for one entry: evict the unused entry let go first in the
+ * whole table (HAProxy evicts in expiry order, which is the same), found
+ * at the tails of the shards' unused lists (each in release order). Only
+ * a full table pays for the walk over the shards, one lock at a time. */
+static int evict_one(struct stktable *t)
 {
-	for (unsigned i = 0; i < STK_SHARDS; i++) {
-		struct stk_shard *sh = &t->shards[(first + i) % STK_SHARDS];
-		lock(sh);
-		if (sh->lru_tail) {
-			drop(t, sh, sh->lru_tail);
+	for (int tries = 0; tries < 4; tries++) {
+		struct stk_shard *oldest = NULL;
+		uint64_t first = 0;
+		for (unsigned i = 0; i < STK_SHARDS; i++) {
+			struct stk_shard *sh = &t->shards[i];
+			lock(sh);
+			if (sh->lru_tail && (!oldest || sh->lru_tail->released < first)) {
+				oldest = sh;
+				first = sh->lru_tail->released;
+			}
 			unlock(sh);
+		}
+		if (!oldest)
+			return 0;
+		lock(oldest);
+		if (oldest->lru_tail) { /* maybe another one by now: still an unused one */
+			drop(t, oldest, oldest->lru_tail);
+			unlock(oldest);
 			atomic_fetch_add(&t->evicted, 1);
 			return 1;
 		}
-		unlock(sh);
+		unlock(oldest);
 	}
 	return 0;
 }
 
 /* Reserve a slot for a new entry; 0 when every entry is in use. */
-static int reserve(struct stktable *t, unsigned shard)
+static int reserve(struct stktable *t)
 {
 	for (int tries = 0; tries < 4; tries++) {
 		unsigned used = atomic_load(&t->used);
 		while (used < t->size)
 			if (atomic_compare_exchange_weak(&t->used, &used, used + 1))
 				return 1;
-		if (!evict_one(t, shard))
+		if (!evict_one(t))
 			return 0;
 	}
 	return 0;
 }
 
+/* HAProxy's touch: an entry expires `expire` after its last use. */
+static void touch(const struct stktable *t, struct stksess *e, uint32_t now)
+{
+	atomic_store_explicit(&e->expire, now + t->expire_ms, memory_order_relaxed);
+}
+
 /* Count a new tracker on an entry whose reference the caller holds. */
 static void count_track(struct stktable *t, struct stksess *e, uint32_t now)
 {
+	touch(t, e, now);
 	atomic_fetch_add(&e->conn_cur, 1);
 	atomic_fetch_add(&e->cnt[0], 1);
 	freq_add(&e->rate[0], 1, now, t->period_ms[STK_CONN_RATE]);
@@ -396,7 +417,7 @@ struct stksess *stk_track(struct stktable *t, const uint8_t *key, uint32_t now)
 		return e;
 	}
 	unlock(sh);
-	if (!reserve(t, shard)) {
+	if (!reserve(t)) {
 		atomic_fetch_add(&t->untracked, 1);
 		return NULL;
 	}
@@ -425,7 +446,8 @@ void stk_release(struct stktable *t, struct stksess *e, uint32_t now)
 	atomic_fetch_sub(&e->conn_cur, 1);
 	lock(sh);
 	if (atomic_fetch_sub(&e->refs, 1) == 1) {
-		atomic_store(&e->expire, now + t->expire_ms);
+		touch(t, e, now);
+		e->released = atomic_fetch_add_explicit(&t->releases, 1, memory_order_relaxed);
 		lru_push(sh, e);
 	}
 	unlock(sh);
@@ -441,6 +463,8 @@ void stk_count(struct stktable *t, struct stksess *e, enum stk_event ev, uint64_
 		atomic_fetch_add_explicit(&e->bytes_in, n, memory_order_relaxed);
 	if (t->store & (1u << ev_slots[ev].rate_data))
 		freq_add(&e->rate[ev_slots[ev].rate], n, now, t->period_ms[ev_slots[ev].rate_data]);
+	if (ev != STK_EV_BYTES_IN) /* bytes: on every read, the request touched it already */
+		touch(t, e, now);
 }
 
 int64_t stk_value(const struct stktable *t, struct stksess *e, enum stk_data d, uint32_t now)
@@ -551,7 +575,7 @@ int stk_format_entry(const struct stktable *t, struct stksess *e, uint32_t now, 
 {
 	char key[64];
 	int refs = atomic_load(&e->refs), n;
-	long exp = refs ? (long)t->expire_ms : (long)(int32_t)(atomic_load(&e->expire) - now);
+	long exp = t->expire_ms ? (long)(int32_t)(atomic_load(&e->expire) - now) : 0;
 
 	stk_key_format(t, e->key, key, sizeof(key));
 	n = snprintf(buf, len, "%p: key=%s use=%d exp=%ld", (void *)e, key, refs,
