@@ -403,5 +403,8 @@ int h1_filter_trailers(const uint8_t *buf, size_t tlen, const char *const *del, 
  * body. Returns the length (a NUL follows, not counted) or -1 when buf is
  * too small for both or status is not 100-599 (H1_ERROR_MAX is enough). */
 int h1_build_error(int status, char *buf, size_t len);
+/* The same page; `keep_alive`: without `connection: close` (an answer the
+ * connection survives, as HAProxy's http-request deny). */
+int h1_build_answer(int status, int keep_alive, char *buf, size_t len);
 
 #endif

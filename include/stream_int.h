@@ -130,10 +130,10 @@ struct strm_http {
 	const struct cfg_proxy *svc_px;  /* the proxy the log names */
 	struct svc_req *svc;             /* being filled or rendered */
 	int svc_submitted;               /* handed to the main thread */
-	/* http-request tarpit: answered when the clock passes tarpit_until */
+	/* http-request tarpit: answered when its timer fires */
 	const struct cfg_http_rule *tarpit;
+	struct event *tarpit_ev;
 	const struct cfg_http_rule *edge_rule; /* the deny/tarpit rule that held */
-	struct timespec tarpit_since;
 };
 
 struct stream {
@@ -391,10 +391,8 @@ void strm_stk_release(struct stream *s, int per_request_only);
 /* acl_ctx's stk callback (arg: the stream). */
 int strm_stk_fetch(void *arg, int sc, const char *table, int data, int64_t *out);
 /* http-request deny / tarpit (stream_stick.c). */
-int strm_http_deny(struct stream *s, const struct cfg_http_rule *r);
+int strm_http_deny(struct stream *s, const struct cfg_http_rule *r, size_t head_len);
 int strm_http_tarpit(struct stream *s, const struct cfg_http_rule *r);
-/* Called from the HTTP tick: 1 when a tarpit ended the stream's request. */
-int strm_tarpit_tick(struct stream *s);
 /* `tcp-request connection silent-drop`: reset with a TTL of 1. */
 void strm_silent_drop(int fd);
 /* Answer the parsed head (`head_len` bytes in req.buf) with service `k`:

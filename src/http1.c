@@ -1395,6 +1395,11 @@ static const struct {
 
 int h1_build_error(int status, char *buf, size_t len)
 {
+	return h1_build_answer(status, 0, buf, len);
+}
+
+int h1_build_answer(int status, int keep_alive, char *buf, size_t len)
+{
 	const char *reason = "Error", *text = "The request could not be processed.";
 	char body[320];
 	size_t i;
@@ -1412,8 +1417,8 @@ int h1_build_error(int status, char *buf, size_t len)
 	             reason, text);
 	n = snprintf(buf, len,
 	             "HTTP/1.1 %d %s\r\ncontent-length: %d\r\ncache-control: no-cache\r\n"
-	             "content-type: text/html\r\nconnection: close\r\n\r\n%s",
-	             status, reason, b, body);
+	             "content-type: text/html\r\n%s\r\n%s",
+	             status, reason, b, keep_alive ? "" : "connection: close\r\n", body);
 	if (n < 0 || (size_t)n >= len)
 		return -1;
 	return n;

@@ -1262,7 +1262,7 @@ int strm_http_tick(struct stream *s)
 	struct strm_http *h = s->http;
 
 	if (h->tarpit)
-		return strm_tarpit_tick(s) && s->state == STRM_ST_CLOSED;
+		return 0; /* its own timer answers (stream_stick.c) */
 	if (h->closing) {
 		if (strm_ms_since(&h->closing_since) >= HTTP_LINGER_MS) {
 			strm_close(s);
@@ -1329,6 +1329,8 @@ void strm_http_free(struct stream *s)
 	if (!h)
 		return;
 	strm_svc_release(s);
+	if (h->tarpit_ev)
+		event_free(h->tarpit_ev);
 	park_server(s);
 	strm_buf_free(&h->req.buf);
 	strm_buf_free(&h->rsp.buf);

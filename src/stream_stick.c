@@ -20,13 +20,17 @@
 #include "net.h"
 #include "smp.h"
 #include "stktable.h"
+#include "worker.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 /* "table X is full" at most once a second per process: a flood must not
  * turn into a log flood. */
@@ -163,15 +167,38 @@ int strm_stk_fetch(void *arg, int sc, const char *table, int data, int64_t *out)
 
 /* ---- refusing ---- */
 
-int strm_http_deny(struct stream *s, const struct cfg_http_rule *r)
+/* The request has no body still to come: answering it leaves the
+ * connection in step for the next one. */
+static int bodyless(const struct strm_http *h)
 {
-	char why[200];
+	return h->req_head.framing == H1_FRAMING_NONE ||
+	       (h->req_head.framing == H1_FRAMING_LENGTH && h->req_head.content_length == 0);
+}
+
+/* As HAProxy 2.6: the answer, and a keep-alive connection goes on (a
+ * request with a body is answered and closed: its body is not read). */
+int strm_http_deny(struct stream *s, const struct cfg_http_rule *r, size_t head_len)
+{
+	struct strm_http *h = s->http;
+	char why[200], page[H1_ERROR_MAX];
+	int n;
 
 	atomic_fetch_add(&s->fe->ctr.denied_req, 1);
 	snprintf(why, sizeof(why), "denied by 'http-request deny' at %s:%d", r->where.file,
 	         r->where.line);
-	return strm_http_fail(s, r->deny_status, why, 'P', 'R');
+	if (h->close_after || !bodyless(h) ||
+	    (n = h1_build_answer(r->deny_status, 1, page, sizeof(page))) < 0)
+		return strm_http_fail(s, r->deny_status, why, 'P', 'R');
+	strm_log_refusal(s, why);
+	strm_set_term(s, 'P', 'R');
+	strm_buf_consume(&h->req.buf, head_len);
+	h->svc_kind = SVC_DENY;
+	h->svc_px = s->fe->conf;
+	strm_set_state(s, STRM_ST_HTTP_SVC);
+	return strm_http_answered(s, r->deny_status, (const uint8_t *)page, (size_t)n);
 }
+
+static void on_tarpit(evutil_socket_t fd, short what, void *arg);
 
 static unsigned tarpit_ms(const struct stream *s)
 {
@@ -190,9 +217,14 @@ int strm_http_tarpit(struct stream *s, const struct cfg_http_rule *r)
 {
 	struct strm_http *h = s->http;
 
+	unsigned ms = tarpit_ms(s);
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
 	atomic_fetch_add(&s->fe->ctr.denied_req, 1);
+	if (!h->tarpit_ev && !(h->tarpit_ev = evtimer_new(s->w->base, on_tarpit, s)))
+		return strm_http_fail(s, r->deny_status, "out of memory (tarpit)", 'R', 'R');
 	h->tarpit = r;
-	clock_gettime(CLOCK_MONOTONIC, &h->tarpit_since);
+	evtimer_add(h->tarpit_ev, &tv);
 	h->svc_kind = SVC_TARPIT;
 	h->svc_px = s->fe->conf;
 	h->svc_submitted = 1; /* nothing to read or render: wait */
@@ -201,27 +233,40 @@ int strm_http_tarpit(struct stream *s, const struct cfg_http_rule *r)
 	return 0;
 }
 
-int strm_tarpit_tick(struct stream *s)
+static void tarpit_over(struct stream *s)
 {
 	struct strm_http *h = s->http;
 	const struct cfg_http_rule *r = h->tarpit;
 	char why[200];
 
-	if (!r || strm_ms_since(&h->tarpit_since) < (long)tarpit_ms(s))
-		return 0;
 	h->tarpit = NULL;
 	snprintf(why, sizeof(why), "tarpitted by 'http-request tarpit' at %s:%d", r->where.file,
 	         r->where.line);
 	strm_http_fail(s, r->deny_status, why, 'P', 'T');
-	return 1;
 }
 
-/* HAProxy without CAP_NET_ADMIN: the reset leaves with a TTL (hop
- * limit) of 1, so that it dies at the first router and the client sees
- * nothing; on the same link or host it still arrives. */
+static void on_tarpit(evutil_socket_t fd, short what, void *arg)
+{
+	struct stream *s = arg;
+
+	strm_enter(s);
+	if (s->state != STRM_ST_CLOSED && s->http && s->http->tarpit)
+		tarpit_over(s);
+	strm_leave(s);
+}
+
+/* As HAProxy: with CAP_NET_ADMIN, TCP_REPAIR closes the socket without
+ * a packet; without it (the shipped unit) the reset leaves with a TTL
+ * (hop limit) of 1, so that it dies at the first router and the client
+ * sees nothing; on the same link or host it still arrives. */
 void strm_silent_drop(int fd)
 {
 	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0) {
+		close(fd);
+		return;
+	}
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 

@@ -334,7 +334,7 @@ int strm_svc_start(struct stream *s, enum svc_kind k, size_t head_len)
 	int status, n;
 
 	if (k == SVC_DENY)
-		return strm_http_deny(s, h->edge_rule);
+		return strm_http_deny(s, h->edge_rule, head_len);
 	if (k == SVC_TARPIT)
 		return strm_http_tarpit(s, h->edge_rule);
 	strm_set_term(s, 'L', 'R');
