@@ -131,6 +131,15 @@ struct cfg_log {
 	int maxlen;           /* `len N`: 80..65535, default CFG_DEFAULT_LOG_LEN */
 };
 
+/* `accept-proxy [optional]` on a bind. */
+enum cfg_accept_proxy {
+	CFG_ACCEPT_PROXY_OFF = 0,
+	CFG_ACCEPT_PROXY_ON,       /* every connection starts with a PROXY header */
+	CFG_ACCEPT_PROXY_OPTIONAL, /* `optional`: a migration mode; sources a `tcp-request
+	                            * connection accept|expect-proxy layer4` rule trusts may
+	                            * send a header or not, the others must not */
+};
+
 struct cfg_bind {
 	struct cfg_bind *next;
 	struct cfg_where where;
@@ -139,7 +148,7 @@ struct cfg_bind {
 	int v4v6;             /* `v4v6`: an IPv6 wildcard also takes IPv4 */
 	int v6only;           /* `v6only` */
 	char *name;           /* `name X`, NULL when not given */
-	int accept_proxy;     /* `accept-proxy`: every connection starts with a PROXY header */
+	enum cfg_accept_proxy accept_proxy; /* `accept-proxy [optional]` */
 	/* TLS termination (`ssl`) */
 	int ssl;
 	struct cfg_str *crts;  /* `crt <file|dir>`, in order; the first file is the default */
@@ -607,6 +616,8 @@ struct cfg_proxy *cfg_find_proxy(const struct cfg *cfg, const char *name, unsign
 int cfg_stats_loopback_admin(const struct cfg_proxy *p);
 /* It answers requests itself: stats, monitor-uri or use-service. */
 int cfg_serves_itself(const struct cfg_proxy *p);
+/* A bind of it has `accept-proxy optional` (the migration mode). */
+int cfg_pp_optional(const struct cfg_proxy *p);
 /* The userlist named `name` in the list that starts at `ul`, or NULL. */
 const struct cfg_userlist *cfg_find_userlist(const struct cfg_userlist *ul, const char *name);
 

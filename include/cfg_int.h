@@ -242,8 +242,10 @@ int cfg_kw_admit(struct cfg_ctx *c, const struct cfg_kw *k, unsigned caps);
 /* A keyword line: admitted, the right number of words, its handler. */
 int cfg_kw_run(struct cfg_ctx *c, const struct cfg_kw *k, unsigned caps, int argc, char **argv);
 /* The options after a bind address or a server: each a row of `t` with
- * max_args (0 or 1) value words. `nonempty`: an empty value is a missing
- * one. Stops at the first problem: the rest would be read out of step. */
+ * max_args (0 or 1) value words; a row with min_args 0 and max_args 1
+ * takes its word only when the next word is not an option of `t`.
+ * `nonempty`: an empty value is a missing one. Stops at the first
+ * problem: the rest would be read out of step. */
 int cfg_kw_opts(struct cfg_ctx *c, const struct cfg_kw *t, int argc, char **argv, int nonempty);
 /* "'<keyword>' expects <usage>"; returns -1. */
 int cfg_kw_usage(struct cfg_ctx *c, const struct cfg_kw *k);

@@ -32,6 +32,13 @@ struct fe_counters {
 	atomic_ullong pp_timeout;
 	atomic_ullong pp_closed;
 	atomic_ullong pp_accepted;
+	/* `accept-proxy optional` binds: trusted sources with a header and
+	 * without one, untrusted ones (plain), and untrusted ones refused for
+	 * starting with a PROXY signature (spoof attempts). */
+	atomic_ullong pp_opt_with;
+	atomic_ullong pp_opt_without;
+	atomic_ullong pp_opt_untrusted;
+	atomic_ullong pp_opt_spoof;
 	atomic_ullong http_errors; /* requests refused as invalid (4xx) */
 	/* The client-IP path each accepted connection took, and how often
 	 * `client-ip auto` had to retry a connection the other way. */

@@ -175,6 +175,22 @@ enum pp_result pp_decode(const uint8_t *buf, size_t len, const struct pp_decode_
 /* Stable lower-case name of an error class ("bad_tlv"); "unknown" if out of range. */
 const char *pp_strerror(enum pp_error err);
 
+/* ---- optional header: is there one? (`bind ... accept-proxy optional`) ---- */
+
+enum pp_sig {
+	PP_SIG_NEED_MORE = 0, /* every byte so far starts a signature: read more */
+	PP_SIG_V1,            /* "PROXY " (6 bytes) */
+	PP_SIG_V2,            /* the 12-byte v2 signature */
+	PP_SIG_NONE,          /* a byte departed from both signatures: no header */
+};
+
+/* Which header the bytes at buf[0..len) start with, decided exactly: at the
+ * first byte that departs from both signatures (NONE), or once one of them
+ * is whole. Only the signature is looked at; pp_decode() judges the rest.
+ * A prefix of an input never answers anything but NEED_MORE or the whole
+ * input's answer. */
+enum pp_sig pp_sig_classify(const uint8_t *buf, size_t len);
+
 /* ---- generic TLV iterator (v2 TLV blocks and SSL sub-TLV areas) ---- */
 
 struct pp_tlv {

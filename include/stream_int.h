@@ -52,6 +52,15 @@ enum strm_state {
 	STRM_ST_CLOSED,
 };
 
+/* Is a PROXY header read first? strm_conn_rules() decides, from the bind
+ * and the `tcp-request connection` rules. */
+enum strm_pp_in {
+	STRM_PP_IN_NONE = 0,  /* no: the first bytes are the client's */
+	STRM_PP_IN_REQUIRED,  /* accept-proxy, or a matched expect-proxy layer4 rule */
+	STRM_PP_IN_OPTIONAL,  /* accept-proxy optional, a trusted source: a header or not */
+	STRM_PP_IN_FORBIDDEN, /* accept-proxy optional, untrusted: a header is a spoof */
+};
+
 struct strm_side {
 	int fd;                /* -1: none (server not chosen yet, or closed) */
 	SSL *ssl;              /* TLS on this side, or NULL */
@@ -156,7 +165,7 @@ struct stream {
 	socklen_t cli_addrlen;
 	struct sockaddr_storage dst_addr; /* what it connected to (or PROXY dest.) */
 	int have_dst;
-	int expect_proxy;  /* a PROXY header must come first */
+	enum strm_pp_in pp_in; /* a PROXY header first: due, optional, forbidden, or not read */
 	uint8_t *pp_buf;   /* PROXY_WAIT: the header's bytes so far */
 	size_t pp_len;
 	struct pp_bytes up_unique_id; /* from the inbound header, forwarded (owned) */

@@ -310,19 +310,55 @@ static const char *client_ip_strategy(const struct fe *fe)
 	    atomic_load_explicit((atomic_int *)&fe->client_ip, memory_order_relaxed));
 }
 
+/* `accept-proxy optional`: four more columns, only in a generation that
+ * has such a bind (the output of every other configuration is unchanged);
+ * "-" for the frontends without one. */
+static int pp_optional_any(const struct gen *gen)
+{
+	for (int i = 0; i < gen->nfe; i++)
+		if (cfg_pp_optional(gen->fes[i].conf))
+			return 1;
+	return 0;
+}
+
+static void pp_optional_cols(const struct fe *fe, struct adm_out *out)
+{
+	const struct fe_counters *c = &fe->ctr;
+
+	if (!cfg_pp_optional(fe->conf)) {
+		adm_printf(out, " - - - -");
+		return;
+	}
+	adm_printf(out, " %llu %llu %llu %llu", adm_ldu(&c->pp_opt_with),
+	           adm_ldu(&c->pp_opt_without), adm_ldu(&c->pp_opt_untrusted),
+	           adm_ldu(&c->pp_opt_spoof));
+}
+
+static const char *bind_pp_name(const struct cfg_bind *b)
+{
+	if (b->accept_proxy == CFG_ACCEPT_PROXY_OPTIONAL)
+		return "(accept-proxy-optional)";
+	return b->accept_proxy ? "(accept-proxy)" : "";
+}
+
 int adm_show_frontends(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
                        struct adm_out *out)
 {
-	adm_printf(out, "# name mode backend binds client_ip client_ip_from\n");
+	int opt = pp_optional_any(gen);
+
+	adm_printf(out, "# name mode backend binds client_ip client_ip_from%s\n",
+	           opt ? " pp_with pp_without pp_untrusted pp_spoof" : "");
 	for (int i = 0; i < gen->nfe; i++) {
 		const struct fe *fe = &gen->fes[i];
 		adm_printf(out, "%s %s %s ", fe->conf->name, mode_name(fe->conf),
 		           fe->be->conf->name);
 		for (const struct cfg_bind *b = fe->conf->binds; b; b = b->next)
-			adm_printf(out, "%s%s%s%s", b->text, b->ssl ? "(ssl)" : "",
-			           b->accept_proxy ? "(accept-proxy)" : "", b->next ? "," : "");
-		adm_printf(out, " %s %s\n", client_ip_strategy(fe),
-		           gen_cip_from_name(fe->cip_from));
+			adm_printf(out, "%s%s%s%s", b->text, b->ssl ? "(ssl)" : "", bind_pp_name(b),
+			           b->next ? "," : "");
+		adm_printf(out, " %s %s", client_ip_strategy(fe), gen_cip_from_name(fe->cip_from));
+		if (opt)
+			pp_optional_cols(fe, out);
+		adm_printf(out, "\n");
 	}
 	return 0;
 }

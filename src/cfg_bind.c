@@ -74,6 +74,23 @@ static int bo_alpn(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **a
 	return 0;
 }
 
+/* `accept-proxy [optional]`: cfg_kw_opts() hands over the next word when
+ * it is not an option itself; `optional` is the only one it may be. */
+static int bo_accept_proxy(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
+{
+	struct cfg_bind *b = c->obj;
+
+	if (argc == 2 && strcmp(argv[1], "optional") != 0) {
+		cfg_kw_err(c,
+		           "unknown option '%s' ('accept-proxy' may only be followed by "
+		           "'optional')",
+		           argv[1]);
+		return -1;
+	}
+	b->accept_proxy = argc == 2 ? CFG_ACCEPT_PROXY_OPTIONAL : CFG_ACCEPT_PROXY_ON;
+	return 0;
+}
+
 /* The object the bind option table fills. */
 #define B struct cfg_bind
 /* HAProxy's TLS bind options that ppbridge refuses for good, with what to
@@ -83,7 +100,7 @@ static int bo_alpn(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **a
 #define USE_MIN_MAX "is not supported (use 'ssl-min-ver' and 'ssl-max-ver')"
 
 const struct cfg_kw cfg_bind_kws[] = {
-    CFG_KW_FLAG("accept-proxy", 0, B, accept_proxy),
+    CFG_KW_FN("accept-proxy", 0, 1, 0, bo_accept_proxy, NULL),
     CFG_KW_FLAG("v4v6", 0, B, v4v6),
     CFG_KW_FLAG("v6only", 0, B, v6only),
     CFG_KW_STR("name", 0, B, name, NULL),
@@ -135,6 +152,14 @@ const struct cfg_kw cfg_bind_kws[] = {
     CFG_KW_END,
 };
 #undef B
+
+int cfg_pp_optional(const struct cfg_proxy *p)
+{
+	for (const struct cfg_bind *b = p->binds; b; b = b->next)
+		if (b->accept_proxy == CFG_ACCEPT_PROXY_OPTIONAL)
+			return 1;
+	return 0;
+}
 
 /* What only the whole line can tell. */
 static int bind_check_tls(struct cfg_pstate *ps, const struct cfg_bind *b)

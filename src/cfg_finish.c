@@ -177,6 +177,56 @@ static void finish_cond_userlists(struct cfg *cfg, struct cfg_proxy *p, struct c
 		cfg_userlist_check_cond(cfg, r->cond, &r->where, msgs);
 }
 
+/* `accept-proxy optional` believes a header only from the sources a
+ * `tcp-request connection accept` or `expect-proxy layer4` rule trusts:
+ * without a condition naming them it would believe anyone, the spoofing
+ * hole for which HAProxy has no such mode (haproxy#2450). Every such bind
+ * is said to be on: a migration mode, not a steady state. */
+static void finish_pp_optional(const struct cfg_proxy *p, struct cfg_msgs *msgs)
+{
+	const struct cfg_tcp_rule *trust = NULL;
+	int open_rule = 0;
+
+	if (!cfg_pp_optional(p))
+		return;
+	for (const struct cfg_tcp_rule *r = p->tcp_conn_rules; r; r = r->next) {
+		if (r->action != CFG_TCP_ACCEPT && r->action != CFG_TCP_EXPECT_PROXY)
+			continue;
+		if (r->cond) {
+			trust = trust ? trust : r;
+			continue;
+		}
+		open_rule = 1;
+		cfg_msg_add(msgs, CFG_SEV_ERROR, &r->where,
+		            "'tcp-request connection %s' without a condition trusts every source "
+		            "that reaches it: with 'accept-proxy optional' on a bind of %s '%s', "
+		            "anyone's PROXY header would be believed (write the trusted sources: "
+		            "'%s if { src <networks> }')",
+		            r->action == CFG_TCP_ACCEPT ? "accept" : "expect-proxy layer4",
+		            cfg_sec_name(p->caps), p->name,
+		            r->action == CFG_TCP_ACCEPT ? "accept" : "expect-proxy layer4");
+	}
+	for (const struct cfg_bind *b = p->binds; b; b = b->next) {
+		if (b->accept_proxy != CFG_ACCEPT_PROXY_OPTIONAL)
+			continue;
+		if (!trust && !open_rule)
+			cfg_msg_add(
+			    msgs, CFG_SEV_ERROR, &b->where,
+			    "bind '%s': 'accept-proxy optional' needs a 'tcp-request "
+			    "connection accept|expect-proxy layer4 if|unless <condition>' rule "
+			    "naming the trusted sources (a header believed from anyone is a "
+			    "spoofing hole)",
+			    b->text);
+		cfg_msg_add(msgs, CFG_SEV_WARNING, &b->where,
+		            "bind '%s': 'accept-proxy optional' is on, a migration mode: trusted "
+		            "sources may send a PROXY header or not, so a client behind a "
+		            "byte-transparent forwarder in their range could forge one; switch to "
+		            "'accept-proxy' once 'show frontends' says 'without header' stopped "
+		            "growing (ppbridge.cfg(5), accept-proxy)",
+		            b->text);
+	}
+}
+
 static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs)
 {
 	struct cfg_proxy *be;
@@ -187,6 +237,7 @@ static void finish_frontend(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msg
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
 		            "%s '%s' has no 'bind' line: it will not accept connections",
 		            cfg_sec_name(p->caps), p->name);
+	finish_pp_optional(p, msgs);
 	if (p->default_backend) {
 		be = cfg_find_proxy(cfg, p->default_backend, CFG_CAP_BE);
 		if (!be) {

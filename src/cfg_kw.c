@@ -120,6 +120,10 @@ int cfg_kw_opts(struct cfg_ctx *c, const struct cfg_kw *t, int argc, char **argv
 		if (cfg_kw_admit(c, k, 0) < 0)
 			return -1;
 		n = k->max_args;
+		/* A word it may go without (`accept-proxy [optional]`): taken
+		 * unless the next word is an option of the table itself. */
+		if (k->min_args < n && (i + 1 >= argc || cfg_kw_find(t, argv[i + 1])))
+			n = k->min_args;
 		if (i + n >= argc || (n && nonempty && !*argv[i + 1])) {
 			cfg_kw_err(c, "'%s' expects a value", k->kw);
 			return -1;

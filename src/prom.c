@@ -265,7 +265,8 @@ static void proc_fill(const struct gen *gen, long uptime, struct p_proc *p)
 
 struct p_fe {
 	const struct fe *fe;
-	unsigned limit; /* its maxconn, else the global one */
+	unsigned limit;  /* its maxconn, else the global one */
+	int pp_optional; /* a bind has `accept-proxy optional` */
 };
 
 #define FE(p) (((const struct p_fe *)(p))->fe)
@@ -359,6 +360,24 @@ static uint64_t fe_path(const void *p, int k, size_t arg)
 	return ldu(k == 0 ? &c->path_xff : k == 1 ? &c->path_proxy : &c->path_plain);
 }
 
+/* accept-proxy optional: the four ways a connection of such a bind went;
+ * no line for a frontend without one. */
+static const char *pp_optional_value(int k)
+{
+	static const char *const v[] = {"with_header", "without_header", "untrusted_plain",
+	                                "spoof_refused"};
+	return k < 4 ? v[k] : NULL;
+}
+
+static uint64_t fe_pp_optional(const void *p, int k, size_t arg)
+{
+	const struct fe_counters *c = &FE(p)->ctr;
+	const atomic_ullong *v[] = {&c->pp_opt_with, &c->pp_opt_without, &c->pp_opt_untrusted,
+	                            &c->pp_opt_spoof};
+
+	return ((const struct p_fe *)p)->pp_optional ? ldu(v[k]) : PROM_SKIP;
+}
+
 #define FE_CTR(f) .val = fe_ctr, .arg = offsetof(struct fe_counters, f)
 
 static const struct prom_row fe_rows[] = {
@@ -406,6 +425,11 @@ static const struct prom_row ppb_fe_rows[] = {
     {"ppbridge_frontend_proxy_refusals_total", PROM_COUNTER,
      "Connections refused for a bad or missing PROXY header, per cause label value.",
      BY("cause", pp_cause, fe_pp_refusal)},
+    {"ppbridge_frontend_proxy_optional_total", PROM_COUNTER,
+     "accept-proxy optional (a migration mode): connections from trusted sources with a PROXY "
+     "header and without one, from untrusted sources (plain), and from untrusted sources "
+     "refused for starting with a PROXY signature (spoof attempts).",
+     BY("path", pp_optional_value, fe_pp_optional)},
     {"ppbridge_frontend_no_server_total", PROM_COUNTER, "Connections refused: no usable server.",
      FE_CTR(no_server)},
     {"ppbridge_frontend_connect_failures_total", PROM_COUNTER,
@@ -903,6 +927,7 @@ static void prep_fill(const struct gen *gen, unsigned scopes, bool no_maint, str
 		const struct fe *fe = &gen->fes[i];
 		p->fes[i].fe = fe;
 		p->fes[i].limit = fe->conf->maxconn ? fe->conf->maxconn : gen->cfg->global.maxconn;
+		p->fes[i].pp_optional = cfg_pp_optional(fe->conf);
 		p->fe_objs[i].p = &p->fes[i];
 		obj_label(&p->a, &p->fe_objs[i], fe->conf->name, NULL);
 	}

@@ -787,6 +787,24 @@ enum pp_result pp_decode(const uint8_t *buf, size_t len, const struct pp_decode_
 	return r;
 }
 
+enum pp_sig pp_sig_classify(const uint8_t *buf, size_t len)
+{
+	static const uint8_t v1_sig[6] = {'P', 'R', 'O', 'X', 'Y', ' '};
+	bool v1 = true, v2 = true;
+
+	for (size_t i = 0; i < len && (v1 || v2); i++) {
+		if (i < sizeof(v1_sig) && buf[i] != v1_sig[i])
+			v1 = false;
+		if (i < sizeof(v2_sig) && buf[i] != v2_sig[i])
+			v2 = false;
+		if (v1 && i + 1 == sizeof(v1_sig))
+			return PP_SIG_V1;
+		if (v2 && i + 1 == sizeof(v2_sig))
+			return PP_SIG_V2;
+	}
+	return v1 || v2 ? PP_SIG_NEED_MORE : PP_SIG_NONE;
+}
+
 /* ------------------------------------------------------------------ */
 /* Encoders                                                             */
 

@@ -536,6 +536,25 @@ static void r_binds(struct row *r, const struct fe *fe)
 	r_put(r, "</span>");
 }
 
+/* `accept-proxy optional` (a migration mode): how its connections came, to
+ * see when the upstream switched; only for a frontend with such a bind. */
+static void r_pp_optional(struct row *r, const struct fe *fe)
+{
+	const struct fe_counters *c = &fe->ctr;
+
+	if (!cfg_pp_optional(fe->conf))
+		return;
+	r_fmt(r,
+	      "<br><span class=\"small ppopt\" title=\"a migration mode: switch to accept-proxy "
+	      "once 'without header' stops growing\">accept-proxy optional: "
+	      "<span data-pp=\"with\">%llu with header</span>, "
+	      "<span data-pp=\"without\">%llu without header</span>, "
+	      "<span data-pp=\"untrusted\">%llu untrusted plain</span>, "
+	      "<span data-pp=\"spoof\">%llu spoofs refused</span></span>",
+	      ldu(&c->pp_opt_with), ldu(&c->pp_opt_without), ldu(&c->pp_opt_untrusted),
+	      ldu(&c->pp_opt_spoof));
+}
+
 static void page_migration(const struct gen *gen, const struct stats_page_opts *o,
                            const struct stats_hist *hist, struct row *r, struct adm_out *out)
 {
@@ -559,6 +578,7 @@ static void page_migration(const struct gen *gen, const struct stats_page_opts *
 		r_esc(r, fe->conf->name);
 		r_put(r, "</b>");
 		r_binds(r, fe);
+		r_pp_optional(r, fe);
 		r_put(r, "</td>");
 		r_strategy(r, fe, st);
 		r_modes(r, fe, st);

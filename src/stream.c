@@ -14,7 +14,8 @@
  *
  * PROXY_WAIT reads an inbound PROXY header on the raw socket before
  * anything else (when the bind has accept-proxy or an expect-proxy rule
- * matched); its source becomes the client everywhere after. A server with
+ * matched; with accept-proxy optional, the first bytes that tell whether
+ * one comes); its source becomes the client everywhere after. A server with
  * send-proxy* gets our header in clear as the first bytes of its
  * connection, before anything of the client's.
  *
@@ -1045,7 +1046,7 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	strm_set_keepalive(fd, fe->conf->options, CFG_OPT_CLITCPKA);
 	s->tick_ms = tick_for(s);
 	arm_timer(s);
-	if (s->expect_proxy) {
+	if (s->pp_in != STRM_PP_IN_NONE) {
 		strm_proxy_wait(s);
 		return s;
 	}

@@ -59,16 +59,27 @@ static void proxy_refuse(struct stream *s, enum pp_error err)
 	strm_close(s);
 }
 
+#define OPTIONAL_UNDECIDED "no byte yet said whether a PROXY header comes (accept-proxy optional)"
+
 static void proxy_failed(struct stream *s, short what)
 {
+	/* accept-proxy optional, before the first bytes said whether a header comes */
+	int undecided = s->pp_in != STRM_PP_IN_REQUIRED &&
+	                pp_sig_classify(s->pp_buf, s->pp_len) == PP_SIG_NEED_MORE;
+
 	if (what & EV_TIMEOUT) {
 		atomic_fetch_add(&s->fe->ctr.pp_timeout, 1);
-		strm_log_refusal(s, "timeout while waiting for the PROXY header (timeout client-hs)");
+		strm_log_refusal(s, undecided
+		                        ? OPTIONAL_UNDECIDED " (timeout client-hs)"
+		                        : "timeout while waiting for the PROXY header (timeout "
+		                          "client-hs)");
 		strm_reset_on_close(s->cli_side.fd);
 		strm_set_term(s, 'c', 'R');
 	} else {
 		atomic_fetch_add(&s->fe->ctr.pp_closed, 1);
-		strm_log_refusal(s, "closed before a complete PROXY header (truncated)");
+		strm_log_refusal(s, undecided
+		                        ? OPTIONAL_UNDECIDED " (closed)"
+		                        : "closed before a complete PROXY header (truncated)");
 		strm_set_term(s, 'C', 'R');
 	}
 	strm_close(s);
@@ -199,6 +210,31 @@ static int proxy_rearm(struct stream *s)
 	return strm_read_until(s, client_hs_ms(s), &s->mono_accept);
 }
 
+/* Before the rules: what the bind says. An optional bind's source is
+ * untrusted until a rule trusts it. */
+static enum strm_pp_in pp_in_of_bind(const struct cfg_bind *bind)
+{
+	switch (bind->accept_proxy) {
+	case CFG_ACCEPT_PROXY_ON:
+		return STRM_PP_IN_REQUIRED;
+	case CFG_ACCEPT_PROXY_OPTIONAL:
+		return STRM_PP_IN_FORBIDDEN;
+	case CFG_ACCEPT_PROXY_OFF:
+		break;
+	}
+	return STRM_PP_IN_NONE;
+}
+
+/* A matched accept or expect-proxy layer4 rule: on an optional bind the
+ * source is trusted (a header or not); elsewhere expect-proxy makes one due. */
+static void pp_in_rule(struct stream *s, enum cfg_tcp_action action)
+{
+	if (s->pp_in == STRM_PP_IN_FORBIDDEN || s->pp_in == STRM_PP_IN_OPTIONAL)
+		s->pp_in = STRM_PP_IN_OPTIONAL;
+	else if (action == CFG_TCP_EXPECT_PROXY)
+		s->pp_in = STRM_PP_IN_REQUIRED;
+}
+
 /* HAProxy's `tcp-request connection` rules, in order, on the real socket
  * addresses. Returns the rule that rejected the connection, or NULL. */
 const struct cfg_tcp_rule *strm_conn_rules(struct stream *s, const struct cfg_bind *bind)
@@ -206,18 +242,20 @@ const struct cfg_tcp_rule *strm_conn_rules(struct stream *s, const struct cfg_bi
 	struct acl_ctx ctx;
 
 	strm_acl_ctx(s, &ctx);
-	s->expect_proxy = bind->accept_proxy;
+	s->pp_in = pp_in_of_bind(bind);
 	for (const struct cfg_tcp_rule *r = s->fe->conf->tcp_conn_rules; r; r = r->next) {
 		if (!acl_cond_eval(r->cond, &ctx))
 			continue;
-		if (r->action == CFG_TCP_ACCEPT)
+		if (r->action == CFG_TCP_ACCEPT) {
+			pp_in_rule(s, r->action);
 			return NULL;
+		}
 		if (r->action == CFG_TCP_REJECT || r->action == CFG_TCP_SILENT_DROP)
 			return r;
 		if (r->action == CFG_TCP_TRACK_SC)
 			strm_stk_track(s, &r->track, STRM_TRACK_CONN); /* the socket's peer: not final */
 		else
-			s->expect_proxy = 1; /* expect-proxy layer4: not final */
+			pp_in_rule(s, r->action); /* expect-proxy layer4: not final */
 	}
 	return NULL;
 }
@@ -247,6 +285,60 @@ void strm_client_begin(struct stream *s, const uint8_t *prefix, size_t len)
 	after_client_ready(s);
 }
 
+/* The header question is settled (a header of `consumed` bytes, or none):
+ * the client's read event goes on without the client-hs timeout, and the
+ * bytes after the header go on to the path. */
+static void proxy_hand_over(struct stream *s, size_t consumed)
+{
+	uint8_t *buf = s->pp_buf;
+
+	s->cli_side.bytes_read += s->pp_len - consumed;
+	strm_stk_bytes_in(s, s->pp_len - consumed);
+	/* Re-arm the client's read event without the client-hs timeout. */
+	event_del(s->cli_side.rev);
+	s->cli_side.rev_on = 0;
+	/* The stream may end inside strm_client_begin(): let go of our buffer
+	 * first (whoever keeps the bytes copies them). */
+	s->pp_buf = NULL;
+	strm_client_begin(s, buf + consumed, s->pp_len - consumed);
+	free(buf);
+}
+
+/* accept-proxy optional: does a header come? Returns 1 when the stream
+ * was dealt with here (still waiting, plain, or refused as a spoof), 0
+ * when a header follows from a trusted source (the caller decodes it). */
+static int proxy_optional(struct stream *s)
+{
+	enum pp_sig sig = pp_sig_classify(s->pp_buf, s->pp_len);
+	int trusted = s->pp_in == STRM_PP_IN_OPTIONAL;
+
+	if (sig == PP_SIG_NEED_MORE) {
+		if (!proxy_rearm(s))
+			proxy_failed(s, EV_TIMEOUT);
+		return 1;
+	}
+	if (sig == PP_SIG_NONE) {
+		atomic_fetch_add(
+		    trusted ? &s->fe->ctr.pp_opt_without : &s->fe->ctr.pp_opt_untrusted, 1);
+		if (log_debug_enabled())
+			log_msg(LOG_DEBUG, "stream %llu: no PROXY header (%s source)", s->id,
+			        trusted ? "trusted" : "untrusted");
+		proxy_hand_over(s, 0);
+		return 1;
+	}
+	if (trusted)
+		return 0;
+	atomic_fetch_add(&s->fe->ctr.pp_opt_spoof, 1);
+	strm_log_refusal(s, sig == PP_SIG_V1 ? "spoof attempt: a PROXY v1 header from an untrusted "
+	                                       "source (accept-proxy optional)"
+	                                     : "spoof attempt: a PROXY v2 header from an untrusted "
+	                                       "source (accept-proxy optional)");
+	strm_reset_on_close(s->cli_side.fd);
+	strm_set_term(s, 'P', 'R');
+	strm_close(s);
+	return 1;
+}
+
 /* Read what the header may need (never more than the limit), decode, and
  * keep the bytes after it for the server. */
 static void proxy_read(struct stream *s)
@@ -271,6 +363,8 @@ static void proxy_read(struct stream *s)
 		return;
 	}
 	s->pp_len += (size_t)n;
+	if (s->pp_in != STRM_PP_IN_REQUIRED && proxy_optional(s))
+		return;
 	switch (pp_decode(s->pp_buf, s->pp_len, &opts, &h, &consumed, &err)) {
 	case PP_NEED_MORE:
 		if (s->pp_len >= max)
@@ -285,26 +379,16 @@ static void proxy_read(struct stream *s)
 		break;
 	}
 	proxy_adopt(s, &h);
-	s->cli_side.bytes_read += s->pp_len - consumed;
-	strm_stk_bytes_in(s, s->pp_len - consumed);
-	/* Re-arm the client's read event without the client-hs timeout. */
-	event_del(s->cli_side.rev);
-	s->cli_side.rev_on = 0;
 	atomic_fetch_add(&s->fe->ctr.pp_accepted, 1);
+	if (s->pp_in == STRM_PP_IN_OPTIONAL)
+		atomic_fetch_add(&s->fe->ctr.pp_opt_with, 1);
 	if (log_debug_enabled()) {
 		char peer[NET_ADDRSTRLEN];
 		net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
 		log_msg(LOG_DEBUG, "stream %llu: PROXY v%d %s, client %s", s->id, h.version,
 			h.use_real_addrs ? "without addresses" : "accepted", peer);
 	}
-	/* The stream may end inside strm_client_begin(): let go of our buffer
-	 * first (whoever keeps the bytes copies them). */
-	{
-		uint8_t *buf = s->pp_buf;
-		s->pp_buf = NULL;
-		strm_client_begin(s, buf + consumed, s->pp_len - consumed);
-		free(buf);
-	}
+	proxy_hand_over(s, consumed);
 }
 
 /* PROXY_WAIT's events: bytes of the header, or its deadline. */
@@ -316,7 +400,8 @@ void strm_proxy_io(struct stream *s, short what)
 		proxy_read(s);
 }
 
-/* A PROXY header must come first (accept-proxy, or an expect-proxy rule). */
+/* A PROXY header must come first (accept-proxy, or an expect-proxy rule),
+ * or may (accept-proxy optional): its first bytes are read here. */
 void strm_proxy_wait(struct stream *s)
 {
 	strm_set_state(s, STRM_ST_PROXY_WAIT);

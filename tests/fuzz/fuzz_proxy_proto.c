@@ -9,7 +9,10 @@
  *  - a decoded header re-encodes, decodes again to the same fields, and
  *    re-encodes to the same bytes;
  * and, reading the input as address text, the v1 decoder accepts exactly
- * what inet_pton() accepts. Any inconsistency aborts.
+ * what inet_pton() accepts; and pp_sig_classify() (accept-proxy optional)
+ * answers as the definition over every prefix of the input, decides within
+ * the first 12 bytes, never changes its mind, and agrees with the decoder.
+ * Any inconsistency aborts.
  *
  * Built from this file + src/proxy_proto.c + src/net.c only.
  */
@@ -280,6 +283,51 @@ static void iterate(const uint8_t *data, size_t size)
 	CHECK(r == 0 ? sum == size : size - sum > 0);
 }
 
+/* The definition of pp_sig_classify(): a signature is possible while the
+ * bytes equal its start. */
+static enum pp_sig sig_oracle(const uint8_t *buf, size_t len)
+{
+	static const uint8_t v2[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+	                               0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+	bool v1 = memcmp(buf, "PROXY ", len < 6 ? len : 6) == 0;
+	bool w2 = memcmp(buf, v2, len < 12 ? len : 12) == 0;
+
+	if (v1 && len >= 6)
+		return PP_SIG_V1;
+	if (w2 && len >= 12)
+		return PP_SIG_V2;
+	return v1 || w2 ? PP_SIG_NEED_MORE : PP_SIG_NONE;
+}
+
+/* Every prefix is a way the first bytes can arrive (the reader classifies
+ * all it has after each read), so every split is covered. */
+static void classify_all(const uint8_t *data, size_t size)
+{
+	enum pp_sig whole = pp_sig_classify(data, size), first = PP_SIG_NEED_MORE;
+	struct pp_header h;
+	enum pp_error e;
+	size_t used;
+	enum pp_result r;
+
+	for (size_t k = 0; k <= size && k <= 16; k++) {
+		enum pp_sig got = pp_sig_classify(data, k);
+		CHECK(got == sig_oracle(data, k));
+		if (first != PP_SIG_NEED_MORE)
+			CHECK(got == first);
+		else if (got != PP_SIG_NEED_MORE)
+			first = got;
+	}
+	CHECK(size < 12 || first != PP_SIG_NEED_MORE);
+	CHECK(whole == first);
+	r = pp_decode(data, size, NULL, &h, &used, &e);
+	if (whole == PP_SIG_NONE)
+		CHECK(r == PP_ERROR);
+	if (whole == PP_SIG_V1 || whole == PP_SIG_V2)
+		CHECK(r != PP_ERROR || e != PP_ERR_BAD_SIGNATURE);
+	if (r == PP_OK)
+		CHECK(whole == (h.version == PP_VERSION_1 ? PP_SIG_V1 : PP_SIG_V2));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pp_decode_opts nocrc = {.ignore_crc = true};
@@ -290,5 +338,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	decode_all(data, size, &small);
 	address_text(data, size);
 	iterate(data, size);
+	classify_all(data, size);
 	return 0;
 }

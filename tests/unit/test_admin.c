@@ -607,6 +607,39 @@ START_TEST(frontends_backends)
 }
 END_TEST
 
+/* A generation with an `accept-proxy optional` bind: four more columns,
+ * "-" for the frontends without one (the output of every other
+ * configuration stays as it was, above). */
+START_TEST(frontends_pp_optional)
+{
+	struct gen *keep = G;
+	char *ans;
+
+	G = fixture_gen("defaults\n mode tcp\n timeout connect 1s\n timeout client 10s\n"
+	                " timeout server 10s\n"
+	                "frontend nlb\n"
+	                " bind 127.0.0.1:8443 accept-proxy optional\n"
+	                " bind 127.0.0.1:8444 accept-proxy\n"
+	                " tcp-request connection accept if { src 10.0.0.0/8 }\n"
+	                " default_backend be\n"
+	                "frontend direct\n bind 127.0.0.1:8445\n default_backend be\n"
+	                "backend be\n server r1 10.0.0.1:443\n");
+	atomic_store(&G->fes[0].ctr.pp_opt_with, 5);
+	atomic_store(&G->fes[0].ctr.pp_opt_without, 4);
+	atomic_store(&G->fes[0].ctr.pp_opt_untrusted, 3);
+	atomic_store(&G->fes[0].ctr.pp_opt_spoof, 2);
+	ans = run("show frontends", ADM_LEVEL_USER, 0);
+	ck_assert_str_eq(ans, "# name mode backend binds client_ip client_ip_from pp_with "
+	                      "pp_without pp_untrusted pp_spoof\n"
+	                      "nlb tcp be 127.0.0.1:8443(accept-proxy-optional),"
+	                      "127.0.0.1:8444(accept-proxy) none config 5 4 3 2\n"
+	                      "direct tcp be 127.0.0.1:8445 none config - - - -\n");
+	free(ans);
+	gen_unref(G);
+	G = keep;
+}
+END_TEST
+
 /* prom.c renders it (test_prom has the golden lines); here: the admin
  * socket answers with it, HAProxy's names and labels, every scope. */
 START_TEST(metrics)
@@ -853,6 +886,7 @@ static Suite *admin_suite(void)
 	tcase_add_test(tc, exec_errors);
 	tcase_add_test(tc, servers_state_format);
 	tcase_add_test(tc, frontends_backends);
+	tcase_add_test(tc, frontends_pp_optional);
 	tcase_add_test(tc, metrics);
 	tcase_add_test(tc, errors_ring);
 	tcase_add_test(tc, help_and_version);

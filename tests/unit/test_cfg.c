@@ -773,6 +773,42 @@ START_TEST(bind_errors)
 }
 END_TEST
 
+/* `accept-proxy optional`: the word is taken only right after
+ * accept-proxy, and only when it is not another option. */
+START_TEST(bind_accept_proxy_optional)
+{
+	struct cfg *cfg = parse_ok("frontend fe\n"
+	                           " bind :80 accept-proxy optional ssl crt /a.pem\n"
+	                           " bind :81 accept-proxy ssl crt /a.pem\n"
+	                           " bind :82 ssl crt /a.pem accept-proxy optional\n"
+	                           " bind :83 accept-proxy\n"
+	                           " bind :84\n");
+	const struct cfg_bind *b = cfg->proxies->binds;
+
+	ck_assert_int_eq(b->accept_proxy, CFG_ACCEPT_PROXY_OPTIONAL);
+	ck_assert_int_eq(b->ssl, 1);
+	ck_assert_str_eq(b->crts->s, "/a.pem");
+	b = b->next;
+	ck_assert_int_eq(b->accept_proxy, CFG_ACCEPT_PROXY_ON);
+	ck_assert_int_eq(b->ssl, 1);
+	b = b->next;
+	ck_assert_int_eq(b->accept_proxy, CFG_ACCEPT_PROXY_OPTIONAL);
+	b = b->next;
+	ck_assert_int_eq(b->accept_proxy, CFG_ACCEPT_PROXY_ON);
+	b = b->next;
+	ck_assert_int_eq(b->accept_proxy, CFG_ACCEPT_PROXY_OFF);
+	ck_assert(cfg_pp_optional(cfg->proxies));
+	cfg_free(cfg);
+
+	parse_err("frontend fe\n bind :80 accept-proxy optinal\n", 2,
+	          "'bind :80': unknown option 'optinal' ('accept-proxy' may only be followed by "
+	          "'optional')");
+	parse_err("frontend fe\n bind :80 optional\n", 2, "unknown option 'optional'");
+	parse_err("frontend fe\n bind :80 accept-proxy optional optional\n", 2,
+	          "unknown option 'optional'");
+}
+END_TEST
+
 START_TEST(bind_tls)
 {
 	struct cfg *cfg =
@@ -1831,6 +1867,58 @@ START_TEST(finish_warnings)
 	ck_assert(has_msg(CFG_SEV_WARNING, "t.cfg:7: backend 'be' has no server"));
 	ck_assert_int_eq(cfg_find_proxy(cfg, "be", CFG_CAP_BE)->nservers, 0);
 	cfg_free(cfg);
+}
+END_TEST
+
+/* `accept-proxy optional` needs a conditional accept or expect-proxy
+ * layer4 rule (the trusted sources), refuses an unconditional one (it
+ * would trust anyone), and is said to be on at every such bind. */
+START_TEST(finish_pp_optional)
+{
+#define OPT_FE "frontend fe\n bind :80 accept-proxy optional\n bind :81\n default_backend be\n"
+	static const struct {
+		const char *rules;
+	} good[] = {
+	    {" tcp-request connection accept if { src 10.0.0.0/8 }\n"},
+	    {" acl nlb src 10.0.0.0/8\n tcp-request connection expect-proxy layer4 if nlb\n"},
+	    {" tcp-request connection reject if { src 10.9.9.9 }\n"
+	     " tcp-request connection accept unless { src 192.168.0.0/16 }\n"},
+	};
+	char text[512];
+	struct cfg *cfg;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cfg_msgs_free(&M);
+		snprintf(text, sizeof(text), "%s%s%s", OPT_FE, good[i].rules, BE);
+		cfg = parse_finish(text);
+		if (M.errors)
+			dump();
+		ck_assert_int_eq(M.errors, 0);
+		ck_assert(has_msg(
+		    CFG_SEV_WARNING,
+		    "t.cfg:2: bind ':80': 'accept-proxy optional' is on, a migration mode"));
+		ck_assert(!has_msg(CFG_SEV_WARNING, "bind ':81'"));
+		cfg_free(cfg);
+	}
+	finish_err(OPT_FE BE, 2,
+	           "bind ':80': 'accept-proxy optional' needs a 'tcp-request connection "
+	           "accept|expect-proxy layer4 if|unless <condition>' rule");
+	finish_err(OPT_FE " tcp-request connection reject if !{ src 10.0.0.0/8 }\n" BE, 2,
+	           "needs a 'tcp-request connection accept|expect-proxy layer4");
+	finish_err(OPT_FE " tcp-request connection reject if !{ src 10.0.0.0/8 }\n"
+	                  " tcp-request connection accept\n" BE,
+	           6, "'tcp-request connection accept' without a condition trusts every source");
+	finish_err(OPT_FE " tcp-request connection accept if { src 10.0.0.0/8 }\n"
+	                  " tcp-request connection expect-proxy layer4\n" BE,
+	           6, "'expect-proxy layer4 if { src <networks> }'");
+	/* Without an optional bind, the same rules are HAProxy's, unjudged. */
+	cfg_msgs_free(&M);
+	cfg = parse_finish(FE " tcp-request connection accept\n" BE);
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert(!has_msg(CFG_SEV_WARNING, "accept-proxy optional"));
+	ck_assert(!cfg_pp_optional(cfg->proxies));
+	cfg_free(cfg);
+#undef OPT_FE
 }
 END_TEST
 
@@ -3104,9 +3192,10 @@ START_TEST(kw_rows_well_formed)
 			else
 				ck_assert_msg(k->caps == 0, "%s '%s': caps %#x outside a proxy table",
 					      tn, k->kw, k->caps);
-			/* An option takes a fixed number of values: 0 or 1. */
+			/* An option takes 0 or 1 value, or a word it may go
+			 * without (min 0, max 1: accept-proxy [optional]). */
 			if (kw_tables[t].kind == KW_OPTIONS && k->fn)
-				ck_assert_msg(k->min_args == k->max_args && k->max_args <= 1,
+				ck_assert_msg(k->max_args <= 1,
 					      "%s '%s': options take 0 or 1 value", tn, k->kw);
 			/* A typed string of a keyword line needs its usage: that
 			 * is what checks its words. */
@@ -3404,6 +3493,7 @@ static Suite *cfg_suite(void)
 	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
 	tcase_add_test(tc, bind_ok);
 	tcase_add_test(tc, bind_errors);
+	tcase_add_test(tc, bind_accept_proxy_optional);
 	tcase_add_test(tc, bind_tls);
 	tcase_add_test(tc, bind_tls_errors);
 	tcase_add_test(tc, proxy_keywords);
@@ -3449,6 +3539,7 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, finish_mode_mismatch);
 	tcase_add_test(tc, finish_warnings);
 	tcase_add_test(tc, finish_api_tcp_check_warns);
+	tcase_add_test(tc, finish_pp_optional);
 	tcase_add_test(tc, finish_ssl_server_verify_none);
 	tcase_add_test(tc, finish_defaults_http_overridden);
 	tcase_add_test(tc, finish_listen_default_backend);

@@ -222,7 +222,40 @@ START_TEST(golden_frontends)
 	       "1\n");
 	HAS(t, "\nppbridge_frontend_proxy_refusals_total{proxy=\"fe_tcp\",cause=\"timeout\"} 3\n"
 	       "ppbridge_frontend_proxy_refusals_total{proxy=\"fe_tcp\",cause=\"closed\"} 0\n");
+	HASNT(t, "ppbridge_frontend_proxy_optional_total"); /* no optional bind here */
 	free(t);
+}
+END_TEST
+
+/* accept-proxy optional: the four paths of the frontends that have such a
+ * bind, none for the others. */
+START_TEST(golden_pp_optional)
+{
+	struct gen *keep = G;
+	char *t;
+
+	G = fixture_gen("defaults\n mode tcp\n timeout connect 1s\n timeout client 10s\n"
+	                " timeout server 10s\n"
+	                "frontend direct\n bind 127.0.0.1:8445\n default_backend be\n"
+	                "frontend nlb\n"
+	                " bind 127.0.0.1:8443 accept-proxy optional\n"
+	                " tcp-request connection accept if { src 10.0.0.0/8 }\n"
+	                " default_backend be\n"
+	                "backend be\n server r1 10.0.0.1:443\n");
+	atomic_store(&G->fes[1].ctr.pp_opt_with, 5);
+	atomic_store(&G->fes[1].ctr.pp_opt_without, 4);
+	atomic_store(&G->fes[1].ctr.pp_opt_untrusted, 3);
+	atomic_store(&G->fes[1].ctr.pp_opt_spoof, 2);
+	t = render(NULL);
+	HAS(t, "\n# TYPE ppbridge_frontend_proxy_optional_total counter\n"
+	       "ppbridge_frontend_proxy_optional_total{proxy=\"nlb\",path=\"with_header\"} 5\n"
+	       "ppbridge_frontend_proxy_optional_total{proxy=\"nlb\",path=\"without_header\"} 4\n"
+	       "ppbridge_frontend_proxy_optional_total{proxy=\"nlb\",path=\"untrusted_plain\"} 3\n"
+	       "ppbridge_frontend_proxy_optional_total{proxy=\"nlb\",path=\"spoof_refused\"} 2\n");
+	HASNT(t, "ppbridge_frontend_proxy_optional_total{proxy=\"direct\"");
+	free(t);
+	gen_unref(G);
+	G = keep;
 }
 END_TEST
 
@@ -429,6 +462,7 @@ static Suite *prom_suite(void)
 	tcase_add_checked_fixture(tc, gen_setup, gen_teardown);
 	tcase_add_test(tc, golden_process);
 	tcase_add_test(tc, golden_frontends);
+	tcase_add_test(tc, golden_pp_optional);
 	tcase_add_test(tc, golden_servers);
 	tcase_add_test(tc, golden_backends);
 	tcase_add_test(tc, scopes);

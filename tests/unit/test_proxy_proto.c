@@ -1504,6 +1504,150 @@ START_TEST(test_roundtrip)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* pp_sig_classify(): is there a header at all (accept-proxy optional) */
+
+/* The definition, written the obvious way: a signature is still possible
+ * while the bytes seen equal its start. */
+static enum pp_sig sig_oracle(const uint8_t *buf, size_t len)
+{
+	bool v1 = memcmp(buf, "PROXY ", len < 6 ? len : 6) == 0;
+	bool v2 = memcmp(buf, SIG, len < SIGLEN ? len : SIGLEN) == 0;
+
+	if (v1 && len >= 6)
+		return PP_SIG_V1;
+	if (v2 && len >= SIGLEN)
+		return PP_SIG_V2;
+	return v1 || v2 ? PP_SIG_NEED_MORE : PP_SIG_NONE;
+}
+
+/* First bytes a bind sees, what they are, and after how many bytes that
+ * is known (0: never, the client closes first). */
+static const struct sig_case {
+	const char *name;
+	const char *bytes;
+	size_t len;
+	enum pp_sig want;
+	size_t at;
+} sig_cases[] = {
+#define B(s) s, sizeof(s) - 1
+    {"v1 header", B("PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\nGET / HTTP/1.1\r\n"), PP_SIG_V1, 6},
+    {"v1 UNKNOWN", B("PROXY UNKNOWN\r\n"), PP_SIG_V1, 6},
+    {"v2 header", B(SIG "\x21\x11\x00\x0c\x01\x02\x03\x04\x05\x06\x07\x08\x04\x57\x08\xae"),
+     PP_SIG_V2, 12},
+    {"v2 LOCAL", B(SIG "\x20\x00\x00\x00"), PP_SIG_V2, 12},
+    {"v2 signature, bad version", B(SIG "\x11\x11\x00\x00"), PP_SIG_V2, 12},
+    {"TLS ClientHello", B("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), PP_SIG_NONE, 1},
+    {"HTTP GET", B("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), PP_SIG_NONE, 1},
+    {"HTTP POST", B("POST /x HTTP/1.1\r\n"), PP_SIG_NONE, 2},
+    {"HTTP PUT", B("PUT /x HTTP/1.1\r\n"), PP_SIG_NONE, 2},
+    {"HTTP PATCH", B("PATCH /x HTTP/1.1\r\n"), PP_SIG_NONE, 2},
+    {"WebDAV PROPFIND", B("PROPFIND /x HTTP/1.1\r\n"), PP_SIG_NONE, 4},
+    {"PROXX", B("PROXX"), PP_SIG_NONE, 5},
+    {"PROXY without its space", B("PROXY\r\n"), PP_SIG_NONE, 6},
+    {"lower case proxy", B("proxy TCP4"), PP_SIG_NONE, 1},
+    {"CRLF CRLF then a request", B("\r\n\r\nGET / HTTP/1.0\r\n"), PP_SIG_NONE, 5},
+    {"v2 signature, last byte wrong", B("\r\n\r\n\x00\r\nQUIT\x0b\x21"), PP_SIG_NONE, 12},
+    {"a NUL first", B("\x00\r\n"), PP_SIG_NONE, 1},
+    {"PRO, then a close", B("PRO"), PP_SIG_NEED_MORE, 0},
+    {"11 bytes of the v2 signature, then a close", B("\r\n\r\n\x00\r\nQUIT"), PP_SIG_NEED_MORE, 0},
+    {"nothing, then a close", B(""), PP_SIG_NEED_MORE, 0},
+#undef B
+};
+#define NSIG_CASES (sizeof(sig_cases) / sizeof(sig_cases[0]))
+
+START_TEST(test_sig_cases)
+{
+	for (size_t i = 0; i < NSIG_CASES; i++) {
+		const struct sig_case *c = &sig_cases[i];
+		const uint8_t *b = (const uint8_t *)c->bytes;
+
+		for (size_t k = 0; k <= c->len; k++) {
+			enum pp_sig want = c->at && k >= c->at ? c->want : PP_SIG_NEED_MORE;
+			enum pp_sig got = pp_sig_classify(b, k);
+
+			ck_assert_msg(got == want, "%s: %zu bytes: got %d, want %d", c->name, k,
+			              (int)got, (int)want);
+			ck_assert_int_eq(got, sig_oracle(b, k));
+		}
+	}
+}
+END_TEST
+
+/* Every way the first bytes can arrive: each split of the first 13 bytes
+ * into reads (2^12 of them), the reader classifying after every read as
+ * stream_client.c does. The answer comes at the first read that reaches
+ * the deciding byte, and it is the same whatever the split. */
+START_TEST(test_sig_splits)
+{
+	for (size_t i = 0; i < NSIG_CASES; i++) {
+		const struct sig_case *c = &sig_cases[i];
+		size_t n = c->len < 13 ? c->len : 13;
+
+		for (unsigned cuts = 0; n && cuts < (1u << (n - 1)); cuts++) {
+			size_t have = 0;
+			enum pp_sig got = PP_SIG_NEED_MORE;
+
+			while (have < n && got == PP_SIG_NEED_MORE) {
+				do /* one read: up to the next cut */
+					have++;
+				while (have < n && !(cuts & (1u << (have - 1))));
+				got = pp_sig_classify((const uint8_t *)c->bytes, have);
+				if (got != PP_SIG_NEED_MORE)
+					ck_assert_msg(have >= c->at, "%s: decided at %zu", c->name,
+					              have);
+			}
+			ck_assert_msg(got == (c->at && c->at <= n ? c->want : PP_SIG_NEED_MORE),
+			              "%s, cuts %#x: got %d", c->name, cuts, (int)got);
+		}
+	}
+}
+END_TEST
+
+/* Exhaustive next to the signatures: every prefix of each, followed by
+ * every byte value, against the definition; and the decoder agrees on the
+ * same bytes (NONE: it refuses them too; V1/V2: never as bad_signature). */
+START_TEST(test_sig_exhaustive)
+{
+	static const struct {
+		const char *sig;
+		size_t len;
+	} sigs[] = {{"PROXY ", 6}, {SIG, SIGLEN}};
+	uint8_t buf[16];
+
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t k = 0; k <= sigs[s].len; k++) {
+			memcpy(buf, sigs[s].sig, k);
+			for (int b = 0; b < 256; b++) {
+				enum pp_sig got, want;
+				struct pp_header h;
+				size_t used;
+				enum pp_error e;
+				enum pp_result r;
+
+				buf[k] = (uint8_t)b;
+				got = pp_sig_classify(buf, k + 1);
+				want = sig_oracle(buf, k + 1);
+				ck_assert_msg(got == want,
+				              "sig %zu, %zu bytes then %#x: got %d, want %d", s, k,
+				              b, (int)got, (int)want);
+				ck_assert_int_eq(pp_sig_classify(buf, k),
+				                 k == sigs[s].len ? (s ? PP_SIG_V2 : PP_SIG_V1)
+				                                  : PP_SIG_NEED_MORE);
+				r = pp_decode(buf, k + 1, NULL, &h, &used, &e);
+				/* not a header: accept-proxy refuses it too ("PROXY"
+				 * and another byte than the space: bad_syntax) */
+				if (got == PP_SIG_NONE)
+					ck_assert(r == PP_ERROR && (e == PP_ERR_BAD_SIGNATURE ||
+					                            (s == 0 && k == 5)));
+				else
+					ck_assert(r != PP_ERROR || e != PP_ERR_BAD_SIGNATURE);
+			}
+		}
+	}
+}
+END_TEST
+
 static Suite *pp_suite(void)
 {
 	Suite *s = suite_create("proxy_proto");
@@ -1536,6 +1680,9 @@ static Suite *pp_suite(void)
 	tcase_add_test(tc, test_max_header);
 	tcase_add_test(tc, test_truncation_everywhere);
 	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_sig_cases);
+	tcase_add_test(tc, test_sig_splits);
+	tcase_add_test(tc, test_sig_exhaustive);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -265,8 +265,41 @@ START_TEST(sample_page)
 	has(page, "<td title=\"1095600 bytes\">1.1 MB</td>");
 	has(page, "<td title=\"0 bytes\">0 B</td>");
 	has(page, "<tr class=\"betotal\" data-status=\"UP\">");
+	hasnt(page, "accept-proxy optional"); /* no such bind in the sample */
 	free(page);
 	stats_hist_free(h);
+	gen_unref(g);
+}
+END_TEST
+
+/* accept-proxy optional: the migration view counts its paths, for that
+ * frontend only. */
+START_TEST(pp_optional_counts)
+{
+	struct gen *g = gen_from("defaults\n mode tcp\n timeout connect 5s\n"
+	                         " timeout client 30s\n timeout server 30s\n"
+	                         "frontend fe-nlb\n bind 192.0.2.10:443 accept-proxy optional\n"
+	                         " tcp-request connection accept if { src 10.0.0.0/8 }\n"
+	                         " default_backend be\n"
+	                         "frontend fe-direct\n bind 192.0.2.11:443\n default_backend be\n"
+	                         "backend be\n server r0 10.0.0.10:443\n");
+	struct stats_page_opts o = sample_opts(time(NULL));
+	struct fe *fe = fe_named(g, "fe-nlb");
+	char *page, *direct;
+
+	atomic_store(&fe->ctr.pp_opt_with, 31);
+	atomic_store(&fe->ctr.pp_opt_without, 7);
+	atomic_store(&fe->ctr.pp_opt_untrusted, 2);
+	atomic_store(&fe->ctr.pp_opt_spoof, 1);
+	page = render(g, &o, NULL);
+	has(page, "accept-proxy optional: <span data-pp=\"with\">31 with header</span>, "
+	          "<span data-pp=\"without\">7 without header</span>, "
+	          "<span data-pp=\"untrusted\">2 untrusted plain</span>, "
+	          "<span data-pp=\"spoof\">1 spoofs refused</span>");
+	direct = strstr(page, "id=\"mig-fe-direct\"");
+	ck_assert_ptr_nonnull(direct);
+	ck_assert_ptr_null(strstr(direct, "accept-proxy optional"));
+	free(page);
 	gen_unref(g);
 }
 END_TEST
@@ -416,6 +449,7 @@ static Suite *stats_page_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, escape);
 	tcase_add_test(tc, sample_page);
+	tcase_add_test(tc, pp_optional_counts);
 	tcase_add_test(tc, page_options);
 	tcase_add_test(tc, hist_on_gen);
 	tcase_add_test(tc, render_time);
