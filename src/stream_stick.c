@@ -224,6 +224,8 @@ int strm_http_tarpit(struct stream *s, const struct cfg_http_rule *r)
 	if (!h->tarpit_ev && !(h->tarpit_ev = evtimer_new(s->w->base, on_tarpit, s)))
 		return strm_http_fail(s, r->deny_status, "out of memory (tarpit)", 'R', 'R');
 	h->tarpit = r;
+	/* from now, not from the loop's cached time: never a shorter hold */
+	event_base_update_cache_time(s->w->base);
 	evtimer_add(h->tarpit_ev, &tv);
 	h->svc_kind = SVC_TARPIT;
 	h->svc_px = s->fe->conf;
