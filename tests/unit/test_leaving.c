@@ -20,8 +20,7 @@ static const char cfg_text[] = "frontend apps\n"
                                "    mode http\n"
                                "    bind 127.0.0.1:8080\n"
                                "    default_backend routers\n"
-                               /* a request-dependent condition and one of a frontend without
-                                * monitor-uri: neither makes the process leave */
+                               /* no monitor-uri here: this condition tells nobody */
                                "    monitor fail if { nbsrv(routers) lt 2 }\n"
                                "backend routers\n"
                                "    mode http\n"
@@ -33,9 +32,12 @@ static const char cfg_text[] = "frontend apps\n"
                                "    mode http\n"
                                "    bind 127.0.0.1:8404\n"
                                "    monitor-uri /healthz\n"
+                               /* conditions on the request: they do not count */
                                "    monitor fail unless { src 127.0.0.1 }\n"
                                "    monitor fail if { path /x }\n"
-                               "    monitor fail if { nbsrv(be-maint) lt 1 }\n";
+                               /* a named ACL, as the example configuration writes it */
+                               "    acl maint nbsrv(be-maint) lt 1\n"
+                               "    monitor fail if maint\n";
 
 static struct gen *G;
 
