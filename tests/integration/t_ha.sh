@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # predicates are called through poll/wait_until
 # Two ppbridge hosts behind keepalived (VRRP): failover, maintenance and
 # the operations that span both hosts, measured.
 #
@@ -53,7 +54,7 @@ PROTOS="http https l4"
 # under 8 s; the load's own timeout (2 s) can add to the measure.
 BOUND_MS=8000
 # The loads pause this long between two requests (load.py, ka.py).
-PACE_MS=10
+export PACE_MS=10
 
 # Every process in our namespaces (ppbridge, keepalived and its children,
 # HAProxy, the load), then the namespaces, whatever state the test is in.
@@ -247,7 +248,7 @@ start_ppb_in() {
 	if [ "$1" = a ]; then
 		PPB_a=$LAST_PID LOG_a=$T_DIR/$name.log
 	else
-		PPB_b=$LAST_PID LOG_b=$T_DIR/$name.log
+		PPB_b=$LAST_PID
 	fi
 	wait_file "$(sock "$1")" 15
 	[ "${2:-}" = nowait ] || wait_until 15 "ppbridge in $ns: /healthz not 200" healthy "$ns"
@@ -351,7 +352,7 @@ with open(out, "w", buffering=1) as f:
             f.write("%d %d %s OK %s\n" % (t0, ms(), src, " ".join(words)))
         except (OSError, ValueError) as e:
             f.write("%d %d %s FAIL %s\n" % (t0, ms(), src, type(e).__name__))
-        time.sleep(0.01)
+        time.sleep(int(os.environ["PACE_MS"]) / 1000)
 EOF
 T0=$(now_ms)
 LOAD_PIDS=""
@@ -684,7 +685,7 @@ def client(proto, src):
                     continue
                 emit("%d %d %s FAIL %s %s" % (t0, ms(), src, type(e).__name__, proto))
                 break
-        time.sleep(0.01)
+        time.sleep(int(os.environ["PACE_MS"]) / 1000)
 
 threads = [threading.Thread(target=client, args=c) for c in clients]
 for t in threads:
