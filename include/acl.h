@@ -108,6 +108,9 @@ struct acl_ctx {
 	const char *authorization;
 	size_t authorization_len;
 	const struct cfg_userlist *userlists;
+	/* sc_*() and src_*(): the stream's stick counters (smp.h's stk) */
+	int (*stk)(void *arg, int sc, const char *table, int data, int64_t *out);
+	void *stk_arg;
 };
 
 /* Parse `<fetch>[,<conv>...] [flags] <pattern>...` (e.g. "src 10.0.0.0/8
@@ -139,6 +142,10 @@ unsigned acl_cond_fetches(const struct acl_cond *cond);
 int acl_cond_backends(const struct acl_cond *cond, int (*fn)(void *arg, const char *backend),
                       void *arg);
 int acl_list_backends(const struct acl *list, int (*fn)(void *arg, const char *backend), void *arg);
+
+/* The same for stick tables (`sc_conn_cur(0,<table>)`, `src_conn_rate(<table>)`). */
+int acl_cond_tables(const struct acl_cond *cond, int (*fn)(void *arg, const char *table), void *arg);
+int acl_list_tables(const struct acl *list, int (*fn)(void *arg, const char *table), void *arg);
 
 /* The same for userlists (`http_auth(<userlist>)`, `http_auth_group(...)`):
  * fn(arg, userlist, NULL) once per reference, then, for http_auth_group

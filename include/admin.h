@@ -54,6 +54,8 @@ struct adm_cmd {
 	bool weight_pct;              /* the weight was written "N%" (of the configured one) */
 	enum adm_severity severity;   /* set severity-output */
 	enum cfg_client_ip client_ip; /* set frontend ... client-ip */
+	char table[ADM_NAME_MAX];     /* show|clear table <t>: "" = every table (show) */
+	char key[ADM_NAME_MAX];       /* ... key <k>: "" = every entry */
 };
 
 /* Parse one command (no ';'). Returns 0, or -1 with a one-line message for

@@ -67,6 +67,10 @@ int adm_show_backend(struct gen *gen, const struct adm_hooks *app, const struct 
                      struct adm_out *out);
 int adm_show_backends(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
                       struct adm_out *out);
+int adm_show_table(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                   struct adm_out *out);
+int adm_clear_table(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
+                    struct adm_out *out);
 int adm_show_errors(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
                     struct adm_out *out);
 int adm_show_metrics(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,

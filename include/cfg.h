@@ -21,6 +21,7 @@
 
 struct acl;
 struct acl_cond;
+struct smp_expr;
 struct sample_fmt;
 
 /* Defaults applied when the configuration leaves them out (milliseconds). */
@@ -250,6 +251,7 @@ struct cfg_timeouts {
 	unsigned http_request, http_keep_alive, client_hs, tunnel;
 	unsigned client_fin, server_fin;
 	unsigned inspect_delay; /* `tcp-request inspect-delay` */
+	unsigned tarpit;        /* `timeout tarpit`; 0: `timeout connect`, as HAProxy */
 };
 
 /* `client-ip`: how the servers learn the client's address (ppbridge). */
@@ -288,11 +290,24 @@ struct cfg_forwardfor {
 	int if_none;
 };
 
+/* `track-sc0|1|2 <key> [table <name>]` in tcp-request connection|content
+ * and http-request rules: the stream's stick counter <sc> follows the
+ * entry of <key> (an address: `src`, `src,ipmask(24,64)`). */
+struct cfg_track {
+	int sc;
+	struct smp_expr *key;
+	char *table;                /* written `table <name>`; NULL: the proxy's own */
+	const struct cfg_proxy *px; /* cfg_finish(): the proxy whose stick-table it is */
+};
+
 enum cfg_http_action {
 	CFG_HTTP_DEL_HEADER = 0, /* `http-request del-header <name>` (and reqidel) */
 	CFG_HTTP_SET_HEADER,     /* `http-request set-header <name> <fmt>` */
 	CFG_HTTP_ADD_HEADER,     /* `http-request add-header <name> <fmt>` */
 	CFG_HTTP_USE_SERVICE,    /* `http-request use-service <svc>`: answered by ppbridge */
+	CFG_HTTP_TRACK_SC,       /* `http-request track-sc<N> <key> [table <name>]` */
+	CFG_HTTP_DENY,           /* `http-request deny [deny_status <code>]` */
+	CFG_HTTP_TARPIT,         /* `http-request tarpit [deny_status <code>]`: held, then answered */
 };
 
 /* What `http-request use-service` names: services ppbridge answers itself. */
@@ -310,6 +325,8 @@ struct cfg_http_rule {
 	struct sample_fmt *fmt; /* set/add: the compiled value (sample.h) */
 	enum cfg_service service; /* use-service */
 	struct acl_cond *cond;  /* NULL: always */
+	struct cfg_track track; /* TRACK_SC */
+	int deny_status;        /* DENY (default 403), TARPIT (default 500) */
 };
 
 /* `stats http-request allow|deny|auth [realm <r>] [if|unless <cond>]`:
@@ -359,6 +376,19 @@ enum cfg_tcp_action {
 	CFG_TCP_ACCEPT = 0,
 	CFG_TCP_REJECT,
 	CFG_TCP_EXPECT_PROXY, /* `expect-proxy layer4` */
+	CFG_TCP_TRACK_SC,     /* `track-sc<N> <key> [table <name>]`: not final */
+	CFG_TCP_SILENT_DROP,  /* close without a word (TTL 1 on the reset) */
+};
+
+/* `stick-table type ip|ipv6 size <n> [expire <time>] [store <data>,...]`. */
+struct cfg_stick_table {
+	int declared;
+	struct cfg_where where;
+	int type;           /* stktable.h's enum stk_type */
+	unsigned size;      /* entries */
+	unsigned expire_ms; /* 0: entries are only evicted, never expire (HAProxy) */
+	unsigned store;     /* bits 1u << enum stk_data */
+	unsigned period_ms[16]; /* the rates' periods, by enum stk_data */
 };
 
 /* `tcp-request connection <action> [if|unless <condition>]`: evaluated at
@@ -368,6 +398,7 @@ struct cfg_tcp_rule {
 	struct cfg_where where;
 	enum cfg_tcp_action action;
 	struct acl_cond *cond; /* NULL: always */
+	struct cfg_track track; /* TRACK_SC */
 };
 
 /* `use_backend <name> [if|unless <condition>]`: decided before TLS
@@ -424,6 +455,10 @@ struct cfg_proxy {
 	struct cfg_stats stats;
 	int serves_itself; /* cfg_finish(): stats, monitor-uri or use-service: the
 	                    * request loop looks for one only then */
+	int http_edge;     /* cfg_finish(): http-request track-sc, deny or tarpit rules */
+	int content_needs_hello; /* cfg_finish(): a tcp-request content rule reads the
+	                          * ClientHello (req.ssl_sni, req_ssl_hello_type) */
+	struct cfg_stick_table stick; /* `stick-table` */
 	char *monitor_uri;                     /* NULL: none */
 	struct cfg_monitor_fail *monitor_fails; /* in order */
 };

@@ -294,6 +294,13 @@ void cfg_proxy_inherit(struct cfg_proxy *p, const struct cfg_proxy *def);
 void cfg_proxy_free(struct cfg_proxy *p);
 struct cfg_proxy *cfg_find_defaults(const struct cfg *cfg, const char *name);
 
+/* cfg_stick.c: `stick-table`, the `track-sc<N>` action, their checks */
+int cfg_kw_stick_table(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
+int cfg_track_parse(struct cfg_pstate *ps, const char *what, int argc, char **argv, int *next,
+                    struct cfg_track *t);
+void cfg_track_free(struct cfg_track *t);
+void cfg_stick_finish(struct cfg *cfg, struct cfg_proxy *p, struct cfg_msgs *msgs);
+
 /* cfg_bind.c */
 int cfg_kw_bind(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv);
 void cfg_bind_free(struct cfg_bind *b);

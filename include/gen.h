@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proxy_proto.h"
 
@@ -24,6 +25,7 @@ struct fe_counters {
 	atomic_ullong bytes_in;   /* client -> server */
 	atomic_ullong bytes_out;  /* server -> client */
 	atomic_ullong rejected;   /* refused by `tcp-request connection reject` */
+	atomic_ullong denied_req; /* refused by `http-request deny` or `tarpit` */
 	/* PROXY header failures on accept: the codec's classes, plus a client
 	 * that stayed silent (timeout) or closed before a full header. */
 	atomic_ullong pp_errors[PP_ERR_COUNT];
@@ -70,6 +72,13 @@ struct fe {
 	struct fe_counters ctr;
 };
 
+/* A proxy's stick table (stktable.h): kept across reloads while its
+ * definition is the same (gen_tables.c). */
+struct gen_table {
+	const struct cfg_proxy *px;
+	struct stktable *t;
+};
+
 struct gen {
 	atomic_int refs;
 	struct cfg *cfg;
@@ -80,7 +89,22 @@ struct gen {
 	              * no list, no lookup by name shows them */
 	struct fe *fes;
 	int nfe;
+	struct gen_table *tables;
+	int ntables;
 };
+
+/* The stick table of a proxy of this generation (NULL: it has none). */
+struct stktable *gen_table_of(const struct gen *gen, const struct cfg_proxy *px);
+struct stktable *gen_table_named(const struct gen *gen, const char *name);
+/* Build the generation's tables, taking over the previous generation's
+ * entries where a table's definition did not change (gen_tables.c).
+ * Main thread. */
+int gen_tables_build(struct gen *gen);
+void gen_tables_free(struct gen *gen);
+/* The tables' clock: milliseconds, monotonic, coarse (a vDSO read). */
+uint32_t gen_tables_now(void);
+/* Drop expired entries of every live table (main thread, periodically). */
+void gen_tables_purge(void);
 
 /* Build a generation from a finished, resolved config, TLS contexts
  * included (certificates and CA files are loaded here, so a bad one fails

@@ -22,7 +22,7 @@ enum prom_scope {
 	PROM_SCOPE_LISTENER = 1u << 2,
 	PROM_SCOPE_BACKEND = 1u << 3,
 	PROM_SCOPE_SERVER = 1u << 4,
-	PROM_SCOPE_STICKTABLE = 1u << 5, /* accepted as HAProxy does; we have none */
+	PROM_SCOPE_STICKTABLE = 1u << 5, /* stick tables: size, used, evictions */
 };
 #define PROM_SCOPE_ALL 0x3fu
 

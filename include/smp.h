@@ -41,6 +41,7 @@ enum smp_use {
 	SMP_USE_TLS_SNI,    /* TLS session: the server name the client sent */
 	SMP_USE_HTTP_HDR,   /* HTTP request: header fields */
 	SMP_USE_HTTP_AUTH,  /* HTTP request: its Basic credentials, and the userlists */
+	SMP_USE_STK,        /* stick counters: the entries the stream tracks */
 };
 
 /* Where a fetch may be used (a row's `where`). */
@@ -60,6 +61,8 @@ enum smp_arg_type {
 	SMP_ARG_MASK6,   /* an IPv6 mask: 0..128 or an address (ffff:ffff::) */
 	/* a userlist name (the caller checks it exists: smp_expr_userlists) */
 	SMP_ARG_USERLIST,
+	SMP_ARG_SC,    /* a stick counter number: 0, 1 or 2 (in i) */
+	SMP_ARG_TABLE, /* a proxy that has a stick-table (the caller checks: smp_expr_tables) */
 };
 #define SMP_MAX_ARGS 2
 
@@ -68,6 +71,7 @@ struct smp_arg {
 	char *str; /* HDR, BACKEND, USERLIST: the text (owned, NUL-terminated) */
 	size_t len;
 	uint8_t mask[16]; /* MASK4 (4 bytes), MASK6 (16), network byte order */
+	int i;            /* SC: the counter number */
 };
 
 /* A sample: one value of one type. */
@@ -100,6 +104,13 @@ struct smp_env {
 	const char *auth;
 	size_t auth_len;
 	const struct cfg_userlist *userlists;
+	/* sc_*(<sc>[,<table>]) and src_*([<table>]): a stick table value
+	 * (`data` is stktable.h's enum stk_data). sc >= 0: the entry the
+	 * stream tracks with that counter (in `table` when named); sc < 0:
+	 * the entry of `src` in `table` (NULL: the current proxy's). Returns
+	 * 1 with *out filled, 0 when there is no value. */
+	int (*stk)(void *arg, int sc, const char *table, int data, int64_t *out);
+	void *stk_arg;
 };
 
 /* A fetch: one row of smp_fetch_kws[]. */
@@ -115,6 +126,8 @@ struct smp_fetch_kw {
 	/* 1 with *out filled, 0 when there is no value */
 	int (*fetch)(const struct smp_arg *args, const struct smp_env *env, struct smp *out);
 	const char *hint; /* added to "takes N argument(s)" errors */
+	/* a family of rows listed once in messages ("sc_<data>(<sc>[,<table>])") */
+	const char *family;
 };
 
 /* A converter: one row of smp_conv_kws[]. */
@@ -171,6 +184,8 @@ int smp_expr_eval(const struct smp_expr *e, const struct smp_env *env, struct sm
  * non-zero return stops the walk and is returned. */
 int smp_expr_backends(const struct smp_expr *e, int (*fn)(void *arg, const char *backend),
                       void *arg);
+/* The same for stick table names (sc_conn_cur(0,<table>), src_conn_cur(<table>)). */
+int smp_expr_tables(const struct smp_expr *e, int (*fn)(void *arg, const char *table), void *arg);
 /* The same for userlist names (http_auth(<userlist>)). */
 int smp_expr_userlists(const struct smp_expr *e, int (*fn)(void *arg, const char *userlist),
                        void *arg);

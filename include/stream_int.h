@@ -28,6 +28,8 @@ struct fe;
 struct gen;
 struct srv;
 struct worker;
+struct stktable;
+struct stksess;
 struct tls_bind;
 struct sample_ctx;
 struct acl_ctx;
@@ -128,6 +130,10 @@ struct strm_http {
 	const struct cfg_proxy *svc_px;  /* the proxy the log names */
 	struct svc_req *svc;             /* being filled or rendered */
 	int svc_submitted;               /* handed to the main thread */
+	/* http-request tarpit: answered when the clock passes tarpit_until */
+	const struct cfg_http_rule *tarpit;
+	const struct cfg_http_rule *edge_rule; /* the deny/tarpit rule that held */
+	struct timespec tarpit_since;
 };
 
 struct stream {
@@ -185,6 +191,14 @@ struct stream {
 	uint8_t *insp_buf;
 	size_t insp_len;
 	char *hello_sni;        /* req.ssl_sni: the ClientHello's server name, or NULL */
+	/* Stick counters (track-sc0..2): the entries this stream counts on. */
+	struct strm_sc {
+		struct stktable *t;
+		struct stksess *e;
+		int per_request; /* http-request track-sc: let go when the request ends */
+	} sc[3];
+	int nsc;                /* counters in use: 0 skips every stick table hook */
+	const struct cfg_proxy *rule_px; /* whose rules are being evaluated (src_*()) */
 };
 
 /* A passthrough whose server has not answered keeps this much of the
@@ -285,6 +299,10 @@ void strm_reset_on_close(int fd);
 /* ---- stream_inspect.c: routing by the ClientHello ---- */
 
 int strm_needs_inspect(const struct stream *s);
+/* `tcp-request content` rules that read nothing of the ClientHello
+ * (track-sc, src conditions) run at once, as HAProxy runs them without
+ * inspect-delay. Returns -1 when the connection was rejected (closed). */
+int strm_content_rules_now(struct stream *s);
 void strm_inspect_start(struct stream *s, const uint8_t *prefix, size_t len);
 void strm_inspect_io(struct stream *s, short what);
 
@@ -350,6 +368,35 @@ void strm_http_svc_back(struct stream *s, int status, const uint8_t *answer, siz
 
 /* stream_svc.c */
 enum svc_kind strm_svc_pick(struct stream *s);
+
+/* stream_stick.c: stick counters (track-sc) and the edge actions. */
+struct cfg_track;
+struct cfg_proxy;
+/* Which rule tracks: what is counted at once and how long it holds. */
+enum strm_track_at {
+	STRM_TRACK_CONN = 0, /* tcp-request connection: a session is counted */
+	STRM_TRACK_CONTENT,  /* tcp-request content: held to the end */
+	STRM_TRACK_HTTP,     /* http-request: this request counted; held to its end */
+};
+/* Track `t` on counter t->sc unless it tracks something already; `px`
+ * is the proxy whose rule it is (src_*() read its table by default). */
+void strm_stk_track(struct stream *s, const struct cfg_track *t, enum strm_track_at at);
+/* A request starts: the last request's per-request counters let go, the
+ * others count it (http_req_*). */
+void strm_stk_request(struct stream *s);
+/* The request ended with `status` (4xx: http_err_*). */
+void strm_stk_status(struct stream *s, int status);
+void strm_stk_bytes_in(struct stream *s, size_t n);
+void strm_stk_release(struct stream *s, int per_request_only);
+/* acl_ctx's stk callback (arg: the stream). */
+int strm_stk_fetch(void *arg, int sc, const char *table, int data, int64_t *out);
+/* http-request deny / tarpit (stream_stick.c). */
+int strm_http_deny(struct stream *s, const struct cfg_http_rule *r);
+int strm_http_tarpit(struct stream *s, const struct cfg_http_rule *r);
+/* Called from the HTTP tick: 1 when a tarpit ended the stream's request. */
+int strm_tarpit_tick(struct stream *s);
+/* `tcp-request connection silent-drop`: reset with a TTL of 1. */
+void strm_silent_drop(int fd);
 /* Answer the parsed head (`head_len` bytes in req.buf) with service `k`:
  * -1 when the stream ended, else 0. */
 int strm_svc_start(struct stream *s, enum svc_kind k, size_t head_len);

@@ -31,6 +31,8 @@ enum svc_kind {
 	SVC_MONITOR,    /* monitor-uri (answered on the worker) */
 	SVC_PROMETHEUS, /* http-request use-service prometheus-exporter */
 	SVC_STATS,      /* stats uri */
+	SVC_DENY,       /* http-request deny (stream_stick.c) */
+	SVC_TARPIT,     /* http-request tarpit: held, then answered */
 };
 
 /* The request fields a service reads, NUL-terminated copies (NULL: absent). */

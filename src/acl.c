@@ -961,6 +961,8 @@ static void ctx_env(const struct acl_ctx *ctx, struct smp_env *env)
 	env->auth = ctx->authorization;
 	env->auth_len = ctx->authorization_len;
 	env->userlists = ctx->userlists;
+	env->stk = ctx->stk;
+	env->stk_arg = ctx->stk_arg;
 }
 
 int acl_cond_eval(const struct acl_cond *cond, const struct acl_ctx *ctx)
@@ -1019,6 +1021,35 @@ int acl_list_backends(const struct acl *list, int (*fn)(void *arg, const char *b
 
 	for (; list && !rc; list = list->next)
 		rc = exprs_backends(list->exprs, fn, arg);
+	return rc;
+}
+
+static int exprs_tables(const struct acl_expr *e, int (*fn)(void *arg, const char *table),
+                        void *arg)
+{
+	int rc = 0;
+
+	for (; e && !rc; e = e->next)
+		rc = smp_expr_tables(e->smp, fn, arg);
+	return rc;
+}
+
+int acl_cond_tables(const struct acl_cond *cond, int (*fn)(void *arg, const char *table), void *arg)
+{
+	int rc = 0;
+
+	for (int g = 0; cond && g < cond->ngroups && !rc; g++)
+		for (int t = 0; t < cond->groups[g].nterms && !rc; t++)
+			rc = exprs_tables(term_exprs(&cond->groups[g].terms[t]), fn, arg);
+	return rc;
+}
+
+int acl_list_tables(const struct acl *list, int (*fn)(void *arg, const char *table), void *arg)
+{
+	int rc = 0;
+
+	for (; list && !rc; list = list->next)
+		rc = exprs_tables(list->exprs, fn, arg);
 	return rc;
 }
 

@@ -346,6 +346,28 @@ static int parse_servers_state(char w[][ADM_NAME_MAX], int n, struct adm_cmd *ou
 	return 0;
 }
 
+/* `show table [<t> [key <k>]]`, `clear table <t> [key <k>]` */
+static int parse_table(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
+                       size_t errlen)
+{
+	int clear = !strcmp(w[0], "clear");
+
+	if (n == 2 && !clear)
+		return 0;
+	if (n == 3 || (n == 5 && !strcmp(w[3], "key"))) {
+		snprintf(out->table, sizeof(out->table), "%s", w[2]);
+		if (n == 5)
+			snprintf(out->key, sizeof(out->key), "%s", w[4]);
+		return 0;
+	}
+	if (n > 3 && !strncmp(w[3], "data.", 5))
+		return fail(err, errlen, -1, "'data.<type> <op> <value>' filters are not supported: "
+		                             "use 'key <address>'");
+	return fail(err, errlen, -1,
+	            clear ? "usage: clear table <table> [key <address>]"
+	                  : "usage: show table [<table> [key <address>]]");
+}
+
 /* `enable server <bk>/<srv>`, `disable server <bk>/<srv>` */
 static int parse_server_toggle(char w[][ADM_NAME_MAX], int n, struct adm_cmd *out, char *err,
                                size_t errlen)
@@ -502,6 +524,18 @@ static const struct adm_kw adm_kws[] = {
      .help = "report counters in Prometheus text format",
      .level = ADM_LEVEL_USER,
      .exec = adm_show_metrics},
+    {.words = {"show", "table"},
+     .usage = "show table [<t> [key <k>]]",
+     .help = "list stick tables, or the entries of one (HAProxy's format)",
+     .level = ADM_LEVEL_USER,
+     .parse = parse_table,
+     .exec = adm_show_table},
+    {.words = {"clear", "table"},
+     .usage = "clear table <t> [key <k>]",
+     .help = "remove the unused entries of a stick table, or one (operator)",
+     .level = ADM_LEVEL_OPERATOR,
+     .parse = parse_table,
+     .exec = adm_clear_table},
     {.words = {"show", "version"},
      .usage = "show version",
      .help = "show the version of the current process",

@@ -166,7 +166,7 @@ static void stat_frontend(const struct gen *gen, const struct fe *fe, struct adm
 	row_set(&r, "stot", "%llu", adm_ldu(&c->conns));
 	row_set(&r, "bin", "%llu", adm_ldu(&c->bytes_in));
 	row_set(&r, "bout", "%llu", adm_ldu(&c->bytes_out));
-	row_set(&r, "dreq", "%llu", adm_ldu(&c->rejected));
+	row_set(&r, "dreq", "%llu", adm_ldu(&c->rejected) + adm_ldu(&c->denied_req));
 	row_set(&r, "ereq", "%llu", adm_ldu(&c->http_errors) + perr);
 	row_set(&r, "status", "OPEN");
 	row_set(&r, "pid", "1");

@@ -451,6 +451,7 @@ static void free_events(void)
 static void on_state_timer(evutil_socket_t fd, short what, void *arg)
 {
 	state_tick(app.gen);
+	gen_tables_purge(); /* stick table entries past their expiry, once a second */
 }
 
 /* Server states change on any thread (checks, admin, the data path's

@@ -100,7 +100,11 @@ static void finish_use_backends(struct cfg *cfg, struct cfg_proxy *p, struct cfg
 			    "can be used",
 			    u->name);
 	}
-	if ((p->use_backends || p->tcp_content_rules) && !p->timeout.inspect_delay)
+	p->content_needs_hello = 0;
+	for (const struct cfg_tcp_rule *r = p->tcp_content_rules; r; r = r->next)
+		if (acl_cond_fetches(r->cond) & ACL_NEEDS_CONTENT)
+			p->content_needs_hello = 1;
+	if ((p->use_backends || p->content_needs_hello) && !p->timeout.inspect_delay)
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where,
 		            "%s '%s': use_backend/tcp-request content without 'tcp-request "
 		            "inspect-delay': ppbridge waits at most %u ms for the ClientHello",
@@ -253,7 +257,10 @@ static void finish_backend(struct cfg_proxy *p, struct cfg_msgs *msgs)
 	for (struct cfg_server *s = p->servers; s; s = s->next)
 		s->id = ++id;
 	p->nservers = id;
-	if (!id && msgs->errors == 0 && !cfg_serves_itself(p))
+	/* a backend that only holds a stick-table is HAProxy's idiom: it
+	 * serves nothing, it is not missing servers */
+	if (!id && msgs->errors == 0 && !cfg_serves_itself(p) &&
+	    !(p->stick.declared && p->caps == CFG_CAP_BE))
 		cfg_msg_add(msgs, CFG_SEV_WARNING, &p->where, "%s '%s' has no server",
 		            cfg_sec_name(p->caps), p->name);
 	warn_api_tcp_check(p, msgs);
@@ -367,6 +374,7 @@ int cfg_finish(struct cfg *cfg, struct cfg_msgs *msgs)
 			finish_frontend(cfg, p, msgs);
 		}
 		finish_cond_backends(cfg, p, msgs);
+		cfg_stick_finish(cfg, p, msgs);
 		cfg_stats_finish(p, msgs);
 		p->serves_itself = cfg_serves_itself(p);
 		finish_cond_userlists(cfg, p, msgs);

@@ -301,6 +301,7 @@ const struct cfg_kw cfg_timeout_kws[] = {
     CFG_KW_TIME("tunnel", CAP_DEF | CAP_BE, TO, tunnel, 0),
     CFG_KW_TIME("client-fin", CAP_DEF | CAP_FE, TO, client_fin, 0),
     CFG_KW_TIME("server-fin", CAP_DEF | CAP_BE, TO, server_fin, 0),
+    CFG_KW_TIME("tarpit", CAP_ALL, TO, tarpit, 0),
     CFG_KW_END,
 };
 #undef TO
@@ -586,7 +587,8 @@ const struct cfg_kw cfg_proxy_kws[] = {
               "a backend name [if|unless <condition>]"),
     CFG_KW_FN("client-ip", 1, 1, CAP_FE, kw_client_ip, "none, xff, proxy-v1, proxy-v2 or auto"),
     CFG_KW_FN("http-request", 1, CFG_MANY, CAP_FE | CAP_BE, cfg_kw_http_request,
-              "an action (del-header, set-header, add-header, use-service)"),
+              "an action (del-header, set-header, add-header, use-service, track-sc0|1|2, "
+              "deny, tarpit)"),
     CFG_KW_FN("http-reuse", 1, 1, CAP_DEF | CAP_BE, kw_http_reuse, NULL),
     CFG_KW_FN("load-server-state-from-file", 1, 1, CAP_DEF | CAP_BE, kw_load_server_state,
               "global or none"),
@@ -600,6 +602,8 @@ const struct cfg_kw cfg_proxy_kws[] = {
     CFG_KW_FN("stats", 1, CFG_MANY, CAP_ALL, cfg_kw_stats, "<keyword> [<arguments>]"),
     CFG_KW_FN("monitor-uri", 1, 1, CAP_DEF | CAP_FE, cfg_kw_monitor_uri, "<uri>"),
     CFG_KW_FN("monitor", 1, CFG_MANY, CAP_FE, cfg_kw_monitor, "fail if|unless <condition>"),
+    CFG_KW_FN("stick-table", 4, CFG_MANY, CAP_FE | CAP_BE, cfg_kw_stick_table,
+              "type ip|ipv6 size <n> [expire <time>] [store <data>,...]"),
     CFG_KW_END,
 };
 #undef P

@@ -67,6 +67,7 @@ void cfg_http_rules_free(struct cfg_http_rule *r)
 		free(r->name);
 		sample_free(r->fmt);
 		acl_cond_free(r->cond);
+		cfg_track_free(&r->track);
 		free(r);
 		r = next;
 	}
@@ -77,6 +78,7 @@ void cfg_tcp_rules_free(struct cfg_tcp_rule *r)
 	while (r) {
 		struct cfg_tcp_rule *next = r->next;
 		acl_cond_free(r->cond);
+		cfg_track_free(&r->track);
 		free(r);
 		r = next;
 	}
@@ -246,7 +248,7 @@ int cfg_kw_http_check(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char 
 int cfg_kw_acl(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	struct cfg_pstate *ps = c->ps;
-	char err[256];
+	char err[512];
 
 	if (acl_declare(&ps->cur->acls, argv[1], argv + 2, argc - 2, err, sizeof(err)) < 0) {
 		ERR(ps, "acl '%s': %s", argv[1], err);
@@ -260,7 +262,7 @@ int cfg_kw_use_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 {
 	struct cfg_pstate *ps = c->ps;
 	struct cfg_use_backend *u, **tail;
-	char err[256];
+	char err[512];
 
 	if (argc > 2 && strcmp(argv[2], "if") != 0 && strcmp(argv[2], "unless") != 0)
 		return cfg_kw_usage(c, k);
@@ -290,19 +292,31 @@ int cfg_kw_use_backend(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 static int tcp_content_rule(struct cfg_pstate *ps, int argc, char **argv)
 {
 	struct cfg_tcp_rule *rule, **tail;
-	char err[256];
+	char err[512];
+	int next = 3;
 
-	if (argc < 3 || (strcmp(argv[2], "accept") != 0 && strcmp(argv[2], "reject") != 0)) {
-		ERR(ps, "'tcp-request content' expects accept or reject [if|unless <condition>]");
+	if (argc < 3 || (strcmp(argv[2], "accept") != 0 && strcmp(argv[2], "reject") != 0 &&
+	                 strncmp(argv[2], "track-sc", 8) != 0)) {
+		ERR(ps, "'tcp-request content' expects accept, reject or track-sc<N> <key> "
+		        "[table <name>] [if|unless <condition>]");
 		return -1;
 	}
 	rule = cfg_xcalloc(1, sizeof(*rule));
 	rule->where = ps->where;
-	rule->action = strcmp(argv[2], "accept") == 0 ? CFG_TCP_ACCEPT : CFG_TCP_REJECT;
-	if (argc > 3 &&
-	    !(rule->cond = acl_cond_parse(argv + 3, argc - 3, ps->cur->acls, err, sizeof(err)))) {
+	rule->action = strcmp(argv[2], "accept") == 0   ? CFG_TCP_ACCEPT
+	               : strcmp(argv[2], "reject") == 0 ? CFG_TCP_REJECT
+	                                                : CFG_TCP_TRACK_SC;
+	if (rule->action == CFG_TCP_TRACK_SC) {
+		next = 2;
+		if (cfg_track_parse(ps, "'tcp-request content'", argc, argv, &next, &rule->track) < 0) {
+			cfg_tcp_rules_free(rule);
+			return -1;
+		}
+	}
+	if (argc > next &&
+	    !(rule->cond = acl_cond_parse(argv + next, argc - next, ps->cur->acls, err, sizeof(err)))) {
 		ERR(ps, "'tcp-request content %s': %s", argv[2], err);
-		free(rule);
+		cfg_tcp_rules_free(rule);
 		return -1;
 	}
 	snprintf(err, sizeof(err), "'tcp-request content %s'", argv[2]);
@@ -335,7 +349,7 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 {
 	struct cfg_pstate *ps = c->ps;
 	struct cfg_tcp_rule *rule, **tail;
-	char err[256];
+	char err[512];
 	int next = 3;
 	enum cfg_tcp_action action;
 
@@ -356,22 +370,32 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 		}
 		action = CFG_TCP_EXPECT_PROXY;
 		next = 4;
+	} else if (!strcmp(argv[2], "silent-drop")) {
+		action = CFG_TCP_SILENT_DROP;
+	} else if (!strncmp(argv[2], "track-sc", 8)) {
+		action = CFG_TCP_TRACK_SC;
+		next = 2;
 	} else {
 		ERR(ps,
 		    "'tcp-request connection': unsupported action '%s' (supported: accept, "
-		    "reject, expect-proxy layer4)",
+		    "reject, expect-proxy layer4, track-sc0|1|2, silent-drop)",
 		    argv[2]);
 		return -1;
 	}
 	rule = cfg_xcalloc(1, sizeof(*rule));
 	rule->where = ps->where;
 	rule->action = action;
+	if (action == CFG_TCP_TRACK_SC &&
+	    cfg_track_parse(ps, "'tcp-request connection'", argc, argv, &next, &rule->track) < 0) {
+		cfg_tcp_rules_free(rule);
+		return -1;
+	}
 	if (next < argc) {
 		rule->cond =
 		    acl_cond_parse(argv + next, argc - next, ps->cur->acls, err, sizeof(err));
 		if (!rule->cond) {
 			ERR(ps, "'tcp-request connection %s': %s", argv[2], err);
-			free(rule);
+			cfg_tcp_rules_free(rule);
 			return -1;
 		}
 		snprintf(err, sizeof(err), "'tcp-request connection %s'", argv[2]);
@@ -385,8 +409,7 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 			    "connection time (use 'tcp-request content' and "
 			    "'tcp-request inspect-delay')",
 			    argv[2]);
-			acl_cond_free(rule->cond);
-			free(rule);
+			cfg_tcp_rules_free(rule);
 			return -1;
 		}
 	}
@@ -400,7 +423,7 @@ int cfg_kw_tcp_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 static int rule_cond(struct cfg_pstate *ps, const char *what, int argc, char **argv, int next,
                      struct acl_cond **cond)
 {
-	char err[256];
+	char err[512];
 
 	if (next >= argc)
 		return 0;
@@ -487,6 +510,79 @@ static int http_use_service(struct cfg_pstate *ps, int argc, char **argv)
 	return 0;
 }
 
+/* A rule's condition may not read the ClientHello (gone by HTTP time). */
+static int http_cond_ok(struct cfg_pstate *ps, const char *what, const struct acl_cond *cond)
+{
+	if (cond && (acl_cond_fetches(cond) & ACL_NEEDS_CONTENT)) {
+		ERR(ps, "%s: the ClientHello is not available to an HTTP rule", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* `http-request track-sc<N> <key> [table <name>] [if|unless <condition>]` */
+static int http_track(struct cfg_pstate *ps, int argc, char **argv)
+{
+	struct cfg_http_rule *rule = cfg_xcalloc(1, sizeof(*rule));
+	int next = 1;
+
+	rule->where = ps->where;
+	rule->action = CFG_HTTP_TRACK_SC;
+	if (cfg_track_parse(ps, "'http-request'", argc, argv, &next, &rule->track) < 0 ||
+	    rule_cond(ps, "'http-request track-sc'", argc, argv, next, &rule->cond) < 0 ||
+	    http_cond_ok(ps, "'http-request track-sc'", rule->cond) < 0) {
+		cfg_http_rules_free(rule);
+		return -1;
+	}
+	http_rule_append(ps->cur, rule);
+	return 0;
+}
+
+/* The codes HAProxy 2.6 has an answer for (deny_status; checked with haproxy -c). */
+static int deny_status_ok(int code)
+{
+	static const int codes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413,
+	                            421, 422, 425, 429, 500, 501, 502, 503, 504};
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (codes[i] == code)
+			return 1;
+	return 0;
+}
+
+/* `http-request deny|tarpit [deny_status <code>] [if|unless <condition>]` */
+static int http_deny(struct cfg_pstate *ps, int argc, char **argv)
+{
+	struct cfg_http_rule *rule = cfg_xcalloc(1, sizeof(*rule));
+	int tarpit = !strcmp(argv[1], "tarpit"), next = 2;
+	char what[64];
+
+	snprintf(what, sizeof(what), "'http-request %s'", argv[1]);
+	rule->where = ps->where;
+	rule->action = tarpit ? CFG_HTTP_TARPIT : CFG_HTTP_DENY;
+	rule->deny_status = tarpit ? 500 : 403;
+	if (next < argc && (!strcmp(argv[next], "deny_status") || !strcmp(argv[next], "status"))) {
+		char *end = NULL;
+		long code = next + 1 < argc ? strtol(argv[next + 1], &end, 10) : 0;
+		if (!end || *end || !deny_status_ok((int)code)) {
+			ERR(ps, "%s: '%s' expects one of 200, 400, 401, 403, 404, 405, 407, 408, 410, "
+			        "413, 421, 422, 425, 429, 500, 501, 502, 503, 504 (HAProxy 2.6's)",
+			    what, argv[next]);
+			cfg_http_rules_free(rule);
+			return -1;
+		}
+		rule->deny_status = (int)code;
+		next += 2;
+	}
+	if (rule_cond(ps, what, argc, argv, next, &rule->cond) < 0 ||
+	    http_cond_ok(ps, what, rule->cond) < 0) {
+		cfg_http_rules_free(rule);
+		return -1;
+	}
+	http_rule_append(ps->cur, rule);
+	return 0;
+}
+
 /* `http-request del-header|set-header|add-header <name> [<fmt>] [-m str]
  * [if|unless <condition>]`. */
 int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
@@ -499,6 +595,10 @@ int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, cha
 
 	if (!strcmp(argv[1], "use-service"))
 		return http_use_service(ps, argc, argv);
+	if (!strncmp(argv[1], "track-sc", 8))
+		return http_track(ps, argc, argv);
+	if (!strcmp(argv[1], "deny") || !strcmp(argv[1], "tarpit"))
+		return http_deny(ps, argc, argv);
 	if (!strcmp(argv[1], "del-header")) {
 		action = CFG_HTTP_DEL_HEADER;
 	} else if (!strcmp(argv[1], "set-header")) {
@@ -508,7 +608,7 @@ int cfg_kw_http_request(struct cfg_ctx *c, const struct cfg_kw *k, int argc, cha
 	} else {
 		ERR(ps,
 		    "'http-request %s' is not supported (supported actions: del-header, "
-		    "set-header, add-header, use-service)",
+		    "set-header, add-header, use-service, track-sc0|1|2, deny, tarpit)",
 		    argv[1]);
 		return -1;
 	}

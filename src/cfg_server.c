@@ -138,7 +138,7 @@ static int so_sni(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **ar
 {
 	struct cfg_server *s = c->obj;
 	struct sample_fmt *fmt;
-	char err[256];
+	char err[512];
 
 	if (!*argv[1]) {
 		cfg_kw_err(c,

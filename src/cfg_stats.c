@@ -147,7 +147,7 @@ static int st_hide_version(struct cfg_ctx *c, const struct cfg_kw *k, int argc, 
  * request's credentials; never the ClientHello. */
 static struct acl_cond *stats_cond(struct cfg_ctx *c, const char *what, int argc, char **argv)
 {
-	char err[256];
+	char err[512];
 	struct acl_cond *cond;
 
 	if (argc < 1 || (strcmp(argv[0], "if") != 0 && strcmp(argv[0], "unless") != 0)) {
@@ -283,7 +283,7 @@ int cfg_kw_monitor_uri(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 int cfg_kw_monitor(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char **argv)
 {
 	struct cfg_monitor_fail *m, **tail;
-	char err[256];
+	char err[512];
 
 	if (strcmp(argv[1], "fail") != 0 || argc < 4) {
 		ERR(c->ps, "'monitor' expects 'fail if|unless <condition>'");

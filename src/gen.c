@@ -27,6 +27,7 @@ static void gen_free(struct gen *gen)
 	}
 	free(gen->bes);
 	free(gen->fes);
+	gen_tables_free(gen);
 	cfg_free(gen->cfg);
 	free(gen);
 }
@@ -177,6 +178,8 @@ struct gen *gen_new(struct cfg *cfg, char *err, size_t errlen)
 		else
 			atomic_store(&fe->client_ip, gen_config_client_ip(px));
 	}
+	if (gen_tables_build(gen) < 0)
+		goto oom;
 	return gen;
 oom:
 	snprintf(err, errlen, "out of memory");

@@ -18,6 +18,7 @@
 #include "gen.h"
 #include "prom_query.h"
 #include "proxy_proto.h"
+#include "stktable.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -25,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -382,6 +384,8 @@ static const struct prom_row fe_rows[] = {
      "Total number of incoming connections blocked on a listener/frontend by a tcp-request "
      "connection rule since the worker process started",
      FE_CTR(rejected)},
+    {"haproxy_frontend_requests_denied_total", PROM_COUNTER,
+     "Total number of denied requests since process started", FE_CTR(denied_req)},
 };
 
 static const struct prom_row ppb_fe_rows[] = {
@@ -921,6 +925,68 @@ static void prep_fill(const struct gen *gen, unsigned scopes, bool no_maint, str
 	}
 }
 
+/* ---- stick tables: HAProxy's two gauges, ppbridge's two counters ---- */
+
+#define TBL(p) ((const struct stktable *)(p))
+
+static uint64_t tbl_size(const void *p, int k, size_t arg)
+{
+	return TBL(p)->size;
+}
+
+static uint64_t tbl_used(const void *p, int k, size_t arg)
+{
+	return atomic_load_explicit((atomic_uint *)&TBL(p)->used, memory_order_relaxed);
+}
+
+static uint64_t tbl_ctr(const void *p, int k, size_t arg)
+{
+	return ldu((const atomic_ullong *)((const char *)p + arg));
+}
+
+static const struct prom_row tbl_rows[] = {
+    {"haproxy_sticktable_size", PROM_GAUGE, "Stick table size.", .val = tbl_size},
+    {"haproxy_sticktable_used", PROM_GAUGE, "Number of entries used in this stick table.",
+     .val = tbl_used},
+    {"ppbridge_sticktable_evicted_total", PROM_COUNTER,
+     "Unused entries dropped to make room for a new source.", .val = tbl_ctr,
+     .arg = offsetof(struct stktable, evicted)},
+    {"ppbridge_sticktable_untracked_total", PROM_COUNTER,
+     "Sources not tracked because every entry was in use (fail-open).", .val = tbl_ctr,
+     .arg = offsetof(struct stktable, untracked)},
+};
+
+/* Labels `name="<table>",type="ip"`, as HAProxy's exporter writes them. */
+static void put_tables(struct pw *w, const struct gen *gen)
+{
+	struct obj *objs = calloc((size_t)gen->ntables + 1, sizeof(*objs));
+	struct arena a = {0};
+
+	for (int i = 0; i < gen->ntables; i++)
+		a.cap += 2 * strlen(gen->tables[i].t->name) + 32;
+	a.buf = malloc(a.cap + 1);
+	if (!objs || !a.buf) {
+		free(objs);
+		free(a.buf);
+		w->out->truncated = true;
+		return;
+	}
+	for (int i = 0; i < gen->ntables; i++) {
+		const struct stktable *t = gen->tables[i].t;
+		char *start = a.buf + a.len, *p = start;
+		memcpy(p, "name=\"", 6);
+		p = escape(p + 6, t->name);
+		p += sprintf(p, "\",type=\"%s\"", stk_type_name(t->type));
+		objs[i].p = t;
+		objs[i].lab = start;
+		objs[i].llen = (size_t)(p - start);
+		a.len += objs[i].llen;
+	}
+	put_rows(w, tbl_rows, NROWS(tbl_rows), objs, (size_t)gen->ntables);
+	free(objs);
+	free(a.buf);
+}
+
 void prom_render(const struct gen *gen, const struct prom_opts *o, long uptime_s,
                  struct adm_out *out)
 {
@@ -955,6 +1021,8 @@ void prom_render(const struct gen *gen, const struct prom_opts *o, long uptime_s
 		put_rows(w, srv_rows, NROWS(srv_rows), p.srv_objs, p.nsrv);
 		put_rows(w, ppb_srv_rows, NROWS(ppb_srv_rows), p.srv_objs, p.nsrv);
 	}
+	if (o->scopes & PROM_SCOPE_STICKTABLE)
+		put_tables(w, gen);
 	pw_flush(w);
 	free(w);
 	prep_free(&p);

@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include "smp.h"
+#include "stktable.h"
 
 #include "auth.h"
 #include "cfg.h"
@@ -219,6 +220,57 @@ static int fetch_http_auth_group(const struct smp_arg *args, const struct smp_en
 	return put_str(u->groups ? u->groups : "", u->groups ? strlen(u->groups) : 0, out);
 }
 
+/* sc_<data>(<sc>[,<table>]): no value unless the counter tracks an
+ * entry (of that table, when named), as HAProxy. */
+static int fetch_sc(const struct smp_arg *args, const struct smp_env *env, struct smp *out,
+                    enum stk_data d)
+{
+	int64_t v;
+
+	if (!env->stk || !env->stk(env->stk_arg, args[0].i, args[1].str, (int)d, &v))
+		return 0;
+	out->type = SMP_T_INT;
+	out->i = v;
+	return 1;
+}
+
+/* src_<data>([<table>]): the entry of the client's address, 0 without
+ * one (looked up, never created). */
+static int fetch_src_stk(const struct smp_arg *args, const struct smp_env *env, struct smp *out,
+                         enum stk_data d)
+{
+	int64_t v;
+
+	if (!env->stk || !env->src || !env->stk(env->stk_arg, -1, args[0].str, (int)d, &v))
+		return 0;
+	out->type = SMP_T_INT;
+	out->i = v;
+	return 1;
+}
+
+#define STK_FETCHES(name, d)                                                                    \
+	static int fetch_sc_##name(const struct smp_arg *a, const struct smp_env *e, struct smp *o) \
+	{                                                                                          \
+		return fetch_sc(a, e, o, d);                                                       \
+	}                                                                                          \
+	static int fetch_src_##name(const struct smp_arg *a, const struct smp_env *e,              \
+	                            struct smp *o)                                                 \
+	{                                                                                          \
+		return fetch_src_stk(a, e, o, d);                                                  \
+	}
+STK_FETCHES(conn_cnt, STK_CONN_CNT)
+STK_FETCHES(conn_cur, STK_CONN_CUR)
+STK_FETCHES(conn_rate, STK_CONN_RATE)
+STK_FETCHES(sess_cnt, STK_SESS_CNT)
+STK_FETCHES(sess_rate, STK_SESS_RATE)
+STK_FETCHES(http_req_cnt, STK_HTTP_REQ_CNT)
+STK_FETCHES(http_req_rate, STK_HTTP_REQ_RATE)
+STK_FETCHES(http_err_cnt, STK_HTTP_ERR_CNT)
+STK_FETCHES(http_err_rate, STK_HTTP_ERR_RATE)
+STK_FETCHES(bytes_in_cnt, STK_BYTES_IN_CNT)
+STK_FETCHES(bytes_in_rate, STK_BYTES_IN_RATE)
+#undef STK_FETCHES
+
 static int fetch_true(const struct smp_arg *args, const struct smp_env *env, struct smp *out)
 {
 	out->type = SMP_T_BOOL;
@@ -237,6 +289,15 @@ static int fetch_false(const struct smp_arg *args, const struct smp_env *env, st
 #define COND SMP_IN_COND
 #define VALUE SMP_IN_VALUE
 #define HDR_HINT "the occurrence argument is not supported"
+
+static const char SC_FAMILY[] = "sc_<data>(<sc>[,<table>])";
+static const char SRC_FAMILY[] = "src_<data>([<table>])";
+#define SC_ROW(data, fn)                                                                       \
+	{.name = "sc_" data, .args = {SMP_ARG_SC, SMP_ARG_TABLE}, .min_args = 1,                  \
+	 .out = SMP_T_INT, .use = U(STK), .where = COND, .fetch = fn, .family = SC_FAMILY}
+#define SRC_ROW(data, fn)                                                                      \
+	{.name = "src_" data, .args = {SMP_ARG_TABLE}, .out = SMP_T_INT, .use = U(SRC) | U(STK), \
+	 .where = COND, .fetch = fn, .family = SRC_FAMILY}
 
 /* The order is the order of the "supported:" lists in messages; an alias
  * follows the row it renames. */
@@ -270,6 +331,29 @@ static const struct smp_fetch_kw smp_fetch_kws[] = {
 	 .use = U(HTTP_AUTH), .where = COND, .fetch = fetch_http_auth},
 	{.name = "http_auth_group", .args = {SMP_ARG_USERLIST}, .min_args = 1, .out = SMP_T_STR,
 	 .use = U(HTTP_AUTH), .where = COND, .flags = SMP_F_LIST, .fetch = fetch_http_auth_group},
+	/* stick counters: sc_<data>(<sc>[,<table>]), src_<data>([<table>]) */
+	SC_ROW("conn_cnt", fetch_sc_conn_cnt),
+	SC_ROW("conn_cur", fetch_sc_conn_cur),
+	SC_ROW("conn_rate", fetch_sc_conn_rate),
+	SC_ROW("sess_cnt", fetch_sc_sess_cnt),
+	SC_ROW("sess_rate", fetch_sc_sess_rate),
+	SC_ROW("http_req_cnt", fetch_sc_http_req_cnt),
+	SC_ROW("http_req_rate", fetch_sc_http_req_rate),
+	SC_ROW("http_err_cnt", fetch_sc_http_err_cnt),
+	SC_ROW("http_err_rate", fetch_sc_http_err_rate),
+	SC_ROW("bytes_in_cnt", fetch_sc_bytes_in_cnt),
+	SC_ROW("bytes_in_rate", fetch_sc_bytes_in_rate),
+	SRC_ROW("conn_cnt", fetch_src_conn_cnt),
+	SRC_ROW("conn_cur", fetch_src_conn_cur),
+	SRC_ROW("conn_rate", fetch_src_conn_rate),
+	SRC_ROW("sess_cnt", fetch_src_sess_cnt),
+	SRC_ROW("sess_rate", fetch_src_sess_rate),
+	SRC_ROW("http_req_cnt", fetch_src_http_req_cnt),
+	SRC_ROW("http_req_rate", fetch_src_http_req_rate),
+	SRC_ROW("http_err_cnt", fetch_src_http_err_cnt),
+	SRC_ROW("http_err_rate", fetch_src_http_err_rate),
+	SRC_ROW("bytes_in_cnt", fetch_src_bytes_in_cnt),
+	SRC_ROW("bytes_in_rate", fetch_src_bytes_in_rate),
 	{.name = "always_true", .out = SMP_T_BOOL, .where = COND, .fetch = fetch_true},
 	{.name = "always_false", .out = SMP_T_BOOL, .where = COND, .fetch = fetch_false},
 };
@@ -364,6 +448,23 @@ static int arg_userlist(struct smp_arg *a, const char *text, size_t len, char *e
 	return arg_name("userlist", text, len, err, errlen);
 }
 
+static int arg_table(struct smp_arg *a, const char *text, size_t len, char *err, size_t errlen)
+{
+	return arg_name("table", text, len, err, errlen);
+}
+
+/* HAProxy 2.6 has three stick counters per stream (tune.stick-counters). */
+static int arg_sc(struct smp_arg *a, const char *text, size_t len, char *err, size_t errlen)
+{
+	if (len != 1 || text[0] < '0' || text[0] > '2') {
+		smp_err(err, errlen, "'%.*s' is not a stick counter (0, 1 or 2)",
+		        (int)(len > 64 ? 64 : len), text);
+		return -1;
+	}
+	a->i = text[0] - '0';
+	return 0;
+}
+
 /* A prefix length 0..max, in decimal without sign; -1 if not one. */
 static int prefix_len(const char *text, size_t len, int max)
 {
@@ -432,6 +533,8 @@ static const struct {
     [SMP_ARG_MASK4] = {"an IPv4 mask", "<mask4>", arg_mask4, 0},
     [SMP_ARG_MASK6] = {"an IPv6 mask", "<mask6>", arg_mask6, 0},
     [SMP_ARG_USERLIST] = {"a userlist name", "<userlist>", arg_userlist, 1},
+    [SMP_ARG_SC] = {"a stick counter number (0, 1 or 2)", "<sc>", arg_sc, 0},
+    [SMP_ARG_TABLE] = {"a stick table (a proxy name)", "<table>", arg_table, 1},
 };
 
 /* ------------------------------------------------------------------ */
@@ -526,9 +629,14 @@ void smp_fetch_list(unsigned where, char *buf, size_t len)
 		const struct smp_fetch_kw *kw = &smp_fetch_kws[i];
 		if (!(kw->where & where) || (kw->flags & SMP_F_ALIAS))
 			continue;
+		if (kw->family && i > 0 && smp_fetch_kws[i - 1].family == kw->family)
+			continue; /* listed with the first of its family */
 		if (o.used)
 			out_add(&o, ", ");
-		out_kw(&o, kw->name, kw->args, kw->min_args);
+		if (kw->family)
+			out_add(&o, kw->family);
+		else
+			out_kw(&o, kw->name, kw->args, kw->min_args);
 	}
 }
 
@@ -837,6 +945,16 @@ int smp_expr_backends(const struct smp_expr *e, int (*fn)(void *arg, const char 
 	rc = args_backends(e->args, e->nargs, fn, arg);
 	for (int i = 0; i < e->nconvs && !rc; i++)
 		rc = args_backends(e->convs[i].args, e->convs[i].nargs, fn, arg);
+	return rc;
+}
+
+int smp_expr_tables(const struct smp_expr *e, int (*fn)(void *arg, const char *table), void *arg)
+{
+	int rc = 0;
+
+	for (int i = 0; e && i < e->nargs && !rc; i++)
+		if (e->args[i].type == SMP_ARG_TABLE)
+			rc = fn(arg, e->args[i].str);
 	return rc;
 }
 

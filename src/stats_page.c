@@ -583,12 +583,12 @@ static unsigned long long fe_errors(const struct fe_counters *c, char *what, siz
 	for (int i = 0; i < PP_ERR_COUNT; i++)
 		pp += ldu(&c->pp_errors[i]);
 	snprintf(what, len,
-	         "invalid HTTP %llu, PROXY header %llu, rejected %llu, no server %llu, "
-	         "connect failed %llu, out of descriptors %llu",
-	         ldu(&c->http_errors), pp, ldu(&c->rejected), ldu(&c->no_server),
-	         ldu(&c->conn_fail), ldu(&c->fd_exhausted));
-	return pp + ldu(&c->http_errors) + ldu(&c->rejected) + ldu(&c->no_server) +
-	       ldu(&c->conn_fail) + ldu(&c->fd_exhausted);
+	         "invalid HTTP %llu, PROXY header %llu, rejected %llu, denied %llu, no server "
+	         "%llu, connect failed %llu, out of descriptors %llu",
+	         ldu(&c->http_errors), pp, ldu(&c->rejected), ldu(&c->denied_req),
+	         ldu(&c->no_server), ldu(&c->conn_fail), ldu(&c->fd_exhausted));
+	return pp + ldu(&c->http_errors) + ldu(&c->rejected) + ldu(&c->denied_req) +
+	       ldu(&c->no_server) + ldu(&c->conn_fail) + ldu(&c->fd_exhausted);
 }
 
 static void r_fe_rate(struct row *r, const struct stats_hist *hist, const char *fe)

@@ -689,6 +689,8 @@ int strm_relay_read(struct stream *s, struct strm_side *from)
 		return 0;
 	}
 	from->bytes_read += (unsigned long long)n;
+	if (from == &s->cli_side)
+		strm_stk_bytes_in(s, (size_t)n);
 	strm_ssl_more(from);
 	if (from == &s->cli_side && s->auto_watch)
 		strm_auto_keep(s, buf, (size_t)n);
@@ -813,6 +815,7 @@ static void strm_destroy(struct stream *s)
 	atomic_fetch_add(&s->fe->ctr.bytes_in, s->cli_side.bytes_read);
 	atomic_fetch_add(&s->fe->ctr.bytes_out, s->srv_side.bytes_read);
 	atomic_fetch_sub(&s->fe->cur_conns, 1);
+	strm_stk_release(s, 0);
 	if (logs_as_tcp(s))
 		strm_log(s);
 	strm_http_free(s);
@@ -876,6 +879,8 @@ void strm_acl_ctx(struct stream *s, struct acl_ctx *ctx)
 	ctx->src = (const struct sockaddr *)&s->cli_addr;
 	ctx->nbsrv = gen_nbsrv; /* in this stream's generation */
 	ctx->nbsrv_arg = s->gen;
+	ctx->stk = strm_stk_fetch;
+	ctx->stk_arg = s;
 	if (s->http && s->http->fields && s->http->req_head.target.len) {
 		ctx->uri = (const char *)s->http->req.buf.data + s->http->req_head.target.off;
 		ctx->uri_len = s->http->req_head.target.len;
@@ -998,12 +1003,18 @@ static struct stream *accept_stream(struct worker *w, struct lsn *lsn, int fd,
 	reject = strm_conn_rules(s, lsn->bind);
 	if (reject) {
 		char why[160];
+		int drop = reject->action == CFG_TCP_SILENT_DROP;
 		atomic_fetch_add(&fe->ctr.rejected, 1);
-		snprintf(why, sizeof(why), "rejected by 'tcp-request connection reject' at %s:%d",
+		snprintf(why, sizeof(why), "%s by 'tcp-request connection %s' at %s:%d",
+			 drop ? "dropped" : "rejected", drop ? "silent-drop" : "reject",
 			 reject->where.file, reject->where.line);
 		strm_log_refusal(s, why);
-		strm_reset_on_close(fd);
-		close(fd);
+		if (drop) {
+			strm_silent_drop(fd);
+		} else {
+			strm_reset_on_close(fd);
+			close(fd);
+		}
 		strm_set_term(s, 'P', 'R');
 		strm_close(s);
 		return s;

@@ -212,9 +212,12 @@ const struct cfg_tcp_rule *strm_conn_rules(struct stream *s, const struct cfg_bi
 			continue;
 		if (r->action == CFG_TCP_ACCEPT)
 			return NULL;
-		if (r->action == CFG_TCP_REJECT)
+		if (r->action == CFG_TCP_REJECT || r->action == CFG_TCP_SILENT_DROP)
 			return r;
-		s->expect_proxy = 1; /* expect-proxy layer4: not final */
+		if (r->action == CFG_TCP_TRACK_SC)
+			strm_stk_track(s, &r->track, STRM_TRACK_CONN); /* the socket's peer: not final */
+		else
+			s->expect_proxy = 1; /* expect-proxy layer4: not final */
 	}
 	return NULL;
 }
@@ -228,6 +231,8 @@ void strm_client_begin(struct stream *s, const uint8_t *prefix, size_t len)
 		strm_inspect_start(s, prefix, len);
 		return;
 	}
+	if (!s->inspected && s->fe->conf->tcp_content_rules && strm_content_rules_now(s) < 0)
+		return;
 	if (strm_auto_choose(s) < 0)
 		return;
 	if (strm_cli_tls(s)) {
@@ -281,6 +286,7 @@ static void proxy_read(struct stream *s)
 	}
 	proxy_adopt(s, &h);
 	s->cli_side.bytes_read += s->pp_len - consumed;
+	strm_stk_bytes_in(s, s->pp_len - consumed);
 	/* Re-arm the client's read event without the client-hs timeout. */
 	event_del(s->cli_side.rev);
 	s->cli_side.rev_on = 0;

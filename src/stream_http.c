@@ -82,6 +82,8 @@ static ssize_t read_into(struct stream *s, struct strm_side *side, struct strm_b
 		return 0;
 	}
 	side->bytes_read += (unsigned long long)n;
+	if (side == &s->cli_side)
+		strm_stk_bytes_in(s, (size_t)n);
 	strm_ssl_more(side);
 	return n;
 }
@@ -219,7 +221,8 @@ int strm_http_fail(struct stream *s, int status, const char *why, char who, char
 	int n;
 
 	strm_set_term(s, who, phase);
-	if (status >= 400 && status < 500) {
+	if ((status >= 400 && status < 500) ||
+	    (s->http->edge_rule && s->http->edge_rule->action != CFG_HTTP_USE_SERVICE)) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "HTTP %d: %s", status, why);
 		strm_log_refusal(s, msg);
@@ -374,6 +377,8 @@ static int start_request(struct stream *s, size_t head_len)
 	gettimeofday(&h->t_req, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &h->mono_req);
 	note_request(s);
+	h->edge_rule = NULL;
+	strm_stk_request(s);
 	if (h->req_head.method == H1_METHOD_CONNECT)
 		return strm_http_fail(s, 405, "CONNECT is not allowed", 'P', 'R');
 	h->close_after = !h->req_head.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE);
@@ -454,6 +459,7 @@ static int try_request(struct stream *s)
 		return 0;
 	case H1_ERROR:
 		atomic_fetch_add(&s->fe->ctr.http_errors, 1);
+		strm_stk_request(s); /* a request for the stick counters too, as HAProxy */
 		return strm_http_fail(s, h1_error_status(err), h1_strerror(err), 'P', 'R');
 	case H1_OK:
 		break;
@@ -1256,6 +1262,8 @@ int strm_http_tick(struct stream *s)
 {
 	struct strm_http *h = s->http;
 
+	if (h->tarpit)
+		return strm_tarpit_tick(s) && s->state == STRM_ST_CLOSED;
 	if (h->closing) {
 		if (strm_ms_since(&h->closing_since) >= HTTP_LINGER_MS) {
 			strm_close(s);

@@ -87,6 +87,11 @@ void strm_http_log(struct stream *s)
 	struct tm tm;
 	long total;
 
+	/* the request's end for the stick counters: a 4xx counts an error
+	 * (deny and tarpit answers too, as HAProxy's), and what an
+	 * http-request rule tracked lets go */
+	strm_stk_status(s, h->status);
+	strm_stk_release(s, 1);
 	if (!fc->log_global && !fc->logs && !log_debug_enabled())
 		return;
 	total = request_times(s, &when);
@@ -193,10 +198,15 @@ static void plan_rules(struct stream *s, struct rewrite_plan *p)
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && px[1] == px[0])
 			break;
+		s->rule_px = px[k];
 		for (const struct cfg_http_rule *r = px[k]->http_rules; r; r = r->next) {
 			char value[512];
-			if (r->action == CFG_HTTP_USE_SERVICE || !acl_cond_eval(r->cond, &actx))
-				continue; /* a service that held would have answered */
+			/* only the header rules: a service, deny or tarpit that held
+			 * would have answered, track-sc ran before (stream_svc.c) */
+			if ((r->action != CFG_HTTP_DEL_HEADER && r->action != CFG_HTTP_SET_HEADER &&
+			     r->action != CFG_HTTP_ADD_HEADER) ||
+			    !acl_cond_eval(r->cond, &actx))
+				continue;
 			if (r->action != CFG_HTTP_ADD_HEADER)
 				plan_del(p, r->name);
 			if (r->action == CFG_HTTP_DEL_HEADER)
@@ -208,6 +218,7 @@ static void plan_rules(struct stream *s, struct rewrite_plan *p)
 			plan_add(p, r->name, value);
 		}
 	}
+	s->rule_px = NULL;
 }
 
 /* option forwardfor from the frontend and the backend, merged as HAProxy:

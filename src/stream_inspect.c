@@ -42,7 +42,7 @@ int strm_needs_inspect(const struct stream *s)
 {
 	const struct cfg_proxy *fc = s->fe->conf;
 
-	return fc->use_backends || fc->tcp_content_rules || wants_authority(s);
+	return fc->use_backends || fc->content_needs_hello || wants_authority(s);
 }
 
 static unsigned inspect_delay(const struct stream *s)
@@ -78,6 +78,10 @@ static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 			continue;
 		if (r->action == CFG_TCP_ACCEPT)
 			break;
+		if (r->action == CFG_TCP_TRACK_SC) {
+			strm_stk_track(s, &r->track, STRM_TRACK_CONTENT); /* after PROXY */
+			continue;
+		}
 		atomic_fetch_add(&s->fe->ctr.rejected, 1);
 		snprintf(why, sizeof(why), "rejected by 'tcp-request content reject' at %s:%d",
 			 r->where.file, r->where.line);
@@ -93,6 +97,15 @@ static int apply_content_rules(struct stream *s, const struct tls_hello *hello)
 			break;
 		}
 	return 0;
+}
+
+int strm_content_rules_now(struct stream *s)
+{
+	struct tls_hello none;
+
+	memset(&none, 0, sizeof(none));
+	s->inspected = 1;
+	return apply_content_rules(s, &none);
 }
 
 /* The ClientHello is complete, or will not come (not TLS, too large,
@@ -167,6 +180,7 @@ void strm_inspect_io(struct stream *s, short what)
 	}
 	s->insp_len += (size_t)n;
 	s->cli_side.bytes_read += (unsigned long long)n;
+	strm_stk_bytes_in(s, (size_t)n);
 	inspect_check(s, 0);
 }
 

@@ -62,9 +62,11 @@ static int is_monitor(const struct stream *s, const char *target, size_t len)
 	return uri && strlen(uri) == len && !memcmp(uri, target, len);
 }
 
-/* The frontend's http-request rules, then the backend's: the first
- * use-service whose condition holds. The other actions are not final and
- * the request would not reach them when a service answers. */
+/* The frontend's http-request rules, then the backend's, in order, for
+ * the actions that end or count a request here: the first use-service,
+ * deny or tarpit whose condition holds ends the walk; track-sc counts
+ * and goes on. The header rules are applied when the request leaves
+ * (stream_http_head.c): nothing after a final action would see them. */
 static enum svc_kind rule_service(struct stream *s)
 {
 	const struct cfg_proxy *px[2] = {s->fe->conf, s->be->conf};
@@ -74,10 +76,24 @@ static enum svc_kind rule_service(struct stream *s)
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && px[1] == px[0])
 			break;
-		for (const struct cfg_http_rule *r = px[k]->http_rules; r; r = r->next)
-			if (r->action == CFG_HTTP_USE_SERVICE && acl_cond_eval(r->cond, &ctx))
-				return SVC_PROMETHEUS;
+		s->rule_px = px[k];
+		for (const struct cfg_http_rule *r = px[k]->http_rules; r; r = r->next) {
+			if ((r->action != CFG_HTTP_USE_SERVICE && r->action != CFG_HTTP_TRACK_SC &&
+			     r->action != CFG_HTTP_DENY && r->action != CFG_HTTP_TARPIT) ||
+			    !acl_cond_eval(r->cond, &ctx))
+				continue;
+			if (r->action == CFG_HTTP_TRACK_SC) {
+				strm_stk_track(s, &r->track, STRM_TRACK_HTTP);
+				continue;
+			}
+			s->http->edge_rule = r;
+			s->rule_px = NULL;
+			return r->action == CFG_HTTP_USE_SERVICE ? SVC_PROMETHEUS
+			       : r->action == CFG_HTTP_DENY      ? SVC_DENY
+			                                         : SVC_TARPIT;
+		}
 	}
+	s->rule_px = NULL;
 	return SVC_NONE;
 }
 
@@ -110,7 +126,8 @@ enum svc_kind strm_svc_pick(struct stream *s)
 	const struct cfg_proxy *st;
 	enum svc_kind k;
 
-	if (!s->fe->conf->serves_itself && !s->be->conf->serves_itself)
+	if (!s->fe->conf->serves_itself && !s->be->conf->serves_itself &&
+	    !s->fe->conf->http_edge && !s->be->conf->http_edge)
 		return SVC_NONE; /* every proxied request: nothing to look for */
 	if (is_monitor(s, target, len))
 		return SVC_MONITOR;
@@ -316,6 +333,10 @@ int strm_svc_start(struct stream *s, enum svc_kind k, size_t head_len)
 	char answer[512];
 	int status, n;
 
+	if (k == SVC_DENY)
+		return strm_http_deny(s, h->edge_rule);
+	if (k == SVC_TARPIT)
+		return strm_http_tarpit(s, h->edge_rule);
 	strm_set_term(s, 'L', 'R');
 	h->svc_kind = k;
 	h->svc_px = k == SVC_STATS ? stats_proxy(s) : s->fe->conf;

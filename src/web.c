@@ -31,6 +31,7 @@
 #include "stats_form.h"
 #include "stats_hist.h"
 #include "stats_page.h"
+#include "stktable.h"
 #include "svc.h"
 
 #include <event2/event.h>
@@ -129,6 +130,28 @@ static void respond_error(struct svc_req *r, int status, const char *extra, cons
 
 /* ---- who is asking ---- */
 
+/* src_*() in the stats rules: the client's entry in the named table or
+ * the stats proxy's own. A stats request tracks nothing: sc_*() have no
+ * value here. */
+static int stk_of_request(void *arg, int sc, const char *table, int data, int64_t *out)
+{
+	const struct svc_req *r = arg;
+	struct stktable *t;
+	uint8_t key[STK_KEY_LEN];
+	int64_t v;
+
+	if (sc >= 0)
+		return 0;
+	t = table ? gen_table_named(r->gen, table) : gen_table_of(r->gen, r->px);
+	if (!t || !stk_key(t, (const struct sockaddr *)&r->src, key))
+		return 0;
+	v = stk_lookup_value(t, key, (enum stk_data)data, gen_tables_now());
+	if (v < 0)
+		return 0;
+	*out = v;
+	return 1;
+}
+
 /* What a stats condition reads: the copy of the request, the servers'
  * state now, the configuration's userlists. */
 static void cond_ctx(const struct svc_req *r, struct gen *now, struct acl_ctx *ctx)
@@ -144,6 +167,8 @@ static void cond_ctx(const struct svc_req *r, struct gen *now, struct acl_ctx *c
 	ctx->authorization = authz;
 	ctx->authorization_len = authz ? strlen(authz) : 0;
 	ctx->userlists = r->gen->cfg->userlists;
+	ctx->stk = stk_of_request;
+	ctx->stk_arg = (void *)r;
 }
 
 /* Who the request's Basic credentials name, checked once per request. */

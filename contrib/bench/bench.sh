@@ -136,6 +136,30 @@ EOF
 register_job http-xff       frag_http_xff plain http
 register_job http-xff-close frag_http_xff plain http -H "Connection: close"
 
+# The same VIP with per-source limits (edge protection): every connection
+# tracked in a stick table, every request counted and checked against a
+# rate it never reaches. Compare with http-xff / http-xff-close: the cost
+# of tracking. The limits are far above what one wrk client does.
+frag_http_xff_tracked() {
+	cat <<EOF
+listen vip
+    bind 127.0.0.1:$1
+    mode http
+    stick-table type ipv6 size 100k expire 30s store conn_cur,conn_rate(10s),http_req_rate(10s)
+    tcp-request connection track-sc0 src
+    tcp-request connection reject if { sc_conn_cur(0) gt 100000 }
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100000000 }
+    option forwardfor
+    http-request del-header X-Forwarded-For
+    http-reuse ${HTTP_REUSE:-safe}
+    balance roundrobin
+    server s1 127.0.0.1:$2
+EOF
+}
+
+register_job http-xff-tracked       frag_http_xff_tracked plain http
+register_job http-xff-tracked-close frag_http_xff_tracked plain http -H "Connection: close"
+
 # HTTPS re-encryption (the seed's fe-route-https): TLS terminated on the
 # VIP, X-Forwarded-For rewritten, TLS again to the server (verified with
 # the test CA). The certificates are made by prepare_tls. The -always job

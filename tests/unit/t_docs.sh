@@ -46,7 +46,7 @@ done
 KW_TABLES="cfg_section_kws cfg_global_kws cfg_proxy_kws cfg_timeout_kws cfg_option_kws
 	cfg_bind_kws cfg_server_kws cfg_stats_kws cfg_userlist_kws"
 # Other tables that hold configuration words (keywords, option names, values).
-KNOWN_TABLES="units facility_names level_names names fns client_ip_names services stats_actions"
+KNOWN_TABLES="units facility_names level_names names fns client_ip_names services stats_actions codes table_types"
 # Tables that hold no configuration word (message fragments).
 IGNORED_TABLES="lists"
 # Other tables whose every entry is a keyword refused as "not supported yet"

@@ -51,7 +51,7 @@ static int eval(const char *cond_text, const char *src, const struct acl *acls)
 
 static const char *parse_error(const char *cond_text, const struct acl *acls)
 {
-	static char err[256];
+	static char err[512];
 	char buf[512];
 	char *words[64];
 	int n;
@@ -329,7 +329,8 @@ START_TEST(test_path_errors)
 	ck_assert(strstr(parse_error("if { paths /a }", NULL),
 			 "unsupported fetch 'paths' (supported: src, src_port, req.ssl_sni, "
 			 "req_ssl_hello_type, path, nbsrv(<backend>), http_auth(<userlist>), "
-			 "http_auth_group(<userlist>), always_true, always_false, "
+			 "http_auth_group(<userlist>), sc_<data>(<sc>[,<table>]), "
+			 "src_<data>([<table>]), always_true, always_false, "
 			 "path_beg, path_end, path_sub, path_len)"));
 }
 END_TEST

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include "cfg.h"
+#include "stktable.h"
 #include "cfg_int.h" /* the keyword tables, for the row tests */
 #include "acl.h"
 #include "proxy_proto.h"
@@ -1081,7 +1082,7 @@ START_TEST(proxy_errors)
 	parse_err("frontend fe\n http-response del-header Server\n", 2,
 	          "'http-response' is not supported (outside the L7 HTTP subset)");
 	parse_err("frontend fe\n tcp-request content drop\n", 2,
-	          "'tcp-request content' expects accept or reject");
+	          "'tcp-request content' expects accept, reject or track-sc<N>");
 	parse_err("frontend fe\n tcp-request inspect-delay soon\n", 2,
 	          "'tcp-request inspect-delay'");
 	parse_err("frontend fe\n use_backend\n", 2, "'use_backend' expects a backend name");
@@ -2115,10 +2116,11 @@ END_TEST
 START_TEST(http_request_errors)
 {
 	parse_err("frontend fe\n http-request\n", 2,
-	          "'http-request' expects an action (del-header, set-header, add-header, use-service)");
+	          "'http-request' expects an action (del-header, set-header, add-header, use-service, "
+	          "track-sc0|1|2, deny, tarpit)");
 	parse_err("frontend fe\n http-request redirect scheme https\n", 2,
 	          "'http-request redirect' is not supported (supported actions: del-header, "
-	          "set-header, add-header, use-service)");
+	          "set-header, add-header, use-service, track-sc0|1|2, deny, tarpit)");
 	parse_err("frontend fe\n http-request replace-header Host a b\n", 2,
 	          "'http-request replace-header' is not supported");
 	parse_err("frontend fe\n http-request del-header\n", 2,
@@ -2921,6 +2923,128 @@ START_TEST(userlist_auth_only_in_stats)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* stick tables and the edge actions */
+
+#define STK_FE                                                                             \
+	"defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n"     \
+	"frontend fe\n bind :80\n mode http\n default_backend be\n"
+#define STK_BE "backend be\n mode http\n server s 127.0.0.1:1\n"
+
+START_TEST(stick_ok)
+{
+	struct cfg *cfg = parse_finish(
+	    STK_FE
+	    " stick-table type ipv6 size 100k expire 30s store conn_cur,conn_rate(10s) store "
+	    "http_req_rate(1m),bytes_in_cnt\n"
+	    " tcp-request connection track-sc0 src\n"
+	    " tcp-request connection reject if { sc_conn_cur(0) gt 100 }\n"
+	    " tcp-request connection silent-drop if { sc_conn_rate(0) ge 1000 }\n"
+	    " tcp-request content track-sc1 src,ipmask(24,64) table st\n"
+	    " http-request track-sc2 src table st if { path /login }\n"
+	    " http-request deny deny_status 429 if { sc_http_req_rate(0) gt 200 }\n"
+	    " http-request tarpit status 503 if { src_http_err_rate(st) gt 10 }\n"
+	    " http-request deny\n"
+	    " timeout tarpit 2s\n" STK_BE
+	    "backend st\n stick-table type ip size 10 store http_err_rate(10s)\n");
+	const struct cfg_proxy *fe = cfg->proxies, *st;
+	const struct cfg_tcp_rule *r;
+	const struct cfg_http_rule *h;
+
+	if (M.errors || M.warnings)
+		dump();
+	ck_assert_int_eq(M.errors, 0);
+	ck_assert_int_eq(M.warnings, 0); /* a table-only backend is not missing servers */
+	while (fe && strcmp(fe->name, "fe"))
+		fe = fe->next;
+	st = fe;
+	while (st && strcmp(st->name, "st"))
+		st = st->next;
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(fe->stick.type, STK_TYPE_IPV6);
+	ck_assert_uint_eq(fe->stick.size, 100 * 1024);
+	ck_assert_uint_eq(fe->stick.expire_ms, 30000);
+	ck_assert_uint_eq(fe->stick.store, (1u << STK_CONN_CUR) | (1u << STK_CONN_RATE) |
+	                                       (1u << STK_HTTP_REQ_RATE) | (1u << STK_BYTES_IN_CNT));
+	ck_assert_uint_eq(fe->stick.period_ms[STK_CONN_RATE], 10000);
+	ck_assert_uint_eq(fe->stick.period_ms[STK_HTTP_REQ_RATE], 60000);
+	ck_assert_uint_eq(fe->timeout.tarpit, 2000);
+	r = fe->tcp_conn_rules;
+	ck_assert_int_eq(r->action, CFG_TCP_TRACK_SC);
+	ck_assert_int_eq(r->track.sc, 0);
+	ck_assert_ptr_eq(r->track.px, fe); /* its own table */
+	ck_assert_int_eq(r->next->action, CFG_TCP_REJECT);
+	ck_assert_int_eq(r->next->next->action, CFG_TCP_SILENT_DROP);
+	r = fe->tcp_content_rules;
+	ck_assert_int_eq(r->action, CFG_TCP_TRACK_SC);
+	ck_assert_int_eq(r->track.sc, 1);
+	ck_assert_ptr_eq(r->track.px, st);
+	ck_assert_int_eq(fe->content_needs_hello, 0); /* track-sc reads no ClientHello */
+	h = fe->http_rules;
+	ck_assert_int_eq(h->action, CFG_HTTP_TRACK_SC);
+	ck_assert_ptr_nonnull(h->cond);
+	ck_assert_int_eq(h->next->action, CFG_HTTP_DENY);
+	ck_assert_int_eq(h->next->deny_status, 429);
+	ck_assert_int_eq(h->next->next->action, CFG_HTTP_TARPIT);
+	ck_assert_int_eq(h->next->next->deny_status, 503);
+	ck_assert_int_eq(h->next->next->next->deny_status, 403); /* HAProxy's default */
+	ck_assert_int_eq(fe->http_edge, 1);
+	cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(stick_errors)
+{
+	parse_err(STK_FE " stick-table type string size 10\n", 10, "type string' is not supported");
+	parse_err(STK_FE " stick-table type ip expire 1s\n", 10, "expects 'type ip|ipv6' and 'size <n>'");
+	parse_err(STK_FE " stick-table type ip size 0\n", 10, "from 1 to 64m");
+	parse_err(STK_FE " stick-table type ip size 10x\n", 10, "from 1 to 64m");
+	parse_err(STK_FE " stick-table type ip size 100 peers mypeers\n", 10,
+	          "'stick-table peers' is not supported");
+	parse_err(STK_FE " stick-table type ip size 100 store gpc0\n", 10,
+	          "'stick-table store gpc0': not supported (supported: conn_cnt");
+	parse_err(STK_FE " stick-table type ip size 100 store conn_rate\n", 10,
+	          "expects a period: conn_rate(<period>)");
+	parse_err(STK_FE " stick-table type ip size 100 store conn_cur(10s)\n", 10,
+	          "'conn_cur' takes no period");
+	parse_err(STK_FE " stick-table type ip size 100 store http_req_rate(0)\n", 10,
+	          "the period must be above 0");
+	parse_err(STK_FE " stick-table type ip size 100 expire 1x\n", 10, "'stick-table expire 1x'");
+	parse_err(STK_FE " stick-table type ip size 100 fast 1\n", 10, "unknown argument");
+	parse_err(STK_FE " stick-table type ip size 1\n stick-table type ip size 2\n", 11,
+	          "a second 'stick-table'");
+	parse_err(STK_FE " tcp-request connection track-sc3 src\n", 10,
+	          "track-sc0, track-sc1 and track-sc2");
+	parse_err(STK_FE " tcp-request connection track-sc0\n", 10, "expects a key");
+	parse_err(STK_FE " tcp-request connection track-sc0 path\n", 10,
+	          "keyed by the client's address");
+	parse_err(STK_FE " tcp-request connection track-sc0 src_port\n", 10,
+	          "keyed by the client's address");
+	parse_err(STK_FE " http-request track-sc0 src table\n", 10, "'table' expects a proxy name");
+	parse_err(STK_FE " http-request deny deny_status 418\n", 10, "expects one of 200, 400");
+	parse_err(STK_FE " http-request deny deny_status\n", 10, "expects one of 200, 400");
+	parse_err(STK_FE " http-request tarpit if { req.ssl_sni a }\n", 10,
+	          "the ClientHello is not available to an HTTP rule");
+	parse_err(STK_FE " tcp-request connection reject if { sc_conn_cur(3) gt 1 }\n", 10,
+	          "not a stick counter (0, 1 or 2)");
+}
+END_TEST
+
+START_TEST(stick_finish_errors)
+{
+	finish_err(STK_FE " tcp-request connection track-sc0 src\n" STK_BE, 10,
+	           "track-sc0: frontend 'fe' has no stick-table (add one, or name another");
+	finish_err(STK_FE " http-request track-sc1 src table nope\n" STK_BE, 10,
+	           "track-sc1: no proxy 'nope' (table)");
+	finish_err(STK_FE " http-request track-sc1 src table be\n" STK_BE, 10,
+	           "backend 'be' has no stick-table");
+	finish_err(STK_FE " http-request deny if { src_conn_cur(nope) gt 1 }\n" STK_BE, 10,
+	           "stick table 'nope': no such proxy");
+	finish_err(STK_FE " acl busy sc_conn_cur(0,be) gt 1\n" STK_BE, 6,
+	           "stick table 'be': that proxy has no stick-table");
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Keyword rows: every table in the one row shape, and the typed rows */
 
 /* Where a table's rows run: the option-list tables (bind, server) read
@@ -3357,6 +3481,13 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, userlist_errors);
 	tcase_add_test(tc, userlist_finish_errors);
 	tcase_add_test(tc, userlist_auth_only_in_stats);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stick");
+	tcase_add_checked_fixture(tc, msgs_setup, msgs_teardown);
+	tcase_add_test(tc, stick_ok);
+	tcase_add_test(tc, stick_errors);
+	tcase_add_test(tc, stick_finish_errors);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rows");

@@ -122,7 +122,8 @@ START_TEST(rows_lists)
 	smp_fetch_list(SMP_IN_COND, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "src, src_port, req.ssl_sni, req_ssl_hello_type, path, "
 	                      "nbsrv(<backend>), http_auth(<userlist>), "
-	                      "http_auth_group(<userlist>), always_true, always_false");
+	                      "http_auth_group(<userlist>), sc_<data>(<sc>[,<table>]), "
+	                      "src_<data>([<table>]), always_true, always_false");
 	smp_conv_list(buf, sizeof(buf));
 	ck_assert_str_eq(buf, "ipmask(<mask4>[,<mask6>])");
 	/* truncation is safe and terminated */
