@@ -88,7 +88,7 @@ void adm_write(struct adm_out *out, const char *buf, size_t len);
 
 /* What the admin socket needs from the application. The application
  * gives them to adm_start(), so the admin module never calls into it.
- * All are set; all run on the main thread. */
+ * All are set but `servers_changed`; all run on the main thread. */
 struct adm_hooks {
 	/* The generation new connections use now. */
 	struct gen *(*current_gen)(void);
@@ -100,6 +100,10 @@ struct adm_hooks {
 	int (*set_client_ip)(const char *frontend, enum cfg_client_ip st, char *msg, size_t len);
 	/* Seconds since start, for `show info` and `show metrics`. */
 	long (*uptime_seconds)(void);
+	/* A command changed a server's maintenance, drain or weight (what
+	 * depends on servers' state, `monitor fail`, is evaluated again now
+	 * rather than at its next tick). NULL: nobody is told. */
+	void (*servers_changed)(void);
 };
 
 /* Execute a parsed command against `gen` at access `level`, with the

@@ -131,6 +131,10 @@ void gen_set_client_ip(struct gen *gen, struct fe *fe, enum cfg_client_ip st);
 /* Can this frontend take strategy `st`? (xff needs mode http.) */
 int gen_client_ip_allowed(const struct fe *fe, enum cfg_client_ip st);
 const char *gen_cip_from_name(enum fe_cip_from from);
+/* nbsrv(<backend>) for a condition (struct acl_ctx's callback, `arg` a
+ * struct gen *): the usable servers of that backend now, -1 when the
+ * generation has no backend by that name. */
+int gen_nbsrv(void *arg, const char *backend);
 void gen_unref(struct gen *gen);
 
 #endif

@@ -163,6 +163,13 @@ static void set_drain(struct srv *s, int on)
 	log_state_change(s, on ? "enters drain state" : "is UP/READY (leaving forced drain)");
 }
 
+/* After a command that may have changed a server's state. */
+static void servers_changed(const struct adm_hooks *app)
+{
+	if (app->servers_changed)
+		app->servers_changed();
+}
+
 static int exec_disable(struct gen *gen, const struct adm_hooks *app, const struct adm_cmd *cmd,
                         struct adm_out *out)
 {
@@ -171,6 +178,7 @@ static int exec_disable(struct gen *gen, const struct adm_hooks *app, const stru
 	if (!s)
 		return -1;
 	set_maint(s, 1);
+	servers_changed(app);
 	return 0;
 }
 
@@ -182,6 +190,7 @@ static int exec_enable(struct gen *gen, const struct adm_hooks *app, const struc
 	if (!s)
 		return -1;
 	set_maint(s, 0);
+	servers_changed(app);
 	return 0;
 }
 
@@ -205,6 +214,7 @@ static int exec_set_state(struct gen *gen, const struct adm_hooks *app, const st
 		set_maint(s, 1);
 		break;
 	}
+	servers_changed(app);
 	return 0;
 }
 
@@ -222,6 +232,7 @@ static int exec_set_weight(struct gen *gen, const struct adm_hooks *app, const s
 		srv_state_changed(s);
 		log_msg(LOG_NOTICE, "Server %s/%s weight changed from %d to %d.", s->be->conf->name,
 		        s->conf->name, old, w);
+		servers_changed(app);
 	}
 	return 0;
 }

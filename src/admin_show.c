@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "detect.h"
 #include "gen.h"
+#include "leaving.h"
 #include "net.h"
 #include "prom.h"
 #include "proxy_proto.h"
@@ -478,6 +479,8 @@ int adm_show_info(struct gen *gen, const struct adm_hooks *app, const struct adm
 	adm_printf(out, "Maxconn: %u\nCurrConns: %u\nCumConns: %llu\n", gen->cfg->global.maxconn,
 	           workers_conns(), cum);
 	adm_printf(out, "node: %s\nFrontends: %d\nBackends: %d\n", host, gen->nfe, gen->nbe);
+	/* 1 while a monitor fail holds: keep-alive clients are sent away */
+	adm_printf(out, "Leaving: %d\n", leaving_now());
 	return 0;
 }
 

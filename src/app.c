@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "check.h"
 #include "gen.h"
+#include "leaving.h"
 #include "log.h"
 #include "net.h"
 #include "ppdump.h"
@@ -581,6 +582,13 @@ static struct gen *app_current_gen(void)
 	return app.gen;
 }
 
+/* Admin hook: a server's admin state changed; `monitor fail` may hold
+ * (or stop holding) now. */
+static void app_servers_changed(void)
+{
+	leaving_update(app.gen);
+}
+
 /* Admin hook, for `show info` and `show metrics`. */
 static long app_uptime_seconds(void)
 {
@@ -644,6 +652,7 @@ static int app_reload(char *msg, size_t len)
 	app.gen = gen;
 	state_save_client_ip(gen); /* the configuration may have dropped a runtime choice */
 	state_save_servers(gen);
+	leaving_update(gen); /* its monitor fail conditions may differ */
 	snprintf(msg, len, "configuration reloaded: %d frontend%s, %d backend%s\n", gen->nfe,
 		 gen->nfe == 1 ? "" : "s", gen->nbe, gen->nbe == 1 ? "" : "s");
 	log_msg(LOG_NOTICE, "reload: %.*s; live connections finish on the previous one",
@@ -660,6 +669,7 @@ static const struct adm_hooks admin_hooks = {
 	.reload = app_reload,
 	.set_client_ip = app_set_client_ip,
 	.uptime_seconds = app_uptime_seconds,
+	.servers_changed = app_servers_changed,
 };
 
 static int run(struct cfg *cfg, const struct app_opts *o)
@@ -709,7 +719,7 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 		workers_join();
 		goto out;
 	}
-	if (start_checks(app.gen) < 0) {
+	if (start_checks(app.gen) < 0 || leaving_start(app.base, app_current_gen) < 0) {
 		adm_stop();
 		workers_command(WORKER_CMD_HARD_STOP);
 		workers_join();
@@ -734,6 +744,7 @@ static int run(struct cfg *cfg, const struct app_opts *o)
 	rc = 0;
 out:
 	web_stop();
+	leaving_stop();
 	free_events();
 	if (app.base)
 		event_base_free(app.base);

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void gen_free(struct gen *gen)
 {
@@ -264,6 +265,16 @@ const char *gen_cip_from_name(enum fe_cip_from from)
 	static const char *const names[] = {"config", "runtime", "state-file"};
 
 	return from <= FE_CIP_STATE_FILE ? names[from] : "?";
+}
+
+int gen_nbsrv(void *arg, const char *backend)
+{
+	const struct gen *gen = arg;
+
+	for (int i = 0; i < gen->nbe; i++)
+		if (strcmp(gen->bes[i].conf->name, backend) == 0)
+			return be_nbsrv(&gen->bes[i]);
+	return -1;
 }
 
 struct gen *gen_ref(struct gen *gen)

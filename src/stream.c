@@ -874,22 +874,11 @@ void strm_leave(struct stream *s)
 
 /* ---- what conditions read ---- */
 
-/* nbsrv(<backend>) in this stream's generation; -1: no such backend. */
-static int nbsrv_of(void *arg, const char *backend)
-{
-	const struct gen *gen = arg;
-
-	for (int i = 0; i < gen->nbe; i++)
-		if (strcmp(gen->bes[i].conf->name, backend) == 0)
-			return be_nbsrv(&gen->bes[i]);
-	return -1;
-}
-
 void strm_acl_ctx(struct stream *s, struct acl_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->src = (const struct sockaddr *)&s->cli_addr;
-	ctx->nbsrv = nbsrv_of;
+	ctx->nbsrv = gen_nbsrv; /* in this stream's generation */
 	ctx->nbsrv_arg = s->gen;
 	ctx->stk = strm_stk_fetch;
 	ctx->stk_arg = s;

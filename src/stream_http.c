@@ -28,6 +28,7 @@
 #include "backend.h"
 #include "cfg.h"
 #include "gen.h"
+#include "leaving.h"
 #include "log.h"
 #include "net.h"
 #include "sample.h"
@@ -581,7 +582,7 @@ static int send_head_closing(struct stream *s, size_t head_len, size_t extra)
  * configuration by closing after their current response. */
 static int superseded(const struct stream *s)
 {
-	return s->gen != s->w->gen || s->w->stopping ||
+	return s->gen != s->w->gen || s->w->stopping || leaving_now() ||
 	       (int)s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed) ||
 	       /* auto: its server takes PROXY now; the next connection passes through */
 	       (strm_auto(s) && s->srv && srv_pp_mode(s->srv) == SRV_PP_PROXY);

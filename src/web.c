@@ -130,18 +130,6 @@ static void respond_error(struct svc_req *r, int status, const char *extra, cons
 
 /* ---- who is asking ---- */
 
-/* What a stats condition reads: the copy of the request, the servers'
- * state now, the configuration's userlists. */
-static int nbsrv_now(void *arg, const char *backend)
-{
-	const struct gen *gen = arg;
-
-	for (int i = 0; i < gen->nbe; i++)
-		if (!strcmp(gen->bes[i].conf->name, backend))
-			return be_nbsrv(&gen->bes[i]);
-	return -1;
-}
-
 /* src_*() in the stats rules: the client's entry in the named table or
  * the stats proxy's own. A stats request tracks nothing: sc_*() have no
  * value here. */
@@ -164,6 +152,8 @@ static int stk_of_request(void *arg, int sc, const char *table, int data, int64_
 	return 1;
 }
 
+/* What a stats condition reads: the copy of the request, the servers'
+ * state now, the configuration's userlists. */
 static void cond_ctx(const struct svc_req *r, struct gen *now, struct acl_ctx *ctx)
 {
 	const char *authz = r->hdr[SVC_HDR_AUTHORIZATION];
@@ -172,7 +162,7 @@ static void cond_ctx(const struct svc_req *r, struct gen *now, struct acl_ctx *c
 	ctx->src = (const struct sockaddr *)&r->src;
 	ctx->uri = r->target;
 	ctx->uri_len = strlen(r->target);
-	ctx->nbsrv = nbsrv_now;
+	ctx->nbsrv = gen_nbsrv;
 	ctx->nbsrv_arg = now;
 	ctx->authorization = authz;
 	ctx->authorization_len = authz ? strlen(authz) : 0;
