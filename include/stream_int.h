@@ -143,6 +143,7 @@ struct strm_http {
 	const struct cfg_http_rule *tarpit;
 	struct event *tarpit_ev;
 	const struct cfg_http_rule *edge_rule; /* the deny/tarpit rule that held */
+	int bad_request;       /* refused as malformed (an http_err whatever the status) */
 };
 
 struct stream {
@@ -302,6 +303,11 @@ void strm_client_begin(struct stream *s, const uint8_t *prefix, size_t len);
 void strm_begin_client_tls(struct stream *s, const uint8_t *prefix, size_t len);
 void strm_client_handshake(struct stream *s);
 void strm_log_refusal(struct stream *s, const char *why);
+/* The same for a request refused on a connection that stays open. */
+void strm_log_refused_request(struct stream *s, const char *why);
+/* A reload, a soft-stop, a toggle or `monitor fail` asks keep-alive
+ * clients to come back on a new connection (stream_http.c). */
+int strm_http_superseded(const struct stream *s);
 /* A refused or broken client connection is reset, as HAProxy does. */
 void strm_reset_on_close(int fd);
 
@@ -393,8 +399,10 @@ void strm_stk_track(struct stream *s, const struct cfg_track *t, enum strm_track
 /* A request starts: the last request's per-request counters let go, the
  * others count it (http_req_*). */
 void strm_stk_request(struct stream *s);
-/* The request ended with `status` (4xx: http_err_*). */
-void strm_stk_status(struct stream *s, int status);
+/* The request ended, as an error (http_err_*: a 4xx, or a deny or tarpit
+ * answer whatever its status, as HAProxy) or not; what an http-request
+ * rule tracked for it lets go. */
+void strm_stk_request_end(struct stream *s, int error);
 void strm_stk_bytes_in(struct stream *s, size_t n);
 void strm_stk_release(struct stream *s, int per_request_only);
 /* acl_ctx's stk callback (arg: the stream). */

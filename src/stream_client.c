@@ -37,14 +37,23 @@ void strm_reset_on_close(int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
-void strm_log_refusal(struct stream *s, const char *why)
+static void log_refused(struct stream *s, const char *what, const char *why)
 {
 	char peer[NET_ADDRSTRLEN];
 
 	net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
-	log_msg(LOG_NOTICE, "frontend %s: closing connection from %s: %s", s->fe->conf->name, peer,
-		why);
+	log_msg(LOG_NOTICE, "frontend %s: %s from %s: %s", s->fe->conf->name, what, peer, why);
 	refusals_note(s->fe->conf->name, peer, why); /* for `show errors` */
+}
+
+void strm_log_refusal(struct stream *s, const char *why)
+{
+	log_refused(s, "closing connection", why);
+}
+
+void strm_log_refused_request(struct stream *s, const char *why)
+{
+	log_refused(s, "refusing a request", why); /* the connection goes on */
 }
 
 static void proxy_refuse(struct stream *s, enum pp_error err)

@@ -460,6 +460,7 @@ static int try_request(struct stream *s)
 	case H1_ERROR:
 		atomic_fetch_add(&s->fe->ctr.http_errors, 1);
 		strm_stk_request(s); /* a request for the stick counters too, as HAProxy */
+		h->bad_request = 1;
 		return strm_http_fail(s, h1_error_status(err), h1_strerror(err), 'P', 'R');
 	case H1_OK:
 		break;
@@ -580,7 +581,7 @@ static int send_head_closing(struct stream *s, size_t head_len, size_t extra)
 /* A reload happened (this stream runs on an older generation) or the
  * worker is soft-stopping: keep-alive connections move over to the new
  * configuration by closing after their current response. */
-static int superseded(const struct stream *s)
+int strm_http_superseded(const struct stream *s)
 {
 	return s->gen != s->w->gen || s->w->stopping || leaving_now() ||
 	       (int)s->strategy != atomic_load_explicit(&s->fe->client_ip, memory_order_relaxed) ||
@@ -595,7 +596,7 @@ static int forward_response_head(struct stream *s, size_t head_len)
 	struct strm_http *h = s->http;
 	size_t extra = 0;
 
-	if (superseded(s))
+	if (strm_http_superseded(s))
 		h->close_after = 1;
 
 	h->rsp.head_done = 1;
@@ -928,6 +929,8 @@ static int answer_exchange(struct stream *s, int status, const uint8_t *answer, 
 {
 	struct strm_http *h = s->http;
 
+	if (strm_http_superseded(s))
+		h->close_after = 1; /* the next request on the new configuration */
 	h->status = status;
 	h->resp_bytes = len;
 	h->req.done = h->rsp.done = 1;
@@ -1272,7 +1275,7 @@ int strm_http_tick(struct stream *s)
 		return 0;
 	}
 	if (s->state == STRM_ST_HTTP_REQ && !h->head_started && h->req.buf.len == 0 &&
-	    superseded(s)) {
+	    strm_http_superseded(s)) {
 		strm_close(s); /* idle keep-alive connection of an older config */
 		return 1;
 	}

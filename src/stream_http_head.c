@@ -87,11 +87,9 @@ void strm_http_log(struct stream *s)
 	struct tm tm;
 	long total;
 
-	/* the request's end for the stick counters: a 4xx counts an error
-	 * (deny and tarpit answers too, as HAProxy's), and what an
-	 * http-request rule tracked lets go */
-	strm_stk_status(s, h->status);
-	strm_stk_release(s, 1);
+	/* the request's end for the stick counters */
+	strm_stk_request_end(s, (h->status >= 400 && h->status < 500) || h->bad_request ||
+	                            (h->edge_rule && h->edge_rule->action != CFG_HTTP_USE_SERVICE));
 	if (!fc->log_global && !fc->logs && !log_debug_enabled())
 		return;
 	total = request_times(s, &when);

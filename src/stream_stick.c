@@ -5,8 +5,10 @@
  * a connection on it (conn_cnt, conn_cur, conn_rate), whatever the rule;
  * a tracked entry then counts every HTTP request at its start
  * (http_req_*), a request tracked by an http-request rule being counted
- * when it is tracked; a request that ends in a 4xx counts an error
- * (http_err_*); bytes from the client count as they arrive (bytes_in_*).
+ * when it is tracked (malformed requests count too); a request that ends
+ * in a 4xx, or is answered by deny or tarpit whatever the status, counts
+ * an error (http_err_*); bytes from the client count as they arrive
+ * (bytes_in_*); sessions (sess_*) only on tcp-request connection trackers.
  * A stream that tracks nothing pays one test of `nsc` per hook.
  */
 #include <config.h>
@@ -114,10 +116,13 @@ void strm_stk_request(struct stream *s)
 	count_all(s, STK_EV_HTTP_REQ, 1);
 }
 
-void strm_stk_status(struct stream *s, int status)
+void strm_stk_request_end(struct stream *s, int error)
 {
-	if (s->nsc && status >= 400 && status < 500)
+	if (!s->nsc)
+		return;
+	if (error)
 		count_all(s, STK_EV_HTTP_ERR, 1);
+	strm_stk_release(s, 1);
 }
 
 void strm_stk_bytes_in(struct stream *s, size_t n)
@@ -186,10 +191,12 @@ int strm_http_deny(struct stream *s, const struct cfg_http_rule *r, size_t head_
 	atomic_fetch_add(&s->fe->ctr.denied_req, 1);
 	snprintf(why, sizeof(why), "denied by 'http-request deny' at %s:%d", r->where.file,
 	         r->where.line);
-	if (h->close_after || !bodyless(h) ||
+	if (h->close_after || !bodyless(h) || strm_http_superseded(s) ||
 	    (n = h1_build_answer(r->deny_status, 1, page, sizeof(page))) < 0)
 		return strm_http_fail(s, r->deny_status, why, 'P', 'R');
-	strm_log_refusal(s, why);
+	if (h->req_head.method == H1_METHOD_HEAD) /* the head alone: content-length stays */
+		n = (int)(strstr(page, "\r\n\r\n") + 4 - page);
+	strm_log_refused_request(s, why);
 	strm_set_term(s, 'P', 'R');
 	strm_buf_consume(&h->req.buf, head_len);
 	h->svc_kind = SVC_DENY;
