@@ -62,7 +62,7 @@ enum smp_arg_type {
 	/* a userlist name (the caller checks it exists: smp_expr_userlists) */
 	SMP_ARG_USERLIST,
 	SMP_ARG_SC,    /* a stick counter number: 0, 1 or 2 (in i) */
-	SMP_ARG_TABLE, /* a proxy that has a stick-table (the caller checks: smp_expr_tables) */
+	SMP_ARG_TABLE, /* a proxy that has a stick-table (the caller checks: smp_expr_names) */
 };
 #define SMP_MAX_ARGS 2
 
@@ -184,8 +184,10 @@ int smp_expr_eval(const struct smp_expr *e, const struct smp_env *env, struct sm
  * non-zero return stops the walk and is returned. */
 int smp_expr_backends(const struct smp_expr *e, int (*fn)(void *arg, const char *backend),
                       void *arg);
-/* The same for stick table names (sc_conn_cur(0,<table>), src_conn_cur(<table>)). */
-int smp_expr_tables(const struct smp_expr *e, int (*fn)(void *arg, const char *table), void *arg);
+/* The same for any kind of named argument: SMP_ARG_BACKEND, SMP_ARG_TABLE
+ * (sc_conn_cur(0,<table>), src_conn_cur(<table>)), ... */
+int smp_expr_names(const struct smp_expr *e, enum smp_arg_type type,
+                   int (*fn)(void *arg, const char *name), void *arg);
 /* The same for userlist names (http_auth(<userlist>)). */
 int smp_expr_userlists(const struct smp_expr *e, int (*fn)(void *arg, const char *userlist),
                        void *arg);

@@ -994,63 +994,57 @@ unsigned acl_cond_fetches(const struct acl_cond *cond)
 	return mask;
 }
 
-static int exprs_backends(const struct acl_expr *e, int (*fn)(void *arg, const char *backend),
-                          void *arg)
+/* The names of one kind (backends, tables) the expressions refer to. */
+static int exprs_names(const struct acl_expr *e, enum smp_arg_type type,
+                       int (*fn)(void *arg, const char *name), void *arg)
 {
 	int rc = 0;
 
 	for (; e && !rc; e = e->next)
-		rc = smp_expr_backends(e->smp, fn, arg);
+		rc = smp_expr_names(e->smp, type, fn, arg);
+	return rc;
+}
+
+static int cond_names(const struct acl_cond *cond, enum smp_arg_type type,
+                      int (*fn)(void *arg, const char *name), void *arg)
+{
+	int rc = 0;
+
+	for (int g = 0; cond && g < cond->ngroups && !rc; g++)
+		for (int t = 0; t < cond->groups[g].nterms && !rc; t++)
+			rc = exprs_names(term_exprs(&cond->groups[g].terms[t]), type, fn, arg);
+	return rc;
+}
+
+static int list_names(const struct acl *list, enum smp_arg_type type,
+                      int (*fn)(void *arg, const char *name), void *arg)
+{
+	int rc = 0;
+
+	for (; list && !rc; list = list->next)
+		rc = exprs_names(list->exprs, type, fn, arg);
 	return rc;
 }
 
 int acl_cond_backends(const struct acl_cond *cond, int (*fn)(void *arg, const char *backend),
                       void *arg)
 {
-	int rc = 0;
-
-	for (int g = 0; cond && g < cond->ngroups && !rc; g++)
-		for (int t = 0; t < cond->groups[g].nterms && !rc; t++)
-			rc = exprs_backends(term_exprs(&cond->groups[g].terms[t]), fn, arg);
-	return rc;
+	return cond_names(cond, SMP_ARG_BACKEND, fn, arg);
 }
 
 int acl_list_backends(const struct acl *list, int (*fn)(void *arg, const char *backend), void *arg)
 {
-	int rc = 0;
-
-	for (; list && !rc; list = list->next)
-		rc = exprs_backends(list->exprs, fn, arg);
-	return rc;
-}
-
-static int exprs_tables(const struct acl_expr *e, int (*fn)(void *arg, const char *table),
-                        void *arg)
-{
-	int rc = 0;
-
-	for (; e && !rc; e = e->next)
-		rc = smp_expr_tables(e->smp, fn, arg);
-	return rc;
+	return list_names(list, SMP_ARG_BACKEND, fn, arg);
 }
 
 int acl_cond_tables(const struct acl_cond *cond, int (*fn)(void *arg, const char *table), void *arg)
 {
-	int rc = 0;
-
-	for (int g = 0; cond && g < cond->ngroups && !rc; g++)
-		for (int t = 0; t < cond->groups[g].nterms && !rc; t++)
-			rc = exprs_tables(term_exprs(&cond->groups[g].terms[t]), fn, arg);
-	return rc;
+	return cond_names(cond, SMP_ARG_TABLE, fn, arg);
 }
 
 int acl_list_tables(const struct acl *list, int (*fn)(void *arg, const char *table), void *arg)
 {
-	int rc = 0;
-
-	for (; list && !rc; list = list->next)
-		rc = exprs_tables(list->exprs, fn, arg);
-	return rc;
+	return list_names(list, SMP_ARG_TABLE, fn, arg);
 }
 
 /* The walk of acl_cond_userlists(): the callback and its argument, and

@@ -924,38 +924,34 @@ int smp_expr_eval(const struct smp_expr *e, const struct smp_env *env, struct sm
 	return 1;
 }
 
-static int args_backends(const struct smp_arg *args, int n,
-                         int (*fn)(void *arg, const char *backend), void *arg)
+static int args_named(const struct smp_arg *args, int n, enum smp_arg_type type,
+                      int (*fn)(void *arg, const char *name), void *arg)
 {
 	int rc = 0;
 
 	for (int i = 0; i < n && !rc; i++)
-		if (args[i].type == SMP_ARG_BACKEND)
+		if (args[i].type == type)
 			rc = fn(arg, args[i].str);
+	return rc;
+}
+
+int smp_expr_names(const struct smp_expr *e, enum smp_arg_type type,
+                   int (*fn)(void *arg, const char *name), void *arg)
+{
+	int rc;
+
+	if (!e)
+		return 0;
+	rc = args_named(e->args, e->nargs, type, fn, arg);
+	for (int i = 0; i < e->nconvs && !rc; i++)
+		rc = args_named(e->convs[i].args, e->convs[i].nargs, type, fn, arg);
 	return rc;
 }
 
 int smp_expr_backends(const struct smp_expr *e, int (*fn)(void *arg, const char *backend),
                       void *arg)
 {
-	int rc;
-
-	if (!e)
-		return 0;
-	rc = args_backends(e->args, e->nargs, fn, arg);
-	for (int i = 0; i < e->nconvs && !rc; i++)
-		rc = args_backends(e->convs[i].args, e->convs[i].nargs, fn, arg);
-	return rc;
-}
-
-int smp_expr_tables(const struct smp_expr *e, int (*fn)(void *arg, const char *table), void *arg)
-{
-	int rc = 0;
-
-	for (int i = 0; e && i < e->nargs && !rc; i++)
-		if (e->args[i].type == SMP_ARG_TABLE)
-			rc = fn(arg, e->args[i].str);
-	return rc;
+	return smp_expr_names(e, SMP_ARG_BACKEND, fn, arg);
 }
 
 int smp_expr_userlists(const struct smp_expr *e, int (*fn)(void *arg, const char *userlist),
