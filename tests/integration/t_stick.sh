@@ -33,7 +33,7 @@ PF=$(free_port)
 PW=$(free_port)
 declare -A A
 n=0
-for fe in cur rate hrate src mask edge show small; do
+for fe in cur rate hrate src mask edge show small more; do
 	n=$((n + 1))
 	A[h_$fe]=127.0.1.$n:$PF
 	A[p_$fe]=127.0.2.$n:$PF
@@ -95,6 +95,15 @@ frontend fe_show
     bind ${A[${s}_show]}
     stick-table type ip size 100 expire 30s store conn_cnt,conn_cur,conn_rate(10s),sess_cnt,sess_rate(10s),http_req_cnt,http_req_rate(10s),http_err_cnt,http_err_rate(10s),bytes_in_cnt,bytes_in_rate(10s)
     tcp-request connection track-sc0 src
+    http-request deny if { path /deny }
+    default_backend web
+frontend fe_more
+    bind ${A[${s}_more]}
+    stick-table type ip size 100 expire 30s store conn_cur,conn_rate(10s),http_err_rate(10s)
+    tcp-request connection track-sc0 src
+    tcp-request connection reject if { sc_conn_rate(0) gt 6 }
+    http-request deny deny_status 404 if { src_conn_cur eq 0 }
+    http-request deny deny_status 429 if { sc_http_err_rate(0) gt 2 }
     http-request deny if { path /deny }
     default_backend web
 frontend fe_small
@@ -261,6 +270,15 @@ for s in h p; do
 	expect "ipmask: $(side_name $s): 127.0.0.0 conn_cnt/http_req_cnt" \
 		"$(field "$out" 127.0.0.0 conn_cnt)/$(field "$out" 127.0.0.0 http_req_cnt)" "8/8"
 done
+
+# ---- 3b. sc_conn_rate, sc_http_err_rate, src_conn_cur ----
+mark "3b. sc_conn_rate, sc_http_err_rate, src_conn_cur"
+# src_conn_cur is 1 while the tracked connection asks (never the 404);
+# /deny x3: 403s, each an error; then the error rate 3 > 2 -> 429 for
+# connections 4-6, and connections 7-8 have a rate 7, 8 > 6 -> refused.
+compare_reqs "deny /deny x3 (errors)" more "403x3" --count 3 --path /deny --src 127.0.0.1
+compare_reqs "sc_http_err_rate gt 2, then sc_conn_rate gt 6" more "429x3 RESETx2" \
+	--count 5 --src 127.0.0.1
 
 # ---- 4. tarpit and 5. silent-drop, all at once ----
 mark "4. tarpit, 5. silent-drop"
