@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_WORDS 64
 #define MAX_LINES 64
-#define ALL_FETCH_BITS (((1u << (ACL_FETCH_STATE + 1)) - 1) | ACL_NEEDS_HTTP_AUTH)
+#define ALL_FETCH_BITS \
+	(((1u << (ACL_FETCH_STATE + 1)) - 1) | ACL_NEEDS_HTTP_AUTH | (1u << SMP_USE_STK))
 
 static struct sockaddr_storage SRC4, SRC6, SRC_MAPPED, DST6;
 
@@ -56,6 +57,18 @@ static int nbsrv_cb(void *arg, const char *backend)
 {
 	CHECK(backend && *backend);
 	return backend[0] == 'x' ? -1 : (int)(strlen(backend) % 4);
+}
+
+/* Stick counters: sc 0..2 or -1 (src), a table name or none, a data
+ * type of stktable.h; counter 2 tracks nothing, table "x..." is none. */
+static int stk_cb(void *arg, int sc, const char *table, int data, int64_t *out)
+{
+	CHECK(sc >= -1 && sc <= 2);
+	CHECK(data >= 0 && data < 11);
+	if (sc == 2 || (table && table[0] == 'x'))
+		return 0;
+	*out = (sc + 1) * 100 + data;
+	return 1;
 }
 
 static int hdr_cb(void *arg, const char *name, size_t name_len, const uint8_t **val,
@@ -133,7 +146,8 @@ static void eval_all(const struct acl_cond *cond, const struct acl_cond *flipped
 	     .hello_type = 1,
 	     .uri = uri1,
 	     .uri_len = sizeof(uri1) - 1,
-	     .nbsrv = nbsrv_cb},
+	     .nbsrv = nbsrv_cb,
+	     .stk = stk_cb},
 	    {.src = (struct sockaddr *)&SRC6,
 	     .uri = uri2,
 	     .uri_len = sizeof(uri2) - 1,
@@ -175,6 +189,7 @@ static void one_cond(char **words, int n, const struct acl *list)
 	CHECK((acl_cond_fetches(cond) & ~ALL_FETCH_BITS) == 0);
 	CHECK(acl_cond_fetches(cond) == acl_cond_fetches(flipped));
 	CHECK(acl_cond_backends(cond, check_backend, &nb) == 0);
+	CHECK(acl_cond_tables(cond, check_backend, &nb) == 0); /* proxy names, the same rules */
 	CHECK(acl_cond_userlists(cond, check_userlist, &nb) == 0);
 	acl_cond_free(flipped);
 	acl_cond_free(cond);
