@@ -148,14 +148,26 @@ unsigned stk_purge(struct stktable *t, uint32_t now);
  * entries in use stay. Returns how many were dropped. */
 unsigned stk_clear(struct stktable *t, const uint8_t *key, uint32_t now);
 
-/* Each entry in turn, a shard at a time under its lock (fn must not call
- * back into the table); `key`: only that one. fn's non-zero return stops
- * the walk. */
+/* An entry's values at one instant, copied out under its shard's lock so
+ * that nothing slow (formatting, output) ever runs under it. */
+struct stk_view {
+	const void *id; /* the entry's address: show table's first column */
+	uint8_t key[STK_KEY_LEN];
+	int refs;
+	long exp;               /* ms left, 0 when over (or no expire) */
+	int64_t v[STK_NDATA];   /* -1 where the table does not store it */
+};
+void stk_view_of(const struct stktable *t, struct stksess *e, uint32_t now, struct stk_view *v);
+
+/* Each live entry in turn (`key`: only that one), as views copied a few
+ * dozen at a time under a shard's lock and handed to fn without it. fn's
+ * non-zero return stops the walk and is returned. */
 int stk_walk(struct stktable *t, const uint8_t *key, uint32_t now,
-             int (*fn)(void *arg, const struct stktable *t, struct stksess *e, uint32_t now),
+             int (*fn)(void *arg, const struct stktable *t, const struct stk_view *v),
              void *arg);
 /* One entry as HAProxy's `show table` prints it (without the newline):
- * "0x...: key=10.0.0.1 use=1 exp=29000 conn_cur=1 http_req_rate(10000)=5". */
+ * "0x...: key=10.0.0.1 use=1 exp=29000 conn_rate(10000)=5 conn_cur=1". */
+int stk_format_view(const struct stktable *t, const struct stk_view *v, char *buf, size_t len);
 int stk_format_entry(const struct stktable *t, struct stksess *e, uint32_t now, char *buf,
                      size_t len);
 

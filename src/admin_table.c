@@ -21,13 +21,15 @@ static void table_header(struct adm_out *out, const struct stktable *t)
 	           t->size, atomic_load(&t->used));
 }
 
-static int print_entry(void *arg, const struct stktable *t, struct stksess *e, uint32_t now)
+/* Stops the walk once the answer is cut (its size is bounded). */
+static int print_entry(void *arg, const struct stktable *t, const struct stk_view *v)
 {
+	struct adm_out *out = arg;
 	char line[1024];
 
-	stk_format_entry(t, e, now, line, sizeof(line));
-	adm_printf(arg, "%s\n", line);
-	return 0;
+	stk_format_view(t, v, line, sizeof(line));
+	adm_printf(out, "%s\n", line);
+	return out->truncated ? 1 : 0;
 }
 
 /* The table and key a command names; NULL (with the answer written) when

@@ -64,6 +64,16 @@ const char *stk_type_name(enum stk_type type)
 
 /* ---- rates: HAProxy's sliding estimate over one period ---- */
 
+/* The age of a period start at `now`; a caller's clock read a little
+ * before another thread rolled the period on gives a negative age: that
+ * event belongs to the current period, never to a new anchor. */
+static int32_t age_of(uint32_t start, uint32_t now)
+{
+	int32_t age = (int32_t)(now - start);
+
+	return age < 0 ? 0 : age;
+}
+
 static void freq_add(struct stk_freq *f, uint64_t n, uint32_t now, uint32_t period)
 {
 	uint64_t old = atomic_load_explicit(&f->cur, memory_order_relaxed), nv;
@@ -71,22 +81,23 @@ static void freq_add(struct stk_freq *f, uint64_t n, uint32_t now, uint32_t peri
 
 	for (;;) {
 		start = (uint32_t)(old >> 32);
-		if (old && now - start < period) {
-			nv = old + n; /* the count (low half) cannot reach 2^32 in a period here */
+		if (old && (uint32_t)age_of(start, now) < period) {
+			uint64_t count = (uint32_t)old + n; /* bytes can reach 2^32: saturate */
+			nv = (old & 0xffffffff00000000ULL) | (count > UINT32_MAX ? UINT32_MAX : count);
 			if (atomic_compare_exchange_weak(&f->cur, &old, nv))
 				return;
 			continue;
 		}
 		/* A new period: the last one becomes `prev` if it was just
 		 * before, else there was nothing (HAProxy re-anchors then). */
-		if (old && now - start < 2 * period) {
+		if (old && (uint32_t)age_of(start, now) < 2 * period) {
 			prev = (uint32_t)old;
 			start += period;
 		} else {
 			prev = 0;
 			start = now;
 		}
-		nv = ((uint64_t)start << 32) | (uint32_t)n;
+		nv = ((uint64_t)start << 32) | (n > UINT32_MAX ? UINT32_MAX : (uint32_t)n);
 		if (nv == 0)
 			nv = (uint64_t)1 << 32; /* 0 means "never": a start tick of 0 is moved */
 		if (atomic_compare_exchange_weak(&f->cur, &old, nv)) {
@@ -100,7 +111,7 @@ static void freq_add(struct stk_freq *f, uint64_t n, uint32_t now, uint32_t peri
 static uint64_t freq_read(const struct stk_freq *f, uint32_t now, uint32_t period)
 {
 	uint64_t cur = atomic_load_explicit(&((struct stk_freq *)f)->cur, memory_order_relaxed);
-	uint32_t start = (uint32_t)(cur >> 32), elapsed = now - start;
+	uint32_t start = (uint32_t)(cur >> 32), elapsed = (uint32_t)age_of(start, now);
 	uint64_t curr = (uint32_t)cur, prev = atomic_load_explicit(&((struct stk_freq *)f)->prev,
 	                                                           memory_order_relaxed);
 
@@ -547,48 +558,99 @@ unsigned stk_clear(struct stktable *t, const uint8_t *key, uint32_t now)
 	return n;
 }
 
+void stk_view_of(const struct stktable *t, struct stksess *e, uint32_t now, struct stk_view *v)
+{
+	long exp = t->expire_ms ? (long)(int32_t)(atomic_load(&e->expire) - now) : 0;
+
+	v->id = e;
+	memcpy(v->key, e->key, STK_KEY_LEN);
+	v->refs = atomic_load(&e->refs);
+	v->exp = exp < 0 ? 0 : exp;
+	for (int d = 0; d < STK_NDATA; d++)
+		v->v[d] = stk_value(t, e, (enum stk_data)d, now);
+}
+
+#define WALK_BATCH 64
+
+static int live(const struct stktable *t, struct stksess *e, uint32_t now)
+{
+	return atomic_load(&e->refs) > 0 || !expired(t, e, now);
+}
+
+/* One entry by key: its shard only. */
+static int walk_key(struct stktable *t, const uint8_t *key, uint32_t now,
+                    int (*fn)(void *arg, const struct stktable *t, const struct stk_view *v),
+                    void *arg)
+{
+	uint64_t h = key_hash(t, key);
+	struct stk_shard *sh = &t->shards[(unsigned)(h >> 60) % STK_SHARDS];
+	struct stksess *e;
+	struct stk_view v;
+	int found;
+
+	lock(sh);
+	e = find(sh, h, key);
+	if ((found = e && live(t, e, now)))
+		stk_view_of(t, e, now, &v);
+	unlock(sh);
+	return found ? fn(arg, t, &v) : 0;
+}
+
 int stk_walk(struct stktable *t, const uint8_t *key, uint32_t now,
-             int (*fn)(void *arg, const struct stktable *t, struct stksess *e, uint32_t now),
+             int (*fn)(void *arg, const struct stktable *t, const struct stk_view *v),
              void *arg)
 {
+	struct stk_view batch[WALK_BATCH];
+
+	if (key)
+		return walk_key(t, key, now, fn, arg);
 	for (int i = 0; i < STK_SHARDS; i++) {
 		struct stk_shard *sh = &t->shards[i];
-		int rc = 0;
-		lock(sh);
-		for (unsigned b = 0; b < sh->nbuckets && !rc; b++)
-			for (struct stksess *e = sh->buckets[b]; e && !rc; e = e->hnext) {
-				if (key && memcmp(e->key, key, STK_KEY_LEN) != 0)
-					continue;
-				if (atomic_load(&e->refs) == 0 && expired(t, e, now))
-					continue;
-				rc = fn(arg, t, e, now);
-			}
-		unlock(sh);
-		if (rc)
-			return rc;
+		unsigned b = 0;
+		while (b < sh->nbuckets) {
+			int n = 0, rc = 0;
+			lock(sh);
+			/* whole buckets, until the batch is nearly full (a seeded
+			 * hash keeps chains short; a longer one is cut to fit) */
+			for (; b < sh->nbuckets && n < WALK_BATCH / 2; b++)
+				for (struct stksess *e = sh->buckets[b]; e && n < WALK_BATCH; e = e->hnext)
+					if (live(t, e, now))
+						stk_view_of(t, e, now, &batch[n++]);
+			unlock(sh);
+			for (int k = 0; k < n && !rc; k++)
+				rc = fn(arg, t, &batch[k]);
+			if (rc)
+				return rc;
+		}
 	}
 	return 0;
 }
 
-int stk_format_entry(const struct stktable *t, struct stksess *e, uint32_t now, char *buf,
-                     size_t len)
+int stk_format_view(const struct stktable *t, const struct stk_view *v, char *buf, size_t len)
 {
 	char key[64];
-	int refs = atomic_load(&e->refs), n;
-	long exp = t->expire_ms ? (long)(int32_t)(atomic_load(&e->expire) - now) : 0;
+	int n;
 
-	stk_key_format(t, e->key, key, sizeof(key));
-	n = snprintf(buf, len, "%p: key=%s use=%d exp=%ld", (void *)e, key, refs,
-	             exp < 0 ? 0 : exp);
+	stk_key_format(t, v->key, key, sizeof(key));
+	n = snprintf(buf, len, "%p: key=%s use=%d exp=%ld", v->id, key, v->refs, v->exp);
 	for (int d = 0; d < STK_NDATA && n >= 0 && (size_t)n < len; d++) {
 		if (!(t->store & (1u << d)))
 			continue;
 		if (stk_data_kws[d].is_rate)
 			n += snprintf(buf + n, len - (size_t)n, " %s(%u)=%lld", stk_data_kws[d].name,
-			              t->period_ms[d], (long long)stk_value(t, e, d, now));
+			              t->period_ms[d], (long long)v->v[d]);
 		else
 			n += snprintf(buf + n, len - (size_t)n, " %s=%lld", stk_data_kws[d].name,
-			              (long long)stk_value(t, e, d, now));
+			              (long long)v->v[d]);
 	}
 	return n;
+}
+
+int stk_format_entry(const struct stktable *t, struct stksess *e, uint32_t now, char *buf,
+                     size_t len)
+{
+	struct stk_view v;
+
+	stk_view_of(t, e, now, &v);
+	return stk_format_view(t, &v, buf, len);
 }

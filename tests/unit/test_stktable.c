@@ -358,6 +358,24 @@ START_TEST(rates)
 END_TEST
 
 /* A period that goes over the 2^32 ms wrap of the caller's clock. */
+/* A thread whose clock read is a little older than the period another
+ * thread just rolled on must count in that period, not wipe the rate
+ * (a flood crossing a period boundary on several workers). */
+START_TEST(rates_stale_clock)
+{
+	struct stktable *t = table(STK_TYPE_IP, 10, 60000, BIT(STK_HTTP_REQ_RATE));
+	struct stksess *e = track(t, "10.0.0.1", 1000);
+
+	stk_count(t, e, STK_EV_HTTP_REQ, 300, 1000);
+	stk_count(t, e, STK_EV_HTTP_REQ, 1, 11002); /* rolls: start 11000, prev 300 */
+	stk_count(t, e, STK_EV_HTTP_REQ, 1, 10999); /* read before the roll */
+	ck_assert_int_ge(stk_value(t, e, STK_HTTP_REQ_RATE, 10999), 300);
+	ck_assert_int_ge(stk_value(t, e, STK_HTTP_REQ_RATE, 11002), 300);
+	stk_release(t, e, 11002);
+	stk_free(t);
+}
+END_TEST
+
 START_TEST(rates_wrap)
 {
 	struct stktable *t = table(STK_TYPE_IP, 10, 0, BIT(STK_HTTP_REQ_RATE));
@@ -730,22 +748,20 @@ struct walk_acc {
 	unsigned keys; /* bit i: 10.0.0.i seen */
 };
 
-static int walk_count(void *arg, const struct stktable *t, struct stksess *e, uint32_t now)
+static int walk_count(void *arg, const struct stktable *t, const struct stk_view *v)
 {
 	struct walk_acc *a = arg;
 
 	(void)t;
-	(void)now;
 	a->n++;
-	a->keys |= 1u << e->key[3];
+	a->keys |= 1u << v->key[3];
 	return 0;
 }
 
-static int walk_stop(void *arg, const struct stktable *t, struct stksess *e, uint32_t now)
+static int walk_stop(void *arg, const struct stktable *t, const struct stk_view *v)
 {
 	(void)t;
-	(void)e;
-	(void)now;
+	(void)v;
 	return ++*(int *)arg == 2 ? 7 : 0;
 }
 
@@ -838,19 +854,19 @@ struct mt_sum {
 	int bad_use;
 };
 
-static int mt_sum_fn(void *arg, const struct stktable *t, struct stksess *e, uint32_t now)
+static int mt_sum_fn(void *arg, const struct stktable *t, const struct stk_view *v)
 {
 	struct mt_sum *s = arg;
 	char line[512];
 
 	s->n++;
-	s->conn_cnt += (uint64_t)stk_value(t, e, STK_CONN_CNT, now);
-	s->req_cnt += (uint64_t)stk_value(t, e, STK_HTTP_REQ_CNT, now);
-	s->req_rate += (uint64_t)stk_value(t, e, STK_HTTP_REQ_RATE, now);
-	s->bytes += (uint64_t)stk_value(t, e, STK_BYTES_IN_CNT, now);
-	s->conn_cur += stk_value(t, e, STK_CONN_CUR, now);
-	s->bad_use += atomic_load(&e->refs) != 0;
-	stk_format_entry(t, e, now, line, sizeof(line));
+	s->conn_cnt += (uint64_t)v->v[STK_CONN_CNT];
+	s->req_cnt += (uint64_t)v->v[STK_HTTP_REQ_CNT];
+	s->req_rate += (uint64_t)v->v[STK_HTTP_REQ_RATE];
+	s->bytes += (uint64_t)v->v[STK_BYTES_IN_CNT];
+	s->conn_cur += v->v[STK_CONN_CUR];
+	s->bad_use += v->refs != 0;
+	stk_format_view(t, v, line, sizeof(line));
 	return 0;
 }
 
@@ -980,6 +996,7 @@ static Suite *stktable_suite(void)
 	tcase_add_test(tc, counting);
 	tcase_add_test(tc, not_stored);
 	tcase_add_test(tc, rates);
+	tcase_add_test(tc, rates_stale_clock);
 	tcase_add_test(tc, rates_wrap);
 	tcase_add_test(tc, expiry);
 	tcase_add_test(tc, no_expire);
