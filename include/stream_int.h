@@ -144,6 +144,7 @@ struct strm_http {
 	struct event *tarpit_ev;
 	const struct cfg_http_rule *edge_rule; /* the deny/tarpit rule that held */
 	int bad_request;       /* refused as malformed (an http_err whatever the status) */
+	int head_only;         /* a refused HEAD: the error's head without its body */
 };
 
 struct stream {

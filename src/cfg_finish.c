@@ -182,6 +182,20 @@ static void finish_cond_userlists(struct cfg *cfg, struct cfg_proxy *p, struct c
  * without a condition naming them it would believe anyone, the spoofing
  * hole for which HAProxy has no such mode (haproxy#2450). Every such bind
  * is said to be on: a migration mode, not a steady state. */
+/* A trust condition must name the trusted sources: `if` and terms that
+ * read the client's address only, none negated (`if TRUE`, `unless
+ * { src ... }` or a stick counter would trust nearly anyone). */
+static int names_sources(const struct acl_cond *c)
+{
+	if (c->unless || acl_cond_fetches(c) != ACL_NEEDS_SRC)
+		return 0;
+	for (int g = 0; g < c->ngroups; g++)
+		for (int t = 0; t < c->groups[g].nterms; t++)
+			if (c->groups[g].terms[t].negate)
+				return 0;
+	return 1;
+}
+
 static void finish_pp_optional(const struct cfg_proxy *p, struct cfg_msgs *msgs)
 {
 	const struct cfg_tcp_rule *trust = NULL;
@@ -192,11 +206,21 @@ static void finish_pp_optional(const struct cfg_proxy *p, struct cfg_msgs *msgs)
 	for (const struct cfg_tcp_rule *r = p->tcp_conn_rules; r; r = r->next) {
 		if (r->action != CFG_TCP_ACCEPT && r->action != CFG_TCP_EXPECT_PROXY)
 			continue;
-		if (r->cond) {
+		if (r->cond && names_sources(r->cond)) {
 			trust = trust ? trust : r;
 			continue;
 		}
 		open_rule = 1;
+		if (r->cond) {
+			cfg_msg_add(msgs, CFG_SEV_ERROR, &r->where,
+			            "'tcp-request connection %s': with 'accept-proxy optional' on a bind "
+			            "of %s '%s', a trust rule must name the trusted sources: 'if' and "
+			            "conditions on 'src' only, none negated (e.g. 'if { src "
+			            "10.0.0.0/8 }')",
+			            r->action == CFG_TCP_ACCEPT ? "accept" : "expect-proxy layer4",
+			            cfg_sec_name(p->caps), p->name);
+			continue;
+		}
 		cfg_msg_add(msgs, CFG_SEV_ERROR, &r->where,
 		            "'tcp-request connection %s' without a condition trusts every source "
 		            "that reaches it: with 'accept-proxy optional' on a bind of %s '%s', "

@@ -564,7 +564,7 @@ static int http_deny(struct cfg_pstate *ps, int argc, char **argv)
 	if (next < argc && (!strcmp(argv[next], "deny_status") || !strcmp(argv[next], "status"))) {
 		char *end = NULL;
 		long code = next + 1 < argc ? strtol(argv[next + 1], &end, 10) : 0;
-		if (!end || *end || !deny_status_ok((int)code)) {
+		if (!end || *end || code < 100 || code > 599 || !deny_status_ok((int)code)) {
 			ERR(ps, "%s: '%s' expects one of 200, 400, 401, 403, 404, 405, 407, 408, 410, "
 			        "413, 421, 422, 425, 429, 500, 501, 502, 503, 504 (HAProxy 2.6's)",
 			    what, argv[next]);

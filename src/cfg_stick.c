@@ -121,8 +121,18 @@ int cfg_kw_stick_table(struct cfg_ctx *c, const struct cfg_kw *k, int argc, char
 		    cfg_sec_name(ps->cur->caps), ps->cur->name);
 		return -1;
 	}
+	unsigned seen = 0; /* type, size, expire: once each (store may repeat, as HAProxy) */
+
 	for (int i = 1; i < argc; i += 2) {
 		const char *kw = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		unsigned bit = !strcmp(kw, "type") ? 1u : !strcmp(kw, "size") ? 2u
+		               : !strcmp(kw, "expire")                    ? 4u
+		                                                          : 0u;
+		if (bit & seen) {
+			ERR(ps, "'stick-table %s' written twice", kw);
+			return -1;
+		}
+		seen |= bit;
 		if (!strcmp(kw, "nopurge") || !strcmp(kw, "peers") || !strcmp(kw, "srvkey") ||
 		    !strcmp(kw, "write-to") || !strcmp(kw, "recv-only")) {
 			ERR(ps, "'stick-table %s' is not supported (ppbridge keeps its tables per "

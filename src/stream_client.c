@@ -22,10 +22,12 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* As HAProxy: a refused or broken client connection is reset, not closed
@@ -51,9 +53,35 @@ void strm_log_refusal(struct stream *s, const char *why)
 	log_refused(s, "closing connection", why);
 }
 
+/* A client past a request limit is refused on every request of its
+ * kept connection: one line a second says so (with how many were not
+ * logged), the access log line has each; `show errors` keeps them all. */
 void strm_log_refused_request(struct stream *s, const char *why)
 {
-	log_refused(s, "refusing a request", why); /* the connection goes on */
+	static atomic_llong last_ms;
+	static atomic_ullong quiet;
+	struct timespec ts;
+	char peer[NET_ADDRSTRLEN];
+	long long now, last;
+	unsigned long long n;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	last = atomic_load(&last_ms);
+	net_format_addr((const struct sockaddr *)&s->cli_addr, peer, sizeof(peer));
+	refusals_note(s->fe->conf->name, peer, why);
+	if ((last && now - last < 1000) || !atomic_compare_exchange_strong(&last_ms, &last, now)) {
+		atomic_fetch_add(&quiet, 1);
+		return;
+	}
+	n = atomic_exchange(&quiet, 0);
+	if (n)
+		log_msg(LOG_NOTICE, "frontend %s: refusing a request from %s: %s (and %llu more "
+		                    "requests refused in the last second, not logged)",
+		        s->fe->conf->name, peer, why, n);
+	else
+		log_msg(LOG_NOTICE, "frontend %s: refusing a request from %s: %s", s->fe->conf->name,
+		        peer, why);
 }
 
 static void proxy_refuse(struct stream *s, enum pp_error err)

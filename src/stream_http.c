@@ -237,6 +237,8 @@ int strm_http_fail(struct stream *s, int status, const char *why, char who, char
 	h->close_after = 1;
 	clock_gettime(CLOCK_MONOTONIC, &h->closing_since);
 	if (h->resp_bytes == 0 && (n = h1_build_error(status, page, sizeof(page))) > 0) {
+		if (h->head_only) /* content-length stays: what the body would have been */
+			n = (int)(strstr(page, "\r\n\r\n") + 4 - page);
 		h->resp_bytes += (unsigned long long)n;
 		if (strm_deliver(&s->cli_side, (const uint8_t *)page, (size_t)n) < 0) {
 			strm_http_log(s);
@@ -374,6 +376,7 @@ static int start_request(struct stream *s, size_t head_len)
 	struct srv *srv;
 
 	h->nreq++;
+	memcpy(s->term, "--", 3); /* each request logs its own end, not the last one's */
 	gettimeofday(&h->t_req, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &h->mono_req);
 	note_request(s);
@@ -381,7 +384,10 @@ static int start_request(struct stream *s, size_t head_len)
 	strm_stk_request(s);
 	if (h->req_head.method == H1_METHOD_CONNECT)
 		return strm_http_fail(s, 405, "CONNECT is not allowed", 'P', 'R');
-	h->close_after = !h->req_head.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE);
+	/* decided once, before any answer is built: an answer that ends the
+	 * connection says `connection: close` */
+	h->close_after = !h->req_head.keep_alive || (opts(s) & CFG_OPT_HTTPCLOSE) ||
+	                 strm_http_superseded(s);
 	/* monitor-uri, use-service, stats uri: answered here, in that order */
 	svc = strm_svc_pick(s);
 	if (svc != SVC_NONE)
@@ -929,8 +935,6 @@ static int answer_exchange(struct stream *s, int status, const uint8_t *answer, 
 {
 	struct strm_http *h = s->http;
 
-	if (strm_http_superseded(s))
-		h->close_after = 1; /* the next request on the new configuration */
 	h->status = status;
 	h->resp_bytes = len;
 	h->req.done = h->rsp.done = 1;

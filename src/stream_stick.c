@@ -191,9 +191,11 @@ int strm_http_deny(struct stream *s, const struct cfg_http_rule *r, size_t head_
 	atomic_fetch_add(&s->fe->ctr.denied_req, 1);
 	snprintf(why, sizeof(why), "denied by 'http-request deny' at %s:%d", r->where.file,
 	         r->where.line);
-	if (h->close_after || !bodyless(h) || strm_http_superseded(s) ||
-	    (n = h1_build_answer(r->deny_status, 1, page, sizeof(page))) < 0)
+	if (h->close_after || !bodyless(h) ||
+	    (n = h1_build_answer(r->deny_status, 1, page, sizeof(page))) < 0) {
+		h->head_only = h->req_head.method == H1_METHOD_HEAD;
 		return strm_http_fail(s, r->deny_status, why, 'P', 'R');
+	}
 	if (h->req_head.method == H1_METHOD_HEAD) /* the head alone: content-length stays */
 		n = (int)(strstr(page, "\r\n\r\n") + 4 - page);
 	strm_log_refused_request(s, why);

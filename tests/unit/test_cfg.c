@@ -1882,7 +1882,7 @@ START_TEST(finish_pp_optional)
 	    {" tcp-request connection accept if { src 10.0.0.0/8 }\n"},
 	    {" acl nlb src 10.0.0.0/8\n tcp-request connection expect-proxy layer4 if nlb\n"},
 	    {" tcp-request connection reject if { src 10.9.9.9 }\n"
-	     " tcp-request connection accept unless { src 192.168.0.0/16 }\n"},
+	     " tcp-request connection accept if { src 192.168.0.0/16 } { src_port 1024:65535 }\n"},
 	};
 	char text[512];
 	struct cfg *cfg;
@@ -1911,6 +1911,15 @@ START_TEST(finish_pp_optional)
 	finish_err(OPT_FE " tcp-request connection accept if { src 10.0.0.0/8 }\n"
 	                  " tcp-request connection expect-proxy layer4\n" BE,
 	           6, "'expect-proxy layer4 if { src <networks> }'");
+	/* A trust rule names sources: `if`, on src only, nothing negated. */
+	finish_err(OPT_FE " tcp-request connection accept if TRUE\n" BE, 5,
+	           "a trust rule must name the trusted sources");
+	finish_err(OPT_FE " tcp-request connection accept unless { src 10.0.0.0/8 }\n" BE, 5,
+	           "a trust rule must name the trusted sources");
+	finish_err(OPT_FE " tcp-request connection expect-proxy layer4 if !{ src 10.0.0.0/8 }\n" BE,
+	           5, "a trust rule must name the trusted sources");
+	finish_err(OPT_FE " tcp-request connection accept if { src_conn_cur lt 5 }\n" BE, 5,
+	           "a trust rule must name the trusted sources");
 	/* Without an optional bind, the same rules are HAProxy's, unjudged. */
 	cfg_msgs_free(&M);
 	cfg = parse_finish(FE " tcp-request connection accept\n" BE);
@@ -3110,6 +3119,9 @@ START_TEST(stick_errors)
 	parse_err(STK_FE " http-request track-sc0 src table\n", 10, "'table' expects a proxy name");
 	parse_err(STK_FE " http-request deny deny_status 418\n", 10, "expects one of 200, 400");
 	parse_err(STK_FE " http-request deny deny_status\n", 10, "expects one of 200, 400");
+	parse_err(STK_FE " http-request deny deny_status 4294967699\n", 10, "expects one of 200, 400");
+	parse_err(STK_FE " stick-table type ip size 10 size 20\n", 10, "'stick-table size' written twice");
+	parse_err(STK_FE " stick-table type ip size 10 type ipv6\n", 10, "'stick-table type' written twice");
 	parse_err(STK_FE " http-request tarpit if { req.ssl_sni a }\n", 10,
 	          "the ClientHello is not available to an HTTP rule");
 	parse_err(STK_FE " tcp-request connection reject if { sc_conn_cur(3) gt 1 }\n", 10,
