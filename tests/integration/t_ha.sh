@@ -56,21 +56,24 @@ BOUND_MS=8000
 # The loads pause this long between two requests (load.py, ka.py).
 export PACE_MS=10
 
+# No process left in any of our namespaces.
+ns_quiet() {
+	local ns
+	for ns in $ALL_NS; do
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] || return 1
+	done
+}
+
 # Every process in our namespaces (ppbridge, keepalived and its children,
 # HAProxy, the load), then the namespaces, whatever state the test is in.
 # shellcheck disable=SC2317 # called by the trap
 ha_cleanup() {
-	local ns pid i pids
+	local ns pid
 	[ -n "${T_LOAD_STOP:-}" ] && : >"$T_LOAD_STOP"
 	for ns in $ALL_NS; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null; done
 	done
-	for i in $(seq 1 100); do
-		pids=""
-		for ns in $ALL_NS; do pids="$pids$(ip netns pids "$ns" 2>/dev/null)"; done
-		[ -z "$pids" ] && break
-		sleep 0.05
-	done
+	poll 5 ns_quiet # then whatever is left gets SIGKILL
 	for ns in $ALL_NS; do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
 	done
