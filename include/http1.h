@@ -403,6 +403,9 @@ int h1_filter_trailers(const uint8_t *buf, size_t tlen, const char *const *del, 
  * body. Returns the length (a NUL follows, not counted) or -1 when buf is
  * too small for both or status is not 100-599 (H1_ERROR_MAX is enough). */
 int h1_build_error(int status, char *buf, size_t len);
+/* The request has body bytes to come (chunked, or a Content-Length above
+ * 0): an answer before reading them leaves the connection out of step. */
+int h1_req_has_body(const struct h1_req *req);
 /* The same page; `keep_alive`: without `connection: close` (an answer the
  * connection survives, as HAProxy's http-request deny). */
 int h1_build_answer(int status, int keep_alive, char *buf, size_t len);

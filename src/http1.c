@@ -1393,6 +1393,12 @@ static const struct {
     {505, "HTTP Version Not Supported", "The server only speaks HTTP/1.0 and HTTP/1.1."},
 };
 
+int h1_req_has_body(const struct h1_req *req)
+{
+	return req->framing == H1_FRAMING_CHUNKED ||
+	       (req->framing == H1_FRAMING_LENGTH && req->content_length > 0);
+}
+
 int h1_build_error(int status, char *buf, size_t len)
 {
 	return h1_build_answer(status, 0, buf, len);

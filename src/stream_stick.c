@@ -172,14 +172,6 @@ int strm_stk_fetch(void *arg, int sc, const char *table, int data, int64_t *out)
 
 /* ---- refusing ---- */
 
-/* The request has no body still to come: answering it leaves the
- * connection in step for the next one. */
-static int bodyless(const struct strm_http *h)
-{
-	return h->req_head.framing == H1_FRAMING_NONE ||
-	       (h->req_head.framing == H1_FRAMING_LENGTH && h->req_head.content_length == 0);
-}
-
 /* As HAProxy 2.6: the answer, and a keep-alive connection goes on (a
  * request with a body is answered and closed: its body is not read). */
 int strm_http_deny(struct stream *s, const struct cfg_http_rule *r, size_t head_len)
@@ -191,7 +183,7 @@ int strm_http_deny(struct stream *s, const struct cfg_http_rule *r, size_t head_
 	atomic_fetch_add(&s->fe->ctr.denied_req, 1);
 	snprintf(why, sizeof(why), "denied by 'http-request deny' at %s:%d", r->where.file,
 	         r->where.line);
-	if (h->close_after || !bodyless(h) ||
+	if (h->close_after || h1_req_has_body(&h->req_head) ||
 	    (n = h1_build_answer(r->deny_status, 1, page, sizeof(page))) < 0) {
 		h->head_only = h->req_head.method == H1_METHOD_HEAD;
 		return strm_http_fail(s, r->deny_status, why, 'P', 'R');

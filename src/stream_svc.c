@@ -342,8 +342,7 @@ int strm_svc_start(struct stream *s, enum svc_kind k, size_t head_len)
 	h->svc_px = k == SVC_STATS ? stats_proxy(s) : s->fe->conf;
 	if (k != SVC_MONITOR)
 		return start_render(s, k, head_len);
-	if (h->req_head.framing == H1_FRAMING_CHUNKED ||
-	    (h->req_head.framing == H1_FRAMING_LENGTH && h->req_head.content_length > 0))
+	if (h1_req_has_body(&h->req_head))
 		return strm_http_fail(s, 400, "a body sent to monitor-uri", 'L', 'R');
 	n = monitor_answer(s, answer, sizeof(answer), &status);
 	strm_buf_consume(&h->req.buf, head_len);

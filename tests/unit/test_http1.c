@@ -179,6 +179,20 @@ END_TEST
 /* ------------------------------------------------------------------ */
 /* valid requests */
 
+/* Answering before a body is read would desynchronise a kept connection. */
+START_TEST(test_req_has_body)
+{
+	valid("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	ck_assert(!h1_req_has_body(&req));
+	valid("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+	ck_assert(!h1_req_has_body(&req));
+	valid("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n");
+	ck_assert(h1_req_has_body(&req));
+	valid("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+	ck_assert(h1_req_has_body(&req));
+}
+END_TEST
+
 START_TEST(test_get)
 {
 	const char *s = "GET /index.html?a=1&b=%20 HTTP/1.1\r\nHost: example.com\r\n"
@@ -1287,6 +1301,7 @@ static Suite *h1_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_strerror);
 	tcase_add_test(tc, test_get);
+	tcase_add_test(tc, test_req_has_body);
 	tcase_add_test(tc, test_methods_and_forms);
 	tcase_add_test(tc, test_versions_keepalive);
 	tcase_add_test(tc, test_framing);
